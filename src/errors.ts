@@ -1,0 +1,82 @@
+/**
+ * Every error bpfjit raises on purpose is a BpfError with a stable `code`, so callers and tests can
+ * match on the code and the location instead of the text. Anything else escaping is a bug.
+ */
+export type ErrorCode =
+  // decoding (bytes to instructions)
+  | 'E_DECODE_LENGTH'
+  | 'E_DECODE_EMPTY'
+  | 'E_DECODE_OPCODE'
+  | 'E_DECODE_REGISTER'
+  | 'E_DECODE_RESERVED'
+  | 'E_DECODE_LDDW_TRUNCATED'
+  | 'E_DECODE_LDDW_SECOND'
+  | 'E_DECODE_PROGRAM_TOO_LARGE'
+  // structure (control flow over the decoded program)
+  | 'E_JUMP_OUT_OF_RANGE'
+  | 'E_JUMP_INTO_LDDW'
+  | 'E_CALL_TARGET'
+  | 'E_FALLS_OFF_END'
+  | 'E_UNINIT_REGISTER'
+  | 'E_WRITE_R10'
+  | 'E_RECURSION'
+  // assembler
+  | 'E_ASM_SYNTAX'
+  | 'E_ASM_MNEMONIC'
+  | 'E_ASM_OPERANDS'
+  | 'E_ASM_REGISTER'
+  | 'E_ASM_RANGE'
+  | 'E_ASM_LABEL'
+  // runtime (interpreter and JIT must raise the same ones, at the same pc)
+  | 'E_RUN_MEMORY'
+  | 'E_RUN_BUDGET'
+  | 'E_RUN_CALL_DEPTH'
+  | 'E_RUN_HELPER'
+  | 'E_RUN_UNKNOWN_HELPER'
+  // input files and arguments
+  | 'E_INPUT';
+
+export class BpfError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A program (bytes or instructions) that cannot be accepted; `pc` is the slot index. */
+export class ProgramError extends BpfError {
+  readonly pc: number;
+  constructor(code: ErrorCode, pc: number, message: string) {
+    super(code, `pc ${pc}: ${message}`);
+    this.pc = pc;
+  }
+}
+
+/** Assembly text that cannot be assembled; line and column are 1-based. */
+export class AsmError extends BpfError {
+  readonly line: number;
+  readonly column: number;
+  constructor(code: ErrorCode, line: number, column: number, message: string) {
+    super(code, `line ${line}, column ${column}: ${message}`);
+    this.line = line;
+    this.column = column;
+  }
+}
+
+/** A program stopped while running; `pc` is the slot index of the instruction that failed. */
+export class BpfRuntimeError extends BpfError {
+  readonly pc: number;
+  constructor(code: ErrorCode, pc: number, message: string) {
+    super(code, `pc ${pc}: ${message}`);
+    this.pc = pc;
+  }
+}
+
+/** Bad user input outside a program: a file, an argument, a data file. */
+export class InputError extends BpfError {
+  constructor(message: string) {
+    super('E_INPUT', message);
+  }
+}

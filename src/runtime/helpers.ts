@@ -1,0 +1,65 @@
+/**
+ * Helper functions called by `call N` (src 0) and `callx`. A registry maps ids to implementations;
+ * an engine holds one registry, and host code adds its own helpers the same way as built-in ones.
+ */
+import { BpfError } from '../errors.js';
+import type { EngineMemory, Region } from './memory.js';
+import { inRegions } from './memory.js';
+
+/** What a helper sees of the running program. */
+export interface HelperEnv {
+  readonly mem: EngineMemory;
+  readonly cpu: number;
+  /** Regions the current run may touch; a helper checks pointer arguments against them. */
+  readonly regions: readonly Region[];
+}
+
+export type HelperImpl = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, env: HelperEnv) => bigint;
+
+export interface HelperSpec {
+  readonly id: number;
+  readonly name: string;
+  readonly impl: HelperImpl;
+  /** When the helper returns 0 the whole program stops at once with r0 = 0 (the conformance `unwind`). */
+  readonly unwindOnZero?: boolean;
+}
+
+/** Raised by a helper for a bad pointer argument; the engine turns it into E_RUN_MEMORY at the call's pc. */
+export class HelperFault extends Error {}
+
+/** Checks a pointer argument and returns it as a plain address. */
+export function checkedAddress(env: HelperEnv, ptr: bigint, len: number): number {
+  if (ptr < 0n || ptr > 0xffffffffn || !inRegions(env.regions, Number(ptr), len)) {
+    throw new HelperFault(`helper argument 0x${ptr.toString(16)} (+${len}) is outside the program's memory`);
+  }
+  return Number(ptr);
+}
+
+export class HelperRegistry {
+  private readonly byId = new Map<number, HelperSpec>();
+
+  constructor(specs: Iterable<HelperSpec> = []) {
+    for (const spec of specs) this.register(spec);
+  }
+
+  register(spec: HelperSpec): this {
+    if (!Number.isInteger(spec.id) || spec.id < 0 || spec.id > 0x7fffffff) {
+      throw new BpfError('E_INPUT', `helper id ${spec.id} must be an integer in 0..2^31-1`);
+    }
+    if (this.byId.has(spec.id)) throw new BpfError('E_INPUT', `helper ${spec.id} (${spec.name}) is already registered`);
+    this.byId.set(spec.id, spec);
+    return this;
+  }
+
+  get(id: number): HelperSpec | undefined {
+    return this.byId.get(id);
+  }
+
+  has(id: number): boolean {
+    return this.byId.has(id);
+  }
+
+  all(): HelperSpec[] {
+    return [...this.byId.values()].sort((a, b) => a.id - b.id);
+  }
+}
