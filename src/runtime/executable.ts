@@ -10,7 +10,8 @@
  *   the call. `exit` in a callee restores them and returns r0.
  * - Memory: in checked mode an access [addr, addr+size) must lie inside one region (the CPU's stack,
  *   the context, or an engine region such as map storage), else E_RUN_MEMORY at its pc, before any
- *   effect. A verified program may run unchecked.
+ *   effect. Atomics must also be naturally aligned (as in WebAssembly), else E_RUN_MEMORY. A verified
+ *   program may run unchecked.
  * - Helpers: r0 = helper(r1..r5); r1-r5 keep their values. A helper flagged `unwindOnZero` that returns
  *   0 ends the whole run with r0 = 0. A HelperFault becomes E_RUN_MEMORY at the call's pc; callx of an
  *   unregistered id is E_RUN_UNKNOWN_HELPER.

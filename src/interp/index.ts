@@ -1,0 +1,2 @@
+/** The reference interpreter: `createInterpreter(program, rt, options)` returns an Executable. */
+export { createInterpreter } from './interpreter.js';

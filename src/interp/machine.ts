@@ -1,0 +1,125 @@
+/**
+ * The mutable state of one interpreter run: the register file, cached views of the engine memory,
+ * the regions of this run, the call-frame stack and the remaining budget.
+ *
+ * Views are cached and only re-read when an access falls past their end: reading
+ * `WebAssembly.Memory.buffer` costs ~20 ns, too much to pay on every run. Shared memory never detaches,
+ * so a stale view stays valid for the bytes it covers.
+ */
+import { BpfRuntimeError } from '../errors.js';
+import type { HelperEnv } from '../runtime/helpers.js';
+import type { Region } from '../runtime/memory.js';
+import { MAX_CALL_FRAMES } from '../runtime/memory.js';
+import { runRegions, type Runtime } from '../runtime/executable.js';
+import { FP_SLOT, type CodeImage } from './image.js';
+
+/** Per frame: return code index, r6..r9 (lo, hi), r10 (lo, hi). */
+export const FRAME_INTS = 11;
+
+export class Machine {
+  readonly R: Int32Array;
+  readonly frames = new Int32Array(MAX_CALL_FRAMES * FRAME_INTS);
+  depth = 0;
+  /** True while a helper runs: a run started from inside it needs a machine of its own. */
+  inHelper = false;
+  /** Budget left; a run stops when it goes below zero. */
+  left = 0;
+  cpu = 0;
+  ctxAddr = 0;
+  ctxLen = 0;
+  /** Fast-path bounds: the context's end clamped to the cached view, and the CPU's stack. */
+  ctxEnd = 0;
+  stackStart = 0;
+  stackEnd = 0;
+  dv: DataView;
+  u8: Uint8Array;
+  memLen: number;
+  private i32: Int32Array | undefined;
+  private i64: BigInt64Array | undefined;
+  private regions: Region[] | undefined;
+  private readonly stacks: readonly Region[];
+
+  constructor(readonly rt: Runtime, img: CodeImage, readonly extra: readonly Region[]) {
+    this.R = img.regs.slice();
+    this.stacks = Array.from({ length: rt.mem.cpus }, (_, cpu) => rt.mem.stackRegion(cpu));
+    const buffer = rt.mem.buffer;
+    this.dv = new DataView(buffer);
+    this.u8 = new Uint8Array(buffer);
+    this.memLen = buffer.byteLength;
+  }
+
+  /** Sets up registers and bounds for a run: r1 = context, r2 = its length, r10 = frame top. */
+  begin(ctxAddr: number, ctxLen: number, cpu: number): void {
+    const R = this.R;
+    // Unrolled: a 22-iteration loop here costs more than the rest of a short run.
+    R[0] = R[1] = R[3] = R[5] = R[6] = R[7] = R[8] = R[9] = R[10] = R[11] = 0;
+    R[12] = R[13] = R[14] = R[15] = R[16] = R[17] = R[18] = R[19] = R[21] = 0;
+    R[2] = ctxAddr;
+    R[4] = ctxLen;
+    this.cpu = cpu;
+    this.ctxAddr = ctxAddr;
+    this.ctxLen = ctxLen;
+    this.ctxEnd = Math.min(ctxAddr + ctxLen, this.memLen);
+    const stack = this.stacks[cpu]!;
+    this.stackStart = stack.start;
+    this.stackEnd = stack.end;
+    R[FP_SLOT] = this.stackEnd;
+    this.depth = 0;
+    this.regions = undefined;
+  }
+
+  /** Re-reads the memory's buffer after it grew. */
+  refresh(): void {
+    const buffer = this.rt.mem.buffer;
+    if (buffer.byteLength === this.memLen) return;
+    this.dv = new DataView(buffer);
+    this.u8 = new Uint8Array(buffer);
+    this.memLen = buffer.byteLength;
+    this.ctxEnd = Math.min(this.ctxAddr + this.ctxLen, this.memLen);
+    this.i32 = undefined;
+    this.i64 = undefined;
+  }
+
+  get int32(): Int32Array {
+    return (this.i32 ??= new Int32Array(this.u8.buffer, 0, this.memLen >>> 2));
+  }
+
+  get int64(): BigInt64Array {
+    return (this.i64 ??= new BigInt64Array(this.u8.buffer, 0, Math.floor(this.memLen / 8)));
+  }
+
+  /** What helpers see: the engine memory, the CPU and this run's regions (the context clamped to the memory). */
+  env(): HelperEnv {
+    if (!this.regions) {
+      this.refresh();
+      const visible = Math.max(0, Math.min(this.ctxAddr + this.ctxLen, this.memLen) - this.ctxAddr);
+      this.regions = runRegions(this.rt, this.cpu, this.ctxAddr, visible, this.extra);
+    }
+    return { mem: this.rt.mem, cpu: this.cpu, regions: this.regions };
+  }
+
+  /**
+   * The slow path of a bounds check, taken when [a, a+n) is not inside the cached context or stack
+   * bounds: tries the extra regions and the unclamped context, growing the views if needed.
+   * Throws E_RUN_MEMORY at `pc` when the access is outside every region.
+   */
+  checkSlow(a: number, n: number, pc: number): void {
+    const end = a + n;
+    let inside = a >= this.ctxAddr && end <= this.ctxAddr + this.ctxLen;
+    for (let k = 0; !inside && k < this.extra.length; k++) {
+      const r = this.extra[k]!;
+      inside = a >= r.start && end <= r.end;
+    }
+    if (inside && end > this.memLen) this.refresh();
+    if (!inside || end > this.memLen) throw memoryFault(pc, a, n);
+  }
+}
+
+export function memoryFault(pc: number, a: number, n: number): BpfRuntimeError {
+  const where = Number.isSafeInteger(a) && a >= 0 ? `0x${a.toString(16)}` : 'an address';
+  return new BpfRuntimeError('E_RUN_MEMORY', pc, `${n}-byte access at ${where} is outside the program's memory`);
+}
+
+export function budgetExceeded(pc: number): BpfRuntimeError {
+  return new BpfRuntimeError('E_RUN_BUDGET', pc, 'instruction budget exceeded');
+}

@@ -1,0 +1,48 @@
+// Runs every program of the BPF conformance suite (../shared/conformance/tests) through the interpreter.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../src/asm/index.js';
+import { parseDataFile } from '../src/conformance/data-file.js';
+import { conformanceHelpers } from '../src/conformance/test-helpers.js';
+import { createInterpreter } from '../src/interp/index.js';
+import { buildProgram, loadBytes } from '../src/program/program.js';
+import type { Runtime } from '../src/runtime/executable.js';
+import { HelperRegistry } from '../src/runtime/helpers.js';
+import { EngineMemory } from '../src/runtime/memory.js';
+
+const SUITE = resolve(import.meta.dirname, '..', '..', 'shared', 'conformance', 'tests');
+const present = existsSync(SUITE);
+const files = present ? readdirSync(SUITE).filter((f) => f.endsWith('.data')).sort() : [];
+
+function runFile(name: string, rt: Runtime): { r0: bigint; expected: bigint | undefined } {
+  const data = parseDataFile(readFileSync(join(SUITE, name), 'utf8'), name);
+  const program = data.asm !== undefined ? buildProgram(assemble(data.asm, 'ubpf')) : loadBytes(data.raw!);
+  const exe = createInterpreter(program, rt);
+  let addr = 0;
+  if (data.mem.length > 0) {
+    addr = rt.mem.alloc(data.mem.length);
+    rt.mem.write(addr, data.mem);
+  }
+  return { r0: exe.run(addr, data.mem.length), expected: data.result };
+}
+
+describe.skipIf(!present)('conformance suite through the interpreter', () => {
+  const rt: Runtime = { mem: new EngineMemory({ cpus: 1 }), helpers: new HelperRegistry(conformanceHelpers()) };
+
+  it('finds all 313 programs', () => {
+    expect(files.length).toBe(313);
+  });
+
+  it.each(files)('%s', (name) => {
+    const { r0, expected } = runFile(name, rt);
+    expect(expected).toBeDefined();
+    expect('0x' + r0.toString(16)).toBe('0x' + expected!.toString(16));
+  });
+});
+
+if (!present) {
+  describe('conformance suite', () => {
+    it.skip(`not found at ${SUITE}: put it at ../shared/conformance to run these tests`, () => {});
+  });
+}
