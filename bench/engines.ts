@@ -1,0 +1,66 @@
+/**
+ * Loads whichever engines exist. The interpreter (src/interp) and the JIT (src/jit) are separate
+ * modules; the benchmark runs with either one alone, and says why the other is missing.
+ */
+import type { Program } from '../src/program/program.js';
+import type { ExecOptions, Executable, Runtime } from '../src/runtime/executable.js';
+
+export type EngineName = 'interp' | 'jit' | 'js';
+export type BpfEngine = Exclude<EngineName, 'js'>;
+export const ENGINE_NAMES: readonly EngineName[] = ['interp', 'jit', 'js'];
+
+export type Factory = (program: Program, rt: Runtime, options?: ExecOptions) => Executable;
+/** Load-phase timings in milliseconds, as compileJitTimed reports them (field names are the JIT's). */
+export type PhaseTimings = Readonly<Record<string, number>>;
+export type TimedFactory = (program: Program, rt: Runtime, options?: ExecOptions) => { exe: Executable; timings: PhaseTimings };
+
+export interface Engines {
+  readonly interp?: Factory;
+  readonly jit?: Factory;
+  readonly jitTimed?: TimedFactory;
+  /** Why an engine could not be loaded. */
+  readonly missing: Partial<Record<BpfEngine, string>>;
+}
+
+// The specifiers are variables so the type checker does not require the modules to exist yet.
+const MODULES: Record<BpfEngine, { path: string; factory: string }> = {
+  interp: { path: '../src/interp/index.js', factory: 'createInterpreter' },
+  jit: { path: '../src/jit/index.js', factory: 'compileJit' },
+};
+
+async function importModule(path: string): Promise<Record<string, unknown> | string> {
+  try {
+    return (await import(path)) as Record<string, unknown>;
+  } catch (err) {
+    return err instanceof Error ? err.message.split('\n')[0]! : String(err);
+  }
+}
+
+export async function loadEngines(): Promise<Engines> {
+  const found: { interp?: Factory; jit?: Factory; jitTimed?: TimedFactory } = {};
+  const missing: Partial<Record<BpfEngine, string>> = {};
+  for (const engine of ['interp', 'jit'] as const) {
+    const { path, factory } = MODULES[engine];
+    const mod = await importModule(path);
+    if (typeof mod === 'string') {
+      missing[engine] = mod;
+    } else if (typeof mod[factory] !== 'function') {
+      missing[engine] = `${path} does not export ${factory}()`;
+    } else {
+      found[engine] = mod[factory] as Factory;
+      if (engine === 'jit' && typeof mod['compileJitTimed'] === 'function') found.jitTimed = mod['compileJitTimed'] as TimedFactory;
+    }
+  }
+  return { ...found, missing };
+}
+
+/** The numeric fields of a timings record, in its own order (nested objects are flattened). */
+export function phaseEntries(timings: unknown, prefix = ''): Array<[string, number]> {
+  if (typeof timings !== 'object' || timings === null) return [];
+  const out: Array<[string, number]> = [];
+  for (const [key, value] of Object.entries(timings)) {
+    if (typeof value === 'number') out.push([prefix + key, value]);
+    else out.push(...phaseEntries(value, `${prefix}${key}.`));
+  }
+  return out;
+}

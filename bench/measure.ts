@@ -1,0 +1,76 @@
+/**
+ * Runs one timed call under tinybench with a bounded budget. The budget adapts to the call's
+ * length, measured once up front, so a 100x slower engine gets fewer samples instead of 100x the
+ * time, and a sub-microsecond single run is repeated until a sample is long enough to time.
+ */
+import { Bench } from 'tinybench';
+import type { EngineName } from './engines.js';
+import { MAX_REPEAT, type Prepared } from './prepare.js';
+import { timedCall, type Mode, type TimedCall } from './tasks.js';
+
+export interface Budget {
+  /** tinybench's time per task and warmup time, in ms. */
+  readonly timeMs: number;
+  readonly warmupMs: number;
+  /** Most time one task should take when its calls are slow. */
+  readonly maxTaskMs: number;
+  readonly minSamples: number;
+}
+
+// Warmup of a few hundred ms runs every hot function well past V8's tiering budget, so the
+// samples measure optimized code (TurboFan for JS and WebAssembly), not the baseline tiers.
+export const FULL_BUDGET: Budget = { timeMs: 1000, warmupMs: 300, maxTaskMs: 3000, minSamples: 5 };
+export const QUICK_BUDGET: Budget = { timeMs: 100, warmupMs: 100, maxTaskMs: 400, minSamples: 3 };
+
+/** Shortest call worth timing, in ms: far above the timer's resolution and its own cost. */
+const MIN_CALL_MS = 0.1;
+
+export interface Measurement {
+  readonly engine: EngineName;
+  readonly mode: Mode;
+  readonly nsPerOp: number;
+  readonly opsPerSec: number;
+  readonly samples: number;
+}
+
+function timeOnce(call: TimedCall): number {
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    call.fn();
+    best = Math.min(best, performance.now() - t0);
+    if (best > 50) break; // slow enough: one more run would only cost time
+  }
+  return best;
+}
+
+/** Builds the call, repeating a short single run until one call lasts at least MIN_CALL_MS. */
+function calibrated(p: Prepared, engine: EngineName, mode: Mode): { call: TimedCall; callMs: number } {
+  let call = timedCall(p, engine, mode, 1);
+  let callMs = timeOnce(call);
+  if (p.workload.singleRun && callMs < MIN_CALL_MS) {
+    const repeat = Math.min(MAX_REPEAT, Math.ceil(MIN_CALL_MS / Math.max(callMs, 1e-6)));
+    call = timedCall(p, engine, mode, repeat);
+    callMs = timeOnce(call);
+  }
+  return { call, callMs };
+}
+
+const clamp = (x: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, x));
+
+export function measure(p: Prepared, engine: EngineName, mode: Mode, budget: Budget): Measurement {
+  const { call, callMs } = calibrated(p, engine, mode);
+  const bench = new Bench({
+    time: budget.timeMs,
+    iterations: clamp(Math.floor(budget.maxTaskMs / callMs), budget.minSamples, 64),
+    warmupTime: budget.warmupMs,
+    warmupIterations: clamp(Math.floor(budget.warmupMs / callMs), 1, 16),
+    throws: true,
+  });
+  bench.add(`${p.workload.name} ${engine} ${mode}`, call.fn);
+  const [task] = bench.runSync();
+  const result = task?.result;
+  if (!result || !('latency' in result)) throw new Error(`${p.workload.name} ${engine} ${mode}: tinybench returned no statistics`);
+  const nsPerOp = (result.latency.p50 * 1e6) / call.events;
+  return { engine, mode, nsPerOp, opsPerSec: 1e9 / nsPerOp, samples: result.latency.samplesCount };
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Rebuilds the benchmark programs: each NAME.c becomes NAME.bin, the raw bytes of its .text section.
+#
+#   bench/programs/build.sh [OUTDIR]     (default: next to the sources)
+#
+# The .bin files are committed so a clone without clang can run the benchmarks; the test
+# test/bench-programs.test.ts rebuilds into a temporary directory and checks the bytes still match.
+# clang-version.txt records the compiler that made the committed bytes (other versions may emit
+# different, equally valid, code).
+#
+# Every program must be self-contained: one function at the start of .text, no relocations (no
+# helper or memcpy calls, no globals) and no data sections (no .rodata: a switch turned into a
+# lookup table would land there). The checks below refuse anything else.
+set -euo pipefail
+
+CLANG=${CLANG:-clang}
+OBJCOPY=${LLVM_OBJCOPY:-llvm-objcopy}
+OBJDUMP=${LLVM_OBJDUMP:-llvm-objdump}
+CFLAGS=(-O2 -target bpf -mcpu=v3 -c)
+
+SRC_DIR=$(cd "$(dirname "$0")" && pwd)
+OUT_DIR=$(mkdir -p "${1:-$SRC_DIR}" && cd "${1:-$SRC_DIR}" && pwd)
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+fail() { echo "build.sh: $*" >&2; exit 1; }
+
+check_object() {
+  local name=$1 obj=$2
+  if "$OBJDUMP" -r "$obj" | grep -q 'RELOCATION RECORDS'; then
+    "$OBJDUMP" -r "$obj" >&2
+    fail "$name: has relocations (a call, a global or a jump table); keep everything in .text"
+  fi
+  local sections
+  sections=$("$OBJDUMP" -h "$obj" | awk '$1 ~ /^[0-9]+$/ && $2 ~ /^\./ { print $2 }' | grep -v -x -e .text -e .strtab -e .symtab -e .llvm_addrsig || true)
+  [ -z "$sections" ] || fail "$name: unexpected sections: $sections"
+  local functions
+  functions=$("$OBJDUMP" -t "$obj" | grep -c ' F .text' || true)
+  [ "$functions" = 1 ] || fail "$name: .text holds $functions functions, want exactly 1 (inline the rest)"
+}
+
+for src in "$SRC_DIR"/*.c; do
+  name=$(basename "$src" .c)
+  obj="$TMP/$name.o"
+  "$CLANG" "${CFLAGS[@]}" "$src" -o "$obj"
+  check_object "$name" "$obj"
+  "$OBJCOPY" -O binary --only-section=.text "$obj" "$OUT_DIR/$name.bin"
+  echo "$name.bin: $(( $(wc -c < "$OUT_DIR/$name.bin") / 8 )) slots"
+done
+"$CLANG" --version | head -n 1 > "$OUT_DIR/clang-version.txt"

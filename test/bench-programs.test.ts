@@ -1,0 +1,69 @@
+/**
+ * The benchmark programs: each committed .bin decodes and builds, every available engine agrees with
+ * the workload's hand-written JavaScript on a small input, and build.sh still produces the same bytes.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadEngines } from '../bench/engines.js';
+import { prepare } from '../bench/prepare.js';
+import { programBytes, programsDir } from '../bench/programs.js';
+import { verifyEngine } from '../bench/verify.js';
+import { WORKLOADS } from '../bench/workloads/index.js';
+import { loadBytes } from '../src/program/program.js';
+import type { Runtime } from '../src/runtime/executable.js';
+import { HelperRegistry } from '../src/runtime/helpers.js';
+import { EngineMemory } from '../src/runtime/memory.js';
+
+const engines = await loadEngines();
+const available = (['interp', 'jit'] as const).filter((e) => engines[e]);
+
+describe('benchmark programs', () => {
+  it('at least one engine is available', () => {
+    expect(available.length, `no engine loaded: ${JSON.stringify(engines.missing)}`).toBeGreaterThan(0);
+  });
+
+  for (const w of WORKLOADS) {
+    it(`${w.name}: ${w.program}.bin decodes and builds`, () => {
+      const program = loadBytes(programBytes(w.program));
+      expect(program.functions).toHaveLength(1);
+    });
+
+    for (const engine of available) {
+      it(`${w.name}: ${engine} agrees with the JavaScript version`, () => {
+        const rt: Runtime = { mem: new EngineMemory(), helpers: new HelperRegistry() };
+        const errors: string[] = [];
+        const p = prepare(w, 'small', rt, { [engine]: engines[engine], missing: {} }, errors);
+        expect(errors).toEqual([]);
+        expect(verifyEngine(p, p.executables[engine]!)).toBeUndefined();
+      });
+    }
+  }
+});
+
+/** Why build.sh cannot be checked here, or undefined when it can. */
+function cannotRebuild(): string | undefined {
+  for (const tool of ['clang', 'llvm-objcopy', 'llvm-objdump']) {
+    if (spawnSync(tool, ['--version']).status !== 0) return `${tool} not found`;
+  }
+  const have = spawnSync('clang', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]!.trim();
+  const built = readFileSync(join(programsDir(), 'clang-version.txt'), 'utf8').trim();
+  return have === built ? undefined : `installed ${have} is not ${built}, which built the committed .bin files`;
+}
+
+describe('bench/programs/build.sh', () => {
+  const reason = cannotRebuild();
+  it.skipIf(reason !== undefined)(`rebuilds the committed .bin files byte for byte${reason ? ` (skipped: ${reason})` : ''}`, () => {
+    const out = mkdtempSync(join(tmpdir(), 'bpfjit-bench-'));
+    const run = spawnSync('bash', [join(programsDir(), 'build.sh'), out], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const sources = readdirSync(programsDir()).filter((f) => f.endsWith('.c'));
+    expect(sources.length).toBeGreaterThan(0);
+    for (const c of sources) {
+      const bin = c.replace(/\.c$/, '.bin');
+      expect(readFileSync(join(out, bin)), `${bin} is stale: run bench/programs/build.sh`).toEqual(readFileSync(join(programsDir(), bin)));
+    }
+  });
+});
