@@ -1,0 +1,57 @@
+/**
+ * The contract between generated WebAssembly and its JavaScript wrapper: import and export names,
+ * module globals, and the numbers a trap leaves behind.
+ *
+ * Errors raised inside WebAssembly store (code, pc) in globals and execute `unreachable`; the wrapper
+ * catches the RuntimeError and reads them back through the `take_error` export. Errors raised
+ * by helpers are thrown as BpfRuntimeErrors from the import and pass through WebAssembly untouched.
+ */
+import type { ErrorCode } from '../errors.js';
+
+export const IMPORT_MODULE = 'env';
+/** (pc: i32, id: i32, r1..r5: i64) -> i64; also serves callx, with the id taken from the register. */
+export const HELPER_IMPORT = 'helper';
+
+export const EXPORT = {
+  /** (ctx: i32, len: i32, visible: i32, stackStart: i32) -> i64; visible = context bytes inside the memory. */
+  run64: 'run64',
+  /** Same parameters, -> i32: only i32 crosses, so no BigInt on the hot path. */
+  run32: 'run32',
+  /** (base: i32, stride: i32, len: i32, count: i32, results: i32, stackStart: i32) -> () */
+  runBatch: 'run_batch',
+  /** () -> code << 24 | pc of the last trap, clearing it. */
+  takeError: 'take_error',
+  /** Called from the helper import when an unwindOnZero helper returned 0. */
+  setUnwind: 'set_unwind',
+  ctxStart: 'ctx_start',
+  ctxLen: 'ctx_len',
+} as const;
+
+/** Module globals (never exported: the wrapper goes through the small functions above). */
+export const GLOBAL = {
+  errCode: 'err_code',
+  errPc: 'err_pc',
+  unwinding: 'unwinding',
+  fuel: 'fuel',
+  stackStart: 'stack_start',
+  ctxStart: 'ctx_start',
+  ctxLen: 'ctx_len',
+} as const;
+
+/** Name of the global holding max(ctxLen - size + 1, 0): an access of `size` bytes at ctx + d is inside iff d <u it. */
+export const ctxLimitGlobal = (size: number): string => `ctx_limit${size}`;
+
+export const functionName = (index: number): string => `bpf_fn${index}`;
+
+/** Trap codes stored in `err_code`; 0 means "no error recorded" (a trap the JIT did not plan). */
+export const TRAP_CODES: ReadonlyArray<ErrorCode> = ['E_RUN_MEMORY', 'E_RUN_BUDGET', 'E_RUN_CALL_DEPTH', 'E_RUN_UNKNOWN_HELPER'];
+
+export function trapCode(code: ErrorCode): number {
+  const index = TRAP_CODES.indexOf(code);
+  if (index < 0) throw new Error(`no trap code for ${code}`);
+  return index + 1;
+}
+
+export function trapErrorCode(value: number): ErrorCode | undefined {
+  return TRAP_CODES[value - 1];
+}

@@ -1,0 +1,150 @@
+/**
+ * ALU, byte-swap and sign-extending moves. 64-bit operations work on the i64 register locals; 32-bit
+ * ones compute in i32 on the low halves and zero-extend the result (RFC 9669 section 4.1).
+ *
+ * WebAssembly traps where BPF defines a result, so division gets guards: x/0 = 0, x%0 = x, and signed
+ * INT_MIN/-1 = INT_MIN (rem_s already gives INT_MIN%-1 = 0 without trapping). Shift counts need nothing:
+ * wasm masks them by 31/63 exactly as BPF does.
+ */
+import { i64Const, type Expr } from './binaryen.js';
+import type { FnEmitter } from './emitter.js';
+import type { InsnOf } from '../isa/insn.js';
+
+type Alu = InsnOf<'alu'>;
+
+/** The i32 or i64 operation set of one width, plus how to make its constants. */
+interface WidthOps {
+  readonly ops: FnEmitter['m']['i32'] | FnEmitter['m']['i64'];
+  readonly wide: boolean;
+  konst(value: number): Expr;
+}
+
+function widthOps(e: FnEmitter, wide: boolean): WidthOps {
+  const m = e.m;
+  return wide
+    ? { ops: m.i64, wide, konst: (v) => i64Const(m, BigInt(v)) }
+    : { ops: m.i32, wide, konst: (v) => m.i32.const(v | 0) };
+}
+
+/** dst as a value of the operation's width. */
+const dstValue = (e: FnEmitter, insn: Alu): Expr => (insn.width === 64 ? e.get(insn.dst) : e.m.i32.wrap(e.get(insn.dst)));
+
+function srcValue(e: FnEmitter, w: WidthOps, insn: Alu): Expr {
+  if (insn.operand === 'imm') return w.konst(insn.imm); // imm is sign-extended to 64 bits for ALU64
+  return w.wide ? e.get(insn.src) : e.m.i32.wrap(e.get(insn.src));
+}
+
+/** Back to a 64-bit register value: 32-bit results are zero-extended. */
+const widen = (e: FnEmitter, w: WidthOps, value: Expr): Expr => (w.wide ? value : e.m.i64.extend_u(value));
+
+/** Division and modulo with BPF's results where wasm would trap. */
+function divide(e: FnEmitter, w: WidthOps, insn: Alu): Expr {
+  const { ops } = w;
+  const a = (): Expr => dstValue(e, insn);
+  const b = (): Expr => srcValue(e, w, insn);
+  const zero = (): Expr => w.konst(0);
+  if (insn.operand === 'imm') {
+    if (insn.imm === 0) return insn.op === 'div' || insn.op === 'sdiv' ? zero() : a();
+    if (insn.imm === -1 && insn.op === 'sdiv') return ops.sub(zero(), a());
+  }
+  const byZero = (): Expr => ops.eqz(b());
+  switch (insn.op) {
+    case 'div': return insn.operand === 'imm' ? ops.div_u(a(), b()) : e.m.if(byZero(), zero(), ops.div_u(a(), b()));
+    case 'mod': return insn.operand === 'imm' ? ops.rem_u(a(), b()) : e.m.if(byZero(), a(), ops.rem_u(a(), b()));
+    case 'smod': return insn.operand === 'imm' ? ops.rem_s(a(), b()) : e.m.if(byZero(), a(), ops.rem_s(a(), b()));
+    case 'sdiv': {
+      if (insn.operand === 'imm') return ops.div_s(a(), b());
+      const byMinusOne = ops.eq(b(), w.konst(-1));
+      return e.m.if(byZero(), zero(), e.m.if(byMinusOne, ops.sub(zero(), a()), ops.div_s(a(), b())));
+    }
+    default: throw new Error(`not a division: ${insn.op}`);
+  }
+}
+
+/** Sign-extending move: the low 8/16/32 bits of src, sign-extended to the operation width. */
+function movsx(e: FnEmitter, w: WidthOps, insn: Alu): Expr {
+  const m = e.m;
+  const src = e.get(insn.src);
+  if (w.wide) {
+    if (insn.op === 'movsx8') return m.i64.extend8_s(src);
+    if (insn.op === 'movsx16') return m.i64.extend16_s(src);
+    return m.i64.extend32_s(src);
+  }
+  return insn.op === 'movsx8' ? m.i32.extend8_s(m.i32.wrap(src)) : m.i32.extend16_s(m.i32.wrap(src));
+}
+
+/** The operation's result in its own width. */
+function compute(e: FnEmitter, w: WidthOps, insn: Alu): Expr {
+  const { ops } = w;
+  const a = (): Expr => dstValue(e, insn);
+  const b = (): Expr => srcValue(e, w, insn);
+  switch (insn.op) {
+    case 'add': return ops.add(a(), b());
+    case 'sub': return ops.sub(a(), b());
+    case 'mul': return ops.mul(a(), b());
+    case 'or': return ops.or(a(), b());
+    case 'and': return ops.and(a(), b());
+    case 'xor': return ops.xor(a(), b());
+    case 'lsh': return ops.shl(a(), b());
+    case 'rsh': return ops.shr_u(a(), b());
+    case 'arsh': return ops.shr_s(a(), b());
+    case 'neg': return ops.sub(w.konst(0), a());
+    case 'mov': return b();
+    case 'div': case 'sdiv': case 'mod': case 'smod': return divide(e, w, insn);
+    case 'movsx8': case 'movsx16': case 'movsx32': return movsx(e, w, insn);
+    default: {
+      const never: never = insn.op;
+      throw new Error(`unhandled ALU operation ${String(never)}`);
+    }
+  }
+}
+
+export function emitAlu(e: FnEmitter, insn: Alu): Expr {
+  const w = widthOps(e, insn.width === 64);
+  // A 32-bit mov of an immediate is its unsigned value; everything else goes through `compute`.
+  if (!w.wide && insn.op === 'mov' && insn.operand === 'imm') return e.set(insn.dst, i64Const(e.m, BigInt(insn.imm >>> 0)));
+  return e.set(insn.dst, widen(e, w, compute(e, w, insn)));
+}
+
+/** Reverses the two low bytes of an i32 (the rest must be zero on input). */
+function swap16(e: FnEmitter, x: () => Expr): Expr {
+  const m = e.m;
+  return m.i32.or(m.i32.and(m.i32.shl(x(), m.i32.const(8)), m.i32.const(0xff00)), m.i32.and(m.i32.shr_u(x(), m.i32.const(8)), m.i32.const(0xff)));
+}
+
+function swap32(e: FnEmitter, x: () => Expr): Expr {
+  const m = e.m;
+  return m.i32.or(
+    m.i32.and(m.i32.rotl(x(), m.i32.const(8)), m.i32.const(0x00ff00ff)),
+    m.i32.and(m.i32.rotr(x(), m.i32.const(8)), m.i32.const(0xff00ff00 | 0)),
+  );
+}
+
+function swap64(e: FnEmitter, x: () => Expr): Expr {
+  const m = e.m;
+  const low = swap32(e, () => m.i32.wrap(x()));
+  const high = swap32(e, () => m.i32.wrap(m.i64.shr_u(x(), i64Const(m, 32n))));
+  return m.i64.or(m.i64.shl(m.i64.extend_u(low), i64Const(m, 32n)), m.i64.extend_u(high));
+}
+
+/**
+ * le/be/bswap. The host (WebAssembly) is little-endian, so `le` only truncates to the width and `be`
+ * and `bswap` reverse the bytes of the low `bits` bits, zero-extended.
+ */
+export function emitEnd(e: FnEmitter, insn: InsnOf<'end'>): Expr {
+  const m = e.m;
+  const x = (): Expr => e.get(insn.dst);
+  const low32 = (): Expr => m.i32.wrap(x());
+  let value: Expr;
+  if (insn.order === 'le') {
+    if (insn.bits === 64) return m.nop();
+    value = m.i64.and(x(), i64Const(m, insn.bits === 16 ? 0xffffn : 0xffffffffn));
+  } else if (insn.bits === 16) {
+    value = m.i64.extend_u(swap16(e, () => m.i32.and(low32(), m.i32.const(0xffff))));
+  } else if (insn.bits === 32) {
+    value = m.i64.extend_u(swap32(e, low32));
+  } else {
+    value = swap64(e, x);
+  }
+  return e.set(insn.dst, value);
+}

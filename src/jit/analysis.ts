@@ -1,0 +1,96 @@
+/**
+ * Whole-program facts that let the JIT leave out runtime checks which can never fire: the most
+ * instructions any run can execute (finite only without loops) and the deepest call chain.
+ */
+import { branchTarget, type Insn } from '../isa/insn.js';
+import { MAX_CALL_FRAMES } from '../runtime/memory.js';
+import type { BasicBlock, BpfFunction, Program } from '../program/program.js';
+
+export interface ProgramFacts {
+  /** Most instructions one run can be charged, or Infinity when some function has a loop. */
+  readonly maxCost: number;
+  /** Most frames alive at once (the entry counts as one). */
+  readonly maxFrames: number;
+  /** Access sizes of memory instructions, for the per-size context limits. */
+  readonly accessSizes: ReadonlySet<number>;
+  /** The program calls helpers (call N or callx), so it can unwind. */
+  readonly callsHelpers: boolean;
+}
+
+const localCallees = (block: BasicBlock, program: Program): number[] =>
+  block.insns.filter((i) => i.kind === 'call' && i.mode === 'local').map((i) => program.functionOf[branchTarget(i)!]!);
+
+/** Blocks reachable from the entry in DFS post-order (successors first), or undefined on a cycle. */
+export function postOrder(fn: BpfFunction): BasicBlock[] | undefined {
+  const byStart = new Map(fn.blocks.map((b) => [b.start, b]));
+  const state = new Map<number, 1 | 2>([[fn.entry, 1]]); // 1 on the DFS path, 2 finished
+  const order: BasicBlock[] = [];
+  const stack: Array<{ block: BasicBlock; next: number }> = [{ block: byStart.get(fn.entry)!, next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const succ = top.block.succs[top.next++];
+    if (succ === undefined) {
+      state.set(top.block.start, 2);
+      order.push(top.block);
+      stack.pop();
+    } else if (state.get(succ) === 1) {
+      return undefined;
+    } else if (state.get(succ) === undefined) {
+      state.set(succ, 1);
+      stack.push({ block: byStart.get(succ)!, next: 0 });
+    }
+  }
+  return order;
+}
+
+/** Longest charged path through the entry function, callees included; Infinity if a loop is reachable. */
+function maxCost(program: Program): number {
+  const costs: Array<number | undefined> = new Array(program.functions.length).fill(undefined);
+  const fnCost = (index: number): number => {
+    const known = costs[index];
+    if (known !== undefined) return known;
+    const order = postOrder(program.functions[index]!);
+    if (!order) return (costs[index] = Infinity);
+    const blockCost = new Map<number, number>();
+    for (const block of order) {
+      let cost = block.insns.length;
+      for (const callee of localCallees(block, program)) cost += fnCost(callee);
+      cost += Math.max(0, ...block.succs.map((s) => blockCost.get(s)!));
+      blockCost.set(block.start, cost);
+    }
+    return (costs[index] = blockCost.get(program.functions[index]!.entry)!);
+  };
+  return fnCost(0);
+}
+
+function maxFrames(program: Program): number {
+  const memo = new Map<number, number>();
+  const frames = (index: number): number => {
+    const known = memo.get(index);
+    if (known !== undefined) return known;
+    const fn = program.functions[index]!;
+    let deepest = 0;
+    for (const block of fn.blocks) {
+      for (const callee of localCallees(block, program)) deepest = Math.max(deepest, frames(callee));
+    }
+    memo.set(index, deepest + 1);
+    return deepest + 1;
+  };
+  return frames(0);
+}
+
+const isMemory = (insn: Insn): boolean =>
+  insn.kind === 'ldx' || insn.kind === 'st' || insn.kind === 'stx' || insn.kind === 'atomic';
+
+export function analyzeProgram(program: Program): ProgramFacts {
+  const accessSizes = new Set<number>();
+  let callsHelpers = false;
+  for (const insn of program.insns) {
+    if (isMemory(insn)) accessSizes.add((insn as Extract<Insn, { size: number }>).size);
+    if (insn.kind === 'callx' || (insn.kind === 'call' && insn.mode === 'helper')) callsHelpers = true;
+  }
+  return { maxCost: maxCost(program), maxFrames: maxFrames(program), accessSizes, callsHelpers };
+}
+
+/** True when no run can need more frames than allowed, so local calls need no depth check. */
+export const callDepthIsStatic = (facts: ProgramFacts): boolean => facts.maxFrames <= MAX_CALL_FRAMES;

@@ -1,0 +1,76 @@
+/**
+ * Calls and exit. A local call is a wasm call of the callee's function with (r1..r5, r10 - 512); the
+ * callee returns r0, and r6-r9 live in the caller's own locals, so they survive without saving.
+ * Helper calls and callx go through one JS import (pc, id, r1..r5) -> r0 that looks the id up at call
+ * time. A helper flagged unwindOnZero that returns 0 sets the `unwinding` global; every frame then
+ * returns 0 at once, so the run ends with r0 = 0 (and a batch moves on to its next event).
+ */
+import { GLOBAL, HELPER_IMPORT } from './abi.js';
+import { i32, i64, i64Const, type Expr } from './binaryen.js';
+import type { FnEmitter } from './emitter.js';
+import { ProgramError } from '../errors.js';
+import { branchTarget, type InsnOf } from '../isa/insn.js';
+import { FP } from '../isa/opcode.js';
+import { STACK_FRAME_BYTES } from '../runtime/memory.js';
+
+const args = (e: FnEmitter): Expr[] => [1, 2, 3, 4, 5].map((r) => e.get(r));
+
+/** Ends the whole run with r0 = 0 when a helper asked to unwind. */
+function unwindCheck(e: FnEmitter): Expr {
+  const m = e.m;
+  return m.if(m.global.get(GLOBAL.unwinding, i32), m.return(i64Const(m, 0n)));
+}
+
+function helperCall(e: FnEmitter, pc: number, id: Expr): Expr[] {
+  const m = e.m;
+  const call = m.call(HELPER_IMPORT, [m.i32.const(pc), id, ...args(e)], i64);
+  return [e.set(0, call), unwindCheck(e)];
+}
+
+function localCall(e: FnEmitter, insn: InsnOf<'call'>): Expr[] {
+  const m = e.m;
+  const callee = e.mc.program.functionOf[branchTarget(insn)!]!;
+  const fp = (): Expr => e.get(FP);
+  const stmts: Expr[] = [];
+  if (e.mc.depthChecks) {
+    // Frame d has r10 = top - 512 d; the callee's frame is allowed while its r10 >= stack start + 512.
+    const minFp = m.i64.add(e.run('stackStart'), i64Const(m, BigInt(2 * STACK_FRAME_BYTES)));
+    stmts.push(m.if(m.i64.lt_u(fp(), minFp), e.trap('E_RUN_CALL_DEPTH', insn.pc)));
+  }
+  const calleeFp = m.i64.sub(fp(), i64Const(m, BigInt(STACK_FRAME_BYTES)));
+  stmts.push(...e.saveFuel());
+  stmts.push(e.set(0, m.call(e.calleeName(callee), [...args(e), calleeFp], i64)));
+  stmts.push(...e.reloadFuel());
+  if (e.mc.facts.callsHelpers) stmts.push(unwindCheck(e));
+  return stmts;
+}
+
+export function emitCall(e: FnEmitter, insn: InsnOf<'call'>): Expr {
+  const m = e.m;
+  switch (insn.mode) {
+    case 'local': return m.block(null, localCall(e, insn));
+    case 'helper':
+      // Like the interpreter, a static call to an unregistered helper is refused at load time.
+      if (!e.mc.helpers.has(insn.imm)) {
+        throw new ProgramError('E_UNKNOWN_HELPER', insn.pc, `call ${insn.imm}: no helper with this id is registered`);
+      }
+      return m.block(null, helperCall(e, insn.pc, m.i32.const(insn.imm)));
+    case 'kfunc':
+      throw new ProgramError('E_UNKNOWN_HELPER', insn.pc, `kfunc call ${insn.imm} is not supported`);
+  }
+}
+
+/** callx: the helper id is the value of the register; anything above 2^31-1 cannot be registered. */
+export function emitCallx(e: FnEmitter, insn: InsnOf<'callx'>): Expr {
+  const m = e.m;
+  const id = (): Expr => e.get(insn.dst);
+  const tooLarge = m.i64.gt_u(id(), i64Const(m, 0x7fffffffn));
+  return m.block(null, [m.if(tooLarge, e.trap('E_RUN_UNKNOWN_HELPER', insn.pc)), ...helperCall(e, insn.pc, m.i32.wrap(id()))]);
+}
+
+export function emitExit(e: FnEmitter): Expr {
+  const m = e.m;
+  // The entry's fuel dies with the run; a callee hands what is left back to its caller.
+  const save = e.isEntry ? [] : e.saveFuel();
+  return m.block(null, [...save, m.return(e.get(0))]);
+}

@@ -1,0 +1,148 @@
+/**
+ * Per-function code generation state: the wasm locals that hold BPF registers, temporaries, run-wide
+ * values (stack start, context start, context limits), and how to raise a runtime error.
+ *
+ * Local layout (params first, as wasm requires):
+ *   0..4 r1..r5   5 r10 (the frame pointer)                       all i64 params
+ *   entry function only: 6 stack start, 7 context start, 8..11 context limits for sizes 1, 2, 4, 8
+ *   then r0, r6..r9, the Relooper label (i32), fuel, and temporaries.
+ * The entry gets the run-wide values as parameters so that, once binaryen inlines it into the event
+ * loop, they are plain locals; local-call targets load them from globals in their prologue.
+ */
+import { functionName, GLOBAL, ctxLimitGlobal, trapCode } from './abi.js';
+import { i32, i64, type Expr, type Module, type WasmType } from './binaryen.js';
+import type { ProgramFacts } from './analysis.js';
+import type { PointerFact } from './pointer-facts.js';
+import type { ErrorCode } from '../errors.js';
+import type { BpfFunction, Program } from '../program/program.js';
+import type { HelperRegistry } from '../runtime/helpers.js';
+import type { Region } from '../runtime/memory.js';
+
+export type Structure = 'auto' | 'relooper' | 'layout';
+
+/** Facts and choices shared by every function of one module. */
+export interface ModuleContext {
+  readonly m: Module;
+  readonly program: Program;
+  readonly facts: ProgramFacts;
+  /** Charge the budget per block (false when no run can exceed it). */
+  readonly budgetChecks: boolean;
+  /** Check the call depth at local calls (false when the call graph is shallow enough). */
+  readonly depthChecks: boolean;
+  /** Bounds-check memory accesses against the run's regions. */
+  readonly checked: boolean;
+  /** Engine regions every run may touch, beyond the stack and the context. */
+  readonly regions: readonly Region[];
+  /** The memory's size when compiling; it never shrinks, so a region inside it stays inside. */
+  readonly memoryEnd: number;
+  /** Control-flow structuring: the Relooper, the flat layout, or by function size. */
+  readonly structure: Structure;
+  /** The runtime's helpers, to refuse static calls to unregistered ids at load time. */
+  readonly helpers: HelperRegistry;
+}
+
+/** Run-wide values a function may read. */
+export const RUN_VALUES = ['stackStart', 'ctxStart', 'ctxLimit1', 'ctxLimit2', 'ctxLimit4', 'ctxLimit8'] as const;
+export type RunValue = (typeof RUN_VALUES)[number];
+
+const REG_PARAMS = 6;
+/** Parameter count of a BPF function's wasm function. */
+export const paramCount = (fnIndex: number): number => (fnIndex === 0 ? REG_PARAMS + RUN_VALUES.length : REG_PARAMS);
+
+const runGlobal = (value: RunValue): string => {
+  if (value === 'stackStart') return GLOBAL.stackStart;
+  if (value === 'ctxStart') return GLOBAL.ctxStart;
+  return ctxLimitGlobal(Number(value.slice('ctxLimit'.length)));
+};
+
+export class FnEmitter {
+  readonly m: Module;
+  /** r0, r6..r9, label, fuel. */
+  private readonly vars: WasmType[] = [i64, i64, i64, i64, i64, i32, i64];
+  private readonly runLocals = new Map<RunValue, number>();
+  readonly params: number;
+  readonly labelLocal: number;
+  readonly fuelLocal: number;
+
+  constructor(readonly mc: ModuleContext, readonly fn: BpfFunction, readonly pointers: ReadonlyMap<number, PointerFact>) {
+    this.m = mc.m;
+    this.params = paramCount(fn.index);
+    this.labelLocal = this.params + 5;
+    this.fuelLocal = this.params + 6;
+  }
+
+  get isEntry(): boolean {
+    return this.fn.index === 0;
+  }
+
+  /** Wasm local holding BPF register r. */
+  regLocal(r: number): number {
+    if (r >= 1 && r <= 5) return r - 1;
+    if (r === 10) return 5;
+    if (r === 0) return this.params;
+    if (r >= 6 && r <= 9) return this.params + r - 5;
+    throw new Error(`no register r${r}`);
+  }
+
+  get(r: number): Expr {
+    return this.m.local.get(this.regLocal(r), i64);
+  }
+
+  set(r: number, value: Expr): Expr {
+    return this.m.local.set(this.regLocal(r), value);
+  }
+
+  /** A fresh local (binaryen's coalescing merges the ones whose lives do not overlap). */
+  temp(type: WasmType): number {
+    this.vars.push(type);
+    return this.params + this.vars.length - 1;
+  }
+
+  /** A run-wide i64 value (stack start, context start, context limit per access size). */
+  run(value: RunValue): Expr {
+    if (this.isEntry) return this.m.local.get(REG_PARAMS + RUN_VALUES.indexOf(value), i64);
+    let index = this.runLocals.get(value);
+    if (index === undefined) {
+      index = this.temp(i64);
+      this.runLocals.set(value, index);
+    }
+    return this.m.local.get(index, i64);
+  }
+
+  /** Statements loading the run-wide values this function used, and its fuel. */
+  prologue(): Expr[] {
+    const m = this.m;
+    const loads = [...this.runLocals].map(([value, index]) => m.local.set(index, m.global.get(runGlobal(value), i64)));
+    if (this.mc.budgetChecks) loads.push(m.local.set(this.fuelLocal, m.global.get(GLOBAL.fuel, i64)));
+    return loads;
+  }
+
+  /** Non-parameter locals, in order. */
+  localTypes(): WasmType[] {
+    return this.vars;
+  }
+
+  /** Stops the run with `code` at `pc` (the wrapper turns the trap into a BpfRuntimeError). */
+  trap(code: ErrorCode, pc: number): Expr {
+    const m = this.m;
+    // Inline rather than a call: a call on even a cold path makes V8 spill the loop's live values.
+    return m.block(null, [
+      m.global.set(GLOBAL.errCode, m.i32.const(trapCode(code))),
+      m.global.set(GLOBAL.errPc, m.i32.const(pc)),
+      m.unreachable(),
+    ]);
+  }
+
+  /** Stores the fuel left back to its global, before a call or a return hands control elsewhere. */
+  saveFuel(): Expr[] {
+    return this.mc.budgetChecks ? [this.m.global.set(GLOBAL.fuel, this.m.local.get(this.fuelLocal, i64))] : [];
+  }
+
+  reloadFuel(): Expr[] {
+    return this.mc.budgetChecks ? [this.m.local.set(this.fuelLocal, this.m.global.get(GLOBAL.fuel, i64))] : [];
+  }
+
+  calleeName(fnIndex: number): string {
+    return functionName(fnIndex);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * One BPF function (the entry or a local-call target) becomes one wasm function
+ * (r1..r5, r10: i64, the entry also gets the run-wide values) -> r0: i64. Its basic blocks go to
+ * binaryen's Relooper, which turns the arbitrary jump graph into structured blocks and loops (or, for
+ * very big functions, to the flat layout of layout.ts).
+ */
+import { functionName } from './abi.js';
+import { emitAlu, emitEnd } from './alu.js';
+import { i64, i64Const, newRelooper, tupleType, type Expr, type RelooperBlock } from './binaryen.js';
+import { jumpCondition } from './branch.js';
+import { emitCall, emitCallx, emitExit } from './calls.js';
+import { FnEmitter, type ModuleContext } from './emitter.js';
+import { layoutBody, type BlockExit } from './layout.js';
+import { emitMemory } from './memory-access.js';
+import { pointerFacts } from './pointer-facts.js';
+import { ProgramError } from '../errors.js';
+import { branchTarget, LddwSrc, type Insn } from '../isa/insn.js';
+import type { BasicBlock, BpfFunction } from '../program/program.js';
+
+const LDDW_SOURCES = ['imm64', 'map_by_fd', 'map_value_by_fd', 'variable_addr', 'code_addr', 'map_by_idx', 'map_value_by_idx'];
+
+function emitLddw(e: FnEmitter, insn: Extract<Insn, { kind: 'lddw' }>): Expr {
+  if (insn.src !== LddwSrc.IMM64) {
+    throw new ProgramError('E_DECODE_RESERVED', insn.pc,
+      `lddw source mode ${insn.src} (${LDDW_SOURCES[insn.src] ?? 'unknown'}) must be resolved by the loader before the program runs`);
+  }
+  return e.set(insn.dst, i64Const(e.m, insn.value));
+}
+
+/** Code for one instruction; jumps emit nothing here (they become the block's exit). */
+function emitInsn(e: FnEmitter, insn: Insn): Expr | undefined {
+  switch (insn.kind) {
+    case 'alu': return emitAlu(e, insn);
+    case 'end': return emitEnd(e, insn);
+    case 'lddw': return emitLddw(e, insn);
+    case 'ldx': case 'st': case 'stx': case 'atomic': return emitMemory(e, insn);
+    case 'call': return emitCall(e, insn);
+    case 'callx': return emitCallx(e, insn);
+    case 'exit': return emitExit(e);
+    case 'jmp': case 'ja': return undefined;
+    default: {
+      const never: never = insn;
+      throw new Error(`unhandled instruction ${(never as Insn).kind}`);
+    }
+  }
+}
+
+/** Charges the block's instruction count; the run stops at the block's first pc when fuel runs out. */
+function chargeBudget(e: FnEmitter, block: BasicBlock): Expr {
+  const m = e.m;
+  const fuel = m.local.tee(e.fuelLocal, m.i64.sub(m.local.get(e.fuelLocal, i64), i64Const(m, BigInt(block.insns.length))), i64);
+  return m.if(m.i64.lt_s(fuel, i64Const(m, 0n)), e.trap('E_RUN_BUDGET', block.start));
+}
+
+function blockCode(e: FnEmitter, block: BasicBlock): Expr {
+  const stmts: Expr[] = [];
+  if (e.mc.budgetChecks) stmts.push(chargeBudget(e, block));
+  for (const insn of block.insns) {
+    const code = emitInsn(e, insn);
+    if (code !== undefined) stmts.push(code);
+  }
+  return e.m.block(null, stmts);
+}
+
+/** How control leaves a block (a jump to the next instruction has one successor: its test is dropped). */
+function blockExit(e: FnEmitter, block: BasicBlock): BlockExit {
+  const last = block.insns[block.insns.length - 1]!;
+  if (last.kind === 'exit') return {};
+  if (last.kind === 'ja') return { next: branchTarget(last)! };
+  if (last.kind === 'jmp' && branchTarget(last) !== block.end) {
+    return { cond: { test: jumpCondition(e, last), target: branchTarget(last)! }, next: block.end };
+  }
+  return { next: block.end };
+}
+
+function relooperBody(e: FnEmitter, fn: BpfFunction, code: ReadonlyMap<number, Expr>, exits: ReadonlyMap<number, BlockExit>): Expr {
+  const rl = newRelooper(e.m);
+  const blocks = new Map<number, RelooperBlock>();
+  for (const block of fn.blocks) blocks.set(block.start, rl.addBlock(code.get(block.start)!));
+  for (const block of fn.blocks) {
+    const from = blocks.get(block.start)!;
+    const exit = exits.get(block.start)!;
+    if (exit.cond) rl.addBranch(from, blocks.get(exit.cond.target)!, exit.cond.test, 0);
+    if (exit.next !== undefined) rl.addBranch(from, blocks.get(exit.next)!, 0, 0);
+  }
+  return rl.renderAndDispose(blocks.get(fn.entry)!, e.labelLocal);
+}
+
+/**
+ * binaryen's Relooper recurses per block: past this many blocks in one function it could overflow
+ * the stack, so bigger functions get the flat layout (layout.ts), which costs a br_table per
+ * backward jump instead of natural loops.
+ */
+export const RELOOPER_MAX_BLOCKS = 1000;
+
+export function compileFunction(mc: ModuleContext, fn: BpfFunction): void {
+  const m = mc.m;
+  const e = new FnEmitter(mc, fn, pointerFacts(fn, fn.index === 0));
+  const code = new Map(fn.blocks.map((block) => [block.start, blockCode(e, block)]));
+  const exits = new Map(fn.blocks.map((block) => [block.start, blockExit(e, block)]));
+  const layout = mc.structure === 'layout' || (mc.structure === 'auto' && fn.blocks.length > RELOOPER_MAX_BLOCKS);
+  const body = layout ? layoutBody(e, fn, code, exits) : relooperBody(e, fn, code, exits);
+  const params = tupleType(new Array(e.params).fill(i64));
+  // Every path ends in `return`; the trailing unreachable only tells the validator so.
+  m.addFunction(functionName(fn.index), params, i64, e.localTypes(), m.block(null, [...e.prologue(), body, m.unreachable()]));
+}

@@ -1,0 +1,198 @@
+/**
+ * The JavaScript side of a compiled program: instantiates the module against the engine's memory and
+ * helper registry, calls its entry points, and turns every way a run can stop into a BpfError.
+ *
+ * A helper may start another run of the same program (the interpreter allows it, giving the inner run
+ * a fresh machine). Run state lives in the instance's globals, so a nested run gets an instance of its
+ * own: the compiled module is shared, instantiating it again costs ~0.1 ms and only happens on nesting.
+ */
+import { HELPER_IMPORT, IMPORT_MODULE, trapErrorCode } from './abi.js';
+import { BpfError, BpfRuntimeError, InputError, type ErrorCode } from '../errors.js';
+import type { Program } from '../program/program.js';
+import { runRegions, type Executable, type Runtime } from '../runtime/executable.js';
+import { HelperFault, type HelperEnv } from '../runtime/helpers.js';
+import type { Region } from '../runtime/memory.js';
+
+interface JitExports {
+  run64(ctx: number, len: number, visible: number, stackStart: number): bigint;
+  run32(ctx: number, len: number, visible: number, stackStart: number): number;
+  run_batch(base: number, stride: number, len: number, count: number, results: number, stackStart: number): void;
+  take_error(): number;
+  set_unwind(): void;
+  ctx_start(): number;
+  ctx_len(): number;
+}
+
+const isU32 = (n: number): boolean => (n >>> 0) === n;
+
+function trapMessage(program: Program, code: ErrorCode): string {
+  switch (code) {
+    case 'E_RUN_MEMORY': return 'memory access outside the program\'s memory (or a misaligned atomic)';
+    case 'E_RUN_BUDGET': return 'instruction budget exceeded';
+    case 'E_RUN_CALL_DEPTH': return 'more than 8 nested call frames';
+    case 'E_RUN_UNKNOWN_HELPER': return 'callx: the register holds no registrable helper id';
+    default: return `${code} in a program of ${program.slotCount} slots`;
+  }
+}
+
+export class JitExecutable implements Executable {
+  readonly engine = 'jit' as const;
+  /** instances[d] serves runs nested d deep inside helpers; [0] is the normal one. */
+  private readonly instances: JitExports[] = [];
+  private readonly stackStarts: number[] = [];
+  /** Helpers currently running (a run started meanwhile is nested). */
+  private helperDepth = 0;
+  /** CPU of the innermost run, for the helper environment. */
+  private cpu = 0;
+  private memEnd = 0;
+
+  constructor(readonly program: Program, private readonly rt: Runtime, private readonly module: WebAssembly.Module, private readonly regions: readonly Region[]) {
+    this.instances.push(this.instantiate());
+  }
+
+  private instantiate(): JitExports {
+    const level = this.instances.length;
+    // i64 arguments arrive as signed BigInts; helpers see registers as unsigned 64-bit values.
+    const u = (r: bigint): bigint => BigInt.asUintN(64, r);
+    const helper = (pc: number, id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint =>
+      this.callHelper(level, pc, id, [u(r1), u(r2), u(r3), u(r4), u(r5)]);
+    const imports = { [IMPORT_MODULE]: { memory: this.rt.mem.memory, [HELPER_IMPORT]: helper } };
+    return new WebAssembly.Instance(this.module, imports).exports as unknown as JitExports;
+  }
+
+  /** The instance for a run starting now. */
+  private get x(): JitExports {
+    const depth = this.helperDepth;
+    if (depth === 0) return this.instances[0]!;
+    while (this.instances.length <= depth) this.instances.push(this.instantiate());
+    return this.instances[depth]!;
+  }
+
+  run(ctxAddr: number, ctxLen: number, cpu = 0): bigint {
+    const stackStart = this.enter(ctxAddr, ctxLen, cpu);
+    const x = this.x;
+    try {
+      return BigInt.asUintN(64, x.run64(ctxAddr, ctxLen, this.visible(ctxAddr, ctxLen), stackStart));
+    } catch (error) {
+      throw this.translate(x, error);
+    }
+  }
+
+  runU32(ctxAddr: number, ctxLen: number, cpu = 0): number {
+    const stackStart = this.enter(ctxAddr, ctxLen, cpu);
+    const x = this.x;
+    try {
+      return x.run32(ctxAddr, ctxLen, this.visible(ctxAddr, ctxLen), stackStart) >>> 0;
+    } catch (error) {
+      throw this.translate(x, error);
+    }
+  }
+
+  runBatch(base: number, stride: number, len: number, count: number, resultsAddr: number, cpu = 0): void {
+    if (!isU32(stride) || !isU32(count) || !isU32(resultsAddr)) {
+      throw new InputError('runBatch: stride, count and resultsAddr must be integers in 0..2^32-1');
+    }
+    if (count === 0) return;
+    const stackStart = this.enter(base, len, cpu);
+    const last = base + (count - 1) * stride;
+    this.enter(last, len, cpu);
+    const resultsEnd = resultsAddr + 8 * count;
+    if (resultsEnd > this.memoryEnd(resultsEnd)) {
+      throw new InputError(`runBatch: results [0x${resultsAddr.toString(16)}, +${8 * count}) lie outside the engine memory`);
+    }
+    if (last + len > this.memoryEnd(last + len)) {
+      this.runEach(base, stride, len, count, resultsAddr, cpu);
+      return;
+    }
+    const x = this.x;
+    try {
+      x.run_batch(base, stride, len, count, resultsAddr, stackStart);
+    } catch (error) {
+      throw this.translate(x, error);
+    }
+  }
+
+  /** A batch whose last events run past the memory's end: one run each, so each context is clamped. */
+  private runEach(base: number, stride: number, len: number, count: number, resultsAddr: number, cpu: number): void {
+    for (let k = 0; k < count; k++) {
+      const r0 = this.run(base + k * stride, len, cpu);
+      this.rt.mem.view.setBigUint64(resultsAddr + 8 * k, r0, true);
+    }
+  }
+
+  /** Validates a run's arguments and returns the CPU's stack start. */
+  private enter(ctxAddr: number, ctxLen: number, cpu: number): number {
+    if (!isU32(ctxAddr) || !isU32(ctxLen)) {
+      throw new InputError(`context ${ctxAddr} (+${ctxLen}): address and length must be integers in 0..2^32-1`);
+    }
+    let stackStart = this.stackStarts[cpu];
+    if (stackStart === undefined) {
+      if (!isU32(cpu) || cpu >= this.rt.mem.cpus) throw new InputError(`cpu ${cpu} is out of range (engine has ${this.rt.mem.cpus})`);
+      stackStart = this.rt.mem.stackRegion(cpu).start;
+      this.stackStarts[cpu] = stackStart;
+    }
+    this.cpu = cpu;
+    return stackStart;
+  }
+
+  /**
+   * The memory's size, re-read only when `needed` lies past the cached value: reading
+   * WebAssembly.Memory.buffer costs tens of ns, and a shared memory never shrinks.
+   */
+  private memoryEnd(needed: number): number {
+    if (needed > this.memEnd) this.memEnd = this.rt.mem.memory.buffer.byteLength;
+    return this.memEnd;
+  }
+
+  /** Context bytes inside the memory: like the interpreter, the context region ends at the memory's end. */
+  private visible(ctxAddr: number, ctxLen: number): number {
+    const end = ctxAddr + ctxLen;
+    if (end <= this.memEnd) return ctxLen;
+    return Math.max(0, Math.min(end, this.memoryEnd(end)) - ctxAddr);
+  }
+
+  /** The helper import: (pc, id, r1..r5) -> r0, looked up at call time like the interpreter does. */
+  private callHelper(level: number, pc: number, id: number, args: [bigint, bigint, bigint, bigint, bigint]): bigint {
+    const spec = this.rt.helpers.get(id);
+    if (!spec) throw new BpfRuntimeError('E_RUN_UNKNOWN_HELPER', pc, `callx: no helper with id ${id} is registered`);
+    const x = this.instances[level]!;
+    const cpu = this.cpu;
+    let result: unknown;
+    this.helperDepth++;
+    try {
+      result = spec.impl(...args, this.helperEnv(x, cpu));
+    } catch (error) {
+      if (error instanceof HelperFault) throw new BpfRuntimeError('E_RUN_MEMORY', pc, `helper ${spec.name}: ${error.message}`);
+      if (error instanceof BpfError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new BpfRuntimeError('E_RUN_HELPER', pc, `helper ${spec.name} failed: ${message}`);
+    } finally {
+      this.helperDepth--;
+      this.cpu = cpu;
+    }
+    if (typeof result !== 'bigint') {
+      throw new BpfRuntimeError('E_RUN_HELPER', pc, `helper ${spec.name} returned ${typeof result}, not a bigint`);
+    }
+    const value = BigInt.asUintN(64, result);
+    if (spec.unwindOnZero && value === 0n) x.set_unwind();
+    return value;
+  }
+
+  private helperEnv(x: JitExports, cpu: number): HelperEnv {
+    const regions = runRegions(this.rt, cpu, x.ctx_start() >>> 0, x.ctx_len() >>> 0, this.regions);
+    return { mem: this.rt.mem, cpu, regions };
+  }
+
+  /** Every way a run can stop, as a BpfError: nothing raw escapes. */
+  private translate(x: JitExports, error: unknown): BpfError {
+    if (error instanceof BpfError) return error;
+    if (error instanceof WebAssembly.RuntimeError) {
+      const packed = x.take_error();
+      const code = trapErrorCode(packed >>> 24);
+      if (code) return new BpfRuntimeError(code, packed & 0xffffff, trapMessage(this.program, code));
+      return new BpfRuntimeError('E_RUN_MEMORY', -1, `WebAssembly trap outside the JIT's checks: ${error.message}`);
+    }
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return new BpfRuntimeError('E_RUN_HELPER', -1, `run stopped by ${message}`);
+  }
+}

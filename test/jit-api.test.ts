@@ -1,0 +1,103 @@
+// The JIT's entry points besides run: the WebAssembly text dump, load-phase timings, the binaryen API
+// check, and unchecked mode (for verified programs).
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../src/asm/index.js';
+import { BpfRuntimeError } from '../src/errors.js';
+import { checkBinaryenApi } from '../src/jit/binaryen.js';
+import { createInterpreter } from '../src/interp/index.js';
+import { compileJit, compileJitTimed, jitToWat } from '../src/jit/index.js';
+import { buildProgram } from '../src/program/program.js';
+import type { Runtime } from '../src/runtime/executable.js';
+import { HelperRegistry } from '../src/runtime/helpers.js';
+import { EngineMemory } from '../src/runtime/memory.js';
+
+const rt: Runtime = { mem: new EngineMemory(), helpers: new HelperRegistry() };
+const port80 = buildProgram(assemble([
+  'ldxh %r2, [%r1+12]', 'jne %r2, 0x0008, drop', 'ldxb %r2, [%r1+23]', 'jne %r2, 6, drop',
+  'ldxb %r2, [%r1+14]', 'and %r2, 0xf', 'lsh %r2, 2', 'add %r2, %r1', 'ldxh %r2, [%r2+16]',
+  'jne %r2, 0x5000, drop', 'mov %r0, 1', 'exit', 'drop:', 'mov %r0, 0', 'exit',
+].join('\n'), 'ubpf'));
+
+describe('jitToWat', () => {
+  it('imports the engine memory as shared and exports the entry points', () => {
+    const wat = jitToWat(port80, rt);
+    expect(wat).toMatch(/\(import "env" "memory" \(memory \$\S+ \d+ 65536 shared\)\)/);
+    for (const name of ['run64', 'run32', 'run_batch']) expect(wat).toContain(`(export "${name}"`);
+    expect(wat).toContain('(import "env" "helper"');
+  });
+  it('shows the unoptimized module on request', () => {
+    const raw = jitToWat(port80, rt, { optimize: false });
+    expect(raw).toContain('(func $bpf_fn0');
+    // optimized, the program is inlined into the event loop
+    expect(jitToWat(port80, rt)).not.toContain('(func $bpf_fn0');
+  });
+});
+
+describe('compileJitTimed', () => {
+  it('reports each load phase and returns a working executable', () => {
+    const { exe, timings } = compileJitTimed(port80, rt);
+    expect(exe.engine).toBe('jit');
+    expect(Object.keys(timings).sort()).toEqual(['build', 'compile', 'instantiate', 'optimize']);
+    for (const ms of Object.values(timings)) expect(ms).toBeGreaterThanOrEqual(0);
+    const frame = new Uint8Array(64);
+    frame.set([8, 0], 12);
+    frame[14] = 0x45;
+    frame[23] = 6;
+    frame.set([0, 80], 36);
+    const at = rt.mem.alloc(64);
+    rt.mem.write(at, frame);
+    expect(exe.runU32(at, 64)).toBe(1);
+    rt.mem.bytes[at + 37] = 81;
+    expect(exe.runU32(at, 64)).toBe(0);
+  });
+});
+
+describe('binaryen', () => {
+  it('has every entry point the JIT uses', () => {
+    expect(() => checkBinaryenApi()).not.toThrow();
+  });
+});
+
+describe('large programs', () => {
+  // Past 1,024 instructions binaryen's optimizer is skipped, past 1,000 blocks the flat layout
+  // replaces the Relooper; both must still compute what the interpreter computes.
+  it('compiles thousands of blocks with forward jumps and loops', () => {
+    const lines = ['mov %r0, 0'];
+    for (let i = 0; i < 1500; i++) {
+      lines.push(`jeq %r2, ${i}, skip${i}`, 'add %r0, 3', `skip${i}:`, 'mov %r3, 2', `loop${i}:`, 'add %r0, 1', 'sub %r3, 1', `jne %r3, 0, loop${i}`);
+    }
+    lines.push('exit');
+    const program = buildProgram(assemble(lines.join('\n'), 'ubpf'));
+    expect(program.functions[0]!.blocks.length).toBeGreaterThan(3000);
+    const exe = compileJit(program, rt);
+    expect(exe.run(0, 7)).toBe(createInterpreter(program, rt).run(0, 7));
+    expect(exe.run(0, 7)).toBe(1499n * 3n + 1500n * 2n);
+  });
+  it('compiles a long chain of dependent instructions', () => {
+    const lines = ['mov %r0, %r2'];
+    for (let i = 0; i < 6000; i++) lines.push(`mul %r0, ${(i % 7) + 3}`, `xor %r0, ${i}`);
+    lines.push('exit');
+    const program = buildProgram(assemble(lines.join('\n'), 'ubpf'));
+    expect(compileJit(program, rt).run(0, 5)).toBe(createInterpreter(program, rt).run(0, 5));
+  });
+});
+
+describe('unchecked mode', () => {
+  it('runs a well-behaved program the same', () => {
+    const at = rt.mem.alloc(8);
+    rt.mem.write(at, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8));
+    const program = buildProgram(assemble('ldxdw %r0, [%r1]\nstdw [%r10-8], 3\nldxdw %r2, [%r10-8]\nadd %r0, %r2\nexit', 'ubpf'));
+    expect(compileJit(program, rt, { checked: false }).run(at, 8)).toBe(0x0807060504030204n);
+  });
+  it('still never lets a raw WebAssembly trap escape', () => {
+    const program = buildProgram(assemble('lddw %r1, 0xfffffff0\nldxdw %r0, [%r1]\nexit', 'ubpf'));
+    let error: unknown;
+    try {
+      compileJit(program, rt, { checked: false }).run(0, 0);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(BpfRuntimeError);
+    expect(error).toMatchObject({ code: 'E_RUN_MEMORY' });
+  });
+});
