@@ -4,6 +4,7 @@
  */
 import { BpfError } from '../errors.js';
 import type { EngineMemory, Region } from './memory.js';
+import type { HelperProto } from '../verifier/helper-proto.js';
 import { inRegions } from './memory.js';
 
 /** What a helper sees of the running program. */
@@ -22,6 +23,8 @@ export interface HelperSpec {
   readonly impl: HelperImpl;
   /** When the helper returns 0 the whole program stops at once with r0 = 0 (the conformance `unwind`). */
   readonly unwindOnZero?: boolean;
+  /** What the verifier checks calls against; a helper without one cannot be called by a verified program. */
+  readonly proto?: HelperProto;
 }
 
 /** Raised by a helper for a bad pointer argument; the engine turns it into E_RUN_MEMORY at the call's pc. */

@@ -1,0 +1,158 @@
+/**
+ * Calls to helpers, checked against their prototypes: each argument register must hold what its
+ * ArgKind says, memory arguments must be readable (or writable) for as many bytes as the size
+ * argument may say, and afterwards r1-r5 are clobbered and r0 holds what the RetKind says.
+ */
+import { helperAllowed, type ContextDescriptor } from './context.js';
+import type { ArgKind, HelperProto, RetKind } from './helper-proto.js';
+import { protoProblem } from './helper-proto.js';
+import { MAX_VAR_OFF } from './access-common.js';
+import { checkPacket, checkRegion, derefPtr } from './mem-access.js';
+import { UNINIT, formatReg, kindName, makePtr, type Ptr, type RegState } from './reg-state.js';
+import { refuse } from './refusal.js';
+import { SCALAR_UNKNOWN, constValue, isConstScalar, scalarURange, type Scalar } from './scalar.js';
+import { stackBuffer, stackString, type DepthSink } from './stack-access.js';
+import { topFrame, type VState } from './state.js';
+
+/** A map the program can name with `lddw rX, map_by_idx(N)` (N indexes the verify options' maps). */
+export interface MapDescriptor {
+  readonly name?: string;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries?: number;
+}
+
+export type HelperLookup =
+  /** label: how messages name the helper, e.g. `helper memfrob#1`. */
+  | { readonly found: true; readonly label: string; readonly proto: HelperProto }
+  | { readonly found: false; readonly why: string };
+
+export interface CallEnv {
+  readonly ctx: ContextDescriptor;
+  readonly maps: readonly MapDescriptor[];
+  readonly depth: DepthSink;
+  lookupHelper(id: number): HelperLookup;
+  newId(): number;
+}
+
+interface ArgCheck {
+  readonly env: CallEnv;
+  readonly state: VState;
+  readonly label: string;
+  /** Map index given by the `map` argument, once seen. */
+  map: number | undefined;
+}
+
+function argLabel(c: ArgCheck, i: number): string {
+  return `${c.label} argument ${i + 1} (r${i + 1})`;
+}
+
+function wantPtr(c: ArgCheck, i: number, value: RegState, what: string): Ptr {
+  if (value.t !== 'ptr') refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be ${what}, not ${formatReg(value)}`, [i + 1]);
+  return derefPtr(value, i + 1);
+}
+
+/** The byte count a size argument allows: [min, max]. */
+function sizeRange(c: ArgCheck, i: number, kind: ArgKind, value: RegState): [number, number] {
+  if (value.t !== 'scalar') refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} is a size and must be a scalar, not ${formatReg(value)}`, [i + 1]);
+  if (value.umax > BigInt(MAX_VAR_OFF)) {
+    refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)}: size ${formatReg(value)} is not bounded (at most ${MAX_VAR_OFF}); check it against a limit first`, [i + 1]);
+  }
+  if (kind === 'size' && value.umin === 0n) refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)}: size ${formatReg(value)} may be 0`, [i + 1]);
+  return [Number(value.umin), Number(value.umax)];
+}
+
+/** A buffer of lenMin..lenMax bytes at the pointer, read and/or written by the helper. */
+function checkBuffer(c: ArgCheck, i: number, p: Ptr, len: [number, number], access: { read: boolean; write: boolean }): void {
+  const reg = i + 1;
+  const mode = access.write ? 'write' : 'read';
+  switch (p.kind) {
+    case 'stack': stackBuffer(c.state, p, reg, len[0], len[1], access, c.env.depth); return;
+    case 'mem': case 'map_value': checkRegion(p, reg, 0, len[1], mode); return;
+    case 'packet':
+      if (access.write && !c.env.ctx.packetWritable) refuse('E_VERIFY_PKT_ACCESS', `the ${c.env.ctx.name} context does not allow writing packet data`, [reg]);
+      checkPacket(p, reg, 0, len[1], mode);
+      return;
+    default:
+      refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)}: a ${kindName(p.kind)} cannot be passed as a buffer`, [reg]);
+  }
+}
+
+function checkString(c: ArgCheck, i: number, p: Ptr): void {
+  switch (p.kind) {
+    case 'stack': stackString(c.state, p, i + 1, c.env.depth); return;
+    case 'mem': case 'map_value': checkRegion(p, i + 1, 0, 1, 'read'); return;
+    case 'packet': checkPacket(p, i + 1, 0, 1, 'read'); return;
+    default: refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)}: a ${kindName(p.kind)} cannot hold a string`, [i + 1]);
+  }
+}
+
+function mapOf(c: ArgCheck, i: number): { keySize: number; valueSize: number } {
+  const m = c.map === undefined ? undefined : c.env.maps[c.map];
+  if (!m) refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} refers to a map argument that was not given`, [i + 1]);
+  return m;
+}
+
+function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
+  const regs = topFrame(c.state).regs;
+  const kind = args[i]!;
+  const value = regs[i + 1]!;
+  if (value.t === 'uninit') refuse('E_UNINIT_REGISTER', `${argLabel(c, i)} is not initialized`, [i + 1]);
+  switch (kind) {
+    case 'anything': case 'size': case 'size_or_zero': return; // sizes are checked with their buffer
+    case 'scalar': case 'const':
+      if (value.t !== 'scalar') refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be a scalar, not ${formatReg(value)}`, [i + 1]);
+      if (kind === 'const' && !isConstScalar(value)) refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be a known constant, not ${formatReg(value)}`, [i + 1]);
+      return;
+    case 'mem_read': case 'mem_write': case 'mem_rw': {
+      const p = wantPtr(c, i, value, 'a pointer to memory');
+      const len = sizeRange(c, i + 1, args[i + 1]!, regs[i + 2]!);
+      checkBuffer(c, i, p, len, { read: kind !== 'mem_write', write: kind !== 'mem_read' });
+      return;
+    }
+    case 'string': checkString(c, i, wantPtr(c, i, value, 'a pointer to a string')); return;
+    case 'ctx': {
+      const p = wantPtr(c, i, value, 'the context pointer');
+      const whole = (p.kind === 'ctx' || (p.kind === 'mem' && p.region === 0)) && p.off === 0 && isConstScalar(p.var) && constValue(p.var) === 0n;
+      if (!whole) refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be the context pointer as received, not ${formatReg(p)}`, [i + 1]);
+      return;
+    }
+    case 'map': {
+      if (value.t !== 'ptr' || value.kind !== 'map_handle') refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be a map handle, not ${formatReg(value)}`, [i + 1]);
+      c.map = value.region;
+      return;
+    }
+    case 'map_key': case 'map_value': {
+      const m = mapOf(c, i);
+      const size = kind === 'map_key' ? m.keySize : m.valueSize;
+      checkBuffer(c, i, wantPtr(c, i, value, `a pointer to a map ${kind === 'map_key' ? 'key' : 'value'}`), [size, size], { read: true, write: false });
+      return;
+    }
+  }
+}
+
+function returned(c: ArgCheck, ret: RetKind): RegState {
+  if (ret === 'scalar') return SCALAR_UNKNOWN;
+  if (ret === 'void') return UNINIT;
+  if (ret === 'map_value_or_null') {
+    const m = c.env.maps[c.map!]!;
+    return makePtr('map_value_or_null', { id: c.env.newId(), size: m.valueSize, region: c.map! });
+  }
+  if (ret.kind === 'scalar') return scalarURange(ret.min, ret.max) as Scalar;
+  return makePtr('map_value_or_null', { id: c.env.newId(), size: ret.valueSize, region: -1 });
+}
+
+/** Checks `call id` against the helper's prototype and applies its effect on the state. */
+export function callHelper(env: CallEnv, state: VState, id: number): void {
+  if (!helperAllowed(env.ctx, id)) refuse('E_VERIFY_HELPER', `helper ${id} is not allowed in the ${env.ctx.name} context`);
+  const found = env.lookupHelper(id);
+  if (!found.found) refuse('E_VERIFY_HELPER', found.why);
+  const problem = protoProblem(found.proto);
+  if (problem) refuse('E_VERIFY_HELPER', `${found.label} has a malformed prototype: ${problem}`);
+  const check: ArgCheck = { env, state, label: found.label, map: undefined };
+  const { args, ret } = found.proto;
+  for (let i = 0; i < args.length; i++) checkArg(check, args, i);
+  const regs = topFrame(state).regs;
+  regs[0] = returned(check, ret);
+  for (let r = 1; r <= 5; r++) regs[r] = UNINIT;
+}

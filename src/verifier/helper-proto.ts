@@ -1,0 +1,81 @@
+/**
+ * Helper prototypes: what the verifier needs to know about a helper to check a call to it without
+ * looking inside. Plain data with no imports, so src/runtime/helpers.ts can attach one to a
+ * HelperSpec (`proto?: HelperProto`) with a type-only import and no module cycle.
+ */
+
+/**
+ * What one argument register (r1 for the first, ...) must hold.
+ *
+ * Memory arguments (`mem_*`) take their byte count from the argument right after them, which must be
+ * `size` (a bounded scalar > 0) or `size_or_zero` (0 allowed too).
+ */
+export type ArgKind =
+  /** Any initialized value: a scalar or a pointer (the helper sees the address). */
+  | 'anything'
+  /** A scalar, not a pointer. */
+  | 'scalar'
+  /** A scalar whose value the verifier knows exactly. */
+  | 'const'
+  /** Pointer to `size` initialized bytes the helper reads. */
+  | 'mem_read'
+  /** Pointer to `size` writable bytes the helper fills; they need not be initialized before. */
+  | 'mem_write'
+  /** Pointer to `size` initialized, writable bytes the helper reads and changes in place. */
+  | 'mem_rw'
+  /** Byte count of the memory argument before it: a scalar with known bounds, > 0. */
+  | 'size'
+  /** Like `size`, but 0 is allowed. */
+  | 'size_or_zero'
+  /**
+   * Pointer to a NUL-terminated string in readable memory. On the stack the terminator must be a
+   * byte the verifier knows is 0; in other regions the helper must stop at the region's end itself.
+   */
+  | 'string'
+  /** The context pointer exactly as the program received it in r1. */
+  | 'ctx'
+  /** A map handle (from `lddw rX, map_by_fd(N)` / `map_by_idx(N)`). */
+  | 'map'
+  /** Pointer to key_size readable bytes for the map passed as an earlier `map` argument. */
+  | 'map_key'
+  /** Pointer to value_size readable bytes for the map passed as an earlier `map` argument. */
+  | 'map_value';
+
+/** What a helper leaves in r0 (r1-r5 are always clobbered). */
+export type RetKind =
+  /** Any scalar. */
+  | 'scalar'
+  /** Nothing: r0 is uninitialized after the call. */
+  | 'void'
+  /** A scalar in [min, max] (unsigned 64-bit). */
+  | { readonly kind: 'scalar'; readonly min: bigint; readonly max: bigint }
+  /** Pointer to a value of the map passed as the `map` argument, or null: must be null-checked. */
+  | 'map_value_or_null'
+  /** Pointer to `valueSize` bytes of some map the program cannot name (a lookup-like helper), or null. */
+  | { readonly kind: 'map_value_or_null'; readonly valueSize: number };
+
+export interface HelperProto {
+  readonly args: readonly ArgKind[];
+  readonly ret: RetKind;
+}
+
+const isMem = (k: ArgKind | undefined): boolean => k === 'mem_read' || k === 'mem_write' || k === 'mem_rw';
+const isSize = (k: ArgKind | undefined): boolean => k === 'size' || k === 'size_or_zero';
+
+/** Why a prototype is malformed, or undefined when it is fine. */
+export function protoProblem(proto: HelperProto): string | undefined {
+  const { args, ret } = proto;
+  if (args.length > 5) return `takes ${args.length} arguments; helpers get at most 5 (r1-r5)`;
+  for (let i = 0; i < args.length; i++) {
+    if (isMem(args[i]) && !isSize(args[i + 1])) return `argument ${i + 1} (${args[i]}) must be followed by a size argument`;
+    if (isSize(args[i]) && !isMem(args[i - 1])) return `argument ${i + 1} (${args[i]}) does not follow a memory argument`;
+    if ((args[i] === 'map_key' || args[i] === 'map_value') && !args.slice(0, i).includes('map')) {
+      return `argument ${i + 1} (${args[i]}) needs an earlier map argument`;
+    }
+  }
+  if (ret === 'map_value_or_null' && !args.includes('map')) return 'returns a map value but takes no map argument';
+  if (typeof ret === 'object' && ret.kind === 'map_value_or_null' && !(Number.isInteger(ret.valueSize) && ret.valueSize > 0)) {
+    return `value size ${ret.valueSize} must be a positive integer`;
+  }
+  return undefined;
+}

@@ -1,0 +1,121 @@
+/**
+ * The verifier: proves a program safe to run without runtime checks, or says precisely why not.
+ * Abstract interpretation over register and stack states (scalars as ranges + known bits, pointers by
+ * kind and offset), path by path with state pruning (explore.ts says why), under an instruction
+ * budget. Its output feeds the JIT: facts that let it drop bounds checks and division guards.
+ */
+import { InputError } from '../errors.js';
+import type { Program } from '../program/program.js';
+import { HelperRegistry } from '../runtime/helpers.js';
+import { StateStore } from './checkpoints.js';
+import { entryState, type ContextDescriptor } from './context.js';
+import { Explorer } from './explore.js';
+import { FactsCollector, type VerifierFacts } from './facts.js';
+import type { HelperLookup, MapDescriptor } from './helper-call.js';
+import type { HelperProto } from './helper-proto.js';
+import { analyzeRegisters } from './liveness.js';
+import { VerifierLog, insnText, type LogLevel } from './log.js';
+import { VerifyError } from './refusal.js';
+import { checkStackChains } from './stack-depth.js';
+import type { StepEnv } from './step.js';
+
+export { VerifyError } from './refusal.js';
+export { memory, event, packet, structContext, type ContextDescriptor, type CtxField, type CtxLoad, type ContextOptions, type ReturnRange } from './context.js';
+export type { HelperProto, ArgKind, RetKind } from './helper-proto.js';
+export type { MapDescriptor } from './helper-call.js';
+export type { VerifierFacts, InsnFacts, ConstPointer } from './facts.js';
+export type { PtrKind } from './reg-state.js';
+export type { LogLevel } from './log.js';
+export { conformanceProtos, CONFORMANCE_PROTOS } from './conformance-protos.js';
+
+export const DEFAULT_VERIFY_BUDGET = 1_000_000;
+
+export interface VerifyOptions {
+  readonly context: ContextDescriptor;
+  /** Helpers by id: a registry (each spec's `proto` is used) or prototypes directly. */
+  readonly helpers: HelperRegistry | ReadonlyMap<number, HelperProto>;
+  /** Maps the program names with `lddw rX, map_by_idx(N)` / `map_value_by_idx(N, off)` (the fd forms index the same list). */
+  readonly maps?: readonly MapDescriptor[];
+  /** 0: no log; 1: the path to a refusal; 2: the state at every processed instruction. */
+  readonly logLevel?: LogLevel;
+  /** Most instructions processed over all paths (default 1,000,000). */
+  readonly budget?: number;
+}
+
+export interface VerifyStats {
+  /** Instructions processed over all explored paths. */
+  readonly insnsProcessed: number;
+  /** States stored at prune points. */
+  readonly statesStored: number;
+  /** Most states stored at once. */
+  readonly peakStates: number;
+  /** Paths ended because a stored state subsumed theirs. */
+  readonly statesPruned: number;
+  readonly timeMs: number;
+}
+
+export type VerifyResult =
+  | { readonly ok: true; readonly facts: VerifierFacts; readonly stats: VerifyStats; readonly log: string }
+  | { readonly ok: false; readonly error: VerifyError; readonly stats: VerifyStats; readonly log: string };
+
+/** A registry (also one from another copy of the module, hence the structural test) or a map of prototypes. */
+const isRegistry = (h: VerifyOptions['helpers']): h is HelperRegistry =>
+  h instanceof HelperRegistry || typeof (h as Partial<HelperRegistry>).register === 'function';
+
+function helperLookup(helpers: VerifyOptions['helpers']): (id: number) => HelperLookup {
+  if (isRegistry(helpers)) {
+    return (id) => {
+      const spec = helpers.get(id);
+      if (!spec) return { found: false, why: `helper ${id} is not registered` };
+      if (!spec.proto) return { found: false, why: `helper ${spec.name}#${id} has no prototype, so verified programs cannot call it` };
+      return { found: true, label: `helper ${spec.name}#${id}`, proto: spec.proto };
+    };
+  }
+  return (id) => {
+    const proto = helpers.get(id);
+    return proto ? { found: true, label: `helper #${id}`, proto } : { found: false, why: `helper ${id} has no prototype (unknown helper)` };
+  };
+}
+
+function stackError(program: Program, pc: number, total: number): VerifyError {
+  const rule = `the combined stack of this call chain is ${total} bytes; at most 512 are allowed`;
+  return new VerifyError('E_VERIFY_STACK_DEPTH', pc, rule, `${insnText(program.insnAt[pc]!)}: ${rule}`);
+}
+
+export function verify(program: Program, options: VerifyOptions): VerifyResult {
+  const started = performance.now();
+  const budget = options.budget ?? DEFAULT_VERIFY_BUDGET;
+  if (!Number.isSafeInteger(budget) || budget <= 0) throw new InputError(`verifier budget ${budget} must be a positive integer`);
+  const lookupHelper = helperLookup(options.helpers);
+  const facts = new FactsCollector(program);
+  let ids = 0;
+  const env: StepEnv = {
+    program, facts, ctx: options.context, maps: options.maps ?? [],
+    depth: (fn, bytes) => facts.depth(fn, bytes),
+    lookupHelper, newId: () => ++ids,
+  };
+  const masks = analyzeRegisters(program, (id) => {
+    const h = lookupHelper(id);
+    return h.found ? h.proto.args.length : 5;
+  }, options.context.ret !== undefined);
+  const store = new StateStore(program.slotCount, masks);
+  const log = new VerifierLog(options.logLevel ?? 0);
+  const explorer = new Explorer(env, store, log, budget, masks.live);
+  const { error, processed } = explorer.run(entryState(options.context));
+  let failure = error;
+  let maxStack = 0;
+  if (!failure) {
+    const chains = checkStackChains(program, facts.stackDepth, facts.reached);
+    maxStack = chains.max;
+    if (chains.problem) failure = stackError(program, chains.problem.pc, chains.problem.total);
+  }
+  const stats: VerifyStats = {
+    insnsProcessed: processed, statesStored: store.stored, peakStates: store.peak, statesPruned: store.pruned,
+    timeMs: performance.now() - started,
+  };
+  if (failure) {
+    if (log.level >= 1) log.add(failure.message);
+    return { ok: false, error: failure, stats, log: log.text() };
+  }
+  return { ok: true, facts: facts.finish(program, maxStack), stats, log: log.text() };
+}

@@ -1,0 +1,59 @@
+/**
+ * The verifier's state on one path: a stack of call frames, each with registers r0-r10 and its own
+ * 512-byte stack. The current path mutates its state in place; a fork copies it (registers and slots
+ * are immutable values, so a copy is a few array slices).
+ */
+import { FP } from '../isa/opcode.js';
+import { UNINIT, makePtr, type Ptr, type RegState } from './reg-state.js';
+import type { Scalar } from './scalar.js';
+import { emptyStack, type FrameStack } from './stack.js';
+
+export interface Frame {
+  /** Index of the function (Program.functions) this frame runs. */
+  readonly fn: number;
+  /** pc of the local call that made this frame; -1 for the entry frame. */
+  readonly callsite: number;
+  readonly regs: RegState[];
+  readonly stack: FrameStack;
+}
+
+export interface VState {
+  readonly frames: Frame[];
+}
+
+export function newFrame(fn: number, callsite: number, depth: number): Frame {
+  const regs: RegState[] = new Array<RegState>(11).fill(UNINIT);
+  regs[FP] = makePtr('stack', { frame: depth });
+  return { fn, callsite, regs, stack: emptyStack() };
+}
+
+export function copyState(s: VState): VState {
+  return {
+    frames: s.frames.map((f) => ({ fn: f.fn, callsite: f.callsite, regs: f.regs.slice(), stack: f.stack.slice() })),
+  };
+}
+
+export const topFrame = (s: VState): Frame => s.frames[s.frames.length - 1]!;
+
+/**
+ * Rewrites every register and spilled register in every frame: `fn` returns the replacement, or the
+ * same object to keep it. Used where one fact covers several copies of a value (a null check, a
+ * packet bounds check, a branch on a scalar that was copied).
+ */
+export function mapValues(s: VState, fn: (r: Scalar | Ptr) => Scalar | Ptr): void {
+  for (const frame of s.frames) {
+    const { regs, stack } = frame;
+    for (let r = 0; r < regs.length; r++) {
+      const reg = regs[r]!;
+      if (reg.t === 'uninit') continue;
+      const next = fn(reg);
+      if (next !== reg) regs[r] = next;
+    }
+    for (let i = 0; i < stack.length; i++) {
+      const slot = stack[i];
+      if (slot?.kind !== 'spill') continue;
+      const next = fn(slot.reg);
+      if (next !== slot.reg) stack[i] = { kind: 'spill', reg: next };
+    }
+  }
+}
