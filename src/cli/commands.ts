@@ -1,0 +1,131 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { assembleBytes, disassemble } from '../asm/index.js';
+import { InputError } from '../errors.js';
+import { encode } from '../isa/encode.js';
+import { runConformance, type ConformanceEngine } from '../conformance/runner.js';
+import { programToDot } from '../program/dot.js';
+import { loadProgramFile } from '../source.js';
+import { parseEngine, parseHexBytes, parsePositiveInt, parseSyntax } from './args.js';
+import { runCommand } from './run.js';
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read '${path}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+function registerAsm(cli: Command): void {
+  cli.command('asm')
+    .description('assemble a text file (either syntax) into little-endian bytecode')
+    .argument('<in>', 'assembly file')
+    .requiredOption('-o, --output <file>', 'bytecode output file')
+    .option('--syntax <syntax>', 'llvm or ubpf (default: detected)')
+    .action((input: string, opts: { output: string; syntax?: string }) => {
+      const bytes = assembleBytes(readText(input), parseSyntax(opts.syntax));
+      writeFileSync(opts.output, bytes);
+    });
+  cli.command('disasm')
+    .description('print a program (bytecode, assembly or .data file) as assembly')
+    .argument('<in>', 'program file')
+    .option('--syntax <syntax>', 'llvm or ubpf', 'llvm')
+    .action((input: string, opts: { syntax: string }) => {
+      const { program } = loadProgramFile(input);
+      process.stdout.write(disassemble(program.insns, parseSyntax(opts.syntax) ?? 'llvm') + '\n');
+    });
+}
+
+function registerRun(cli: Command): void {
+  cli.command('run')
+    .description('run a program once (r1 = input memory, r2 = its length) and print r0')
+    .argument('<prog>', 'program: .s/.asm text, .bin bytecode or conformance .data')
+    .option('--engine <engine>', 'interp or jit', 'jit')
+    .option('--mem <file>', 'input memory from a file')
+    .option('--mem-hex <hex>', 'input memory as hex bytes')
+    .option('--repeat <n>', 'run N times after a warm-up and print the median time')
+    .action((prog: string, opts: { engine: string; mem?: string; memHex?: string; repeat?: string }) => {
+      if (opts.mem !== undefined && opts.memHex !== undefined) throw new InputError('give --mem or --mem-hex, not both');
+      const mem = opts.mem !== undefined ? new Uint8Array(readFileOrFail(opts.mem))
+        : opts.memHex !== undefined ? parseHexBytes(opts.memHex) : undefined;
+      const repeat = opts.repeat === undefined ? undefined : parsePositiveInt('--repeat', opts.repeat);
+      runCommand(prog, { engine: parseEngine(opts.engine, ['interp', 'jit'] as const), mem, repeat });
+    });
+}
+
+function readFileOrFail(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new InputError(`cannot read '${path}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+function registerConformance(cli: Command): void {
+  cli.command('conformance')
+    .description('run the BPF conformance suite (.data files) and report N passed, N failed')
+    .argument('<dir>', 'suite directory (its tests/ and negative/ folders are included)')
+    .option('--engine <engine>', 'interp, jit or both', 'jit')
+    .option('-v, --verbose', 'print every case, not only failures')
+    .action((dir: string, opts: { engine: string; verbose?: boolean }) => {
+      const engine = parseEngine<ConformanceEngine>(opts.engine, ['interp', 'jit', 'both']);
+      const report = runConformance(dir, engine);
+      for (const r of report.results) {
+        if (!r.passed) process.stdout.write(`FAIL ${r.file}: ${r.detail}\n`);
+        else if (opts.verbose) process.stdout.write(`pass ${r.file}: ${r.detail}\n`);
+      }
+      process.stdout.write(`${report.passed} passed, ${report.failed} failed\n`);
+      if (report.failed > 0) process.exitCode = 1;
+    });
+}
+
+function registerInspect(cli: Command): void {
+  cli.command('cfg')
+    .description('print the control-flow graph of a program')
+    .argument('<prog>', 'program file')
+    .option('--dot', 'as Graphviz dot (the default and only format)')
+    .action((prog: string) => {
+      process.stdout.write(programToDot(loadProgramFile(prog).program) + '\n');
+    });
+  cli.command('dump-wasm')
+    .description('print the WebAssembly module the JIT generates for a program, as text')
+    .argument('<prog>', 'program file')
+    .option('--unoptimized', 'before binaryen optimization')
+    .action(async (prog: string, opts: { unoptimized?: boolean }) => {
+      const { jitToWat } = await import('../jit/index.js');
+      const { Vm } = await import('../vm.js');
+      const vm = new Vm();
+      process.stdout.write(jitToWat(loadProgramFile(prog).program, vm.runtime, { optimize: !opts.unoptimized }));
+    });
+  cli.command('encode', { hidden: true })
+    .argument('<prog>')
+    .requiredOption('-o, --output <file>')
+    .action((prog: string, opts: { output: string }) => writeFileSync(opts.output, encode(loadProgramFile(prog).program.insns)));
+}
+
+function registerBench(cli: Command): void {
+  cli.command('bench')
+    .description('benchmark interpreter, JIT (per event and batch) and hand-written JavaScript')
+    .option('--filter <names>', 'comma-separated workloads to run')
+    .option('--quick', 'a short run')
+    .option('--json <file>', 'write the results as JSON')
+    .option('--markdown <file>', 'write the results as a Markdown table')
+    .action(async (opts: { filter?: string; quick?: boolean; json?: string; markdown?: string }) => {
+      const { runBench } = await import('../../bench/index.js');
+      await runBench({
+        ...(opts.filter ? { filter: opts.filter.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+        quick: opts.quick ?? false,
+        ...(opts.json ? { json: opts.json } : {}),
+        ...(opts.markdown ? { markdown: opts.markdown } : {}),
+      });
+    });
+}
+
+export function registerCommands(cli: Command): void {
+  registerAsm(cli);
+  registerRun(cli);
+  registerConformance(cli);
+  registerInspect(cli);
+  registerBench(cli);
+}

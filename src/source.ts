@@ -1,0 +1,65 @@
+/**
+ * Turning what users hand us into a Program: bytecode, assembly text (either syntax), decoded
+ * instructions, or a file (.bin bytecode, .s/.asm text, conformance .data, ELF objects later).
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { assemble } from './asm/index.js';
+import { parseDataFile } from './conformance/data-file.js';
+import { InputError } from './errors.js';
+import type { Insn } from './isa/insn.js';
+import { buildProgram, loadBytes, type Program } from './program/program.js';
+
+export type ProgramSource = Uint8Array | string | readonly Insn[];
+
+function isProgram(source: unknown): source is Program {
+  return typeof source === 'object' && source !== null && 'functions' in source && 'insnAt' in source;
+}
+
+export function toProgram(source: ProgramSource | Program): Program {
+  if (isProgram(source)) return source;
+  if (source instanceof Uint8Array) return loadBytes(source);
+  if (typeof source === 'string') return buildProgram(assemble(source));
+  if (source.length === 0) throw new InputError('program has no instructions');
+  return buildProgram(source);
+}
+
+export interface ProgramFile {
+  readonly program: Program;
+  /** Input memory that came with the file (a conformance `.data` file's `-- mem`). */
+  readonly mem?: Uint8Array;
+  /** Expected r0, when the file states one. */
+  readonly result?: bigint;
+}
+
+function readFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new InputError(`cannot read '${path}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+/** Loads a program file; the kind comes from the extension, else from the content. */
+export function loadProgramFile(path: string): ProgramFile {
+  const data = readFile(path);
+  const ext = extname(path).toLowerCase();
+  if (ext === '.data') {
+    const file = parseDataFile(data.toString('utf8'), path);
+    const program = file.asm !== undefined ? buildProgram(assemble(file.asm)) : file.raw ? loadBytes(file.raw) : undefined;
+    if (!program) throw new InputError(`${path}: no -- asm or -- raw section`);
+    return { program, mem: file.mem, ...(file.result !== undefined ? { result: file.result } : {}) };
+  }
+  if (ext === '.bin' || ext === '.o' || looksBinary(data)) {
+    if (data.subarray(0, 4).toString('latin1') === '\x7fELF') {
+      throw new InputError(`${path}: ELF objects are not supported yet; extract .text with llvm-objcopy -O binary`);
+    }
+    return { program: loadBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) };
+  }
+  return { program: buildProgram(assemble(data.toString('utf8'))) };
+}
+
+function looksBinary(data: Buffer): boolean {
+  const head = data.subarray(0, 512);
+  return head.some((b) => b === 0 || (b < 9 && b !== 0));
+}

@@ -1,0 +1,122 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'bpfjit.js');
+
+function cli(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bpfjit-cli-'));
+const write = (name: string, text: string): string => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+// Sum of the first two bytes of the input: exercises r1/r2 set-up and loads.
+const SUM = write('sum.s', 'ldxb %r0, [%r1]\nldxb %r3, [%r1+1]\nadd %r0, %r3\nexit\n');
+const LEN = write('len.s', 'r0 = r2\nexit\n');
+
+describe('bpfjit run', () => {
+  for (const engine of ['interp', 'jit']) {
+    it(`prints r0 with --engine ${engine}`, () => {
+      const r = cli('run', SUM, '--engine', engine, '--mem-hex', '05 fa');
+      expect(r.err).toBe('');
+      expect(r.out).toBe('0xff\n');
+      expect(r.code).toBe(0);
+    });
+  }
+
+  it('passes the input length in r2', () => {
+    expect(cli('run', LEN, '--mem-hex', '010203').out).toBe('0x3\n');
+    const memFile = write('mem.bin', 'abcdefg');
+    expect(cli('run', LEN, '--mem', memFile).out).toBe('0x7\n');
+  });
+
+  it('prints a median with --repeat', () => {
+    const r = cli('run', SUM, '--mem-hex', '0102', '--repeat', '200');
+    expect(r.out).toMatch(/^0x3\nmedian \d+ ns per run\n$/);
+  });
+
+  it('runs raw bytecode files', () => {
+    const bin = join(dir, 'sum.bin');
+    expect(cli('asm', SUM, '-o', bin).code).toBe(0);
+    expect(readFileSync(bin).length).toBe(4 * 8);
+    expect(cli('run', bin, '--mem-hex', '0102').out).toBe('0x3\n');
+  });
+
+  it('uses a .data file\'s memory', () => {
+    const data = write('t.data', '-- asm\nldxh %r0, [%r1+1]\nexit\n-- mem\n00 34 12\n-- result\n0x1234\n');
+    expect(cli('run', data, '--engine', 'interp').out).toBe('0x1234\n');
+  });
+
+  it('reports a runtime fault with its pc and exit code 1', () => {
+    const bad = write('oob.s', 'mov %r0, 0\nldxw %r0, [%r1+100]\nexit\n');
+    const r = cli('run', bad, '--mem-hex', '00');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/pc 1/);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('bad input exits 2 with one line', () => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ['unknown engine', ['run', SUM, '--engine', 'fast'], /--engine/],
+    ['missing file', ['run', join(dir, 'nope.s')], /cannot read/],
+    ['bad hex', ['run', SUM, '--mem-hex', 'zz'], /hex/],
+    ['bad repeat', ['run', SUM, '--repeat', '-3'], /--repeat/],
+    ['bad syntax name', ['asm', SUM, '-o', join(dir, 'x'), '--syntax', 'att'], /--syntax/],
+    ['unknown command', ['frobnicate'], /unknown command/],
+    ['assembly error', ['run', write('bad.s', 'mov %r0, 1\nfrob %r1\nexit\n')], /line 2/],
+    ['missing conformance dir', ['conformance', join(dir, 'no-such-dir')], /does not exist/],
+  ];
+  for (const [name, args, pattern] of cases) {
+    it(name, () => {
+      const r = cli(...args);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(pattern);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).not.toMatch(/\n\s+at /);
+    });
+  }
+});
+
+describe('bpfjit conformance', () => {
+  it('prints failures and a closing count, exiting 1 on failure', () => {
+    const suite = mkdtempSync(join(tmpdir(), 'bpfjit-suite-'));
+    writeFileSync(join(suite, 'good.data'), '-- asm\nmov %r0, 7\nexit\n-- result\n0x7\n');
+    writeFileSync(join(suite, 'wrong.data'), '-- asm\nmov %r0, 7\nexit\n-- result\n0x8\n');
+    writeFileSync(join(suite, 'refused.data'), '-- asm\nfrob %r0\nexit\n-- error\nInvalid mnemonic\n');
+    const r = cli('conformance', suite, '--engine', 'both');
+    expect(r.code).toBe(1);
+    const lines = r.out.trim().split('\n');
+    expect(lines[lines.length - 1]).toBe('2 passed, 1 failed');
+    expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([expect.stringMatching(/wrong\.data: .*expected 0x8, got 0x7/)]);
+  });
+});
+
+describe('inspection commands', () => {
+  it('disassembles in both syntaxes', () => {
+    expect(cli('disasm', SUM, '--syntax', 'ubpf').out).toContain('add %r0, %r3');
+    expect(cli('disasm', SUM, '--syntax', 'llvm').out).toContain('r0 += r3');
+  });
+
+  it('prints the CFG as dot', () => {
+    const branchy = write('branch.s', 'mov %r0, 0\njeq %r2, 0, out\nmov %r0, 1\nout:\nexit\n');
+    const r = cli('cfg', branchy, '--dot');
+    expect(r.out).toMatch(/^digraph cfg \{/);
+    expect(r.out).toContain('b0 -> b3 [label="taken"]');
+    expect(r.out).toContain('b0 -> b2;');
+  });
+
+  it('dumps the generated WebAssembly', () => {
+    const r = cli('dump-wasm', SUM);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\(module/);
+  });
+});
