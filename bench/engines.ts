@@ -4,19 +4,27 @@
  */
 import type { Program } from '../src/program/program.js';
 import type { ExecOptions, Executable, Runtime } from '../src/runtime/executable.js';
+import type { VerifierFacts } from '../src/verifier/facts.js';
 
 export type EngineName = 'interp' | 'jit' | 'js';
 export type BpfEngine = Exclude<EngineName, 'js'>;
 export const ENGINE_NAMES: readonly EngineName[] = ['interp', 'jit', 'js'];
 
 export type Factory = (program: Program, rt: Runtime, options?: ExecOptions) => Executable;
+/** The JIT's options the benchmark uses (a subset of JitOptions, so an older JIT still loads). */
+export interface JitBuildOptions extends ExecOptions {
+  /** The verifier's facts: compile as verified (no bounds checks, no budget). */
+  facts?: VerifierFacts;
+  jumpTables?: boolean;
+}
+export type JitFactory = (program: Program, rt: Runtime, options?: JitBuildOptions) => Executable;
 /** Load-phase timings in milliseconds, as compileJitTimed reports them (field names are the JIT's). */
 export type PhaseTimings = Readonly<Record<string, number>>;
 export type TimedFactory = (program: Program, rt: Runtime, options?: ExecOptions) => { exe: Executable; timings: PhaseTimings };
 
 export interface Engines {
   readonly interp?: Factory;
-  readonly jit?: Factory;
+  readonly jit?: JitFactory;
   readonly jitTimed?: TimedFactory;
   /** Why an engine could not be loaded. */
   readonly missing: Partial<Record<BpfEngine, string>>;
@@ -37,7 +45,7 @@ async function importModule(path: string): Promise<Record<string, unknown> | str
 }
 
 export async function loadEngines(): Promise<Engines> {
-  const found: { interp?: Factory; jit?: Factory; jitTimed?: TimedFactory } = {};
+  const found: { interp?: Factory; jit?: JitFactory; jitTimed?: TimedFactory } = {};
   const missing: Partial<Record<BpfEngine, string>> = {};
   for (const engine of ['interp', 'jit'] as const) {
     const { path, factory } = MODULES[engine];

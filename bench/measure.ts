@@ -4,6 +4,7 @@
  * time, and a sub-microsecond single run is repeated until a sample is long enough to time.
  */
 import { Bench } from 'tinybench';
+import type { Executable } from '../src/runtime/executable.js';
 import type { EngineName } from './engines.js';
 import { MAX_REPEAT, type Prepared } from './prepare.js';
 import { timedCall, type Mode, type TimedCall } from './tasks.js';
@@ -45,12 +46,12 @@ function timeOnce(call: TimedCall): number {
 }
 
 /** Builds the call, repeating a short single run until one call lasts at least MIN_CALL_MS. */
-function calibrated(p: Prepared, engine: EngineName, mode: Mode): { call: TimedCall; callMs: number } {
-  let call = timedCall(p, engine, mode, 1);
+function calibrated(p: Prepared, engine: EngineName, mode: Mode, build: Executable | undefined): { call: TimedCall; callMs: number } {
+  let call = timedCall(p, engine, mode, 1, build);
   let callMs = timeOnce(call);
   if (p.workload.singleRun && callMs < MIN_CALL_MS) {
     const repeat = Math.min(MAX_REPEAT, Math.ceil(MIN_CALL_MS / Math.max(callMs, 1e-6)));
-    call = timedCall(p, engine, mode, repeat);
+    call = timedCall(p, engine, mode, repeat, build);
     callMs = timeOnce(call);
   }
   return { call, callMs };
@@ -58,8 +59,8 @@ function calibrated(p: Prepared, engine: EngineName, mode: Mode): { call: TimedC
 
 const clamp = (x: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, x));
 
-export function measure(p: Prepared, engine: EngineName, mode: Mode, budget: Budget): Measurement {
-  const { call, callMs } = calibrated(p, engine, mode);
+/** Runs `fn` under tinybench within the budget; returns the median latency in ms and the sample count. */
+export function timeTask(name: string, fn: () => void, callMs: number, budget: Budget): { medianMs: number; samples: number } {
   const bench = new Bench({
     time: budget.timeMs,
     iterations: clamp(Math.floor(budget.maxTaskMs / callMs), budget.minSamples, 64),
@@ -67,10 +68,17 @@ export function measure(p: Prepared, engine: EngineName, mode: Mode, budget: Bud
     warmupIterations: clamp(Math.floor(budget.warmupMs / callMs), 1, 16),
     throws: true,
   });
-  bench.add(`${p.workload.name} ${engine} ${mode}`, call.fn);
+  bench.add(name, fn);
   const [task] = bench.runSync();
   const result = task?.result;
-  if (!result || !('latency' in result)) throw new Error(`${p.workload.name} ${engine} ${mode}: tinybench returned no statistics`);
-  const nsPerOp = (result.latency.p50 * 1e6) / call.events;
-  return { engine, mode, nsPerOp, opsPerSec: 1e9 / nsPerOp, samples: result.latency.samplesCount };
+  if (!result || !('latency' in result)) throw new Error(`${name}: tinybench returned no statistics`);
+  return { medianMs: result.latency.p50, samples: result.latency.samplesCount };
+}
+
+/** Measures one engine and mode; `build` replaces the engine's executable (a JIT variant). */
+export function measure(p: Prepared, engine: EngineName, mode: Mode, budget: Budget, build?: Executable): Measurement {
+  const { call, callMs } = calibrated(p, engine, mode, build);
+  const { medianMs, samples } = timeTask(`${p.workload.name} ${engine} ${mode}`, call.fn, callMs, budget);
+  const nsPerOp = (medianMs * 1e6) / call.events;
+  return { engine, mode, nsPerOp, opsPerSec: 1e9 / nsPerOp, samples };
 }

@@ -1,14 +1,17 @@
 /**
  * Puts one workload in place: decodes its program, builds its input, copies the events into the
  * engine memory (for the BPF engines) and into a plain buffer (for the JavaScript function), and
- * computes the expected result of every event with the JavaScript function.
+ * computes the expected result of every event with the JavaScript function. The JIT builds the
+ * program verified when the verifier accepts it (verification.ts), else checked, plus the variants
+ * the workload compares with.
  */
 import { loadBytes, type Program } from '../src/program/program.js';
 import type { Executable, Runtime } from '../src/runtime/executable.js';
 import type { EngineMemory } from '../src/runtime/memory.js';
-import type { BpfEngine, Engines } from './engines.js';
+import type { BpfEngine, Engines, JitBuildOptions } from './engines.js';
 import { programBytes } from './programs.js';
-import { expected64, type EventSet, type InputSize, type Workload } from './workload.js';
+import { jitBuildFor, type JitBuild } from './verification.js';
+import { expected64, type EventSet, type InputSize, type JitVariant, type Workload } from './workload.js';
 
 /** Result slots reserved per workload: enough for the events or for repeated single runs. */
 export const MAX_REPEAT = 4096;
@@ -28,6 +31,10 @@ export interface Prepared {
   /** Expected r0 of each event. */
   readonly expected: readonly bigint[];
   readonly executables: Partial<Record<BpfEngine, Executable>>;
+  /** How the main JIT executable was built (undefined without a JIT). */
+  readonly jitBuild: JitBuild | undefined;
+  /** The workload's extra JIT builds (Workload.compare). */
+  readonly variants: Partial<Record<JitVariant, Executable>>;
 }
 
 function expectations(w: Workload, bytes: Uint8Array, view: DataView, events: EventSet): bigint[] {
@@ -36,19 +43,46 @@ function expectations(w: Workload, bytes: Uint8Array, view: DataView, events: Ev
   return out;
 }
 
-/** Builds each available engine's executable; an engine that refuses the program is reported. */
-function buildExecutables(program: Program, rt: Runtime, engines: Engines, errors: string[]): Partial<Record<BpfEngine, Executable>> {
-  const exes: Partial<Record<BpfEngine, Executable>> = {};
-  for (const name of ['interp', 'jit'] as const) {
-    const factory = engines[name];
-    if (!factory) continue;
-    try {
-      exes[name] = factory(program, rt);
-    } catch (err) {
-      errors.push(`${name} refused the program: ${err instanceof Error ? err.message : String(err)}`);
-    }
+function attempt<T>(what: string, errors: string[], build: () => T): T | undefined {
+  try {
+    return build();
+  } catch (err) {
+    errors.push(`${what} refused the program: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
   }
-  return exes;
+}
+
+interface Built {
+  readonly executables: Partial<Record<BpfEngine, Executable>>;
+  readonly jitBuild: JitBuild | undefined;
+  readonly variants: Partial<Record<JitVariant, Executable>>;
+}
+
+/**
+ * Builds each available engine's executable; an engine that refuses the program is reported. The
+ * JIT gets the verifier's facts when the program verifies under memory(event length).
+ */
+function buildExecutables(w: Workload, program: Program, len: number, rt: Runtime, engines: Engines, errors: string[]): Built {
+  const executables: Partial<Record<BpfEngine, Executable>> = {};
+  const variants: Partial<Record<JitVariant, Executable>> = {};
+  if (engines.interp) {
+    const exe = attempt('interp', errors, () => engines.interp!(program, rt));
+    if (exe) executables.interp = exe;
+  }
+  const jit = engines.jit;
+  if (!jit) return { executables, jitBuild: undefined, variants };
+  const jitBuild = jitBuildFor(w.program, program, len, rt);
+  const main: JitBuildOptions = jitBuild.checked ? {} : { facts: jitBuild.facts };
+  const exe = attempt('jit', errors, () => jit(program, rt, main));
+  if (exe) executables.jit = exe;
+  for (const variant of w.compare ?? []) {
+    // A checked variant of a program that is already checked would measure the same build twice.
+    if (variant === 'checked' && jitBuild.checked) continue;
+    const options: JitBuildOptions = variant === 'checked' ? {} : { ...main, jumpTables: false };
+    const built = attempt(`jit (${variant})`, errors, () => jit(program, rt, options));
+    if (built) variants[variant] = built;
+  }
+  return { executables, jitBuild, variants };
 }
 
 export function prepare(w: Workload, size: InputSize, rt: Runtime, engines: Engines, errors: string[]): Prepared {
@@ -60,6 +94,6 @@ export function prepare(w: Workload, size: InputSize, rt: Runtime, engines: Engi
   const jsBytes = events.bytes.slice();
   const jsView = new DataView(jsBytes.buffer);
   const expected = expectations(w, jsBytes, jsView, events);
-  const executables = buildExecutables(program, rt, engines, errors);
-  return { workload: w, program, mem: rt.mem, events, base, resultsAddr, jsBytes, jsView, expected, executables };
+  const built = buildExecutables(w, program, events.len, rt, engines, errors);
+  return { workload: w, program, mem: rt.mem, events, base, resultsAddr, jsBytes, jsView, expected, ...built };
 }

@@ -2,18 +2,44 @@
 import type { EngineName } from './engines.js';
 import type { LoadTimes } from './load-time.js';
 import type { Mode } from './tasks.js';
+import type { JitVariant } from './workload.js';
 
-/** One JSON record of `--json`. */
-export interface BenchRecord {
+/** One JSON record of `--json` for a workload run by an engine. */
+export interface RunRecord {
   readonly workload: string;
   readonly engine: EngineName;
   readonly mode: Mode;
   readonly nsPerOp: number;
   readonly opsPerSec: number;
   readonly samples: number;
+  /** JIT rows only, and only when true: compiled in checked mode (bounds checks, budget), not verified. */
+  readonly checked?: boolean;
+  /** A comparison build of the workload (Workload.compare), reported in its own table. */
+  readonly variant?: JitVariant;
 }
 
-const HEADER = ['workload', 'engine', 'mode', 'ns/event', 'events/s', 'vs jit batch', 'vs js', 'samples'];
+/** One JSON record of `--json` for the verification-time benchmark: ns per verify() call. */
+export interface VerifierRecord {
+  readonly workload: string;
+  readonly engine: 'verifier';
+  readonly mode: 'verify';
+  readonly nsPerOp: number;
+  readonly opsPerSec: number;
+  readonly samples: number;
+  /** Instructions of the program, processed over all paths, states stored and most alive at once. */
+  readonly insns: number;
+  readonly insnsProcessed: number;
+  readonly statesStored: number;
+  readonly peakStates: number;
+}
+
+export type BenchRecord = RunRecord | VerifierRecord;
+
+const isRun = (r: BenchRecord): r is RunRecord => r.engine !== 'verifier';
+/** Rows of the main table: every engine's main build. */
+const isMain = (r: BenchRecord): r is RunRecord => isRun(r) && r.variant === undefined;
+
+const HEADER = ['workload', 'engine', 'mode', 'checked', 'ns/event', 'events/s', 'vs jit batch', 'vs js', 'samples'];
 
 export function formatNs(ns: number): string {
   if (ns < 100) return ns.toFixed(2);
@@ -28,35 +54,94 @@ export function formatRate(perSec: number): string {
 }
 
 /** "3.20x" slower (or "0.50x" faster) than the reference; "-" when there is no reference. */
-function ratio(ns: number, reference: BenchRecord | undefined): string {
+function ratio(ns: number, reference: RunRecord | undefined): string {
   if (!reference) return '-';
   const r = ns / reference.nsPerOp;
   return `${r < 10 ? r.toFixed(2) : r < 100 ? r.toFixed(1) : Math.round(r).toString()}x`;
 }
 
-/** Header plus one row per record, with each record's ratios to JIT batch and to hand-written JS. */
+/** The `checked` cell: the interpreter always checks, the JIT only when the program is not verified. */
+function checkedCell(r: RunRecord): string {
+  if (r.engine === 'js') return '-';
+  if (r.engine === 'interp') return 'yes';
+  return r.checked ? 'yes *' : 'no';
+}
+
+/**
+ * Header plus one row per main record, with each record's ratios to JIT batch and to hand-written JS.
+ * A JIT row in checked mode (the verifier refused the program) says `yes *`; see fallbackNotes.
+ */
 export function resultRows(records: readonly BenchRecord[]): string[][] {
   const rows = [HEADER];
-  for (const r of records) {
-    const same = records.filter((o) => o.workload === r.workload);
+  const main = records.filter(isMain);
+  for (const r of main) {
+    const same = main.filter((o) => o.workload === r.workload);
     const jitBatch = same.find((o) => o.engine === 'jit' && o.mode === 'batch');
     const js = same.find((o) => o.engine === 'js');
-    rows.push([r.workload, r.engine, r.mode, formatNs(r.nsPerOp), formatRate(r.opsPerSec), ratio(r.nsPerOp, jitBatch), ratio(r.nsPerOp, js), String(r.samples)]);
+    rows.push([
+      r.workload, r.engine, r.mode, checkedCell(r), formatNs(r.nsPerOp), formatRate(r.opsPerSec),
+      ratio(r.nsPerOp, jitBatch), ratio(r.nsPerOp, js), String(r.samples),
+    ]);
   }
   return rows;
 }
 
+/** Footnotes for the main table: why each JIT row marked `yes *` is not verified. */
+export function fallbackNotes(fallbacks: ReadonlyMap<string, string>): string[] {
+  return [...fallbacks].map(([workload, reason]) => `* ${workload}: not verified, so the JIT runs it in checked mode: ${reason}`);
+}
+
+const VARIANT_HEADERS: Record<JitVariant, { title: string; main: string; variant: string; ratio: string }> = {
+  'checked': {
+    title: 'verified vs checked (the same program compiled with and without the verifier\'s facts, measured one after the other)',
+    main: 'verified ns/event', variant: 'checked ns/event', ratio: 'checked / verified',
+  },
+  'no-jump-tables': {
+    title: 'jump tables (the compare tree of a C switch as a br_table, and left as compares)',
+    main: 'jump table ns/event', variant: 'compare tree ns/event', ratio: 'compare tree / jump table',
+  },
+};
+
+export const variantTitle = (variant: JitVariant): string => VARIANT_HEADERS[variant].title;
+
+/** The variant's rows next to the main JIT rows of the same workload and mode; undefined when there are none. */
+export function variantRows(records: readonly BenchRecord[], variant: JitVariant): string[][] | undefined {
+  const h = VARIANT_HEADERS[variant];
+  const rows = [['workload', 'mode', h.main, h.variant, h.ratio]];
+  for (const v of records.filter(isRun).filter((r) => r.variant === variant)) {
+    const main = records.filter(isMain).find((r) => r.workload === v.workload && r.engine === 'jit' && r.mode === v.mode);
+    if (!main) continue;
+    rows.push([v.workload, v.mode, formatNs(main.nsPerOp), formatNs(v.nsPerOp), ratio(v.nsPerOp, main)]);
+  }
+  return rows.length > 1 ? rows : undefined;
+}
+
+/** Verification times, one row per program; undefined when none were measured. */
+export function verifierRows(records: readonly BenchRecord[]): string[][] | undefined {
+  const rows = [['program', 'insns', 'insns processed', 'states stored', 'peak states', 'verify() ms', 'samples']];
+  for (const r of records) {
+    if (r.engine !== 'verifier') continue;
+    rows.push([r.workload, String(r.insns), String(r.insnsProcessed), String(r.statesStored), String(r.peakStates), formatMs(r.nsPerOp / 1e6), String(r.samples)]);
+  }
+  return rows.length > 1 ? rows : undefined;
+}
+
 const isNumeric = (cell: string): boolean => /^[\d.,-]/.test(cell) && !/[a-z]{2}/i.test(cell);
+
+/** Columns holding numbers (a lone `-`, "nothing here", does not decide), by index. */
+const numericColumns = (rows: readonly string[][]): boolean[] =>
+  rows[0]!.map((_, c) => rows.slice(1).some((r) => (r[c] ?? '') !== '-' && isNumeric(r[c] ?? '')));
 
 /** Left-aligns text and right-aligns numbers, columns padded to their widest cell. */
 export function textTable(rows: readonly string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((row, i) => row.map((cell, c) => (i > 0 && isNumeric(cell) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
+  const numeric = numericColumns(rows);
+  return rows.map((row, i) => row.map((cell, c) => (i > 0 && numeric[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
 }
 
 export function markdownTable(rows: readonly string[][]): string {
   const [head, ...body] = rows;
-  const align = head!.map((_, c) => (body.some((r) => isNumeric(r[c] ?? '')) ? '---:' : '---'));
+  const align = numericColumns(rows).map((n) => (n ? '---:' : '---'));
   return [head!, align, ...body].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 

@@ -49,13 +49,16 @@ function jsLoop(fn: JsFunction, bytes: Uint8Array, view: DataView, stride: numbe
   return freshLoop(JS_LOOP, { fn, bytes, view, stride, len, count, sink });
 }
 
-/** The timed call for one engine and mode; `repeat` only matters for single-run workloads. */
-export function timedCall(p: Prepared, engine: EngineName, mode: Mode, repeat: number): TimedCall {
+/**
+ * The timed call for one engine and mode; `repeat` only matters for single-run workloads. `build`
+ * replaces the engine's executable (a JIT variant).
+ */
+export function timedCall(p: Prepared, engine: EngineName, mode: Mode, repeat: number, build?: Executable): TimedCall {
   const { len } = p.events;
   const stride = p.workload.singleRun ? 0 : p.events.stride;
   const count = p.workload.singleRun ? repeat : p.events.count;
   if (engine === 'js') return { fn: jsLoop(p.workload.js, p.jsBytes, p.jsView, stride, len, count), events: count };
-  const exe = p.executables[engine];
+  const exe = build ?? p.executables[engine];
   if (!exe) throw new Error(`${engine} is not available`);
   const { base, resultsAddr } = p;
   if (mode === 'batch') return { fn: () => exe.runBatch(base, stride, len, count, resultsAddr), events: count };

@@ -9,6 +9,13 @@
 export type InputSize = 'full' | 'small';
 
 /**
+ * Extra JIT builds a workload is measured with, next to its main (verified) one, each reported in a
+ * table of its own: `checked` compiles without the verifier's facts (bounds checks and budget, what
+ * an unverified program gets), `no-jump-tables` keeps the facts but leaves compare trees as they are.
+ */
+export type JitVariant = 'checked' | 'no-jump-tables';
+
+/**
  * Events laid out back to back, the way runBatch reads them: event i is the `len` bytes at
  * `i * stride`. A single-run workload (a 1 MiB string compare) is one event of the whole input.
  */
@@ -38,6 +45,8 @@ export interface Workload {
   readonly js: JsFunction;
   /** The full 64-bit result, for programs whose result can need more than 32 bits. */
   readonly js64?: (bytes: Uint8Array, view: DataView, offset: number, len: number) => bigint;
+  /** JIT builds measured beside the main one (default none). */
+  readonly compare?: readonly JitVariant[];
 }
 
 /** Events of `len` bytes with the given stride, filled by `fill(view, offset, index)`. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBench, type BenchRecord } from '../bench/index.js';
-import { markdownTable, resultRows } from '../bench/report.js';
+import { fallbackNotes, markdownTable, resultRows, variantRows, verifierRows, type RunRecord, type VerifierRecord } from '../bench/report.js';
 import { WORKLOADS } from '../bench/workloads/index.js';
 
 const named = (name: string) => WORKLOADS.find((w) => w.name === name)!;
@@ -59,12 +59,41 @@ describe('workload inputs', () => {
 });
 
 describe('report', () => {
+  const rec = (engine: RunRecord['engine'], mode: RunRecord['mode'], ns: number, extra: Partial<RunRecord> = {}): RunRecord =>
+    ({ workload: 'w', engine, mode, nsPerOp: ns, opsPerSec: 1e9 / ns, samples: 10, ...extra });
+
   it('gives ratios to JIT batch and to JavaScript', () => {
-    const rec = (engine: BenchRecord['engine'], mode: BenchRecord['mode'], ns: number): BenchRecord =>
-      ({ workload: 'w', engine, mode, nsPerOp: ns, opsPerSec: 1e9 / ns, samples: 10 });
     const rows = resultRows([rec('jit', 'batch', 2), rec('interp', 'event', 200), rec('js', 'event', 4)]);
-    expect(rows[2]).toEqual(['w', 'interp', 'event', '200.0', '5.00 M', '100x', '50.0x', '10']);
-    expect(markdownTable(rows).split('\n')[1]).toBe('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |');
+    expect(rows[0]).toEqual(['workload', 'engine', 'mode', 'checked', 'ns/event', 'events/s', 'vs jit batch', 'vs js', 'samples']);
+    expect(rows[1]).toEqual(['w', 'jit', 'batch', 'no', '2.00', '500.0 M', '1.00x', '0.50x', '10']);
+    expect(rows[2]).toEqual(['w', 'interp', 'event', 'yes', '200.0', '5.00 M', '100x', '50.0x', '10']);
+    expect(rows[3]![3]).toBe('-');
+    expect(markdownTable(rows).split('\n')[1]).toBe('| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  });
+
+  it('marks a JIT row in checked mode and keeps variants out of the main table', () => {
+    const records = [rec('jit', 'batch', 3, { checked: true }), rec('jit', 'batch', 2), rec('jit', 'batch', 4, { checked: true, variant: 'checked' })];
+    const rows = resultRows([records[0]!]);
+    expect(rows[1]![3]).toBe('yes *');
+    expect(resultRows(records.slice(1))).toHaveLength(2);
+    expect(variantRows(records.slice(1), 'checked')).toEqual([
+      ['workload', 'mode', 'verified ns/event', 'checked ns/event', 'checked / verified'],
+      ['w', 'batch', '2.00', '4.00', '2.00x'],
+    ]);
+    expect(variantRows(records, 'no-jump-tables')).toBeUndefined();
+    expect(fallbackNotes(new Map([['w', 'E_VERIFY_LOOP: ...']]))).toEqual(['* w: not verified, so the JIT runs it in checked mode: E_VERIFY_LOOP: ...']);
+  });
+
+  it('tabulates verification times', () => {
+    const v: VerifierRecord = {
+      workload: 'verify-x', engine: 'verifier', mode: 'verify', nsPerOp: 2.5e6, opsPerSec: 400, samples: 7,
+      insns: 100, insnsProcessed: 300, statesStored: 20, peakStates: 4,
+    };
+    expect(verifierRows([v])).toEqual([
+      ['program', 'insns', 'insns processed', 'states stored', 'peak states', 'verify() ms', 'samples'],
+      ['verify-x', '100', '300', '20', '4', '2.50', '7'],
+    ]);
+    expect(resultRows([v])).toHaveLength(1);
   });
 });
 
@@ -83,6 +112,40 @@ describe('runBench', () => {
     expect(records.some((r) => r.engine === 'js' && r.mode === 'event')).toBe(true);
     expect(readFileSync(join(dir, 'r.md'), 'utf8')).toContain('| return-const |');
     expect(lines.join('\n')).toContain('return-const');
+  });
+
+  it('measures port80 verified and checked side by side, and verification times', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpfjit-bench-'));
+    const lines: string[] = [];
+    await runBench({ filter: ['port80', 'verify'], engines: ['jit'], quick: true, json: join(dir, 'r.json'), markdown: join(dir, 'r.md'), log: (l) => lines.push(l) });
+    const records = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as BenchRecord[];
+    const jit = records.filter((r) => r.workload === 'port80');
+    expect(jit.map((r) => [r.mode, 'variant' in r ? r.variant : undefined, 'checked' in r ? r.checked : undefined])).toEqual([
+      ['event', undefined, undefined], ['event', 'checked', true], ['batch', undefined, undefined], ['batch', 'checked', true],
+    ]);
+    for (const r of jit) expect(['interp', 'jit', 'js']).toContain(r.engine);
+    const verifier = records.filter((r): r is VerifierRecord => r.engine === 'verifier');
+    expect(verifier.map((r) => r.workload)).toEqual(['verify-straight-1000', 'verify-straight-4096', 'verify-loop-10000']);
+    for (const r of verifier) {
+      expect(r.mode).toBe('verify');
+      expect(r.insnsProcessed).toBeGreaterThanOrEqual(r.insns);
+    }
+    expect(verifier[2]!.insnsProcessed).toBeGreaterThan(10_000);
+    const md = readFileSync(join(dir, 'r.md'), 'utf8');
+    expect(md).toContain('verified vs checked');
+    expect(md).toContain('| verify-loop-10000 |');
+    expect(lines.join('\n')).toContain('port80: IPv4');
+  });
+
+  it('runs a program the verifier refuses in checked mode, and says so', async () => {
+    const lines: string[] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'bpfjit-bench-'));
+    await runBench({ filter: ['primes'], engines: ['jit'], quick: true, json: join(dir, 'r.json'), log: (l) => lines.push(l) });
+    const records = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as RunRecord[];
+    expect(records.map((r) => [r.engine, r.mode, r.checked])).toEqual([['jit', 'event', true], ['jit', 'batch', true]]);
+    const text = lines.join('\n');
+    expect(text).toMatch(/primes +jit +event +yes \*/);
+    expect(text).toContain('* primes: not verified, so the JIT runs it in checked mode: E_VERIFY_LOOP');
   });
 
   it('refuses an unknown workload name', async () => {

@@ -48,4 +48,5 @@ export const PORT80: Workload = {
   singleRun: false,
   input: frames,
   js: port80,
+  compare: ['checked'],
 };

@@ -35,4 +35,5 @@ export const SWITCH: Workload = {
   singleRun: false,
   input: keys,
   js: lookup,
+  compare: ['no-jump-tables'],
 };

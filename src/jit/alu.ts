@@ -3,8 +3,9 @@
  * ones compute in i32 on the low halves and zero-extend the result (RFC 9669 section 4.1).
  *
  * WebAssembly traps where BPF defines a result, so division gets guards: x/0 = 0, x%0 = x, and signed
- * INT_MIN/-1 = INT_MIN (rem_s already gives INT_MIN%-1 = 0 without trapping). Shift counts need nothing:
- * wasm masks them by 31/63 exactly as BPF does.
+ * INT_MIN/-1 = INT_MIN (rem_s already gives INT_MIN%-1 = 0 without trapping), except where the
+ * verifier's facts prove a guard useless. Shift counts need nothing: wasm masks them by 31/63 exactly
+ * as BPF does, so the verifier's `shiftInRange` fact has nothing left to remove.
  */
 import { i64Const, type Expr } from './binaryen.js';
 import type { FnEmitter } from './emitter.js';
@@ -37,7 +38,11 @@ function srcValue(e: FnEmitter, w: WidthOps, insn: Alu): Expr {
 /** Back to a 64-bit register value: 32-bit results are zero-extended. */
 const widen = (e: FnEmitter, w: WidthOps, value: Expr): Expr => (w.wide ? value : e.m.i64.extend_u(value));
 
-/** Division and modulo with BPF's results where wasm would trap. */
+/**
+ * Division and modulo with BPF's results where wasm would trap. A guard is left out where the verifier
+ * proved it can never fire: a divisor that is never zero, or a signed division that never sees
+ * INT_MIN / -1.
+ */
 function divide(e: FnEmitter, w: WidthOps, insn: Alu): Expr {
   const { ops } = w;
   const a = (): Expr => dstValue(e, insn);
@@ -47,15 +52,18 @@ function divide(e: FnEmitter, w: WidthOps, insn: Alu): Expr {
     if (insn.imm === 0) return insn.op === 'div' || insn.op === 'sdiv' ? zero() : a();
     if (insn.imm === -1 && insn.op === 'sdiv') return ops.sub(zero(), a());
   }
-  const byZero = (): Expr => ops.eqz(b());
+  const facts = e.facts(insn.pc);
+  const zeroGuard = insn.operand === 'reg' && facts?.divisorNonZero !== true;
+  const overflowGuard = insn.operand === 'reg' && facts?.noSignedOverflow !== true;
+  const ifZero = (then: Expr, otherwise: Expr): Expr => (zeroGuard ? e.m.if(ops.eqz(b()), then, otherwise) : otherwise);
   switch (insn.op) {
-    case 'div': return insn.operand === 'imm' ? ops.div_u(a(), b()) : e.m.if(byZero(), zero(), ops.div_u(a(), b()));
-    case 'mod': return insn.operand === 'imm' ? ops.rem_u(a(), b()) : e.m.if(byZero(), a(), ops.rem_u(a(), b()));
-    case 'smod': return insn.operand === 'imm' ? ops.rem_s(a(), b()) : e.m.if(byZero(), a(), ops.rem_s(a(), b()));
+    case 'div': return ifZero(zero(), ops.div_u(a(), b()));
+    case 'mod': return ifZero(a(), ops.rem_u(a(), b()));
+    // rem_s gives INT_MIN % -1 = 0 without trapping, as BPF wants.
+    case 'smod': return ifZero(a(), ops.rem_s(a(), b()));
     case 'sdiv': {
-      if (insn.operand === 'imm') return ops.div_s(a(), b());
-      const byMinusOne = ops.eq(b(), w.konst(-1));
-      return e.m.if(byZero(), zero(), e.m.if(byMinusOne, ops.sub(zero(), a()), ops.div_s(a(), b())));
+      const quotient = overflowGuard ? e.m.if(ops.eq(b(), w.konst(-1)), ops.sub(zero(), a()), ops.div_s(a(), b())) : ops.div_s(a(), b());
+      return ifZero(zero(), quotient);
     }
     default: throw new Error(`not a division: ${insn.op}`);
   }

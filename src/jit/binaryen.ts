@@ -31,7 +31,7 @@ const MODULE_API = [
   'i64.const', 'i64.add', 'i64.extend_u', 'i64.extend_s', 'i64.extend32_s', 'i64.load32_s', 'i64.store32',
   'i64.atomic.rmw.add', 'i64.atomic.rmw.cmpxchg', 'i64.atomic.rmw32_u.add',
   'local.get', 'local.set', 'local.tee', 'global.get', 'global.set', 'block', 'if', 'loop', 'br', 'br_if',
-  'call', 'return', 'drop', 'select', 'unreachable', 'nop', 'memory.size',
+  'call', 'return', 'drop', 'select', 'switch', 'unreachable', 'nop', 'memory.size',
   'addFunction', 'addFunctionImport', 'addFunctionExport', 'addGlobal', 'setMemory', 'addMemoryImport',
   'setFeatures', 'validate', 'optimize', 'runPasses', 'emitBinary', 'emitText', 'dispose',
 ] as const;
@@ -39,7 +39,17 @@ const MODULE_API = [
 const LIBRARY_API = ['Module', 'Relooper', 'createType', 'setOptimizeLevel', 'setShrinkLevel', 'getOptimizeLevel',
   'getShrinkLevel', 'getAllowInliningFunctionsWithLoops', 'setAllowInliningFunctionsWithLoops', 'emitText'] as const;
 
+/** Relooper methods (binaryen.js sets them on each instance, not on the prototype). */
+const RELOOPER_API = ['addBlock', 'addBranch', 'addBlockWithSwitch', 'addBranchForSwitch', 'renderAndDispose'] as const;
+
 let checked = false;
+
+function missingRelooperApi(probe: binaryen.Module): string[] {
+  const rl = new binaryen.Relooper(probe);
+  const missing = RELOOPER_API.filter((name) => typeof (rl as unknown as Record<string, unknown>)[name] !== 'function');
+  if (!missing.includes('renderAndDispose') && !missing.includes('addBlock')) rl.renderAndDispose(rl.addBlock(probe.nop()), 0);
+  return missing.map((name) => `Relooper.${name}`);
+}
 
 function lookup(root: unknown, path: string): unknown {
   let value: unknown = root;
@@ -58,6 +68,7 @@ export function checkBinaryenApi(): void {
     const probe = new binaryen.Module();
     try {
       missing.push(...MODULE_API.filter((path) => typeof lookup(probe, path) !== 'function').map((p) => `Module.${p}`));
+      missing.push(...missingRelooperApi(probe));
       // The two-number form of i64.const is gone; make sure the bigint form gives back the exact bits.
       const text = binaryen.emitText(probe.i64.const(0x8000000000000001n as unknown as number)).trim();
       if (text !== '(i64.const -9223372036854775807)') missing.push(`i64.const(bigint) gives ${text}`);

@@ -60,9 +60,14 @@ export function emitCall(e: FnEmitter, insn: InsnOf<'call'>): Expr {
   }
 }
 
-/** callx: the helper id is the value of the register; anything above 2^31-1 cannot be registered. */
+/**
+ * callx: the helper id is the value of the register; anything above 2^31-1 cannot be registered.
+ * Where the verifier proved which helper the register holds, the id is a constant.
+ */
 export function emitCallx(e: FnEmitter, insn: InsnOf<'callx'>): Expr {
   const m = e.m;
+  const known = e.facts(insn.pc)?.callTarget;
+  if (known !== undefined && known >= 0 && known <= 0x7fffffff) return m.block(null, helperCall(e, insn.pc, m.i32.const(known)));
   const id = (): Expr => e.get(insn.dst);
   const tooLarge = m.i64.gt_u(id(), i64Const(m, 0x7fffffffn));
   return m.block(null, [m.if(tooLarge, e.trap('E_RUN_UNKNOWN_HELPER', insn.pc)), ...helperCall(e, insn.pc, m.i32.wrap(id()))]);

@@ -14,6 +14,7 @@ import { i32, i64, type Expr, type Module, type WasmType } from './binaryen.js';
 import type { ProgramFacts } from './analysis.js';
 import type { PointerFact } from './pointer-facts.js';
 import type { ErrorCode } from '../errors.js';
+import type { InsnFacts, VerifierFacts } from '../verifier/facts.js';
 import type { BpfFunction, Program } from '../program/program.js';
 import type { HelperRegistry } from '../runtime/helpers.js';
 import type { Region } from '../runtime/memory.js';
@@ -31,6 +32,14 @@ export interface ModuleContext {
   readonly depthChecks: boolean;
   /** Bounds-check memory accesses against the run's regions. */
   readonly checked: boolean;
+  /**
+   * What the verifier proved, when the program was verified: per-pc facts that drop division guards,
+   * narrow compares and mark dead code. (Bounds checks and the budget follow `checked` and
+   * `budgetChecks`, which buildModule already derived from it.)
+   */
+  readonly verified: VerifierFacts | undefined;
+  /** Recover jump tables from compare trees (jump-table.ts). */
+  readonly jumpTables: boolean;
   /** Engine regions every run may touch, beyond the stack and the context. */
   readonly regions: readonly Region[];
   /** The memory's size when compiling; it never shrinks, so a region inside it stays inside. */
@@ -69,6 +78,16 @@ export class FnEmitter {
     this.params = paramCount(fn.index);
     this.labelLocal = this.params + 5;
     this.fuelLocal = this.params + 6;
+  }
+
+  /** The verifier's facts about the instruction at `pc` (undefined for unverified programs). */
+  facts(pc: number): InsnFacts | undefined {
+    return this.mc.verified?.insns[pc];
+  }
+
+  /** True when the verifier proved that no run reaches `pc`. */
+  isDead(pc: number): boolean {
+    return this.mc.verified !== undefined && this.mc.verified.insns[pc] === undefined;
   }
 
   get isEntry(): boolean {

@@ -2,14 +2,16 @@
  * One BPF function (the entry or a local-call target) becomes one wasm function
  * (r1..r5, r10: i64, the entry also gets the run-wide values) -> r0: i64. Its basic blocks go to
  * binaryen's Relooper, which turns the arbitrary jump graph into structured blocks and loops (or, for
- * very big functions, to the flat layout of layout.ts).
+ * very big functions, to the flat layout of layout.ts). A compare tree over one register ends its root
+ * block in a `br_table` instead (jump-table.ts). Code the verifier proved dead becomes `unreachable`.
  */
 import { functionName } from './abi.js';
 import { emitAlu, emitEnd } from './alu.js';
-import { i64, i64Const, newRelooper, tupleType, type Expr, type RelooperBlock } from './binaryen.js';
-import { jumpCondition } from './branch.js';
+import { i64, i64Const, newRelooper, tupleType, type Expr, type Relooper, type RelooperBlock } from './binaryen.js';
+import { jumpCondition, narrowCompare } from './branch.js';
 import { emitCall, emitCallx, emitExit } from './calls.js';
 import { FnEmitter, type ModuleContext } from './emitter.js';
+import { findJumpTables, type JumpTable } from './jump-table.js';
 import { layoutBody, type BlockExit } from './layout.js';
 import { emitMemory } from './memory-access.js';
 import { pointerFacts } from './pointer-facts.js';
@@ -56,6 +58,10 @@ function blockCode(e: FnEmitter, block: BasicBlock): Expr {
   const stmts: Expr[] = [];
   if (e.mc.budgetChecks) stmts.push(chargeBudget(e, block));
   for (const insn of block.insns) {
+    if (e.isDead(insn.pc)) {
+      stmts.push(e.m.unreachable());
+      break;
+    }
     const code = emitInsn(e, insn);
     if (code !== undefined) stmts.push(code);
   }
@@ -65,7 +71,7 @@ function blockCode(e: FnEmitter, block: BasicBlock): Expr {
 /** How control leaves a block (a jump to the next instruction has one successor: its test is dropped). */
 function blockExit(e: FnEmitter, block: BasicBlock): BlockExit {
   const last = block.insns[block.insns.length - 1]!;
-  if (last.kind === 'exit') return {};
+  if (last.kind === 'exit' || e.isDead(block.start)) return {};
   if (last.kind === 'ja') return { next: branchTarget(last)! };
   if (last.kind === 'jmp' && branchTarget(last) !== block.end) {
     return { cond: { test: jumpCondition(e, last), target: branchTarget(last)! }, next: block.end };
@@ -73,17 +79,94 @@ function blockExit(e: FnEmitter, block: BasicBlock): BlockExit {
   return { next: block.end };
 }
 
+/**
+ * The br_table index of a jump table: key - lo as an i32. A 64-bit key whose table does not fit the
+ * 32-bit arithmetic goes through a select that sends every key outside the table to the default.
+ */
+function tableIndex(e: FnEmitter, table: JumpTable, narrow: boolean): Expr {
+  const m = e.m;
+  const size = BigInt(table.slots.length);
+  if (table.width === 32 || (narrow && table.lo + size <= 1n << 32n)) {
+    // Keys below lo wrap around to at least 2^32 - lo > size - 1: the default, like keys above.
+    const key = m.i32.wrap(e.get(table.key));
+    return table.lo === 0n ? key : m.i32.sub(key, m.i32.const(Number(BigInt.asIntN(32, table.lo))));
+  }
+  const diff = e.temp(i64);
+  // select evaluates its operands in order, so the tee runs before the condition reads it.
+  return m.select(
+    m.i64.lt_u(m.local.get(diff, i64), i64Const(m, size)),
+    m.i32.wrap(m.local.tee(diff, m.i64.sub(e.get(table.key), i64Const(m, table.lo)), i64)),
+    m.i32.const(table.slots.length),
+  );
+}
+
+/**
+ * Branches of a jump table's block: one per arm, its path's instructions as the branch's code. The
+ * Relooper takes one branch per target block, so a second arm to a block goes through a block of its
+ * own holding the arm's code. The arm without code (at most one per target) always gets the direct
+ * branch: the Relooper skips empty blocks, and merging the skipped branch into one that carries code
+ * would run that code for the wrong keys.
+ */
+function addTableBranches(e: FnEmitter, rl: Relooper, from: RelooperBlock, table: JumpTable, blocks: ReadonlyMap<number, RelooperBlock>): void {
+  const m = e.m;
+  const slotsOf = table.arms.map((): number[] => []);
+  table.slots.forEach((arm, slot) => {
+    if (arm !== table.defaultArm) slotsOf[arm]!.push(slot);
+  });
+  const order = table.arms.map((_, i) => i).sort((a, b) => Number(table.arms[a]!.path.length > 0) - Number(table.arms[b]!.path.length > 0));
+  const targets = new Set<RelooperBlock>();
+  for (const i of order) {
+    const arm = table.arms[i]!;
+    if (i !== table.defaultArm && slotsOf[i]!.length === 0) continue; // no key reaches it
+    let code = arm.path.length === 0 ? 0 : m.block(null, arm.path.map((insn) => emitInsn(e, insn)!));
+    let to = blocks.get(arm.target)!;
+    if (targets.has(to)) {
+      // Arms are distinct (target, path) pairs and the one without code came first.
+      if (code === 0) throw new Error(`internal JIT error: two jump-table arms without code go to pc ${arm.target}`);
+      const via = rl.addBlock(code);
+      rl.addBranch(via, to, 0, 0);
+      to = via;
+      code = 0;
+    }
+    targets.add(to);
+    rl.addBranchForSwitch(from, to, i === table.defaultArm ? [] : slotsOf[i]!, code);
+  }
+}
+
 function relooperBody(e: FnEmitter, fn: BpfFunction, code: ReadonlyMap<number, Expr>, exits: ReadonlyMap<number, BlockExit>): Expr {
   const rl = newRelooper(e.m);
+  const tables = jumpTables(e, fn);
   const blocks = new Map<number, RelooperBlock>();
-  for (const block of fn.blocks) blocks.set(block.start, rl.addBlock(code.get(block.start)!));
+  for (const block of fn.blocks) {
+    const table = tables.get(block.start);
+    const body = code.get(block.start)!;
+    const last = block.insns[block.insns.length - 1]!;
+    const narrow = last.kind === 'jmp' && narrowCompare(e, last);
+    blocks.set(block.start, table ? rl.addBlockWithSwitch(body, tableIndex(e, table, narrow)) : rl.addBlock(body));
+  }
   for (const block of fn.blocks) {
     const from = blocks.get(block.start)!;
+    const table = tables.get(block.start);
+    if (table) {
+      addTableBranches(e, rl, from, table, blocks);
+      continue;
+    }
     const exit = exits.get(block.start)!;
     if (exit.cond) rl.addBranch(from, blocks.get(exit.cond.target)!, exit.cond.test, 0);
     if (exit.next !== undefined) rl.addBranch(from, blocks.get(exit.next)!, 0, 0);
   }
   return rl.renderAndDispose(blocks.get(fn.entry)!, e.labelLocal);
+}
+
+/**
+ * Jump tables for the function's compare trees. Not where the budget is charged per block: a table
+ * skips the tree's blocks, so a run would be charged less than the interpreter charges.
+ */
+function jumpTables(e: FnEmitter, fn: BpfFunction): Map<number, JumpTable> {
+  if (!e.mc.jumpTables || e.mc.budgetChecks) return new Map();
+  const tables = findJumpTables(fn);
+  for (const start of tables.keys()) if (e.isDead(start)) tables.delete(start);
+  return tables;
 }
 
 /**

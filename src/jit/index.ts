@@ -10,11 +10,26 @@ import { JIT_NO_OPTIMIZE, optimizeSettingsFor } from './optimize.js';
 import { BpfError, InputError } from '../errors.js';
 import type { Program } from '../program/program.js';
 import { DEFAULT_BUDGET, type ExecOptions, type Executable, type Runtime } from '../runtime/executable.js';
+import type { VerifierFacts } from '../verifier/facts.js';
 
 export interface JitOptions extends ExecOptions {
   /**
-   * Bounds-check every memory access (default true). Only a verified program may turn this off: the
-   * wasm sandbox still contains it, but it can then touch any byte of the engine memory.
+   * What `verify()` proved about this program (`result.facts` of an accepted program). The program is
+   * then compiled as verified: no bounds checks, no instruction budget (the verifier bounds every
+   * loop; `budget` is ignored), no call-depth checks, no division guards the facts make useless,
+   * 32-bit compares where both operands fit, and `unreachable` for code no path reaches.
+   *
+   * The facts hold only for runs that match the context the program was verified against: the caller
+   * must pass contexts of that size (a memory(64) program run on 32 bytes may read past them).
+   * Facts that do not fit the program (another size, an access not proved in bounds) are refused;
+   * facts of another program of the same shape cannot be told apart, so pass this program's own.
+   */
+  facts?: VerifierFacts;
+  /**
+   * Bounds-check every memory access and charge the instruction budget (default: true without
+   * `facts`, false with them). Turning it off for an unverified program is an explicit low-level
+   * opt-in: the wasm sandbox still contains it, but it can then touch any byte of the engine memory
+   * (the budget is still charged). With `facts`, `checked: true` keeps bounds checks and budget.
    */
   checked?: boolean;
   /**
@@ -22,6 +37,11 @@ export interface JitOptions extends ExecOptions {
    * of more than 1,000 blocks). Forcing one is for tests and measurements.
    */
   structure?: Structure;
+  /**
+   * Turn compare trees over one register (a C `switch`) into a br_table (default true; see
+   * jump-table.ts). Only with the Relooper, and only where the budget is not charged per block.
+   */
+  jumpTables?: boolean;
 }
 
 /** Load-time phases in milliseconds (decoding and program building are not the JIT's). */
@@ -38,7 +58,10 @@ export interface JitTimings {
 function moduleOptions(options: JitOptions): ModuleOptions {
   const budget = options.budget ?? DEFAULT_BUDGET;
   if (!Number.isSafeInteger(budget) || budget < 0) throw new InputError(`budget must be a non-negative integer, got ${budget}`);
-  return { budget, regions: options.regions ?? [], checked: options.checked ?? true, structure: options.structure ?? 'auto' };
+  return {
+    budget, regions: options.regions ?? [], checked: options.checked ?? options.facts === undefined, structure: options.structure ?? 'auto',
+    facts: options.facts, jumpTables: options.jumpTables ?? true,
+  };
 }
 
 function withModule<T>(program: Program, rt: Runtime, options: ModuleOptions, use: (m: Module) => T): T {

@@ -25,6 +25,41 @@ interface JitExports {
 
 const isU32 = (n: number): boolean => (n >>> 0) === n;
 
+let hotPathCopies = 0;
+
+/**
+ * run and runU32 as functions of their own for each executable. The call into WebAssembly is fast
+ * only where V8 sees one target: a method shared by every executable sees the exports of all of
+ * them and falls back to the generic JS-to-wasm call. Measured on port80 per event with a second
+ * program loaded in the process: 14.3 ns through a shared method, 8.0 ns through its own function.
+ * The source differs per copy (a numbered comment) because V8 caches `new Function` by its text,
+ * and closures of one function literal would share their optimized code.
+ */
+function hotPaths(self: JitExecutable): Pick<Executable, 'run' | 'runU32'> {
+  const source = `// JIT executable ${++hotPathCopies}
+return {
+  run(ctxAddr, ctxLen, cpu = 0) {
+    const stackStart = self.enter(ctxAddr, ctxLen, cpu);
+    const x = self.x;
+    try {
+      return BigInt.asUintN(64, x.run64(ctxAddr, ctxLen, self.visible(ctxAddr, ctxLen), stackStart));
+    } catch (error) {
+      throw self.translate(x, error);
+    }
+  },
+  runU32(ctxAddr, ctxLen, cpu = 0) {
+    const stackStart = self.enter(ctxAddr, ctxLen, cpu);
+    const x = self.x;
+    try {
+      return x.run32(ctxAddr, ctxLen, self.visible(ctxAddr, ctxLen), stackStart) >>> 0;
+    } catch (error) {
+      throw self.translate(x, error);
+    }
+  },
+};`;
+  return (new Function('self', source) as (s: JitExecutable) => Pick<Executable, 'run' | 'runU32'>)(self);
+}
+
 function trapMessage(program: Program, code: ErrorCode): string {
   switch (code) {
     case 'E_RUN_MEMORY': return 'memory access outside the program\'s memory (or a misaligned atomic)';
@@ -46,8 +81,16 @@ export class JitExecutable implements Executable {
   private cpu = 0;
   private memEnd = 0;
 
+  /** Runs once with r1 = ctxAddr and r2 = ctxLen on the given CPU; returns r0 (see hotPaths). */
+  readonly run: (ctxAddr: number, ctxLen: number, cpu?: number) => bigint;
+  /** Same as run, returning the low 32 bits of r0 as an unsigned number. */
+  readonly runU32: (ctxAddr: number, ctxLen: number, cpu?: number) => number;
+
   constructor(readonly program: Program, private readonly rt: Runtime, private readonly module: WebAssembly.Module, private readonly regions: readonly Region[]) {
     this.instances.push(this.instantiate());
+    const paths = hotPaths(this);
+    this.run = paths.run;
+    this.runU32 = paths.runU32;
   }
 
   private instantiate(): JitExports {
@@ -60,32 +103,12 @@ export class JitExecutable implements Executable {
     return new WebAssembly.Instance(this.module, imports).exports as unknown as JitExports;
   }
 
-  /** The instance for a run starting now. */
-  private get x(): JitExports {
+  /** The instance for a run starting now. Not private: hotPaths' generated code calls it, like enter, visible and translate. */
+  get x(): JitExports {
     const depth = this.helperDepth;
     if (depth === 0) return this.instances[0]!;
     while (this.instances.length <= depth) this.instances.push(this.instantiate());
     return this.instances[depth]!;
-  }
-
-  run(ctxAddr: number, ctxLen: number, cpu = 0): bigint {
-    const stackStart = this.enter(ctxAddr, ctxLen, cpu);
-    const x = this.x;
-    try {
-      return BigInt.asUintN(64, x.run64(ctxAddr, ctxLen, this.visible(ctxAddr, ctxLen), stackStart));
-    } catch (error) {
-      throw this.translate(x, error);
-    }
-  }
-
-  runU32(ctxAddr: number, ctxLen: number, cpu = 0): number {
-    const stackStart = this.enter(ctxAddr, ctxLen, cpu);
-    const x = this.x;
-    try {
-      return x.run32(ctxAddr, ctxLen, this.visible(ctxAddr, ctxLen), stackStart) >>> 0;
-    } catch (error) {
-      throw this.translate(x, error);
-    }
   }
 
   runBatch(base: number, stride: number, len: number, count: number, resultsAddr: number, cpu = 0): void {
@@ -121,7 +144,7 @@ export class JitExecutable implements Executable {
   }
 
   /** Validates a run's arguments and returns the CPU's stack start. */
-  private enter(ctxAddr: number, ctxLen: number, cpu: number): number {
+  enter(ctxAddr: number, ctxLen: number, cpu: number): number {
     if (!isU32(ctxAddr) || !isU32(ctxLen)) {
       throw new InputError(`context ${ctxAddr} (+${ctxLen}): address and length must be integers in 0..2^32-1`);
     }
@@ -145,7 +168,7 @@ export class JitExecutable implements Executable {
   }
 
   /** Context bytes inside the memory: like the interpreter, the context region ends at the memory's end. */
-  private visible(ctxAddr: number, ctxLen: number): number {
+  visible(ctxAddr: number, ctxLen: number): number {
     const end = ctxAddr + ctxLen;
     if (end <= this.memEnd) return ctxLen;
     return Math.max(0, Math.min(end, this.memoryEnd(end)) - ctxAddr);
@@ -184,7 +207,7 @@ export class JitExecutable implements Executable {
   }
 
   /** Every way a run can stop, as a BpfError: nothing raw escapes. */
-  private translate(x: JitExports, error: unknown): BpfError {
+  translate(x: JitExports, error: unknown): BpfError {
     if (error instanceof BpfError) return error;
     if (error instanceof WebAssembly.RuntimeError) {
       const packed = x.take_error();

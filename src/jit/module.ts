@@ -3,7 +3,7 @@
  * globals, one function per BPF function, and the entry points the wrapper calls (see abi.ts).
  */
 import { EXPORT, GLOBAL, HELPER_IMPORT, IMPORT_MODULE, ctxLimitGlobal, functionName } from './abi.js';
-import { analyzeProgram, callDepthIsStatic, type ProgramFacts } from './analysis.js';
+import { analyzeProgram, callDepthIsStatic } from './analysis.js';
 import { i32, i64, i64Const, importSharedMemory, newModule, none, tupleType, type Expr, type Module } from './binaryen.js';
 import type { ModuleContext, Structure } from './emitter.js';
 import { compileFunction } from './function.js';
@@ -11,6 +11,7 @@ import { InputError } from '../errors.js';
 import type { Program } from '../program/program.js';
 import { STACK_PER_CPU, WASM_PAGE, type Region } from '../runtime/memory.js';
 import type { Runtime } from '../runtime/executable.js';
+import type { VerifierFacts } from '../verifier/facts.js';
 
 /** wasm32's largest memory; declaring it accepts the engine memory whatever maximum it was created with. */
 const MAX_WASM32_PAGES = 65536;
@@ -20,15 +21,21 @@ export interface ModuleOptions {
   readonly regions: readonly Region[];
   readonly checked: boolean;
   readonly structure: Structure;
+  /** The verifier's facts: the program is verified (see JitOptions.facts). */
+  readonly facts: VerifierFacts | undefined;
+  readonly jumpTables: boolean;
 }
 
-function addGlobals(m: Module, facts: ProgramFacts): void {
+/** The globals; the fuel only with budget checks and the context limits only with bounds checks. */
+function addGlobals(mc: ModuleContext): void {
+  const m = mc.m;
   m.addGlobal(GLOBAL.errCode, i32, true, m.i32.const(0));
   m.addGlobal(GLOBAL.errPc, i32, true, m.i32.const(0));
   m.addGlobal(GLOBAL.unwinding, i32, true, m.i32.const(0));
   m.addGlobal(GLOBAL.ctxLen, i32, true, m.i32.const(0));
-  for (const name of [GLOBAL.fuel, GLOBAL.stackStart, GLOBAL.ctxStart]) m.addGlobal(name, i64, true, i64Const(m, 0n));
-  for (const size of facts.accessSizes) m.addGlobal(ctxLimitGlobal(size), i64, true, i64Const(m, 0n));
+  if (mc.budgetChecks) m.addGlobal(GLOBAL.fuel, i64, true, i64Const(m, 0n));
+  for (const name of [GLOBAL.stackStart, GLOBAL.ctxStart]) m.addGlobal(name, i64, true, i64Const(m, 0n));
+  if (mc.checked) for (const size of mc.facts.accessSizes) m.addGlobal(ctxLimitGlobal(size), i64, true, i64Const(m, 0n));
 }
 
 /** Small exports for the wrapper's slow paths (errors, helper environment, unwinding). */
@@ -67,7 +74,7 @@ function sharedSetup(mc: ModuleContext): Expr[] {
   const get = (i: number): Expr => m.local.get(i, i32);
   const stmts: Expr[] = [];
   LIMIT_SIZES.forEach((size, k) => {
-    if (!mc.facts.accessSizes.has(size)) return;
+    if (!mc.checked || !mc.facts.accessSizes.has(size)) return;
     const spare = (): Expr => m.i64.sub(m.i64.extend_u(get(D.VISIBLE)), i64Const(m, BigInt(size - 1)));
     stmts.push(m.local.set(D.LIMITS + k, m.select(m.i64.gt_s(spare(), i64Const(m, 0n)), spare(), i64Const(m, 0n))));
     if (needsRunGlobals(mc)) stmts.push(m.global.set(ctxLimitGlobal(size), m.local.get(D.LIMITS + k, i64)));
@@ -152,18 +159,56 @@ function checkRegions(regions: readonly Region[]): Region[] {
   return regions.filter((r) => r.end > r.start);
 }
 
+const isMemoryInsn = (kind: string): boolean => kind === 'ldx' || kind === 'st' || kind === 'stx' || kind === 'atomic';
+
+/**
+ * Facts from verifying another program would make unchecked code unsafe: refuse facts whose shape
+ * does not fit (slots, functions, an entry reached, a fact on the second slot of an lddw, a reached
+ * memory access not proved in bounds). Facts of another program of the same shape cannot be told apart.
+ */
+function checkFacts(program: Program, facts: VerifierFacts | undefined): void {
+  if (!facts) return;
+  const refuse = (why: string): never => {
+    throw new InputError(`the verifier facts do not describe this program: ${why}`);
+  };
+  if (facts.insns.length !== program.slotCount || facts.stackDepth.length !== program.functions.length) {
+    refuse(`they are for ${facts.insns.length} slots and ${facts.stackDepth.length} functions, ` +
+      `not ${program.slotCount} slots and ${program.functions.length} functions`);
+  }
+  if (facts.insns[0] === undefined) refuse('they do not reach the entry instruction');
+  facts.insns.forEach((f, pc) => {
+    if (f === undefined) return;
+    const insn = program.insnAt[pc];
+    if (!insn) refuse(`they describe slot ${pc}, the second half of an lddw`);
+    else if (isMemoryInsn(insn.kind) && f.inBounds !== true) refuse(`the memory access at pc ${pc} is not proved in bounds`);
+  });
+}
+
+/**
+ * What the module checks at run time. A verified program (facts given) needs no budget (the verifier
+ * bounds every loop) and no call-depth check (it refuses a ninth frame), and by default no bounds
+ * checks; `checked: true` keeps bounds checks and the budget anyway.
+ */
+function moduleContext(m: Module, program: Program, rt: Runtime, options: ModuleOptions, memoryEnd: number): ModuleContext {
+  checkFacts(program, options.facts);
+  const facts = analyzeProgram(program);
+  const trusted = options.facts !== undefined && !options.checked;
+  return {
+    m, program, facts, checked: options.checked, regions: checkRegions(options.regions), memoryEnd, helpers: rt.helpers,
+    structure: options.structure, verified: options.facts, jumpTables: options.jumpTables,
+    budgetChecks: !trusted && facts.maxCost > options.budget,
+    depthChecks: options.facts === undefined && !callDepthIsStatic(facts),
+  };
+}
+
 /** The module for `program`, not yet optimized; the caller owns (and disposes) it. */
 export function buildModule(program: Program, rt: Runtime, options: ModuleOptions): Module {
-  const facts = analyzeProgram(program);
   const memoryEnd = rt.mem.memory.buffer.byteLength;
   const m = newModule();
   try {
-    const mc: ModuleContext = {
-      m, program, facts, checked: options.checked, regions: checkRegions(options.regions), memoryEnd, helpers: rt.helpers, structure: options.structure,
-      budgetChecks: facts.maxCost > options.budget, depthChecks: !callDepthIsStatic(facts),
-    };
+    const mc = moduleContext(m, program, rt, options, memoryEnd);
     importSharedMemory(m, Math.floor(memoryEnd / WASM_PAGE), MAX_WASM32_PAGES);
-    addGlobals(m, facts);
+    addGlobals(mc);
     m.addFunctionImport(HELPER_IMPORT, IMPORT_MODULE, HELPER_IMPORT, tupleType([i32, i32, i64, i64, i64, i64, i64]), i64);
     for (const fn of program.functions) compileFunction(mc, fn);
     addDriveFunction(mc, options.budget);

@@ -1,0 +1,39 @@
+/**
+ * How the JIT builds each workload's program: verified when the verifier accepts it under the
+ * workload's context (memory(len of one event), the conformance calling convention: r1 = the event,
+ * r2 = its length, which memory(size) fixes to size), otherwise in checked mode, with the verifier's
+ * reason kept for the report. Never silently: every fallback is a footnote of the main table.
+ *
+ * Results are cached by program and event length for the process: the two strcmp workloads share
+ * one program and one input size, and a refusal can take the verifier seconds (strcmp at 2 MiB runs
+ * its whole instruction budget before giving up).
+ */
+import type { Program } from '../src/program/program.js';
+import type { Runtime } from '../src/runtime/executable.js';
+import type { VerifierFacts } from '../src/verifier/facts.js';
+import { memory, verify, type VerifyStats } from '../src/verifier/index.js';
+
+export type JitBuild =
+  | { readonly checked: false; readonly facts: VerifierFacts; readonly stats: VerifyStats }
+  | { readonly checked: true; readonly reason: string; readonly stats: VerifyStats };
+
+const cache = new Map<string, JitBuild>();
+
+/** The verifier's refusal, first line only, at most `max` characters. */
+function shortReason(message: string, max = 160): string {
+  const line = message.split('\n')[0]!;
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+}
+
+/** Verifies `program` (bench/programs/NAME.bin) under memory(len), once per process. */
+export function jitBuildFor(name: string, program: Program, len: number, rt: Runtime): JitBuild {
+  const key = `${name}@${len}`;
+  const known = cache.get(key);
+  if (known) return known;
+  const result = verify(program, { context: memory(len), helpers: rt.helpers });
+  const build: JitBuild = result.ok
+    ? { checked: false, facts: result.facts, stats: result.stats }
+    : { checked: true, reason: `${result.error.code}: ${shortReason(result.error.message)}`, stats: result.stats };
+  cache.set(key, build);
+  return build;
+}

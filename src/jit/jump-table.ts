@@ -1,0 +1,287 @@
+/**
+ * Jump tables recovered from compare trees (DESIGN.md section 5). BPF has no indirect jump, so clang
+ * compiles a C `switch` into a binary-search tree of compares of one register against constants
+ * (`if w1 s> 31 goto ...`) ending in `==` tests; binaryen does not turn such a tree back into a
+ * `br_table`. This module does, on the BPF side: starting at a block that ends in a compare of a
+ * register (the key) with an immediate, it follows every compare of the same key with an immediate,
+ * splitting the key's values into intervals, until each interval reaches a block that is not such a
+ * compare (a leaf). The result maps every key value to an arm: the leaf block to continue at, plus the
+ * instructions of the tree blocks passed on the way (clang puts `r0 = const` in front of some tests),
+ * which the JIT then runs on the table's edge, less those whose result is overwritten before it is
+ * read (liveness.ts), so that paths differing only in dead values share an arm.
+ *
+ * Only blocks whose other instructions cannot fail and leave the key alone (ALU, byte swaps, 64-bit
+ * immediates) are followed, so running them on the edge is exactly what the tree would have done.
+ * The caller uses a table only where the budget is not charged per block (skipping tree blocks would
+ * change what a run is charged).
+ */
+import { branchTarget, LddwSrc, type Insn, type InsnOf, type JmpCond, type Width } from '../isa/insn.js';
+import type { BasicBlock, BpfFunction } from '../program/program.js';
+import { blockLiveness, defsOf, usesOf } from './liveness.js';
+
+/** A set of unsigned key values: sorted, disjoint, inclusive intervals. */
+type Interval = readonly [bigint, bigint];
+type ValueSet = readonly Interval[];
+
+export interface TableArm {
+  /** Start pc of the block the arm continues at. */
+  readonly target: number;
+  /** Instructions of the tree blocks on the way, in order; none of them writes the key. */
+  readonly path: readonly Insn[];
+}
+
+export interface JumpTable {
+  /** The register compared. */
+  readonly key: number;
+  /** 32: the tree compares the key's low 32 bits (JMP32); 64: the whole register. */
+  readonly width: Width;
+  /** Key of slot 0. */
+  readonly lo: bigint;
+  readonly arms: readonly TableArm[];
+  /** Arm of key lo + i (modulo 2^width: a table may wrap round from the largest key to 0), for every slot i. */
+  readonly slots: readonly number[];
+  /** Arm of every key outside the slots. */
+  readonly defaultArm: number;
+  /** Compares the table replaces, the root's included (a block shared by two paths counts twice). */
+  readonly tests: number;
+}
+
+/** Fewest compares worth a table (LLVM's minimum for jump tables is 4 cases). */
+export const MIN_TESTS = 4;
+/** Most slots a table may have. */
+export const MAX_SLOTS = 1024;
+/** Slots allowed per compare replaced: denser than a tree of this many compares, or no table. */
+const SLOTS_PER_TEST = 4;
+/** Most tree blocks one walk visits (a tree is walked per path, so shared blocks count each time). */
+const MAX_VISITS = 2048;
+
+// ---- value sets ----
+
+function intersect(a: ValueSet, b: ValueSet): Interval[] {
+  const out: Interval[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const [alo, ahi] = a[i]!;
+    const [blo, bhi] = b[j]!;
+    const lo = alo > blo ? alo : blo;
+    const hi = ahi < bhi ? ahi : bhi;
+    if (lo <= hi) out.push([lo, hi]);
+    if (ahi < bhi) i++;
+    else j++;
+  }
+  return out;
+}
+
+function complement(a: ValueSet, max: bigint): Interval[] {
+  const out: Interval[] = [];
+  let next = 0n;
+  for (const [lo, hi] of a) {
+    if (lo > next) out.push([next, lo - 1n]);
+    next = hi + 1n;
+  }
+  if (next <= max) out.push([next, max]);
+  return out;
+}
+
+const sizeOf = (a: ValueSet): bigint => a.reduce((n, [lo, hi]) => n + hi - lo + 1n, 0n);
+
+/** Key values (unsigned, `width` bits) for which `key cond imm` holds; undefined for jset. */
+export function conditionSet(cond: JmpCond, imm: number, width: Width): ValueSet | undefined {
+  const bits = BigInt(width);
+  const max = (1n << bits) - 1n;
+  const smin = -(1n << (bits - 1n));
+  const smax = (1n << (bits - 1n)) - 1n;
+  // The immediate is sign-extended to 64 bits for JMP, taken as 32 bits for JMP32.
+  const k = BigInt.asUintN(width, BigInt(imm));
+  const ks = BigInt.asIntN(width, k);
+  const signed = (a: bigint, b: bigint): Interval[] => {
+    if (a > b) return [];
+    if (a >= 0n) return [[a, b]];
+    if (b < 0n) return [[a + max + 1n, b + max + 1n]];
+    return [[0n, b], [a + max + 1n, max]];
+  };
+  switch (cond) {
+    case 'jeq': return [[k, k]];
+    case 'jne': return complement([[k, k]], max);
+    case 'jgt': return k < max ? [[k + 1n, max]] : [];
+    case 'jge': return [[k, max]];
+    case 'jlt': return k > 0n ? [[0n, k - 1n]] : [];
+    case 'jle': return [[0n, k]];
+    case 'jsgt': return signed(ks + 1n, smax);
+    case 'jsge': return signed(ks, smax);
+    case 'jslt': return signed(smin, ks - 1n);
+    case 'jsle': return signed(smin, ks);
+    case 'jset': return undefined;
+    default: {
+      const never: never = cond;
+      throw new Error(`unhandled jump condition ${String(never)}`);
+    }
+  }
+}
+
+// ---- the walk ----
+
+/** A compare of `key` (at `width`) with an immediate that splits values into intervals. */
+function keyTest(insn: Insn | undefined, key: number, width: Width): insn is InsnOf<'jmp'> {
+  return insn?.kind === 'jmp' && insn.operand === 'imm' && insn.dst === key && insn.width === width && insn.cond !== 'jset';
+}
+
+/** An instruction that may run on a table edge instead of in its tree block: cannot fail, keeps the key. */
+function movable(insn: Insn, key: number): boolean {
+  switch (insn.kind) {
+    case 'alu': case 'end': return insn.dst !== key;
+    case 'lddw': return insn.dst !== key && insn.src === LddwSrc.IMM64;
+    default: return false;
+  }
+}
+
+interface Walk {
+  readonly blocks: ReadonlyMap<number, BasicBlock>;
+  /** Live-in registers of every block. */
+  readonly liveIn: ReadonlyMap<number, number>;
+  readonly key: number;
+  readonly width: Width;
+  readonly max: bigint;
+  /** Tree blocks entered, and how many of them were compares (the rest bare `goto`s). */
+  visits: number;
+  compares: number;
+  /** Tree blocks passed through (not the root, not the leaves). */
+  readonly nodes: Set<number>;
+  /** Arms by target and path, with the keys reaching each. */
+  readonly arms: Map<string, { arm: TableArm; keys: Interval[] }>;
+}
+
+const armKey = (target: number, path: readonly Insn[]): string => `${target}:${path.map((i) => i.pc).join(',')}`;
+
+/** The path without instructions whose result is overwritten before anything reads it. */
+function liveOnly(path: readonly Insn[], liveAtTarget: number): Insn[] {
+  const kept: Insn[] = [];
+  let live = liveAtTarget;
+  for (let i = path.length - 1; i >= 0; i--) {
+    const insn = path[i]!;
+    if ((defsOf(insn) & live) === 0) continue; // movable instructions have no other effect
+    kept.unshift(insn);
+    live = (live & ~defsOf(insn)) | usesOf(insn);
+  }
+  return kept;
+}
+
+function addArm(w: Walk, target: number, fullPath: readonly Insn[], keys: ValueSet): void {
+  const path = liveOnly(fullPath, w.liveIn.get(target) ?? -1);
+  const id = armKey(target, path);
+  const known = w.arms.get(id);
+  if (known) known.keys.push(...keys);
+  else w.arms.set(id, { arm: { target, path }, keys: [...keys] });
+}
+
+/** The block's compare of the key (or its bare `goto`) when the walk may pass through it. */
+function treeStep(w: Walk, block: BasicBlock | undefined, onPath: ReadonlySet<number>): InsnOf<'jmp'> | InsnOf<'ja'> | undefined {
+  if (!block || onPath.has(block.start)) return undefined;
+  const last = block.insns[block.insns.length - 1]!;
+  if (last.kind === 'ja') return block.insns.length === 1 ? last : undefined;
+  if (!keyTest(last, w.key, w.width)) return undefined;
+  return block.insns.slice(0, -1).every((i) => movable(i, w.key)) ? last : undefined;
+}
+
+/** Sends `keys`, having run `path`, through the tree from block `start`; false when the walk is too big. */
+function walk(w: Walk, start: number, keys: ValueSet, path: readonly Insn[], onPath: Set<number>): boolean {
+  const block = w.blocks.get(start);
+  const step = treeStep(w, block, onPath);
+  if (!block || !step) {
+    addArm(w, start, path, keys);
+    return true;
+  }
+  if (++w.visits > MAX_VISITS) return false;
+  w.nodes.add(start);
+  onPath.add(start);
+  let ok: boolean;
+  if (step.kind === 'ja') {
+    ok = walk(w, branchTarget(step)!, keys, path, onPath);
+  } else {
+    w.compares++;
+    const test = conditionSet(step.cond, step.imm, w.width)!;
+    const taken = intersect(keys, test);
+    const fallen = intersect(keys, complement(test, w.max));
+    const next = [...path, ...block.insns.slice(0, -1)];
+    ok = (taken.length === 0 || walk(w, branchTarget(step)!, taken, next, onPath)) &&
+      (fallen.length === 0 || walk(w, block.end, fallen, next, onPath));
+  }
+  onPath.delete(start);
+  return ok;
+}
+
+/**
+ * The shortest run of keys, going round from the largest key to 0, that holds all of `intervals`
+ * (sorted): it leaves out the largest gap between them, so -3..60 as u32 is the 64 keys from
+ * 2^32 - 3 round to 60. Returns its first key and its length.
+ */
+function coveringArc(intervals: readonly Interval[], max: bigint): { lo: bigint; size: bigint } {
+  const first = intervals[0]!;
+  const last = intervals[intervals.length - 1]!;
+  // The gap after the last interval, round to the first one.
+  let best = { gap: max - last[1] + first[0], lo: first[0], size: last[1] - first[0] + 1n };
+  for (let i = 1; i < intervals.length; i++) {
+    const gap = intervals[i]![0] - intervals[i - 1]![1] - 1n;
+    if (gap > best.gap) best = { gap, lo: intervals[i]![0], size: max + 1n - gap };
+  }
+  return { lo: best.lo, size: best.size };
+}
+
+/** Slot table over the keys that do not go to the default arm, if it is dense enough. */
+function layoutTable(w: Walk, root: InsnOf<'jmp'>, tests: number): JumpTable | undefined {
+  const entries = [...w.arms.values()].filter((e) => e.keys.length > 0);
+  if (entries.length < 3) return undefined;
+  let defaultArm = 0;
+  entries.forEach((e, i) => {
+    if (sizeOf(e.keys) > sizeOf(entries[defaultArm]!.keys)) defaultArm = i;
+  });
+  const cases = entries.flatMap((e, i) => (i === defaultArm ? [] : e.keys)).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const { lo, size } = coveringArc(cases, w.max);
+  if (size > BigInt(Math.min(MAX_SLOTS, SLOTS_PER_TEST * tests))) return undefined;
+  const slots: number[] = new Array<number>(Number(size)).fill(defaultArm);
+  entries.forEach((e, i) => {
+    if (i === defaultArm) return;
+    for (const [a, b] of e.keys) for (let v = a; v <= b; v++) slots[Number((v - lo) & w.max)] = i;
+  });
+  return { key: root.dst, width: root.width, lo, arms: entries.map((e) => e.arm), slots, defaultArm, tests };
+}
+
+/** The jump table replacing the compare tree rooted at `block` and the tree's other blocks, or undefined. */
+export function treeTable(
+  blocks: ReadonlyMap<number, BasicBlock>, liveIn: ReadonlyMap<number, number>, block: BasicBlock,
+): { table: JumpTable; nodes: ReadonlySet<number> } | undefined {
+  const root = block.insns[block.insns.length - 1];
+  if (root?.kind !== 'jmp' || !keyTest(root, root.dst, root.width)) return undefined;
+  const max = (1n << BigInt(root.width)) - 1n;
+  const w: Walk = { blocks, liveIn, key: root.dst, width: root.width, max, visits: 0, compares: 0, nodes: new Set(), arms: new Map() };
+  // The root's own body stays in its block: the walk starts at its compare.
+  const test = conditionSet(root.cond, root.imm, root.width)!;
+  const onPath = new Set([block.start]);
+  const fallen = complement(test, max);
+  const ok = (test.length === 0 || walk(w, branchTarget(root)!, test, [], onPath)) && (fallen.length === 0 || walk(w, block.end, fallen, [], onPath));
+  const tests = w.compares + 1;
+  if (!ok || tests < MIN_TESTS) return undefined;
+  for (const entry of w.arms.values()) entry.keys.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const table = layoutTable(w, root, tests);
+  return table && { table, nodes: w.nodes };
+}
+
+/**
+ * Jump tables of one function, by the start pc of the block ending in the tree's root compare.
+ * Blocks go in pc order; a block inside an earlier table's tree does not start another one.
+ */
+export function findJumpTables(fn: BpfFunction): Map<number, JumpTable> {
+  const blocks = new Map(fn.blocks.map((b) => [b.start, b]));
+  const liveIn = blockLiveness(fn);
+  const tables = new Map<number, JumpTable>();
+  const inTree = new Set<number>();
+  for (const block of fn.blocks) {
+    if (inTree.has(block.start)) continue;
+    const found = treeTable(blocks, liveIn, block);
+    if (!found) continue;
+    tables.set(block.start, found.table);
+    for (const b of found.nodes) inTree.add(b);
+  }
+  return tables;
+}
