@@ -13,3 +13,9 @@ export type { Executable, ExecOptions, Runtime } from './runtime/executable.js';
 export { createInterpreter } from './interp/index.js';
 export { compileJit } from './jit/index.js';
 export { BpfError, ProgramError, AsmError, BpfRuntimeError, InputError, type ErrorCode } from './errors.js';
+export {
+  verify, memory, event, packet, structContext, VerifyError, DEFAULT_VERIFY_BUDGET,
+  type ContextDescriptor, type CtxField, type HelperProto, type ArgKind, type RetKind, type VerifierFacts,
+  type VerifyOptions, type VerifyResult, type VerifyStats, type LogLevel,
+} from './verifier/index.js';
+export { type Verification } from './vm.js';

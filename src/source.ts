@@ -59,7 +59,7 @@ export function loadProgramFile(path: string): ProgramFile {
   return { program: buildProgram(assemble(data.toString('utf8'))) };
 }
 
+/** Text never holds control bytes below tab; bytecode almost always does (register fields, zero imms). */
 function looksBinary(data: Buffer): boolean {
-  const head = data.subarray(0, 512);
-  return head.some((b) => b === 0 || (b < 9 && b !== 0));
+  return data.subarray(0, 512).some((b) => b < 9);
 }

@@ -1,7 +1,9 @@
 /**
  * The public face of bpfjit: a Vm owns one engine memory and one helper registry; programs loaded into
- * it run in the interpreter or as JIT-compiled WebAssembly, against the same memory.
+ * it are verified against a context descriptor, then run in the interpreter or as JIT-compiled
+ * WebAssembly against the same memory. Unverified programs run only in checked mode, by opt-in.
  */
+import { BpfError, InputError } from './errors.js';
 import { createInterpreter } from './interp/index.js';
 import { compileJit } from './jit/index.js';
 import type { Program } from './program/program.js';
@@ -9,7 +11,7 @@ import type { Executable, ExecOptions, Runtime } from './runtime/executable.js';
 import { HelperRegistry, type HelperSpec } from './runtime/helpers.js';
 import { EngineMemory } from './runtime/memory.js';
 import { toProgram, type ProgramSource } from './source.js';
-import { BpfError } from './errors.js';
+import { verify, type ContextDescriptor, type LogLevel, type VerifierFacts, type VerifyStats } from './verifier/index.js';
 
 export type EngineName = 'interp' | 'jit';
 
@@ -22,6 +24,28 @@ export interface VmOptions {
 
 export interface LoadOptions extends ExecOptions {
   engine?: EngineName;
+  /** What r1 (and r2) hold at entry: memory(size), event(size), packet() or a structContext. */
+  context?: ContextDescriptor;
+  /** Skip the verifier and run in checked mode: every access bounds-checked, an instruction budget. */
+  unverified?: boolean;
+  /** Verifier log detail kept in `verification.log` (0, 1 or 2). */
+  logLevel?: LogLevel;
+}
+
+export interface Verification {
+  readonly facts: VerifierFacts;
+  readonly stats: VerifyStats;
+  readonly log: string;
+}
+
+const PACKET_HEADER = 16; // struct { u64 data; u64 data_end; }
+
+/** The packet() layout, whose struct the runtime builds in front of the packet bytes. */
+function isPacket(ctx: ContextDescriptor): boolean {
+  const r1 = ctx.r1;
+  return r1.kind === 'struct' && r1.size === PACKET_HEADER
+    && r1.fields.some((f) => f.offset === 0 && f.load === 'packet')
+    && r1.fields.some((f) => f.offset === 8 && f.load === 'packet_end');
 }
 
 /** A program loaded into a Vm, ready to run on byte inputs. */
@@ -29,30 +53,58 @@ export class LoadedProgram {
   private inputAddr = 0;
   private inputCapacity = 0;
 
-  constructor(readonly exe: Executable, private readonly mem: EngineMemory) {}
+  constructor(
+    readonly exe: Executable,
+    private readonly mem: EngineMemory,
+    readonly context: ContextDescriptor | undefined,
+    readonly verification: Verification | undefined,
+  ) {}
 
   get program(): Program {
     return this.exe.program;
   }
 
-  /** Copies `input` into engine memory and runs once with r1 = its address, r2 = its length; returns r0. */
+  /**
+   * Copies `input` into engine memory and runs once; returns r0. For a packet context `input` is the
+   * packet, and r1 points to the {data, data_end} struct built in front of it; for the other contexts
+   * it must be exactly the context's size.
+   */
   run(input: Uint8Array = new Uint8Array(0), cpu = 0): bigint {
-    if (input.length === 0) return this.exe.run(0, 0, cpu);
-    return this.exe.run(this.place(input), input.length, cpu);
+    const [addr, len] = this.prepare(input);
+    return this.exe.run(addr, len, cpu);
   }
 
   /** Like run, returning the low 32 bits of r0 (no BigInt). */
   runU32(input: Uint8Array, cpu = 0): number {
-    if (input.length === 0) return this.exe.runU32(0, 0, cpu);
-    return this.exe.runU32(this.place(input), input.length, cpu);
+    const [addr, len] = this.prepare(input);
+    return this.exe.runU32(addr, len, cpu);
   }
 
-  private place(input: Uint8Array): number {
-    if (input.length > this.inputCapacity) {
-      this.inputCapacity = Math.max(input.length, 2 * this.inputCapacity, 4096);
+  private prepare(input: Uint8Array): [number, number] {
+    const ctx = this.context;
+    if (ctx && isPacket(ctx)) return this.placePacket(input);
+    if (ctx && input.length !== ctx.r1.size) {
+      throw new InputError(`input is ${input.length} bytes but the program was verified for ${ctx.name}`);
+    }
+    if (input.length === 0) return [0, 0];
+    return [this.place(input, 0), input.length];
+  }
+
+  private placePacket(input: Uint8Array): [number, number] {
+    const addr = this.place(input, PACKET_HEADER);
+    const view = this.mem.view;
+    view.setBigUint64(addr, BigInt(addr + PACKET_HEADER), true);
+    view.setBigUint64(addr + 8, BigInt(addr + PACKET_HEADER + input.length), true);
+    return [addr, PACKET_HEADER + input.length];
+  }
+
+  private place(input: Uint8Array, offset: number): number {
+    const need = input.length + offset;
+    if (need > this.inputCapacity) {
+      this.inputCapacity = Math.max(need, 2 * this.inputCapacity, 4096);
       this.inputAddr = this.mem.alloc(this.inputCapacity, 8);
     }
-    this.mem.write(this.inputAddr, input);
+    this.mem.write(this.inputAddr + offset, input);
     return this.inputAddr;
   }
 }
@@ -70,18 +122,29 @@ export class Vm {
     return { mem: this.mem, helpers: this.helpers };
   }
 
-  /** Compiles a program (bytecode, assembly text, instructions or a built Program) for one engine. */
+  /**
+   * Verifies a program (bytecode, assembly text, instructions or a built Program) against
+   * `options.context` and compiles it for one engine. Throws a VerifyError when it is refused.
+   */
   load(source: ProgramSource | Program, options: LoadOptions = {}): LoadedProgram {
     const program = toProgram(source);
     const engine = options.engine ?? 'jit';
-    const exe = this.compile(program, engine, options);
-    return new LoadedProgram(exe, this.mem);
+    if (options.unverified) return new LoadedProgram(this.compile(program, engine, options), this.mem, options.context, undefined);
+    if (!options.context) {
+      throw new InputError('load needs a context (memory(size), event(size), packet(), ...) to verify against, or unverified: true');
+    }
+    const result = verify(program, { context: options.context, helpers: this.helpers, logLevel: options.logLevel ?? 0 });
+    if (!result.ok) throw result.error;
+    const verification = { facts: result.facts, stats: result.stats, log: result.log };
+    const exe = this.compile(program, engine, options, result.facts);
+    return new LoadedProgram(exe, this.mem, options.context, verification);
   }
 
-  compile(program: Program, engine: EngineName, options: ExecOptions = {}): Executable {
+  /** Compiles without verifying: checked mode unless `facts` from a successful verify() are given. */
+  compile(program: Program, engine: EngineName, options: ExecOptions = {}, facts?: VerifierFacts): Executable {
     switch (engine) {
       case 'interp': return createInterpreter(program, this.runtime, options);
-      case 'jit': return compileJit(program, this.runtime, options);
+      case 'jit': return compileJit(program, this.runtime, facts ? { ...options, facts } : options);
       default: throw new BpfError('E_INPUT', `unknown engine '${String(engine)}' (expected interp or jit)`);
     }
   }

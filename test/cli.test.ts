@@ -55,12 +55,63 @@ describe('bpfjit run', () => {
     expect(cli('run', data, '--engine', 'interp').out).toBe('0x1234\n');
   });
 
-  it('reports a runtime fault with its pc and exit code 1', () => {
-    const bad = write('oob.s', 'mov %r0, 0\nldxw %r0, [%r1+100]\nexit\n');
-    const r = cli('run', bad, '--mem-hex', '00');
+  const OOB = write('oob.s', 'mov %r0, 0\nldxw %r0, [%r1+100]\nexit\n');
+
+  it('refuses an out-of-bounds read before running, naming the pc', () => {
+    const r = cli('run', OOB, '--mem-hex', '00');
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/pc 1/);
+    expect(r.err).toMatch(/pc 1: r0 = \*\(u32 \*\)\(r1 \+ 100\)/);
     expect(r.err.trim().split('\n')).toHaveLength(1);
+  });
+
+  for (const engine of ['interp', 'jit']) {
+    it(`--unverified runs checked and faults at the pc (${engine})`, () => {
+      const r = cli('run', OOB, '--mem-hex', '00', '--unverified', '--engine', engine);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/pc 1: .*E_RUN_MEMORY|pc 1:/);
+      expect(r.out).toBe('');
+    });
+  }
+
+  it('runs a packet program with --type packet', () => {
+    const pkt = write('pkt.s', [
+      'r2 = *(u64 *)(r1 + 0)', 'r3 = *(u64 *)(r1 + 8)', 'r0 = 0', 'r4 = r2', 'r4 += 2',
+      'if r4 > r3 goto +1', 'r0 = *(u16 *)(r2 + 0)', 'exit',
+    ].join('\n'));
+    expect(cli('run', pkt, '--type', 'packet', '--mem-hex', '3412ff').out).toBe('0x1234\n');
+    expect(cli('run', pkt, '--type', 'packet', '--mem-hex', '34').out).toBe('0x0\n');
+  });
+});
+
+describe('bpfjit verify', () => {
+  it('prints a one-line summary and exits 0 for a safe program', () => {
+    const r = cli('verify', SUM, '--mem-hex', '0102');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^verified: 4 instructions, memory\(2\): \d+ instructions processed, \d+ states stored \(peak \d+\), [\d.]+ ms\n$/);
+  });
+
+  it('exits 1 with the pc, instruction and code for an unsafe one', () => {
+    const r = cli('verify', SUM, '--mem-hex', '01');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/pc 1: r3 = \*\(u8 \*\)\(r1 \+ 1\).*\[E_VERIFY_\w+\]/);
+  });
+
+  it('refuses reading a 64-byte event at offset 62 with a 4-byte load', () => {
+    const prog = write('ev.s', 'r0 = *(u32 *)(r1 + 62)\nexit\n');
+    expect(cli('verify', prog, '--type', 'event:64').code).toBe(1);
+    expect(cli('verify', prog, '--type', 'event:66').code).toBe(0);
+  });
+
+  it('prints the state at every instruction with --log-level 2', () => {
+    const r = cli('verify', SUM, '--mem-hex', '0102', '--log-level', '2');
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n').length).toBeGreaterThan(4);
+    expect(r.out).toMatch(/r1/);
+  });
+
+  it('rejects a bad --type or --log-level with exit 2', () => {
+    expect(cli('verify', SUM, '--type', 'tape').code).toBe(2);
+    expect(cli('verify', SUM, '--log-level', '7').code).toBe(2);
   });
 });
 

@@ -8,6 +8,8 @@ import { programToDot } from '../program/dot.js';
 import { loadProgramFile } from '../source.js';
 import { parseEngine, parseHexBytes, parsePositiveInt, parseSyntax } from './args.js';
 import { runCommand } from './run.js';
+import { verifyCommand } from './verify.js';
+import type { LogLevel } from '../verifier/index.js';
 
 function readText(path: string): string {
   try {
@@ -45,13 +47,41 @@ function registerRun(cli: Command): void {
     .option('--mem <file>', 'input memory from a file')
     .option('--mem-hex <hex>', 'input memory as hex bytes')
     .option('--repeat <n>', 'run N times after a warm-up and print the median time')
-    .action((prog: string, opts: { engine: string; mem?: string; memHex?: string; repeat?: string }) => {
-      if (opts.mem !== undefined && opts.memHex !== undefined) throw new InputError('give --mem or --mem-hex, not both');
-      const mem = opts.mem !== undefined ? new Uint8Array(readFileOrFail(opts.mem))
-        : opts.memHex !== undefined ? parseHexBytes(opts.memHex) : undefined;
+    .option('--type <type>', 'context to verify against: memory, memory:SIZE, event:SIZE or packet', 'memory')
+    .option('--unverified', 'skip the verifier; run with bounds checks and an instruction budget')
+    .option('--log-level <n>', 'verifier log: 0, 1 (path to a refusal) or 2 (every state)', '0')
+    .action((prog: string, opts: RunOpts) => {
       const repeat = opts.repeat === undefined ? undefined : parsePositiveInt('--repeat', opts.repeat);
-      runCommand(prog, { engine: parseEngine(opts.engine, ['interp', 'jit'] as const), mem, repeat });
+      runCommand(prog, {
+        engine: parseEngine(opts.engine, ['interp', 'jit'] as const), mem: memOption(opts), repeat,
+        type: opts.type, unverified: opts.unverified ?? false, logLevel: parseLogLevel(opts.logLevel),
+      });
     });
+  cli.command('verify')
+    .description('verify a program: exit 0 with a summary when it is safe, 1 with the reason when not')
+    .argument('<prog>', 'program: .s/.asm text, .bin bytecode or conformance .data')
+    .option('--type <type>', 'memory, memory:SIZE, event:SIZE or packet', 'memory')
+    .option('--mem <file>', 'input memory (its size sets the memory context size)')
+    .option('--mem-hex <hex>', 'input memory as hex bytes')
+    .option('--log-level <n>', '0, 1 (the path to a refusal) or 2 (the state at every instruction)', '0')
+    .action((prog: string, opts: RunOpts) => {
+      verifyCommand(prog, { type: opts.type, mem: memOption(opts), logLevel: parseLogLevel(opts.logLevel) });
+    });
+}
+
+interface RunOpts {
+  engine: string; mem?: string; memHex?: string; repeat?: string; type: string; unverified?: boolean; logLevel: string;
+}
+
+function memOption(opts: { mem?: string; memHex?: string }): Uint8Array | undefined {
+  if (opts.mem !== undefined && opts.memHex !== undefined) throw new InputError('give --mem or --mem-hex, not both');
+  if (opts.mem !== undefined) return new Uint8Array(readFileOrFail(opts.mem));
+  return opts.memHex !== undefined ? parseHexBytes(opts.memHex) : undefined;
+}
+
+function parseLogLevel(value: string): LogLevel {
+  if (value === '0' || value === '1' || value === '2') return Number(value) as LogLevel;
+  throw new InputError(`--log-level must be 0, 1 or 2, not '${value}'`);
 }
 
 function readFileOrFail(path: string): Buffer {
@@ -67,10 +97,11 @@ function registerConformance(cli: Command): void {
     .description('run the BPF conformance suite (.data files) and report N passed, N failed')
     .argument('<dir>', 'suite directory (its tests/ and negative/ folders are included)')
     .option('--engine <engine>', 'interp, jit or both', 'jit')
+    .option('--unverified', 'skip the verifier; run in checked mode')
     .option('-v, --verbose', 'print every case, not only failures')
-    .action((dir: string, opts: { engine: string; verbose?: boolean }) => {
+    .action((dir: string, opts: { engine: string; verbose?: boolean; unverified?: boolean }) => {
       const engine = parseEngine<ConformanceEngine>(opts.engine, ['interp', 'jit', 'both']);
-      const report = runConformance(dir, engine);
+      const report = runConformance(dir, engine, { verify: !opts.unverified });
       for (const r of report.results) {
         if (!r.passed) process.stdout.write(`FAIL ${r.file}: ${r.detail}\n`);
         else if (opts.verbose) process.stdout.write(`pass ${r.file}: ${r.detail}\n`);

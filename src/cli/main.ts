@@ -25,7 +25,8 @@ async function main(argv: string[]): Promise<void> {
       if (err.exitCode === 0) return;
       fail(err.message.replace(/^error: /, ''), 2);
     }
-    if (err instanceof BpfError) fail(err.message, err.code.startsWith('E_RUN_') ? 1 : 2);
+    // A program that faults or that the verifier refuses is not bad input: exit 1, like `verify`.
+    if (err instanceof BpfError) fail(err.message, /^E_(RUN|VERIFY)_/.test(err.code) ? 1 : 2);
     fail(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 70);
   }
 }

@@ -1,30 +1,50 @@
 import { performance } from 'node:perf_hooks';
 import { conformanceHelpers } from '../conformance/test-helpers.js';
-import { loadProgramFile } from '../source.js';
-import { Vm, type EngineName } from '../vm.js';
+import { loadProgramFile, type ProgramFile } from '../source.js';
+import type { LogLevel } from '../verifier/index.js';
+import { Vm, type EngineName, type LoadedProgram } from '../vm.js';
+import { parseContextType } from './context-arg.js';
 
 export interface RunCommandOptions {
   engine: EngineName;
   mem: Uint8Array | undefined;
   repeat: number | undefined;
+  type: string;
+  unverified: boolean;
+  logLevel: LogLevel;
 }
 
 const WARMUP_RUNS = 1000;
 
+/** .data files come from the conformance suite, whose programs call its test helpers. */
+export function vmFor(path: string): Vm {
+  return new Vm({ helpers: path.endsWith('.data') ? conformanceHelpers() : [] });
+}
+
+export function loadForRun(path: string, file: ProgramFile, mem: Uint8Array, opts: RunCommandOptions): LoadedProgram {
+  const vm = vmFor(path);
+  if (opts.unverified) return vm.load(file.program, { engine: opts.engine, unverified: true });
+  const context = parseContextType(opts.type, mem.length);
+  const loaded = vm.load(file.program, { engine: opts.engine, context, logLevel: opts.logLevel });
+  if (opts.logLevel > 0) process.stderr.write(loaded.verification!.log);
+  return loaded;
+}
+
 /** `bpfjit run`: prints r0 as 0x..., and with --repeat the median time per run. */
 export function runCommand(path: string, opts: RunCommandOptions): void {
   const file = loadProgramFile(path);
-  // .data files come from the conformance suite, whose programs call its test helpers.
-  const vm = new Vm({ helpers: path.endsWith('.data') ? conformanceHelpers() : [] });
-  const loaded = vm.load(file.program, { engine: opts.engine });
   const mem = opts.mem ?? file.mem ?? new Uint8Array(0);
+  const loaded = loadForRun(path, file, mem, opts);
   const r0 = loaded.run(mem);
   process.stdout.write(`0x${r0.toString(16)}\n`);
-  if (opts.repeat === undefined) return;
-  for (let i = 0; i < Math.min(WARMUP_RUNS, opts.repeat); i++) loaded.run(mem);
+  if (opts.repeat !== undefined) reportMedian(loaded, mem, opts.repeat);
+}
+
+function reportMedian(loaded: LoadedProgram, mem: Uint8Array, repeat: number): void {
+  for (let i = 0; i < Math.min(WARMUP_RUNS, repeat); i++) loaded.run(mem);
   // Time chunks of runs, not single runs: one run can be shorter than the clock's resolution.
-  const samples = Math.min(opts.repeat, 101);
-  const chunk = Math.floor(opts.repeat / samples);
+  const samples = Math.min(repeat, 101);
+  const chunk = Math.floor(repeat / samples);
   const times = new Float64Array(samples);
   for (let s = 0; s < samples; s++) {
     const start = performance.now();

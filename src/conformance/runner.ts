@@ -12,7 +12,8 @@ import { encode } from '../isa/encode.js';
 import { buildProgram, loadBytes, type Program } from '../program/program.js';
 import { HelperRegistry } from '../runtime/helpers.js';
 import { EngineMemory } from '../runtime/memory.js';
-import type { Runtime } from '../runtime/executable.js';
+import type { Executable, Runtime } from '../runtime/executable.js';
+import { memory, verify, type VerifierFacts } from '../verifier/index.js';
 import type { EngineName } from '../vm.js';
 import { createInterpreter } from '../interp/index.js';
 import { compileJit } from '../jit/index.js';
@@ -63,8 +64,25 @@ function buildFrom(file: DataFile): Program {
   throw new InputError('no -- asm or -- raw section: nothing to run');
 }
 
-function runOn(engine: EngineName, program: Program, rt: Runtime, mem: Uint8Array): bigint {
-  const exe = engine === 'interp' ? createInterpreter(program, rt) : compileJit(program, rt);
+export interface ConformanceOptions {
+  /** Verify each program under memory(size of its -- mem) and run it unchecked (default true). */
+  readonly verify?: boolean;
+}
+
+/** Verified programs run without checks; unverified ones in checked mode. */
+function compile(engine: EngineName, program: Program, rt: Runtime, mem: Uint8Array, shouldVerify: boolean): Executable {
+  let facts: VerifierFacts | undefined;
+  if (shouldVerify) {
+    const result = verify(program, { context: memory(mem.length), helpers: rt.helpers });
+    if (!result.ok) throw result.error;
+    facts = result.facts;
+  }
+  if (engine === 'interp') return createInterpreter(program, rt);
+  return compileJit(program, rt, facts ? { facts } : {});
+}
+
+function runOn(engine: EngineName, program: Program, rt: Runtime, mem: Uint8Array, shouldVerify: boolean): bigint {
+  const exe = compile(engine, program, rt, mem, shouldVerify);
   if (mem.length === 0) return exe.run(0, 0, 0);
   const addr = rt.mem.alloc(mem.length, 8);
   rt.mem.write(addr, mem);
@@ -73,9 +91,9 @@ function runOn(engine: EngineName, program: Program, rt: Runtime, mem: Uint8Arra
 
 type Outcome = { ok: true; r0: bigint } | { ok: false; error: string };
 
-function attempt(engine: EngineName, file: DataFile, rt: Runtime): Outcome {
+function attempt(engine: EngineName, file: DataFile, rt: Runtime, shouldVerify: boolean): Outcome {
   try {
-    return { ok: true, r0: runOn(engine, buildFrom(file), rt, file.mem) };
+    return { ok: true, r0: runOn(engine, buildFrom(file), rt, file.mem, shouldVerify) };
   } catch (err) {
     if (err instanceof BpfError) return { ok: false, error: `${err.code}: ${err.message}` };
     return { ok: false, error: `crash: ${err instanceof Error ? err.stack ?? err.message : String(err)}` };
@@ -104,7 +122,7 @@ function judge(path: string, negative: boolean, file: DataFile, out: Outcome): C
     : { file: name, passed: false, detail: `expected ${hex(file.result)}, got ${hex(out.r0)}` };
 }
 
-function runCase(path: string, engine: ConformanceEngine, rt: Runtime): CaseResult {
+function runCase(path: string, engine: ConformanceEngine, rt: Runtime, shouldVerify: boolean): CaseResult {
   const negative = basename(join(path, '..')) === 'negative';
   let file: DataFile;
   try {
@@ -113,16 +131,16 @@ function runCase(path: string, engine: ConformanceEngine, rt: Runtime): CaseResu
     return { file: path, passed: false, detail: `unreadable: ${(err as Error).message}` };
   }
   const engines: EngineName[] = engine === 'both' ? ['interp', 'jit'] : [engine];
-  const results = engines.map((e) => ({ e, r: judge(path, negative, file, attempt(e, file, rt)) }));
+  const results = engines.map((e) => ({ e, r: judge(path, negative, file, attempt(e, file, rt, shouldVerify)) }));
   const failed = results.find((x) => !x.r.passed);
   if (failed) return { ...failed.r, detail: `[${failed.e}] ${failed.r.detail}` };
   return results[0]!.r;
 }
 
-export function runConformance(dir: string, engine: ConformanceEngine = 'jit'): ConformanceReport {
+export function runConformance(dir: string, engine: ConformanceEngine = 'jit', options: ConformanceOptions = {}): ConformanceReport {
   const files = listDataFiles(dir);
   const rt: Runtime = { mem: new EngineMemory({ cpus: 1 }), helpers: new HelperRegistry(conformanceHelpers()) };
-  const results = files.map((f) => runCase(f, engine, rt));
+  const results = files.map((f) => runCase(f, engine, rt, options.verify ?? true));
   const passed = results.filter((r) => r.passed).length;
   return { results, passed, failed: results.length - passed };
 }

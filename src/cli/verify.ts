@@ -1,0 +1,27 @@
+import { loadProgramFile } from '../source.js';
+import { verify, type LogLevel } from '../verifier/index.js';
+import { parseContextType } from './context-arg.js';
+import { vmFor } from './run.js';
+
+export interface VerifyCommandOptions {
+  type: string;
+  mem: Uint8Array | undefined;
+  logLevel: LogLevel;
+}
+
+/** `bpfjit verify`: exit 0 with a one-line summary when safe, 1 with the refusal otherwise. */
+export function verifyCommand(path: string, opts: VerifyCommandOptions): void {
+  const file = loadProgramFile(path);
+  const memLength = (opts.mem ?? file.mem)?.length ?? 0;
+  const context = parseContextType(opts.type, memLength);
+  const result = verify(file.program, { context, helpers: vmFor(path).helpers, logLevel: opts.logLevel });
+  if (result.log) process.stdout.write(result.log.endsWith('\n') ? result.log : result.log + '\n');
+  const s = result.stats;
+  const stats = `${s.insnsProcessed} instructions processed, ${s.statesStored} states stored (peak ${s.peakStates}), ${s.timeMs.toFixed(2)} ms`;
+  if (!result.ok) {
+    process.stderr.write(`bpfjit: refused: ${result.error.message} [${result.error.code}]\n`);
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(`verified: ${file.program.insns.length} instructions, ${context.name}: ${stats}\n`);
+}
