@@ -1,0 +1,23 @@
+/**
+ * Helpers the generated programs call (directly or through callx): a pure one, one that unwinds the
+ * run when it returns 0, and two that read or write a byte through a checked pointer argument.
+ */
+import { checkedAddress, type HelperSpec } from '../src/runtime/helpers.js';
+
+export const FUZZ_HELPERS: readonly HelperSpec[] = [
+  { id: 1, name: 'mix', impl: (a, b, c, d, e) => a * 31n + (b ^ (c << 7n)) - d + (e >> 3n) },
+  { id: 2, name: 'unwind_if_zero', impl: (a) => a, unwindOnZero: true },
+  {
+    id: 3, name: 'peek',
+    impl: (ptr, add, _c, _d, _e, env) => BigInt(env.mem.bytes[checkedAddress(env, ptr, 1)]!) + add,
+  },
+  {
+    id: 4, name: 'poke',
+    impl: (ptr, value, _c, _d, _e, env) => {
+      env.mem.bytes[checkedAddress(env, ptr, 1)] = Number(value & 0xffn);
+      return value >> 8n;
+    },
+  },
+];
+
+export const FUZZ_HELPER_IDS: readonly number[] = FUZZ_HELPERS.map((h) => h.id);
