@@ -142,10 +142,25 @@ export class Vm {
 
   /** Compiles without verifying: checked mode unless `facts` from a successful verify() are given. */
   compile(program: Program, engine: EngineName, options: ExecOptions = {}, facts?: VerifierFacts): Executable {
-    switch (engine) {
-      case 'interp': return createInterpreter(program, this.runtime, options);
-      case 'jit': return compileJit(program, this.runtime, facts ? { ...options, facts } : options);
-      default: throw new BpfError('E_INPUT', `unknown engine '${String(engine)}' (expected interp or jit)`);
-    }
+    return compileFor(engine, program, this.runtime, options, facts);
+  }
+}
+
+/** The whole 32-bit address space: for the interpreter, "no region rules" (it still stays inside the buffer). */
+const EVERYWHERE = [{ start: 0, end: 2 ** 32 }];
+
+/**
+ * Builds an executable. With verifier facts the program runs unchecked: the JIT emits no bounds
+ * checks and no budget; the interpreter drops its region rules and budget (JavaScript still keeps it
+ * inside the memory buffer). Without facts both run in checked mode.
+ */
+export function compileFor(engine: EngineName, program: Program, rt: Runtime, options: ExecOptions = {}, facts?: VerifierFacts): Executable {
+  switch (engine) {
+    case 'interp':
+      return createInterpreter(program, rt, facts ? { ...options, budget: Number.MAX_SAFE_INTEGER, regions: EVERYWHERE } : options);
+    case 'jit':
+      return compileJit(program, rt, facts ? { ...options, facts } : options);
+    default:
+      throw new BpfError('E_INPUT', `unknown engine '${String(engine)}' (expected interp or jit)`);
   }
 }

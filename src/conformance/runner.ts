@@ -14,9 +14,7 @@ import { HelperRegistry } from '../runtime/helpers.js';
 import { EngineMemory } from '../runtime/memory.js';
 import type { Executable, Runtime } from '../runtime/executable.js';
 import { memory, verify, type VerifierFacts } from '../verifier/index.js';
-import type { EngineName } from '../vm.js';
-import { createInterpreter } from '../interp/index.js';
-import { compileJit } from '../jit/index.js';
+import { compileFor, type EngineName } from '../vm.js';
 import { parseDataFile, type DataFile } from './data-file.js';
 import { conformanceHelpers } from './test-helpers.js';
 
@@ -77,8 +75,7 @@ function compile(engine: EngineName, program: Program, rt: Runtime, mem: Uint8Ar
     if (!result.ok) throw result.error;
     facts = result.facts;
   }
-  if (engine === 'interp') return createInterpreter(program, rt);
-  return compileJit(program, rt, facts ? { facts } : {});
+  return compileFor(engine, program, rt, {}, facts);
 }
 
 function runOn(engine: EngineName, program: Program, rt: Runtime, mem: Uint8Array, shouldVerify: boolean): bigint {

@@ -101,11 +101,13 @@ function tableIndex(e: FnEmitter, table: JumpTable, narrow: boolean): Expr {
 }
 
 /**
- * Branches of a jump table's block: one per arm, its path's instructions as the branch's code. The
- * Relooper takes one branch per target block, so a second arm to a block goes through a block of its
- * own holding the arm's code. The arm without code (at most one per target) always gets the direct
- * branch: the Relooper skips empty blocks, and merging the skipped branch into one that carries code
- * would run that code for the wrong keys.
+ * Branches of a jump table's block: one switch branch per arm that some key reaches. An arm whose
+ * path has instructions runs them in a Relooper block of its own, which then jumps to the arm's
+ * target; the switch branches themselves never carry code. binaryen's Relooper may merge two
+ * branches of a block once they reach the same target (it skips blocks that compile to nothing,
+ * such as a `ja`, a jump to the next instruction or `le64`, and merges branches to equivalent
+ * blocks), and a merged branch keeps only one branch's code: code on a switch branch would then run
+ * for another arm's keys, or make binaryen abort. Merging branches without code is always sound.
  */
 function addTableBranches(e: FnEmitter, rl: Relooper, from: RelooperBlock, table: JumpTable, blocks: ReadonlyMap<number, RelooperBlock>): void {
   const m = e.m;
@@ -113,24 +115,17 @@ function addTableBranches(e: FnEmitter, rl: Relooper, from: RelooperBlock, table
   table.slots.forEach((arm, slot) => {
     if (arm !== table.defaultArm) slotsOf[arm]!.push(slot);
   });
-  const order = table.arms.map((_, i) => i).sort((a, b) => Number(table.arms[a]!.path.length > 0) - Number(table.arms[b]!.path.length > 0));
-  const targets = new Set<RelooperBlock>();
-  for (const i of order) {
-    const arm = table.arms[i]!;
-    if (i !== table.defaultArm && slotsOf[i]!.length === 0) continue; // no key reaches it
-    let code = arm.path.length === 0 ? 0 : m.block(null, arm.path.map((insn) => emitInsn(e, insn)!));
+  table.arms.forEach((arm, i) => {
+    if (i !== table.defaultArm && slotsOf[i]!.length === 0) return; // no key reaches it
     let to = blocks.get(arm.target)!;
-    if (targets.has(to)) {
-      // Arms are distinct (target, path) pairs and the one without code came first.
-      if (code === 0) throw new Error(`internal JIT error: two jump-table arms without code go to pc ${arm.target}`);
-      const via = rl.addBlock(code);
+    if (arm.path.length > 0) {
+      const via = rl.addBlock(m.block(null, arm.path.map((insn) => emitInsn(e, insn)!)));
       rl.addBranch(via, to, 0, 0);
       to = via;
-      code = 0;
     }
-    targets.add(to);
-    rl.addBranchForSwitch(from, to, i === table.defaultArm ? [] : slotsOf[i]!, code);
-  }
+    // Arms are distinct (target, path) pairs: only one arm without code goes to each target.
+    rl.addBranchForSwitch(from, to, i === table.defaultArm ? [] : slotsOf[i]!, 0);
+  });
 }
 
 function relooperBody(e: FnEmitter, fn: BpfFunction, code: ReadonlyMap<number, Expr>, exits: ReadonlyMap<number, BlockExit>): Expr {
