@@ -32,7 +32,8 @@ export interface ProgramFile {
   readonly result?: bigint;
 }
 
-function readFile(path: string): Buffer {
+/** Reads a user-named file; a missing or unreadable one is an InputError naming it. */
+export function readInputFile(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
@@ -42,7 +43,7 @@ function readFile(path: string): Buffer {
 
 /** Loads a program file; the kind comes from the extension, else from the content. */
 export function loadProgramFile(path: string): ProgramFile {
-  const data = readFile(path);
+  const data = readInputFile(path);
   const ext = extname(path).toLowerCase();
   if (ext === '.data') {
     const file = parseDataFile(data.toString('utf8'), path);

@@ -1,23 +1,17 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { assembleBytes, disassemble } from '../asm/index.js';
 import { InputError } from '../errors.js';
 import { encode } from '../isa/encode.js';
 import { runConformance, type ConformanceEngine } from '../conformance/runner.js';
 import { programToDot } from '../program/dot.js';
-import { loadProgramFile } from '../source.js';
+import { loadProgramFile, readInputFile } from '../source.js';
 import { parseEngine, parseHexBytes, parsePositiveInt, parseSyntax } from './args.js';
 import { runCommand } from './run.js';
 import { verifyCommand } from './verify.js';
 import type { LogLevel } from '../verifier/index.js';
 
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read '${path}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-}
+const readText = (path: string): string => readInputFile(path).toString('utf8');
 
 function registerAsm(cli: Command): void {
   cli.command('asm')
@@ -75,21 +69,13 @@ interface RunOpts {
 
 function memOption(opts: { mem?: string; memHex?: string }): Uint8Array | undefined {
   if (opts.mem !== undefined && opts.memHex !== undefined) throw new InputError('give --mem or --mem-hex, not both');
-  if (opts.mem !== undefined) return new Uint8Array(readFileOrFail(opts.mem));
+  if (opts.mem !== undefined) return new Uint8Array(readInputFile(opts.mem));
   return opts.memHex !== undefined ? parseHexBytes(opts.memHex) : undefined;
 }
 
 function parseLogLevel(value: string): LogLevel {
   if (value === '0' || value === '1' || value === '2') return Number(value) as LogLevel;
   throw new InputError(`--log-level must be 0, 1 or 2, not '${value}'`);
-}
-
-function readFileOrFail(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new InputError(`cannot read '${path}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
 }
 
 function registerConformance(cli: Command): void {
