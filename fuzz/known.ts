@@ -13,18 +13,7 @@ export interface KnownIssue {
   explains(diff: Differential, c: CaseInput): boolean;
 }
 
-export const KNOWN_ISSUES: readonly KnownIssue[] = [
-  {
-    id: 'jump-table-branch-code',
-    summary: 'JIT jump tables put each arm\'s path code on its Relooper switch branch. binaryen\'s Relooper skips ' +
-      'empty target blocks (a block that compiles to nothing: `ja`, a jump to the next instruction, `le64`) and ' +
-      'then merges branches that now share a target (SkipEmptyBlocks + MergeBranchInto), keeping one branch\'s ' +
-      'code for both: keys run another arm\'s instructions (wrong r0), or binaryen.js aborts on its assertion ' +
-      'IsCodeEquivalent and the JIT refuses the program (E_INPUT). Accounts for any difference that ' +
-      'disappears with jumpTables: false. Regression cases: test/differential.test.ts, "regressions found by the fuzzer".',
-    explains: (diff, c) => diff.runCase({ ...c, jumpTables: false }).difference === undefined,
-  },
-];
+export const KNOWN_ISSUES: readonly KnownIssue[] = [];
 
 /** The known issue behind a case's difference, if any. */
 export function knownIssue(diff: Differential, c: CaseInput): KnownIssue | undefined {
