@@ -33,7 +33,6 @@ export class EngineMemory {
   readonly memory: WebAssembly.Memory;
   readonly cpus: number;
   private heapTop: number;
-  private cachedBuffer: ArrayBufferLike | undefined;
   private cachedView: DataView | undefined;
   private cachedBytes: Uint8Array | undefined;
 
@@ -47,7 +46,7 @@ export class EngineMemory {
   /** Re-attaches to a memory created elsewhere (a worker receiving the engine's memory). */
   static attach(memory: WebAssembly.Memory, cpus: number, heapTop: number): EngineMemory {
     const mem = Object.create(EngineMemory.prototype) as EngineMemory;
-    Object.assign(mem, { memory, cpus, heapTop, cachedBuffer: undefined, cachedView: undefined, cachedBytes: undefined });
+    Object.assign(mem, { memory, cpus, heapTop, cachedView: undefined, cachedBytes: undefined });
     return mem;
   }
 
@@ -60,23 +59,32 @@ export class EngineMemory {
     return this.memory.buffer;
   }
 
+  /**
+   * Views of the memory, cached: reading `memory.buffer` of a shared memory makes a new object each
+   * time (tens of ns). A shared memory never shrinks or detaches, so a cached view stays valid for the
+   * bytes it covers; alloc() refreshes it after growing, and refresh() does for growth from elsewhere.
+   */
   get view(): DataView {
-    this.refresh();
-    return this.cachedView!;
+    return this.cachedView ?? this.refresh().cachedView!;
   }
 
   get bytes(): Uint8Array {
-    this.refresh();
-    return this.cachedBytes!;
+    return this.cachedBytes ?? this.refresh().cachedBytes!;
   }
 
-  private refresh(): void {
+  refresh(): this {
     const buffer = this.memory.buffer;
-    if (buffer !== this.cachedBuffer || buffer.byteLength !== this.cachedBytes?.byteLength) {
-      this.cachedBuffer = buffer;
+    if (buffer.byteLength !== this.cachedBytes?.byteLength) {
       this.cachedView = new DataView(buffer);
       this.cachedBytes = new Uint8Array(buffer);
     }
+    return this;
+  }
+
+  /** A view covering at least [0, end). */
+  private bytesTo(end: number): Uint8Array {
+    const bytes = this.bytes;
+    return end <= bytes.byteLength ? bytes : this.refresh().cachedBytes!;
   }
 
   /** Region holding all call frames of one CPU's stack. */
@@ -105,16 +113,17 @@ export class EngineMemory {
       }
     }
     this.heapTop = end;
+    if (end > (this.cachedBytes?.byteLength ?? 0)) this.refresh();
     return start;
   }
 
   /** Copies bytes into the memory at `addr`. */
   write(addr: number, data: Uint8Array): void {
-    this.bytes.set(data, addr);
+    this.bytesTo(addr + data.length).set(data, addr);
   }
 
   read(addr: number, length: number): Uint8Array {
-    return this.bytes.slice(addr, addr + length);
+    return this.bytesTo(addr + length).slice(addr, addr + length);
   }
 
   private checkCpu(cpu: number): void {
