@@ -15,7 +15,7 @@ import { BpfError } from '../src/errors.js';
 import { createInterpreter } from '../src/interp/index.js';
 import { trapCode } from '../src/jit/abi.js';
 import { compileJit, jitToWat, type JitOptions } from '../src/jit/index.js';
-import { conditionSet, findJumpTables } from '../src/jit/jump-table.js';
+import { conditionSet, findJumpTables, type JumpTable } from '../src/jit/jump-table.js';
 import { buildProgram, loadBytes, type Program } from '../src/program/program.js';
 import type { Executable, Runtime } from '../src/runtime/executable.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
@@ -205,6 +205,43 @@ describe('jump tables', () => {
     const facts = factsOf(switchProgram, 4);
     expect(jitToWat(switchProgram, rt, { facts })).toContain('br_table');
     expect(jitToWat(switchProgram, rt, { facts, jumpTables: false })).not.toContain('br_table');
+  });
+
+  it('makes tables of trees that pick out single keys, not of trees that split ranges', () => {
+    const tables = (lines: readonly string[]): JumpTable[] => [...findJumpTables(asm(lines).functions[0]!).values()];
+    // Range compares sending keys 0-1, 2-3, 4-7, 8-15 and the rest to five arms, shaped like
+    // log2.c's `if (v >> k)` chain: no arm is reached by a single key, so no table.
+    const ranges = [
+      'ldxdw %r1, [%r1]',
+      'jlt %r1, 16, lt16', 'mov %r0, 4', 'exit',
+      'lt16:', 'jlt %r1, 8, lt8', 'mov %r0, 3', 'exit',
+      'lt8:', 'jlt %r1, 4, lt4', 'mov %r0, 2', 'exit',
+      'lt4:', 'jlt %r1, 2, lt2', 'mov %r0, 1', 'exit',
+      'lt2:', 'mov %r0, 0', 'exit',
+    ];
+    expect(tables(ranges)).toEqual([]);
+    // `==` tests picking out keys 0-3, one arm each: a table.
+    const equalities = [
+      'ldxdw %r1, [%r1]',
+      'jeq %r1, 0, c0', 'jeq %r1, 1, c1', 'jeq %r1, 2, c2', 'jeq %r1, 3, c3', 'mov %r0, 0', 'exit',
+      'c0:', 'mov %r0, 10', 'exit', 'c1:', 'mov %r0, 11', 'exit', 'c2:', 'mov %r0, 12', 'exit', 'c3:', 'mov %r0, 13', 'exit',
+    ];
+    expect(tables(equalities)).toMatchObject([{ key: 1, width: 64, lo: 0n, slots: [0, 1, 2, 3] }]);
+    // Mixed: at least half of the non-default arms must be reached by a single key. Key 0 picked
+    // out next to the ranges 1-3, 4-7 and 8-15 (one arm of four) is not enough ...
+    const split = (lt4: readonly string[]): string[] => [...ranges.slice(0, ranges.indexOf('lt4:')), 'lt4:', ...lt4];
+    expect(tables(split(['jeq %r1, 0, z', 'mov %r0, 1', 'exit', 'z:', 'mov %r0, 0', 'exit']))).toEqual([]);
+    // ... keys 0, 1, 2 and 3 each picked out below ranges 4-7 and 8-15 (four of six) are.
+    const picked = split([
+      'jeq %r1, 0, z', 'jeq %r1, 1, o', 'jeq %r1, 2, t', 'mov %r0, 9', 'exit',
+      'z:', 'mov %r0, 0', 'exit', 'o:', 'mov %r0, 5', 'exit', 't:', 'mov %r0, 7', 'exit',
+    ]);
+    expect(tables(picked)).toMatchObject([{ lo: 0n }]);
+    expect(tables(picked)[0]!.slots).toHaveLength(16);
+  });
+
+  it('leaves log2.c\'s range tree to compares', () => {
+    expect(findJumpTables(loadBytes(programBytes('log2')).functions[0]!).size).toBe(0);
   });
 
   it('gives switch.c\'s results for every key, checked and verified', () => {

@@ -8,7 +8,9 @@
  * compare (a leaf). The result maps every key value to an arm: the leaf block to continue at, plus the
  * instructions of the tree blocks passed on the way (clang puts `r0 = const` in front of some tests),
  * which the JIT then runs on the table's edge, less those whose result is overwritten before it is
- * read (liveness.ts), so that paths differing only in dead values share an arm.
+ * read (liveness.ts), so that paths differing only in dead values share an arm. A tree becomes a
+ * table only where most of its arms are reached by single keys, as a switch's are (layoutTable says
+ * why: a tree splitting the keys into a few ranges is cheaper than an indirect jump).
  *
  * Only blocks whose other instructions cannot fail and leave the key alone (ALU, byte swaps, 64-bit
  * immediates) are followed, so running them on the edge is exactly what the tree would have done.
@@ -148,8 +150,8 @@ interface Walk {
   compares: number;
   /** Tree blocks passed through (not the root, not the leaves). */
   readonly nodes: Set<number>;
-  /** Arms by target and path, with the keys reaching each. */
-  readonly arms: Map<string, { arm: TableArm; keys: Interval[] }>;
+  /** Arms by target and path, with the keys reaching each; alone: whether some key reached it alone. */
+  readonly arms: Map<string, { arm: TableArm; keys: Interval[]; alone: boolean }>;
 }
 
 const armKey = (target: number, path: readonly Insn[]): string => `${target}:${path.map((i) => i.pc).join(',')}`;
@@ -170,9 +172,14 @@ function liveOnly(path: readonly Insn[], liveAtTarget: number): Insn[] {
 function addArm(w: Walk, target: number, fullPath: readonly Insn[], keys: ValueSet): void {
   const path = liveOnly(fullPath, w.liveIn.get(target) ?? -1);
   const id = armKey(target, path);
+  const alone = sizeOf(keys) === 1n;
   const known = w.arms.get(id);
-  if (known) known.keys.push(...keys);
-  else w.arms.set(id, { arm: { target, path }, keys: [...keys] });
+  if (known) {
+    known.keys.push(...keys);
+    known.alone ||= alone;
+  } else {
+    w.arms.set(id, { arm: { target, path }, keys: [...keys], alone });
+  }
 }
 
 /** The block's compare of the key (or its bare `goto`) when the walk may pass through it. */
@@ -228,7 +235,24 @@ function coveringArc(intervals: readonly Interval[], max: bigint): { lo: bigint;
   return { lo: best.lo, size: best.size };
 }
 
-/** Slot table over the keys that do not go to the default arm, if it is dense enough. */
+/**
+ * Slot table over the keys that do not go to the default arm, if it is dense enough and it is a
+ * branch over single keys.
+ *
+ * Where a table pays: it replaces the compares on a key's way through the tree by a fixed cost, the
+ * index, a bounds check and an indirect jump, which costs about one misprediction when the keys
+ * vary, like a couple of the tree's branches. That pays for a tree that picks single keys out of
+ * many arms, as clang's switch trees do (a binary search ending in `==` leaves: switch.bin's tree
+ * takes 6 or 7 compares to reach each of its 64 arms). It does not pay for a tree that splits the
+ * key range into a few wide intervals, like log2.bin's chain of `if (v >> 4) { v >>= 4; r += 4; }`
+ * over one value (arms for the keys 0-1, 2-3, 4-15, and 16 and up as the default): a key needs
+ * only a couple of compares, and the arms are if-then diamonds that rejoin, which binaryen turns
+ * into branch-free `select`s; the table put an unpredictable indirect jump in their place and made
+ * log2 up to 2.6 times slower. The rule: at least half of the non-default arms must be reached by
+ * some key alone, a key the tree narrowed to one value on the way (as an `==` leaf does, or a range
+ * test that leaves one value). It counts arms, not slots, because a tree may have copies of its
+ * default block (a `return 0` duplicated into the leaves), each an arm over the gap between cases.
+ */
 function layoutTable(w: Walk, root: InsnOf<'jmp'>, tests: number): JumpTable | undefined {
   const entries = [...w.arms.values()].filter((e) => e.keys.length > 0);
   if (entries.length < 3) return undefined;
@@ -239,6 +263,8 @@ function layoutTable(w: Walk, root: InsnOf<'jmp'>, tests: number): JumpTable | u
   const cases = entries.flatMap((e, i) => (i === defaultArm ? [] : e.keys)).sort((a, b) => (a[0] < b[0] ? -1 : 1));
   const { lo, size } = coveringArc(cases, w.max);
   if (size > BigInt(Math.min(MAX_SLOTS, SLOTS_PER_TEST * tests))) return undefined;
+  const singled = entries.filter((e, i) => i !== defaultArm && e.alone).length;
+  if (2 * singled < entries.length - 1) return undefined;
   const slots: number[] = new Array<number>(Number(size)).fill(defaultArm);
   entries.forEach((e, i) => {
     if (i === defaultArm) return;
