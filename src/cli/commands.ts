@@ -2,7 +2,6 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { assembleBytes, disassemble } from '../asm/index.js';
 import { InputError } from '../errors.js';
-import { encode } from '../isa/encode.js';
 import { runConformance, type ConformanceEngine } from '../conformance/runner.js';
 import { programToDot } from '../program/dot.js';
 import { loadProgramFile, readInputFile } from '../source.js';
@@ -115,10 +114,6 @@ function registerInspect(cli: Command): void {
       const vm = new Vm();
       process.stdout.write(jitToWat(loadProgramFile(prog).program, vm.runtime, { optimize: !opts.unoptimized }));
     });
-  cli.command('encode', { hidden: true })
-    .argument('<prog>')
-    .requiredOption('-o, --output <file>')
-    .action((prog: string, opts: { output: string }) => writeFileSync(opts.output, encode(loadProgramFile(prog).program.insns)));
 }
 
 function registerBench(cli: Command): void {

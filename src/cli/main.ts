@@ -13,7 +13,7 @@ function fail(message: string, code: number): never {
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command('bpfjit')
-    .description('A userspace eBPF runtime: assembler, interpreter and WebAssembly JIT')
+    .description('A userspace eBPF runtime: assembler, verifier, interpreter and WebAssembly JIT')
     .exitOverride()
     .configureOutput({ writeErr: () => {} })
     .showHelpAfterError(false);
