@@ -58,6 +58,18 @@ describe('binaryen', () => {
   });
 });
 
+describe('r0 across the JS boundary', () => {
+  // run returns all 64 bits of r0 as an unsigned BigInt, runU32 its low half as an unsigned number;
+  // values straddling 2^31, 2^32 and 2^63 catch a lost or sign-extended half.
+  const values = [0n, 1n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, 0x123456789n, 0x7fffffffffffffffn,
+    0x8000000000000000n, 0x80000000ffffffffn, 0xffffffff00000000n, 0xfedcba9876543210n, 0xffffffffffffffffn];
+  it.each(values.map((v) => [v]))('returns r0 = %s', (value) => {
+    const exe = compileJit(buildProgram(assemble(`lddw %r0, ${value}\nexit`, 'ubpf')), rt);
+    expect(exe.run(0, 0)).toBe(value);
+    expect(exe.runU32(0, 0)).toBe(Number(value & 0xffffffffn));
+  });
+});
+
 describe('large programs', () => {
   // Past 1,024 instructions binaryen's optimizer is skipped, past 1,000 blocks the flat layout
   // replaces the Relooper; both must still compute what the interpreter computes.
