@@ -43,13 +43,6 @@ export class EngineMemory {
     this.heapTop = NULL_GUARD + this.cpus * STACK_PER_CPU;
   }
 
-  /** Re-attaches to a memory created elsewhere (a worker receiving the engine's memory). */
-  static attach(memory: WebAssembly.Memory, cpus: number, heapTop: number): EngineMemory {
-    const mem = Object.create(EngineMemory.prototype) as EngineMemory;
-    Object.assign(mem, { memory, cpus, heapTop, cachedView: undefined, cachedBytes: undefined });
-    return mem;
-  }
-
   get heapEnd(): number {
     return this.heapTop;
   }
