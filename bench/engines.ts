@@ -16,6 +16,7 @@ export interface JitBuildOptions extends ExecOptions {
   /** The verifier's facts: compile as verified (no bounds checks, no budget). */
   facts?: VerifierFacts;
   jumpTables?: boolean;
+  valueTables?: boolean;
 }
 export type JitFactory = (program: Program, rt: Runtime, options?: JitBuildOptions) => Executable;
 /** Load-phase timings in milliseconds, as compileJitTimed reports them (field names are the JIT's). */

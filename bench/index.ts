@@ -55,7 +55,7 @@ const MODES: ReadonlyArray<readonly [EngineName, Mode]> = [
 ];
 const LOAD = 'load';
 const VERIFY = 'verify';
-const VARIANTS: readonly JitVariant[] = ['checked', 'no-jump-tables'];
+const VARIANTS: readonly JitVariant[] = ['checked', 'no-value-tables', 'no-jump-tables'];
 
 interface Selection {
   readonly workloads: Workload[];

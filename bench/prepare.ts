@@ -78,7 +78,8 @@ function buildExecutables(w: Workload, program: Program, len: number, rt: Runtim
   for (const variant of w.compare ?? []) {
     // A checked variant of a program that is already checked would measure the same build twice.
     if (variant === 'checked' && jitBuild.checked) continue;
-    const options: JitBuildOptions = variant === 'checked' ? {} : { ...main, jumpTables: false };
+    const options: JitBuildOptions = variant === 'checked' ? {}
+      : variant === 'no-value-tables' ? { ...main, valueTables: false } : { ...main, jumpTables: false };
     const built = attempt(`jit (${variant})`, errors, () => jit(program, rt, options));
     if (built) variants[variant] = built;
   }

@@ -11,9 +11,10 @@ export type InputSize = 'full' | 'small';
 /**
  * Extra JIT builds a workload is measured with, next to its main (verified) one, each reported in a
  * table of its own: `checked` compiles without the verifier's facts (bounds checks and budget, what
- * an unverified program gets), `no-jump-tables` keeps the facts but leaves compare trees as they are.
+ * an unverified program gets), `no-value-tables` keeps the facts but jumps through a `br_table` where
+ * the default build loads constants from a value table, `no-jump-tables` leaves compare trees as they are.
  */
-export type JitVariant = 'checked' | 'no-jump-tables';
+export type JitVariant = 'checked' | 'no-value-tables' | 'no-jump-tables';
 
 /**
  * Events laid out back to back, the way runBatch reads them: event i is the `len` bytes at

@@ -17,7 +17,7 @@ import type { ErrorCode } from '../errors.js';
 import type { InsnFacts, VerifierFacts } from '../verifier/facts.js';
 import type { BpfFunction, Program } from '../program/program.js';
 import type { HelperRegistry } from '../runtime/helpers.js';
-import type { Region } from '../runtime/memory.js';
+import type { EngineMemory, Region } from '../runtime/memory.js';
 
 export type Structure = 'auto' | 'relooper' | 'layout';
 
@@ -40,6 +40,10 @@ export interface ModuleContext {
   readonly verified: VerifierFacts | undefined;
   /** Recover jump tables from compare trees (jump-table.ts). */
   readonly jumpTables: boolean;
+  /** Turn jump tables whose arms only set constants into value tables (value-table.ts). */
+  readonly valueTables: boolean;
+  /** The engine memory, where value tables are placed. */
+  readonly mem: EngineMemory;
   /** Engine regions every run may touch, beyond the stack and the context. */
   readonly regions: readonly Region[];
   /** The memory's size when compiling; it never shrinks, so a region inside it stays inside. */

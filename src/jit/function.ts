@@ -3,18 +3,22 @@
  * (r1..r5, r10: i64, the entry also gets the run-wide values) -> r0: i64. Its basic blocks go to
  * binaryen's Relooper, which turns the arbitrary jump graph into structured blocks and loops (or, for
  * very big functions, to the flat layout of layout.ts). A compare tree over one register ends its root
- * block in a `br_table` instead (jump-table.ts). Code the verifier proved dead becomes `unreachable`.
+ * block in a `br_table` instead (jump-table.ts), or, when its arms only set constants, in loads from a
+ * table of them (value-table.ts). Code the verifier proved dead becomes `unreachable`.
  */
 import { functionName } from './abi.js';
 import { emitAlu, emitEnd } from './alu.js';
-import { i64, i64Const, newRelooper, tupleType, type Expr, type Relooper, type RelooperBlock } from './binaryen.js';
+import { i32, i64, i64Const, newRelooper, tupleType, type Expr, type Relooper, type RelooperBlock } from './binaryen.js';
 import { jumpCondition, narrowCompare } from './branch.js';
 import { emitCall, emitCallx, emitExit } from './calls.js';
 import { FnEmitter, type ModuleContext } from './emitter.js';
+import { placeConstants } from './constants.js';
 import { findJumpTables, type JumpTable } from './jump-table.js';
 import { layoutBody, type BlockExit } from './layout.js';
+import { blockLiveness } from './liveness.js';
 import { emitMemory } from './memory-access.js';
 import { pointerFacts } from './pointer-facts.js';
+import { columnBytes, EXIT_JOIN, valueTableOf, type ValueColumn, type ValueTable } from './value-table.js';
 import { ProgramError } from '../errors.js';
 import { branchTarget, LddwSrc, type Insn } from '../isa/insn.js';
 import type { BasicBlock, BpfFunction } from '../program/program.js';
@@ -128,9 +132,10 @@ function addTableBranches(e: FnEmitter, rl: Relooper, from: RelooperBlock, table
   });
 }
 
-function relooperBody(e: FnEmitter, fn: BpfFunction, code: ReadonlyMap<number, Expr>, exits: ReadonlyMap<number, BlockExit>): Expr {
+function relooperBody(
+  e: FnEmitter, fn: BpfFunction, code: ReadonlyMap<number, Expr>, exits: ReadonlyMap<number, BlockExit>, tables: ReadonlyMap<number, JumpTable>,
+): Expr {
   const rl = newRelooper(e.m);
-  const tables = jumpTables(e, fn);
   const blocks = new Map<number, RelooperBlock>();
   for (const block of fn.blocks) {
     const table = tables.get(block.start);
@@ -153,15 +158,61 @@ function relooperBody(e: FnEmitter, fn: BpfFunction, code: ReadonlyMap<number, E
   return rl.renderAndDispose(blocks.get(fn.entry)!, e.labelLocal);
 }
 
+interface Tables {
+  /** Trees rendered as a br_table, by the start pc of the root's block. */
+  readonly branch: Map<number, JumpTable>;
+  /** Trees rendered as table loads, with the jump table they replace. */
+  readonly value: Map<number, { table: JumpTable; values: ValueTable }>;
+}
+
 /**
- * Jump tables for the function's compare trees. Not where the budget is charged per block: a table
- * skips the tree's blocks, so a run would be charged less than the interpreter charges.
+ * Tables for the function's compare trees. Not where the budget is charged per block: a table skips
+ * the tree's blocks, so a run would be charged less than the interpreter charges.
  */
-function jumpTables(e: FnEmitter, fn: BpfFunction): Map<number, JumpTable> {
-  if (!e.mc.jumpTables || e.mc.budgetChecks) return new Map();
-  const tables = findJumpTables(fn);
-  for (const start of tables.keys()) if (e.isDead(start)) tables.delete(start);
+function findTables(e: FnEmitter, fn: BpfFunction): Tables {
+  const tables: Tables = { branch: new Map(), value: new Map() };
+  if (!e.mc.jumpTables || e.mc.budgetChecks) return tables;
+  const blocks = new Map(fn.blocks.map((b) => [b.start, b]));
+  const liveIn = blockLiveness(fn);
+  for (const [start, table] of findJumpTables(fn)) {
+    if (e.isDead(start)) continue;
+    const values = e.mc.valueTables ? valueTableOf(table, blocks.get(start)!, blocks, liveIn) : undefined;
+    if (values) tables.value.set(start, { table, values });
+    else tables.branch.set(start, table);
+  }
   return tables;
+}
+
+/** Loads one column's entry `index` (an i32 local) from its table in engine memory. */
+function loadEntry(e: FnEmitter, column: ValueColumn, index: number): Expr {
+  const m = e.m;
+  const addr = placeConstants(e.mc.mem, columnBytes(column));
+  const { bytes, signed } = column.format;
+  const at = bytes === 1 ? m.local.get(index, i32) : m.i32.shl(m.local.get(index, i32), m.i32.const(Math.log2(bytes)));
+  if (bytes === 1) return signed ? m.i64.load8_s(addr, 1, at) : m.i64.load8_u(addr, 1, at);
+  if (bytes === 2) return signed ? m.i64.load16_s(addr, 2, at) : m.i64.load16_u(addr, 2, at);
+  if (bytes === 4) return signed ? m.i64.load32_s(addr, 4, at) : m.i64.load32_u(addr, 4, at);
+  return m.i64.load(addr, 8, at);
+}
+
+/**
+ * What replaces the tree after the root block's own code: the key's slot, or the extra entry after
+ * the slots for every key outside them, then each register's constant from its column, then the
+ * join's `exit` when the arms end there (a join block is the block's successor instead, see blockExit).
+ */
+function valueTableCode(e: FnEmitter, block: BasicBlock, table: JumpTable, values: ValueTable): Expr[] {
+  const m = e.m;
+  const last = block.insns[block.insns.length - 1]!;
+  const narrow = last.kind === 'jmp' && narrowCompare(e, last);
+  const index = e.temp(i32);
+  const size = (): Expr => m.i32.const(table.slots.length);
+  const stmts = [
+    m.local.set(index, tableIndex(e, table, narrow)),
+    m.local.set(index, m.select(m.i32.lt_u(m.local.get(index, i32), size()), m.local.get(index, i32), size())),
+    ...values.columns.map((column) => e.set(column.reg, loadEntry(e, column, index))),
+  ];
+  if (values.join === EXIT_JOIN) stmts.push(emitExit(e));
+  return stmts;
 }
 
 /**
@@ -174,10 +225,16 @@ export const RELOOPER_MAX_BLOCKS = 1000;
 export function compileFunction(mc: ModuleContext, fn: BpfFunction): void {
   const m = mc.m;
   const e = new FnEmitter(mc, fn, pointerFacts(fn, fn.index === 0));
+  const tables = findTables(e, fn);
   const code = new Map(fn.blocks.map((block) => [block.start, blockCode(e, block)]));
   const exits = new Map(fn.blocks.map((block) => [block.start, blockExit(e, block)]));
+  for (const [start, { table, values }] of tables.value) {
+    const block = fn.blocks.find((b) => b.start === start)!;
+    code.set(start, m.block(null, [code.get(start)!, ...valueTableCode(e, block, table, values)]));
+    exits.set(start, values.join === EXIT_JOIN ? {} : { next: values.join });
+  }
   const layout = mc.structure === 'layout' || (mc.structure === 'auto' && fn.blocks.length > RELOOPER_MAX_BLOCKS);
-  const body = layout ? layoutBody(e, fn, code, exits) : relooperBody(e, fn, code, exits);
+  const body = layout ? layoutBody(e, fn, code, exits) : relooperBody(e, fn, code, exits, tables.branch);
   const params = tupleType(new Array(e.params).fill(i64));
   // Every path ends in `return`; the trailing unreachable only tells the validator so.
   m.addFunction(functionName(fn.index), params, i64, e.localTypes(), m.block(null, [...e.prologue(), body, m.unreachable()]));

@@ -42,6 +42,11 @@ export interface JitOptions extends ExecOptions {
    * jump-table.ts). Only with the Relooper, and only where the budget is not charged per block.
    */
   jumpTables?: boolean;
+  /**
+   * Turn a jump table whose arms only set registers to constants into loads from a table of those
+   * constants (default true; see value-table.ts). The table lives in engine memory.
+   */
+  valueTables?: boolean;
 }
 
 /** Load-time phases in milliseconds (decoding and program building are not the JIT's). */
@@ -60,7 +65,7 @@ function moduleOptions(options: JitOptions): ModuleOptions {
   if (!Number.isSafeInteger(budget) || budget < 0) throw new InputError(`budget must be a non-negative integer, got ${budget}`);
   return {
     budget, regions: options.regions ?? [], checked: options.checked ?? options.facts === undefined, structure: options.structure ?? 'auto',
-    facts: options.facts, jumpTables: options.jumpTables ?? true,
+    facts: options.facts, jumpTables: options.jumpTables ?? true, valueTables: options.valueTables ?? true,
   };
 }
 

@@ -24,6 +24,7 @@ export interface ModuleOptions {
   /** The verifier's facts: the program is verified (see JitOptions.facts). */
   readonly facts: VerifierFacts | undefined;
   readonly jumpTables: boolean;
+  readonly valueTables: boolean;
 }
 
 /** The globals; the fuel only with budget checks and the context limits only with bounds checks. */
@@ -195,7 +196,7 @@ function moduleContext(m: Module, program: Program, rt: Runtime, options: Module
   const trusted = options.facts !== undefined && !options.checked;
   return {
     m, program, facts, checked: options.checked, regions: checkRegions(options.regions), memoryEnd, helpers: rt.helpers,
-    structure: options.structure, verified: options.facts, jumpTables: options.jumpTables,
+    structure: options.structure, verified: options.facts, jumpTables: options.jumpTables, valueTables: options.valueTables, mem: rt.mem,
     budgetChecks: !trusted && facts.maxCost > options.budget,
     depthChecks: options.facts === undefined && !callDepthIsStatic(facts),
   };
