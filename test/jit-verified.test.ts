@@ -69,6 +69,18 @@ describe('the module of a verified program', () => {
     expect(trapCodes(jitToWat(port80, rt, { facts: factsOf(port80, 64), optimize: false }))).toEqual([]);
   });
 
+  it('a verified access with a non-negative offset carries it in the wasm load', () => {
+    // a-plus-b reads r1 + 0 and r1 + 8: the second as `offset=8` on the load, not an add before it.
+    const program = loadBytes(programBytes('a-plus-b'));
+    const unoptimized = (facts?: VerifierFacts): string => jitToWat(program, rt, { ...(facts ? { facts } : {}), optimize: false });
+    expect(unoptimized(factsOf(program, 16))).toMatch(/i64\.load offset=8\b/);
+    expect(unoptimized()).not.toMatch(/load offset=/);
+    const at = rt.mem.alloc(16, 8);
+    rt.mem.view.setBigUint64(at, 0xffff_ffff_ffff_fff0n, true);
+    rt.mem.view.setBigUint64(at + 8, 0x21n, true);
+    expect(compileJit(program, rt, { facts: factsOf(program, 16) }).run(at, 16)).toBe(0x11n);
+  });
+
   it('a stack-using loop: budget and bounds checks in checked mode, neither with the facts', () => {
     const checked = jitToWat(stackLoop, rt);
     expect(trapCodes(checked)).toEqual(expect.arrayContaining([MEMORY_TRAP, BUDGET_TRAP]));

@@ -19,6 +19,8 @@ type MemInsn = InsnOf<'ldx'> | InsnOf<'st'> | InsnOf<'stx'> | InsnOf<'atomic'>;
 interface Address {
   readonly checks: Expr[];
   readonly ptr: () => Expr;
+  /** The access's static offset, added to ptr without wrapping (a wasm load's `offset=`). */
+  readonly offset: number;
 }
 
 const baseRegister = (insn: MemInsn): number => (insn.kind === 'ldx' ? insn.src : insn.dst);
@@ -74,11 +76,16 @@ function address(e: FnEmitter, insn: MemInsn, size: AccessSize): Address {
   const atomic = insn.kind === 'atomic';
   const fact = e.pointers.get(pc);
   const raw = (): Expr => m.i64.add(e.get(baseRegister(insn)), i64Const(m, BigInt(off)));
-  if (!e.mc.checked) return { checks: [], ptr: () => m.i32.wrap(raw()) };
+  if (!e.mc.checked) {
+    // Verified: the verifier proved base + off inside the memory, so with off >= 0 the base is below
+    // 2^32 as well and the offset can go in the instruction, where V8 folds it into the address.
+    if (e.mc.verified && off >= 0) return { checks: [], ptr: () => m.i32.wrap(e.get(baseRegister(insn))), offset: off };
+    return { checks: [], ptr: () => m.i32.wrap(raw()), offset: 0 };
+  }
   if (provablyOnStack(fact, size)) {
     // The frame pointer is 8-aligned, so the offset alone decides an atomic's alignment.
     const misaligned = atomic && fact!.k % size !== 0;
-    return { checks: misaligned ? [e.trap('E_RUN_MEMORY', pc)] : [], ptr: () => m.i32.wrap(raw()) };
+    return { checks: misaligned ? [e.trap('E_RUN_MEMORY', pc)] : [], ptr: () => m.i32.wrap(raw()), offset: 0 };
   }
   const eaLocal = e.temp(i64);
   const ea = (): Expr => m.local.get(eaLocal, i64);
@@ -88,55 +95,55 @@ function address(e: FnEmitter, insn: MemInsn, size: AccessSize): Address {
     m.block(label, [...regionTests(e, ea, size, fact).map((test) => m.br(label, test)), e.trap('E_RUN_MEMORY', pc)]),
   ];
   if (atomic) checks.push(m.if(m.i32.eqz(aligned(e, ea, size)), e.trap('E_RUN_MEMORY', pc)));
-  return { checks, ptr: () => m.i32.wrap(ea()) };
+  return { checks, ptr: () => m.i32.wrap(ea()), offset: 0 };
 }
 
-function load(e: FnEmitter, insn: InsnOf<'ldx'>, ptr: Expr): Expr {
+function load(e: FnEmitter, insn: InsnOf<'ldx'>, at: number, ptr: Expr): Expr {
   const m = e.m;
   switch (insn.size) {
-    case 1: return insn.signed ? m.i64.load8_s(0, 1, ptr) : m.i64.load8_u(0, 1, ptr);
-    case 2: return insn.signed ? m.i64.load16_s(0, 2, ptr) : m.i64.load16_u(0, 2, ptr);
-    case 4: return insn.signed ? m.i64.load32_s(0, 4, ptr) : m.i64.load32_u(0, 4, ptr);
-    case 8: return m.i64.load(0, 8, ptr);
+    case 1: return insn.signed ? m.i64.load8_s(at, 1, ptr) : m.i64.load8_u(at, 1, ptr);
+    case 2: return insn.signed ? m.i64.load16_s(at, 2, ptr) : m.i64.load16_u(at, 2, ptr);
+    case 4: return insn.signed ? m.i64.load32_s(at, 4, ptr) : m.i64.load32_u(at, 4, ptr);
+    case 8: return m.i64.load(at, 8, ptr);
   }
 }
 
-function store(e: FnEmitter, size: AccessSize, ptr: Expr, value: Expr): Expr {
+function store(e: FnEmitter, size: AccessSize, at: number, ptr: Expr, value: Expr): Expr {
   const m = e.m;
   switch (size) {
-    case 1: return m.i64.store8(0, 1, ptr, value);
-    case 2: return m.i64.store16(0, 2, ptr, value);
-    case 4: return m.i64.store32(0, 4, ptr, value);
-    case 8: return m.i64.store(0, 8, ptr, value);
+    case 1: return m.i64.store8(at, 1, ptr, value);
+    case 2: return m.i64.store16(at, 2, ptr, value);
+    case 4: return m.i64.store32(at, 4, ptr, value);
+    case 8: return m.i64.store(at, 8, ptr, value);
   }
 }
 
 /** The atomic read-modify-write, returning the old value zero-extended to i64. */
-function atomicRmw(e: FnEmitter, insn: InsnOf<'atomic'>, ptr: Expr): Expr {
+function atomicRmw(e: FnEmitter, insn: InsnOf<'atomic'>, at: number, ptr: Expr): Expr {
   const m = e.m;
   const src = e.get(insn.src);
   if (insn.size === 4) {
     const rmw = m.i32.atomic.rmw;
     const value = m.i32.wrap(src);
     const old = insn.op === 'cmpxchg'
-      ? rmw.cmpxchg(0, ptr, m.i32.wrap(e.get(0)), value)
-      : rmw[insn.op](0, ptr, value);
+      ? rmw.cmpxchg(at, ptr, m.i32.wrap(e.get(0)), value)
+      : rmw[insn.op](at, ptr, value);
     return m.i64.extend_u(old);
   }
   const rmw = m.i64.atomic.rmw;
-  return insn.op === 'cmpxchg' ? rmw.cmpxchg(0, ptr, e.get(0), src) : rmw[insn.op](0, ptr, src);
+  return insn.op === 'cmpxchg' ? rmw.cmpxchg(at, ptr, e.get(0), src) : rmw[insn.op](at, ptr, src);
 }
 
 export function emitMemory(e: FnEmitter, insn: MemInsn): Expr {
   const m = e.m;
-  const { checks, ptr } = address(e, insn, insn.size);
+  const { checks, ptr, offset } = address(e, insn, insn.size);
   let access: Expr;
   switch (insn.kind) {
-    case 'ldx': access = e.set(insn.dst, load(e, insn, ptr())); break;
-    case 'st': access = store(e, insn.size, ptr(), i64Const(m, BigInt(insn.imm))); break;
-    case 'stx': access = store(e, insn.size, ptr(), e.get(insn.src)); break;
+    case 'ldx': access = e.set(insn.dst, load(e, insn, offset, ptr())); break;
+    case 'st': access = store(e, insn.size, offset, ptr(), i64Const(m, BigInt(insn.imm))); break;
+    case 'stx': access = store(e, insn.size, offset, ptr(), e.get(insn.src)); break;
     case 'atomic': {
-      const old = atomicRmw(e, insn, ptr());
+      const old = atomicRmw(e, insn, offset, ptr());
       if (insn.op === 'cmpxchg') access = e.set(0, old);
       else access = insn.fetch ? e.set(insn.src, old) : m.drop(old);
       break;
