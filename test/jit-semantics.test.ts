@@ -7,7 +7,7 @@ import { ProgramError } from '../src/errors.js';
 import { createInterpreter } from '../src/interp/index.js';
 import type { RawSlot } from '../src/isa/insn.js';
 import { OPCODE_TABLE } from '../src/isa/table.js';
-import { compileJit } from '../src/jit/index.js';
+import { compileJit, jitToWat } from '../src/jit/index.js';
 import { buildProgram, loadSlots, type Program } from '../src/program/program.js';
 import type { Runtime } from '../src/runtime/executable.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
@@ -58,6 +58,18 @@ describe('division and modulo where wasm would trap', () => {
     expect(binop('smod', 7n, -2n)).toBe(1n);
     expect(immop('sdiv32', 0xfffffff9n, 2)).toBe(0xfffffffdn);
   });
+  it('64-bit division by a register: the 32-bit instruction when both operands fit, else the 64-bit one', () => {
+    for (const op of ['div', 'mod', 'sdiv', 'smod']) {
+      const wat = jitToWat(buildProgram(assemble(`ldxdw %r0, [%r1]\nldxdw %r2, [%r1+8]\n${op} %r0, %r2\nexit`, 'ubpf')), rt);
+      expect(wat).toContain(op === 'div' || op === 'sdiv' ? 'i32.div_u' : 'i32.rem_u');
+    }
+    expect(binop('div', 0xffffffffn, 7n)).toBe(0xffffffffn / 7n);
+    expect(binop('div', 0x1_0000_0000n, 7n)).toBe(0x1_0000_0000n / 7n);
+    expect(binop('mod', 0xffffffffn, 0x1_0000_0000n)).toBe(0xffffffffn);
+    expect(binop('sdiv', -8n, 2n)).toBe(U64(-4n));
+    expect(binop('smod', 9n, -4n)).toBe(1n);
+  });
+
   it('unsigned division sees a negative immediate as a huge 64-bit (or 32-bit) value', () => {
     expect(immop('div', U64(-1n), -1)).toBe(1n);
     expect(immop('div', 1000n, -1)).toBe(0n);

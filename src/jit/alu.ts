@@ -4,10 +4,11 @@
  *
  * WebAssembly traps where BPF defines a result, so division gets guards: x/0 = 0, x%0 = x, and signed
  * INT_MIN/-1 = INT_MIN (rem_s already gives INT_MIN%-1 = 0 without trapping), except where the
- * verifier's facts prove a guard useless. Shift counts need nothing: wasm masks them by 31/63 exactly
+ * verifier's facts prove a guard useless. 64-bit divisions by a register take the 32-bit instruction
+ * when both operands fit (bypassWide). Shift counts need nothing: wasm masks them by 31/63 exactly
  * as BPF does, so the verifier's `shiftInRange` fact has nothing left to remove.
  */
-import { i64Const, type Expr } from './binaryen.js';
+import { i64, i64Const, type Expr } from './binaryen.js';
 import type { FnEmitter } from './emitter.js';
 import type { InsnOf } from '../isa/insn.js';
 
@@ -39,6 +40,26 @@ function srcValue(e: FnEmitter, w: WidthOps, insn: Alu): Expr {
 const widen = (e: FnEmitter, w: WidthOps, value: Expr): Expr => (w.wide ? value : e.m.i64.extend_u(value));
 
 /**
+ * A 64-bit division that takes the 32-bit instruction when both operands fit in 32 bits unsigned, as
+ * they mostly do: x86's 64-bit `div` is slower (LLVM's BypassSlowDivision does this on x86-64). Both
+ * then are non-negative, so signed and unsigned results agree and INT_MIN / -1 cannot occur.
+ */
+function bypassWide(e: FnEmitter, op: Alu['op'], a: () => Expr, b: () => Expr, wide: (a: () => Expr, b: () => Expr) => Expr): Expr {
+  const m = e.m;
+  const ta = e.temp(i64);
+  const tb = e.temp(i64);
+  const ga = (): Expr => m.local.get(ta, i64);
+  const gb = (): Expr => m.local.get(tb, i64);
+  const [na, nb] = [m.i32.wrap(ga()), m.i32.wrap(gb())];
+  const narrow = op === 'div' || op === 'sdiv' ? m.i32.div_u(na, nb) : m.i32.rem_u(na, nb);
+  return m.block(null, [
+    m.local.set(ta, a()),
+    m.local.set(tb, b()),
+    m.if(m.i64.eqz(m.i64.shr_u(m.i64.or(ga(), gb()), i64Const(m, 32n))), m.i64.extend_u(narrow), wide(ga, gb)),
+  ], i64);
+}
+
+/**
  * Division and modulo with BPF's results where wasm would trap. A guard is left out where the verifier
  * proved it can never fire: a divisor that is never zero, or a signed division that never sees
  * INT_MIN / -1.
@@ -56,15 +77,21 @@ function divide(e: FnEmitter, w: WidthOps, insn: Alu): Expr {
   const zeroGuard = insn.operand === 'reg' && facts?.divisorNonZero !== true;
   const overflowGuard = insn.operand === 'reg' && facts?.noSignedOverflow !== true;
   const ifZero = (then: Expr, otherwise: Expr): Expr => (zeroGuard ? e.m.if(ops.eqz(b()), then, otherwise) : otherwise);
-  switch (insn.op) {
-    case 'div': return ifZero(zero(), ops.div_u(a(), b()));
-    case 'mod': return ifZero(a(), ops.rem_u(a(), b()));
-    // rem_s gives INT_MIN % -1 = 0 without trapping, as BPF wants.
-    case 'smod': return ifZero(a(), ops.rem_s(a(), b()));
-    case 'sdiv': {
-      const quotient = overflowGuard ? e.m.if(ops.eq(b(), w.konst(-1)), ops.sub(zero(), a()), ops.div_s(a(), b())) : ops.div_s(a(), b());
-      return ifZero(zero(), quotient);
+  const quotient = (x: () => Expr, y: () => Expr): Expr => {
+    switch (insn.op) {
+      case 'div': return ops.div_u(x(), y());
+      case 'mod': return ops.rem_u(x(), y());
+      // rem_s gives INT_MIN % -1 = 0 without trapping, as BPF wants.
+      case 'smod': return ops.rem_s(x(), y());
+      case 'sdiv': return overflowGuard ? e.m.if(ops.eq(y(), w.konst(-1)), ops.sub(zero(), x()), ops.div_s(x(), y())) : ops.div_s(x(), y());
+      default: throw new Error(`not a division: ${insn.op}`);
     }
+  };
+  // Only register divisors (what primes.c measures); a constant one is left to V8 as it is.
+  const result = w.wide && insn.operand === 'reg' ? bypassWide(e, insn.op, a, b, quotient) : quotient(a, b);
+  switch (insn.op) {
+    case 'div': case 'sdiv': return ifZero(zero(), result);
+    case 'mod': case 'smod': return ifZero(a(), result);
     default: throw new Error(`not a division: ${insn.op}`);
   }
 }
