@@ -12,6 +12,7 @@ import { i32, i64, i64Const, newRelooper, tupleType, type Expr, type Relooper, t
 import { jumpCondition, narrowCompare } from './branch.js';
 import { emitCall, emitCallx, emitExit } from './calls.js';
 import { FnEmitter, type ModuleContext } from './emitter.js';
+import { budgetGates } from './budget-gates.js';
 import { placeConstants } from './constants.js';
 import { findJumpTables, type JumpTable } from './jump-table.js';
 import { layoutBody, type BlockExit } from './layout.js';
@@ -51,16 +52,20 @@ function emitInsn(e: FnEmitter, insn: Insn): Expr | undefined {
   }
 }
 
-/** Charges the block's instruction count; the run stops at the block's first pc when fuel runs out. */
-function chargeBudget(e: FnEmitter, block: BasicBlock): Expr {
+/**
+ * Charges the block's instruction count; the run stops at the block's first pc when fuel runs out.
+ * The fast copy of a function (budget-gates.ts) only subtracts: its gates made sure the fuel suffices.
+ */
+function chargeBudget(e: FnEmitter, block: BasicBlock, fast: boolean): Expr {
   const m = e.m;
-  const fuel = m.local.tee(e.fuelLocal, m.i64.sub(m.local.get(e.fuelLocal, i64), i64Const(m, BigInt(block.insns.length))), i64);
-  return m.if(m.i64.lt_s(fuel, i64Const(m, 0n)), e.trap('E_RUN_BUDGET', block.start));
+  const left = m.i64.sub(m.local.get(e.fuelLocal, i64), i64Const(m, BigInt(block.insns.length)));
+  if (fast) return m.local.set(e.fuelLocal, left);
+  return m.if(m.i64.lt_s(m.local.tee(e.fuelLocal, left, i64), i64Const(m, 0n)), e.trap('E_RUN_BUDGET', block.start));
 }
 
-function blockCode(e: FnEmitter, block: BasicBlock): Expr {
+function blockCode(e: FnEmitter, block: BasicBlock, fast = false): Expr {
   const stmts: Expr[] = [];
-  if (e.mc.budgetChecks) stmts.push(chargeBudget(e, block));
+  if (e.mc.budgetChecks) stmts.push(chargeBudget(e, block, fast));
   for (const insn of block.insns) {
     if (e.isDead(insn.pc)) {
       stmts.push(e.m.unreachable());
@@ -132,8 +137,38 @@ function addTableBranches(e: FnEmitter, rl: Relooper, from: RelooperBlock, table
   });
 }
 
+/** A function's code and block exits, one per block start. */
+interface Blocks {
+  readonly code: ReadonlyMap<number, Expr>;
+  readonly exits: ReadonlyMap<number, BlockExit>;
+}
+
+/**
+ * The fast copy of a function charged per block, and its gates (budget-gates.ts): each gate tests the
+ * fuel once and sends the run on in the fast copy, or into the exact one (`blocks`) when it is short.
+ */
+function addFastCopy(e: FnEmitter, rl: Relooper, fn: BpfFunction, exact: ReadonlyMap<number, RelooperBlock>, fast: Blocks): RelooperBlock {
+  const m = e.m;
+  const copy = new Map(fn.blocks.map((block) => [block.start, rl.addBlock(fast.code.get(block.start)!)]));
+  const gates = new Map<number, RelooperBlock>();
+  for (const [start, need] of budgetGates(fn)) {
+    const gate = rl.addBlock(m.nop());
+    rl.addBranch(gate, exact.get(start)!, m.i64.lt_s(m.local.get(e.fuelLocal, i64), i64Const(m, BigInt(need))), 0);
+    rl.addBranch(gate, copy.get(start)!, 0, 0);
+    gates.set(start, gate);
+  }
+  const to = (pc: number): RelooperBlock => gates.get(pc) ?? copy.get(pc)!;
+  for (const block of fn.blocks) {
+    const exit = fast.exits.get(block.start)!;
+    if (exit.cond) rl.addBranch(copy.get(block.start)!, to(exit.cond.target), exit.cond.test, 0);
+    if (exit.next !== undefined) rl.addBranch(copy.get(block.start)!, to(exit.next), 0, 0);
+  }
+  return gates.get(fn.entry)!;
+}
+
 function relooperBody(
   e: FnEmitter, fn: BpfFunction, code: ReadonlyMap<number, Expr>, exits: ReadonlyMap<number, BlockExit>, tables: ReadonlyMap<number, JumpTable>,
+  fast: Blocks | undefined,
 ): Expr {
   const rl = newRelooper(e.m);
   const blocks = new Map<number, RelooperBlock>();
@@ -155,7 +190,8 @@ function relooperBody(
     if (exit.cond) rl.addBranch(from, blocks.get(exit.cond.target)!, exit.cond.test, 0);
     if (exit.next !== undefined) rl.addBranch(from, blocks.get(exit.next)!, 0, 0);
   }
-  return rl.renderAndDispose(blocks.get(fn.entry)!, e.labelLocal);
+  const entry = fast ? addFastCopy(e, rl, fn, blocks, fast) : blocks.get(fn.entry)!;
+  return rl.renderAndDispose(entry, e.labelLocal);
 }
 
 interface Tables {
@@ -222,6 +258,9 @@ function valueTableCode(e: FnEmitter, block: BasicBlock, table: JumpTable, value
  */
 export const RELOOPER_MAX_BLOCKS = 1000;
 
+/** A function charged per block gets a fast copy (budget-gates.ts) while both copies fit the Relooper. */
+const wantsFastCopy = (mc: ModuleContext, fn: BpfFunction): boolean => mc.budgetChecks && 2 * fn.blocks.length <= RELOOPER_MAX_BLOCKS;
+
 export function compileFunction(mc: ModuleContext, fn: BpfFunction): void {
   const m = mc.m;
   const e = new FnEmitter(mc, fn, pointerFacts(fn, fn.index === 0));
@@ -234,7 +273,11 @@ export function compileFunction(mc: ModuleContext, fn: BpfFunction): void {
     exits.set(start, values.join === EXIT_JOIN ? {} : { next: values.join });
   }
   const layout = mc.structure === 'layout' || (mc.structure === 'auto' && fn.blocks.length > RELOOPER_MAX_BLOCKS);
-  const body = layout ? layoutBody(e, fn, code, exits) : relooperBody(e, fn, code, exits, tables.branch);
+  const fast = !layout && wantsFastCopy(mc, fn) ? {
+    code: new Map(fn.blocks.map((block) => [block.start, blockCode(e, block, true)])),
+    exits: new Map(fn.blocks.map((block) => [block.start, blockExit(e, block)])),
+  } : undefined;
+  const body = layout ? layoutBody(e, fn, code, exits) : relooperBody(e, fn, code, exits, tables.branch, fast);
   const params = tupleType(new Array(e.params).fill(i64));
   // Every path ends in `return`; the trailing unreachable only tells the validator so.
   m.addFunction(functionName(fn.index), params, i64, e.localTypes(), m.block(null, [...e.prologue(), body, m.unreachable()]));
