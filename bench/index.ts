@@ -15,7 +15,7 @@ import { measureLoadTimes, type LoadTimes } from './load-time.js';
 import { FULL_BUDGET, QUICK_BUDGET, measure, type Budget } from './measure.js';
 import { prepare, type Prepared } from './prepare.js';
 import {
-  binaryenLine, fallbackNotes, loadRows, markdownTable, resultRows, textTable, variantRows, variantTitle, verifierRows,
+  binaryenLine, configurationRows, fallbackNotes, loadRows, markdownTable, resultRows, textTable, variantRows, variantTitle, verifierRows,
   type BenchRecord, type RunRecord,
 } from './report.js';
 import type { Mode } from './tasks.js';
@@ -163,7 +163,10 @@ function writeOutputs(options: RunBenchOptions, report: Report): void {
   const parts = [`Measured with ${env}. ns/event is the median of the samples.`];
   if (records.some(isMainRecord)) parts.push('', markdownTable(resultRows(records)), ...fallbackNotes(fallbacks).map((n) => `\n${n}`));
   for (const t of extraTables(records)) parts.push('', `${t.title}:`, '', markdownTable(t.rows));
-  if (load) parts.push('', markdownTable(loadRows(load)), '', binaryenLine(load), '', ...load.notes.map((n) => `- ${n}`));
+  if (load) {
+    const configs = configurationRows(load);
+    parts.push('', markdownTable(loadRows(load)), '', binaryenLine(load), ...(configs ? ['', markdownTable(configs)] : []), '', ...load.notes.map((n) => `- ${n}`));
+  }
   writeFileSync(options.markdown, `${parts.join('\n')}\n`);
 }
 
@@ -188,6 +191,8 @@ export async function runBench(options: RunBenchOptions = {}): Promise<void> {
   if (load) {
     loadTimes = measureLoadTimes(rt, engines, options.quick ? 5 : 20, options.quick ? 1 : 3);
     log(`\n${textTable(loadRows(loadTimes))}\n${binaryenLine(loadTimes)}`);
+    const configs = configurationRows(loadTimes);
+    if (configs) log(`\n${textTable(configs)}`);
     for (const note of loadTimes.notes) log(`  ${note}`);
   }
   const records: BenchRecord[] = [];

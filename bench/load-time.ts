@@ -11,12 +11,28 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadBytes, type Program } from '../src/program/program.js';
+import { lowLatencyV8Flags, lowLatencyV8FlagsApplied } from '../src/v8-flags.js';
 import type { Executable, Runtime } from '../src/runtime/executable.js';
 import { aluProgram } from './alu-program.js';
 import { phaseEntries, type Engines } from './engines.js';
+import { variant } from './load-variant.js';
 import { programBytes } from './programs.js';
+
+/** Loads of port80 in fresh processes under one V8 configuration (medians over the processes). */
+export interface LoadConfiguration {
+  readonly name: string;
+  readonly flags: readonly string[];
+  readonly warmUpLoads: number;
+  readonly warmUpMs: number;
+  /** The first load after the warm-up (if any). */
+  readonly firstMs: number;
+  /** Median of loads 1-20 and of loads 101-150. */
+  readonly earlyMs: number;
+  readonly lateMs: number;
+  readonly processes: number;
+}
 
 export interface LoadTimes {
   readonly programs: ReadonlyArray<{ readonly name: string; readonly slots: number }>;
@@ -24,20 +40,9 @@ export interface LoadTimes {
   readonly phases: ReadonlyArray<{ readonly phase: string; readonly ms: ReadonlyArray<number | undefined> }>;
   /** First `import('binaryen')` in a fresh node process, in ms (one per attempt). */
   readonly binaryenImportMs: readonly number[];
+  /** Fresh-process loads by V8 configuration; empty when the child processes failed. */
+  readonly configurations: readonly LoadConfiguration[];
   readonly notes: readonly string[];
-}
-
-/** Same structure, different bytes: the first `mov imm` gets another immediate. */
-function variant(bytes: Uint8Array, k: number): Uint8Array {
-  const copy = bytes.slice();
-  const view = new DataView(copy.buffer);
-  for (let at = 0; at < copy.length; at += 8) {
-    if (copy[at] === 0xb7 || copy[at] === 0xb4) {
-      view.setInt32(at + 4, view.getInt32(at + 4, true) ^ (k * 0x9e37 + 1), true);
-      break;
-    }
-  }
-  return copy;
 }
 
 const COLD = 'jit: total + first run, first load in this process';
@@ -91,6 +96,53 @@ export function binaryenImportMs(): number | undefined {
   return out.status === 0 && Number.isFinite(ms) ? ms : undefined;
 }
 
+const CHILD = new URL('./load-child.js', import.meta.url);
+const CHILD_LOADS = 150;
+
+/** One fresh process: its warm-up time and each load's time, or undefined when it failed. */
+function childLoads(flags: readonly string[], warmUpLoads: number): { warmUpMs: number; loadMs: number[] } | undefined {
+  const out = spawnSync(process.execPath, [...flags, fileURLToPath(CHILD), String(warmUpLoads), String(CHILD_LOADS)], { encoding: 'utf8' });
+  if (out.status !== 0) return undefined;
+  try {
+    return JSON.parse(out.stdout) as { warmUpMs: number; loadMs: number[] };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * port80 loads in fresh processes: V8's defaults, the bpfjit command's flags (src/v8-flags.ts), and
+ * those flags plus warmUpJit (src/warm-up.ts). Each configuration runs in `processes` processes, one
+ * after the other; every figure is the median over them.
+ */
+export function measureLoadConfigurations(processes: number): LoadConfiguration[] {
+  const configs = [
+    { name: 'V8 defaults', flags: [] as string[], warmUpLoads: 0 },
+    { name: 'low-latency V8 flags', flags: lowLatencyV8Flags(), warmUpLoads: 0 },
+    { name: 'flags + warmUpJit(rt, 10)', flags: lowLatencyV8Flags(), warmUpLoads: 10 },
+  ];
+  const runs = configs.map(() => [] as Array<{ warmUpMs: number; loadMs: number[] }>);
+  // Interleaved, so a slow spell of the machine does not land on one configuration only.
+  for (let p = 0; p < processes; p++) {
+    configs.forEach((c, i) => {
+      const run = childLoads(c.flags, c.warmUpLoads);
+      if (run) runs[i]!.push(run);
+    });
+  }
+  return configs.flatMap((c, i) => {
+    const rs = runs[i]!;
+    if (rs.length === 0) return [];
+    return [{
+      ...c,
+      warmUpMs: median(rs.map((r) => r.warmUpMs)),
+      firstMs: median(rs.map((r) => r.loadMs[0]!)),
+      earlyMs: median(rs.map((r) => median(r.loadMs.slice(0, 20)))),
+      lateMs: median(rs.map((r) => median(r.loadMs.slice(100, 150)))),
+      processes: rs.length,
+    }];
+  });
+}
+
 export function measureLoadTimes(rt: Runtime, engines: Engines, reps: number, importAttempts: number): LoadTimes {
   const programs = [{ name: 'port80', bytes: programBytes('port80') }, { name: 'alu-1000', bytes: aluProgram(1000) }];
   const ctx = rt.mem.alloc(64, 64);
@@ -102,14 +154,17 @@ export function measureLoadTimes(rt: Runtime, engines: Engines, reps: number, im
   const names = [...new Set(perProgram.flatMap((s) => [...s.keys()]))];
   const phases = names.map((phase) => ({ phase, ms: perProgram.map((s) => (s.has(phase) ? median(s.get(phase)!) : undefined)) }));
   const imports = Array.from({ length: importAttempts }, binaryenImportMs).filter((x): x is number => x !== undefined);
+  const flags = lowLatencyV8FlagsApplied() ? `with the bpfjit command's V8 flags (${lowLatencyV8Flags().join(' ')})` : 'with V8\'s default flags';
   return {
     programs: programs.map((p) => ({ name: p.name, slots: p.bytes.length / 8 })),
     phases,
     binaryenImportMs: imports,
+    configurations: engines.jit ? measureLoadConfigurations(importAttempts) : [],
     notes: [
-      `Medians of ${reps} loads, each of a variant differing in one immediate (V8 caches compiled modules by their bytes).`,
+      `Medians of the first ${reps} loads in this process (${flags}), each of a variant differing in one immediate (V8 caches compiled modules by their bytes).`,
       'WebAssembly figures include V8\'s baseline tier only: Node 20 compiles lazily with Liftoff, on a function\'s first call (inside "first run"); TurboFan optimizes hot code later, in the background, and is not included.',
       'binaryen start-up: the first import(\'binaryen\') in a fresh node process (loading and instantiating binaryen\'s own WebAssembly), paid once per process before the first JIT compile; not included in the rows above.',
+      `By configuration: ${CHILD_LOADS} port80 loads (decode, JIT build, optimize, compile, instantiate) in each of ${importAttempts} fresh processes per configuration, after binaryen's start-up and the warm-up; medians over the processes.`,
     ],
   };
 }

@@ -159,6 +159,17 @@ export function loadRows(lt: LoadTimes): string[][] {
   return [head, ...lt.phases.map((ph) => [ph.phase, ...ph.ms.map((ms) => (ms === undefined ? '-' : formatMs(ms)))])];
 }
 
+/** Load latency by V8 configuration; undefined when none was measured. */
+export function configurationRows(lt: LoadTimes): string[][] | undefined {
+  if (lt.configurations.length === 0) return undefined;
+  const rows = [['port80 load (ms), fresh process', 'warm-up', 'first load', 'loads 1-20', 'loads 101-150', 'processes']];
+  for (const c of lt.configurations) {
+    const warm = c.warmUpLoads === 0 ? '-' : `${formatMs(c.warmUpMs)} (${c.warmUpLoads} loads)`;
+    rows.push([c.name, warm, formatMs(c.firstMs), formatMs(c.earlyMs), formatMs(c.lateMs), String(c.processes)]);
+  }
+  return rows;
+}
+
 export function binaryenLine(lt: LoadTimes): string {
   const xs = [...lt.binaryenImportMs].sort((a, b) => a - b);
   if (xs.length === 0) return 'binaryen start-up: not measured (the child process failed)';
