@@ -331,6 +331,16 @@ describe.each(engines)('%s', (_name, create) => {
       expect(() => exe.runBatch(base, 8, 3, 5, rt.mem.buffer.byteLength)).toThrow(InputError);
       expect(() => exe.runBatch(base, -8, 3, 5, results)).toThrow(InputError);
     });
+    it('runs nothing for no events', () => {
+      // The program writes its context: a run would change the byte.
+      const { exe, rt } = setup('stb [%r1], 9\nmov %r0, 7\nexit');
+      const base = ctxOf(rt, [1]);
+      const results = rt.mem.alloc(8);
+      rt.mem.view.setBigUint64(results, 0x1234n, true);
+      exe.runBatch(base, 1, 1, 0, results);
+      expect(rt.mem.view.getUint8(base)).toBe(1);
+      expect(rt.mem.view.getBigUint64(results, true)).toBe(0x1234n);
+    });
     it('checks each event against its own context, and stops at the first error', () => {
       const { exe, rt } = setup('ldxb %r0, [%r1+2]\nexit');
       const base = ctxOf(rt, [1, 2, 3, 4, 5, 6, 7, 8]);

@@ -115,7 +115,7 @@ export class JitExecutable implements Executable {
     if (!isU32(stride) || !isU32(count) || !isU32(resultsAddr)) {
       throw new InputError('runBatch: stride, count and resultsAddr must be integers in 0..2^32-1');
     }
-    if (count === 0) return;
+    if (count === 0) return; // the event loop runs at least once (module.ts)
     const stackStart = this.enter(base, len, cpu);
     const last = base + (count - 1) * stride;
     this.enter(last, len, cpu);

@@ -116,14 +116,16 @@ function callEntry(mc: ModuleContext): Expr {
 /**
  * drive(base, stride, len, visible, count, results, stackStart) -> r0 of the last event.
  * The one caller of the entry function, so binaryen inlines the program into this event loop; both
- * single runs (count 1) and batches go through it.
+ * single runs (count 1) and batches go through it. The loop is do-while, so count must be at least 1
+ * (the wrapper never calls run_batch for no events): measured, a guard in front of it made port80 per
+ * event 13.8 ns instead of 10.5, and testing the count at the top made a-plus-b batch 0.63 instead of 0.48.
  */
 function addDriveFunction(mc: ModuleContext, budget: number): void {
   const m = mc.m;
   const bump = (i: number, by: Expr): Expr => m.local.set(i, m.i32.add(m.local.get(i, i32), by));
   const body = m.block(null, [
     ...sharedSetup(mc),
-    m.if(m.local.get(D.COUNT, i32), m.loop('next', m.block(null, [
+    m.loop('next', m.block(null, [
       ...perEventSetup(mc, budget),
       m.local.set(D.R0, callEntry(mc)),
       // A helper may start a nested run of this program; it must not see this run's unwinding.
@@ -133,7 +135,7 @@ function addDriveFunction(mc: ModuleContext, budget: number): void {
       bump(D.RESULTS, m.i32.const(8)),
       bump(D.COUNT, m.i32.const(-1)),
       m.br('next', m.local.get(D.COUNT, i32)),
-    ]))),
+    ])),
     m.local.get(D.R0, i64),
   ], i64);
   const params = tupleType(new Array(D.R0).fill(i32));
