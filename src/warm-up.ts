@@ -1,10 +1,10 @@
 /**
  * JIT warm-up, to call once at start-up: the first load in a process costs about 50 ms, most of it
  * V8 compiling (lazily, on first call) the parts of binaryen the JIT uses, and the next few run them
- * in V8's baseline tier. Measured on 2 cores with the flags of v8-flags.ts: 10 warm-up loads take
- * about 100 ms and bring the median of the next 20 loads of a 19-instruction filter from 5.4 ms to
- * about 4.8 (bench: load latency by configuration). Without those flags V8's background tier-up of
- * binaryen keeps early loads slow for about half a second, warm-up or not.
+ * in V8's baseline tier. Measured on 2 cores with the flags of v8-flags.ts (bench, load latency by
+ * configuration): 10 warm-up loads take about 170 ms and bring the median of the next 20 loads of a
+ * 19-instruction filter from 5.05 ms to 4.36. Without those flags V8's background tier-up of binaryen
+ * keeps early loads slow for about half a second, warm-up or not.
  *
  * The warm-up program is a filter of its own (not one the benchmark loads): header checks, a bounded
  * loop over the payload and a local call, so the Relooper, the optimizer passes and the checked mode's
