@@ -169,5 +169,17 @@ describe('inspection commands', () => {
     const r = cli('dump-wasm', SUM);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/\(module/);
+    expect(r.out).toContain('$err_code'); // checked mode: the loads are bounds-checked
+  });
+
+  it('dumps the verified code with --type, and refuses what the verifier refuses', () => {
+    const verified = cli('dump-wasm', SUM, '--type', 'memory:2', '--unoptimized');
+    expect(verified.code).toBe(0);
+    // No bounds check traps: only take_error's reset of the code is left.
+    expect(verified.out.match(/global\.set \$err_code/g)).toHaveLength(1);
+    const refused = cli('dump-wasm', SUM, '--type', 'memory:1');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/pc 1: .*outside the 1-byte memory region/);
+    expect(cli('dump-wasm', SUM, '--type', 'memory').code).toBe(2);
   });
 });

@@ -4,11 +4,14 @@ import { assembleBytes, disassemble } from '../asm/index.js';
 import { InputError } from '../errors.js';
 import { runConformance, type ConformanceEngine } from '../conformance/runner.js';
 import { programToDot } from '../program/dot.js';
+import type { Program } from '../program/program.js';
 import { loadProgramFile, readInputFile } from '../source.js';
+import { verify, type LogLevel, type VerifierFacts } from '../verifier/index.js';
+import type { Vm } from '../vm.js';
 import { parseEngine, parseHexBytes, parsePositiveInt, parseSyntax } from './args.js';
-import { runCommand } from './run.js';
+import { parseContextType } from './context-arg.js';
+import { runCommand, vmFor } from './run.js';
 import { verifyCommand } from './verify.js';
-import type { LogLevel } from '../verifier/index.js';
 
 const readText = (path: string): string => readInputFile(path).toString('utf8');
 
@@ -108,12 +111,22 @@ function registerInspect(cli: Command): void {
     .description('print the WebAssembly module the JIT generates for a program, as text')
     .argument('<prog>', 'program file')
     .option('--unoptimized', 'before binaryen optimization')
-    .action(async (prog: string, opts: { unoptimized?: boolean }) => {
+    .option('--type <type>', 'verify against memory:SIZE, event:SIZE or packet and show the verified code (default: checked mode)')
+    .action(async (prog: string, opts: { unoptimized?: boolean; type?: string }) => {
       const { jitToWat } = await import('../jit/index.js');
-      const { Vm } = await import('../vm.js');
-      const vm = new Vm();
-      process.stdout.write(jitToWat(loadProgramFile(prog).program, vm.runtime, { optimize: !opts.unoptimized }));
+      const program = loadProgramFile(prog).program;
+      const vm = vmFor(prog);
+      const facts = opts.type === undefined ? undefined : verifiedFacts(program, vm, opts.type);
+      process.stdout.write(jitToWat(program, vm.runtime, { optimize: !opts.unoptimized, ...(facts ? { facts } : {}) }));
     });
+}
+
+/** The verifier's facts for dump-wasm --type; a refusal is thrown (exit 1, like `run`). */
+function verifiedFacts(program: Program, vm: Vm, type: string): VerifierFacts {
+  if (type === 'memory') throw new InputError('dump-wasm --type memory needs a size (there is no input): memory:SIZE');
+  const result = verify(program, { context: parseContextType(type, undefined), helpers: vm.runtime.helpers });
+  if (!result.ok) throw result.error;
+  return result.facts;
 }
 
 function registerBench(cli: Command): void {
