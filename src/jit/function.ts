@@ -16,10 +16,9 @@ import { placeConstants } from './constants.js';
 import { FnEmitter, type ModuleContext } from './emitter.js';
 import { findJumpTables, type JumpTable } from './jump-table.js';
 import { layoutBody, type BlockExit } from './layout.js';
-import { blockLiveness } from './liveness.js';
 import { emitMemory } from './memory-access.js';
 import { pointerFacts } from './pointer-facts.js';
-import { columnBytes, EXIT_JOIN, valueTableOf, type ValueColumn, type ValueTable } from './value-table.js';
+import { columnBytes, EXIT_JOIN, findValueTables, type ValueColumn, type ValueTable } from './value-table.js';
 import { ProgramError } from '../errors.js';
 import { branchTarget, LddwSrc, type Insn } from '../isa/insn.js';
 import type { BasicBlock, BpfFunction } from '../program/program.js';
@@ -208,13 +207,11 @@ interface Tables {
 function findTables(e: FnEmitter, fn: BpfFunction): Tables {
   const tables: Tables = { branch: new Map(), value: new Map() };
   if (!e.mc.jumpTables || e.mc.budgetChecks) return tables;
-  const blocks = new Map(fn.blocks.map((b) => [b.start, b]));
-  const liveIn = blockLiveness(fn);
-  for (const [start, table] of findJumpTables(fn)) {
-    if (e.isDead(start)) continue;
-    const values = e.mc.valueTables ? valueTableOf(table, blocks.get(start)!, blocks, liveIn) : undefined;
-    if (values) tables.value.set(start, { table, values });
-    else tables.branch.set(start, table);
+  for (const [start, table] of findJumpTables(fn)) if (!e.isDead(start)) tables.branch.set(start, table);
+  if (!e.mc.valueTables) return tables;
+  for (const [start, values] of findValueTables(fn, tables.branch)) {
+    tables.value.set(start, { table: tables.branch.get(start)!, values });
+    tables.branch.delete(start);
   }
   return tables;
 }

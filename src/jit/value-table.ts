@@ -122,7 +122,7 @@ export function entryFormat(values: readonly bigint[]): EntryFormat {
  * constants, the arms do not all meet at one join, or a register the join reads is set on some arms
  * only. `liveIn` gives the registers each block may read before writing them.
  */
-export function valueTableOf(
+function valueTableOf(
   table: JumpTable, root: BasicBlock, blocks: ReadonlyMap<number, BasicBlock>, liveIn: ReadonlyMap<number, number>,
 ): ValueTable | undefined {
   const used = new Set([...table.slots, table.defaultArm]);
@@ -166,12 +166,16 @@ export function columnBytes(column: ValueColumn): Uint8Array {
   return out;
 }
 
-/** The function's value tables, by the start pc of the root's block (what the JIT uses by default). */
-export function findValueTables(fn: BpfFunction): Map<number, ValueTable> {
+/**
+ * The jump tables of `fn` (by the start pc of the root's block) that are value tables, as value tables.
+ * Without an argument, all of the function's jump tables are considered.
+ */
+export function findValueTables(fn: BpfFunction, tables: ReadonlyMap<number, JumpTable> = findJumpTables(fn)): Map<number, ValueTable> {
+  const out = new Map<number, ValueTable>();
+  if (tables.size === 0) return out;
   const blocks = new Map(fn.blocks.map((b) => [b.start, b]));
   const liveIn = blockLiveness(fn);
-  const out = new Map<number, ValueTable>();
-  for (const [start, table] of findJumpTables(fn)) {
+  for (const [start, table] of tables) {
     const values = valueTableOf(table, blocks.get(start)!, blocks, liveIn);
     if (values) out.set(start, values);
   }
