@@ -10,7 +10,7 @@ import { functionName } from './abi.js';
 import { emitAlu, emitEnd } from './alu.js';
 import { i32, i64, i64Const, newRelooper, tupleType, type Expr, type Relooper, type RelooperBlock } from './binaryen.js';
 import { jumpCondition, narrowCompare } from './branch.js';
-import { budgetGates } from './budget-gates.js';
+import { budgetPlan } from './budget-gates.js';
 import { emitCall, emitCallx, emitExit } from './calls.js';
 import { placeConstants } from './constants.js';
 import { FnEmitter, type ModuleContext } from './emitter.js';
@@ -51,20 +51,25 @@ function emitInsn(e: FnEmitter, insn: Insn): Expr | undefined {
   }
 }
 
-/**
- * Charges the block's instruction count; the run stops at the block's first pc when fuel runs out.
- * The fast copy of a function (budget-gates.ts) only subtracts: its gates made sure the fuel suffices.
- */
-function chargeBudget(e: FnEmitter, block: BasicBlock, fast: boolean): Expr {
+/** Charges the block's instruction count; the run stops at the block's first pc when fuel runs out. */
+function chargeBudget(e: FnEmitter, block: BasicBlock): Expr {
   const m = e.m;
   const left = m.i64.sub(m.local.get(e.fuelLocal, i64), i64Const(m, BigInt(block.insns.length)));
-  if (fast) return m.local.set(e.fuelLocal, left);
   return m.if(m.i64.lt_s(m.local.tee(e.fuelLocal, left, i64), i64Const(m, 0n)), e.trap('E_RUN_BUDGET', block.start));
 }
 
-function blockCode(e: FnEmitter, block: BasicBlock, fast = false): Expr {
+/**
+ * A block's code. With `fastCharge` it is the fast copy's (budget-gates.ts), which only subtracts
+ * that much: its gates made sure the fuel suffices.
+ */
+function blockCode(e: FnEmitter, block: BasicBlock, fastCharge?: number): Expr {
+  const m = e.m;
   const stmts: Expr[] = [];
-  if (e.mc.budgetChecks) stmts.push(chargeBudget(e, block, fast));
+  if (fastCharge !== undefined) {
+    if (fastCharge > 0) stmts.push(m.local.set(e.fuelLocal, m.i64.sub(m.local.get(e.fuelLocal, i64), i64Const(m, BigInt(fastCharge)))));
+  } else if (e.mc.budgetChecks) {
+    stmts.push(chargeBudget(e, block));
+  }
   for (const insn of block.insns) {
     if (e.isDead(insn.pc)) {
       stmts.push(e.m.unreachable());
@@ -142,15 +147,29 @@ interface Blocks {
   readonly exits: ReadonlyMap<number, BlockExit>;
 }
 
+/** The fast copy's blocks and its gates, each with the fuel it needs (budget-gates.ts). */
+interface FastCopy extends Blocks {
+  readonly gates: ReadonlyMap<number, number>;
+}
+
+function fastCopy(e: FnEmitter, fn: BpfFunction): FastCopy {
+  const { gates, charges } = budgetPlan(fn, !e.isEntry);
+  return {
+    gates,
+    code: new Map(fn.blocks.map((block) => [block.start, blockCode(e, block, charges.get(block.start) ?? 0)])),
+    exits: new Map(fn.blocks.map((block) => [block.start, blockExit(e, block)])),
+  };
+}
+
 /**
  * The fast copy of a function charged per block, and its gates (budget-gates.ts): each gate tests the
  * fuel once and sends the run on in the fast copy, or into the exact one (`blocks`) when it is short.
  */
-function addFastCopy(e: FnEmitter, rl: Relooper, fn: BpfFunction, exact: ReadonlyMap<number, RelooperBlock>, fast: Blocks): RelooperBlock {
+function addFastCopy(e: FnEmitter, rl: Relooper, fn: BpfFunction, exact: ReadonlyMap<number, RelooperBlock>, fast: FastCopy): RelooperBlock {
   const m = e.m;
   const copy = new Map(fn.blocks.map((block) => [block.start, rl.addBlock(fast.code.get(block.start)!)]));
   const gates = new Map<number, RelooperBlock>();
-  for (const [start, need] of budgetGates(fn)) {
+  for (const [start, need] of fast.gates) {
     const gate = rl.addBlock(m.nop());
     rl.addBranch(gate, exact.get(start)!, m.i64.lt_s(m.local.get(e.fuelLocal, i64), i64Const(m, BigInt(need))), 0);
     rl.addBranch(gate, copy.get(start)!, 0, 0);
@@ -167,7 +186,7 @@ function addFastCopy(e: FnEmitter, rl: Relooper, fn: BpfFunction, exact: Readonl
 
 function relooperBody(
   e: FnEmitter, fn: BpfFunction, code: ReadonlyMap<number, Expr>, exits: ReadonlyMap<number, BlockExit>, tables: ReadonlyMap<number, JumpTable>,
-  fast: Blocks | undefined,
+  fast: FastCopy | undefined,
 ): Expr {
   const rl = newRelooper(e.m);
   const blocks = new Map<number, RelooperBlock>();
@@ -270,10 +289,7 @@ export function compileFunction(mc: ModuleContext, fn: BpfFunction): void {
     exits.set(start, values.join === EXIT_JOIN ? {} : { next: values.join });
   }
   const layout = mc.structure === 'layout' || (mc.structure === 'auto' && fn.blocks.length > RELOOPER_MAX_BLOCKS);
-  const fast = !layout && wantsFastCopy(mc, fn) ? {
-    code: new Map(fn.blocks.map((block) => [block.start, blockCode(e, block, true)])),
-    exits: new Map(fn.blocks.map((block) => [block.start, blockExit(e, block)])),
-  } : undefined;
+  const fast = !layout && wantsFastCopy(mc, fn) ? fastCopy(e, fn) : undefined;
   const body = layout ? layoutBody(e, fn, code, exits) : relooperBody(e, fn, code, exits, tables.branch, fast);
   const params = tupleType(new Array(e.params).fill(i64));
   // Every path ends in `return`; the trailing unreachable only tells the validator so.
