@@ -11,7 +11,7 @@ import type { Executable, ExecOptions, Runtime } from './runtime/executable.js';
 import { HelperRegistry, type HelperSpec } from './runtime/helpers.js';
 import { EngineMemory } from './runtime/memory.js';
 import { toProgram, type ProgramSource } from './source.js';
-import { verify, type ContextDescriptor, type LogLevel, type VerifierFacts, type VerifyStats } from './verifier/index.js';
+import { verify, type ContextDescriptor, type LogLevel, type Termination, type VerifierFacts, type VerifyStats } from './verifier/index.js';
 
 export type EngineName = 'interp' | 'jit';
 
@@ -30,6 +30,11 @@ export interface LoadOptions extends ExecOptions {
   unverified?: boolean;
   /** Verifier log detail kept in `verification.log` (0, 1 or 2). */
   logLevel?: LogLevel;
+  /**
+   * 'prove' (default): refuse loops the verifier cannot prove to end. 'budget': accept loops proven
+   * safe, and rely on the run's instruction budget (`budget`) to end them (see VerifyOptions).
+   */
+  termination?: Termination;
 }
 
 export interface Verification {
@@ -133,7 +138,9 @@ export class Vm {
     if (!options.context) {
       throw new InputError('load needs a context (memory(size), event(size), packet(), ...) to verify against, or unverified: true');
     }
-    const result = verify(program, { context: options.context, helpers: this.helpers, logLevel: options.logLevel ?? 0 });
+    const result = verify(program, {
+      context: options.context, helpers: this.helpers, logLevel: options.logLevel ?? 0, termination: options.termination ?? 'prove',
+    });
     if (!result.ok) throw result.error;
     const verification = { facts: result.facts, stats: result.stats, log: result.log };
     const exe = this.compile(program, engine, options, result.facts);
@@ -152,12 +159,14 @@ const EVERYWHERE = [{ start: 0, end: 2 ** 32 }];
 /**
  * Builds an executable. With verifier facts the program runs unchecked: the JIT emits no bounds
  * checks and no budget; the interpreter drops its region rules and budget (JavaScript still keeps it
- * inside the memory buffer). Without facts both run in checked mode.
+ * inside the memory buffer). Facts that say `needsBudget` keep the budget in both. Without facts both
+ * run in checked mode.
  */
 export function compileFor(engine: EngineName, program: Program, rt: Runtime, options: ExecOptions = {}, facts?: VerifierFacts): Executable {
+  const budget = facts?.needsBudget ? options.budget : Number.MAX_SAFE_INTEGER;
   switch (engine) {
     case 'interp':
-      return createInterpreter(program, rt, facts ? { ...options, budget: Number.MAX_SAFE_INTEGER, regions: EVERYWHERE } : options);
+      return createInterpreter(program, rt, facts ? { ...options, budget, regions: EVERYWHERE } : options);
     case 'jit':
       return compileJit(program, rt, facts ? { ...options, facts } : options);
     default:

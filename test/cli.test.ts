@@ -83,6 +83,23 @@ describe('bpfjit run', () => {
   });
 });
 
+describe('bpfjit verify and run --termination budget', () => {
+  // strcmp of two strings in the input, scanned to a NUL or the end: bounded by the data only.
+  const strcmp = join(import.meta.dirname, '..', 'bench', 'programs', 'strcmp.bin');
+  const input = '08000000' + '10000000' + '61626300' + '00000000' + '61626400' + '000000'.padEnd(8 * 200, '0');
+
+  it('prove a loop bounded by the data safe in a few rounds, and run it with the budget', () => {
+    // 808 bytes: the default verifier follows every round and proves the loop ends.
+    expect(cli('verify', strcmp, '--mem-hex', input).out).toMatch(/^verified: 26 instructions/);
+    const v = cli('verify', strcmp, '--mem-hex', input, '--termination', 'budget');
+    expect(v.code).toBe(0);
+    expect(v.out).toMatch(/^verified \(safe; a loop is not proven to end: runs keep the instruction budget\): 26 instructions/);
+    for (const engine of ['interp', 'jit']) {
+      expect(cli('run', strcmp, '--mem-hex', input, '--termination', 'budget', '--engine', engine).out.trim()).toBe('0xffffffff');
+    }
+  });
+});
+
 describe('bpfjit verify', () => {
   it('prints a one-line summary and exits 0 for a safe program', () => {
     const r = cli('verify', SUM, '--mem-hex', '0102');
@@ -112,6 +129,7 @@ describe('bpfjit verify', () => {
   it('rejects a bad --type or --log-level with exit 2', () => {
     expect(cli('verify', SUM, '--type', 'tape').code).toBe(2);
     expect(cli('verify', SUM, '--log-level', '7').code).toBe(2);
+    expect(cli('verify', SUM, '--termination', 'maybe').err).toMatch(/--termination must be prove or budget/);
   });
 });
 

@@ -37,6 +37,43 @@ function patched(program: Program, insn: Insn): Program {
   };
 }
 
+describe("termination 'budget'", () => {
+  // Walks r1 to the end of the 64-byte region until it reads 0: bounded by the data, not a counter.
+  const WALK = ['r0 = 0', 'r3 = r1', 'r3 += r2', 'if r1 >= r3 goto +5', 'r4 = *(u8 *)(r1 + 0)', 'if r4 == 0 goto +3',
+    'r0 += 1', 'r1 += 1', 'if r1 < r3 goto -6', 'exit'].join('\n');
+
+  it('proves a loop bounded by the data safe, in a few rounds, and says runs need the budget', () => {
+    // memory(64) fixes the length: proving the loop ends takes 64 rounds.
+    const proven = check(WALK);
+    expect(proven.ok && proven.facts.needsBudget).toBe(undefined);
+    const wide = { context: memory(1 << 20) };
+    expect(refusal(WALK, wide).code).toBe('E_VERIFY_LOOP');
+    const r = check(WALK, { ...wide, termination: 'budget' });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.facts.needsBudget).toBe(true);
+    expect(r.facts.insns[4]!.inBounds).toBe(true);
+    // r1 walks by constants, and the test before each round keeps it inside: widening converges.
+    expect(r.stats.insnsProcessed).toBeLessThan(400);
+  });
+
+  it('widens a counter until the loop test bounds it', () => {
+    // 300,000 rounds summing the bytes at r1 + (r7 & 63): too many to follow, so r7 and the sum widen.
+    const count = ['r0 = 0', 'r7 = 0', 'r4 = r7', 'r4 &= 63', 'r5 = r1', 'r5 += r4', 'r6 = *(u8 *)(r5 + 0)', 'r0 += r6',
+      'r7 += 1', 'if r7 < 300000 goto -8', 'exit'].join('\n');
+    expect(refusal(count, {}).code).toBe('E_VERIFY_LOOP');
+    const r = check(count, { termination: 'budget' });
+    expect(r.ok && r.facts.needsBudget).toBe(true);
+  });
+
+  it('still refuses what is unsafe, and keeps short loops exact', () => {
+    expect(refusal(WALK.replace('(r1 + 0)', '(r1 + 1)'), { termination: 'budget' }).code).toBe('E_VERIFY_MEM_ACCESS');
+    const short = check('r0 = 0\nr1 = 0\nr0 += r1\nr1 += 1\nif r1 < 4 goto -3\nexit', { termination: 'budget' });
+    expect(short.ok && short.facts.needsBudget).toBe(undefined);
+    expect(() => check('r0 = 0\nexit', { termination: 'never' as 'prove' })).toThrow(InputError);
+  });
+});
+
 describe('refusals', () => {
   it('name the pc, the instruction, the rule and the register state', () => {
     const e = refusal('r0 = 0\nr2 = *(u32 *)(r1 + 62)\nexit', { context: event(64) });

@@ -2,7 +2,9 @@
  * End-to-end soundness: random programs over a memory region; whenever the verifier accepts one, the
  * interpreter in checked mode must run it on random inputs without a memory fault or hitting its
  * budget, and every division the verifier called safe must have a non-zero divisor. A bug in range
- * tracking, branch refinement or pruning shows up here as an accepted program that faults.
+ * tracking, branch refinement or pruning shows up here as an accepted program that faults. Programs
+ * accepted with `termination: 'budget'` may run out of budget instead, and the JIT, compiled with
+ * their facts (no bounds checks), must end them exactly as the checked interpreter does.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +12,7 @@ import { assemble } from '../src/asm/index.js';
 import { conformanceHelpers } from '../src/conformance/test-helpers.js';
 import { BpfRuntimeError } from '../src/errors.js';
 import { createInterpreter } from '../src/interp/index.js';
+import { compileJit } from '../src/jit/index.js';
 import { buildProgram } from '../src/program/program.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
 import { EngineMemory } from '../src/runtime/memory.js';
@@ -155,5 +158,66 @@ describe('accepted packet programs run safely', () => {
     ), { numRuns: Number(process.env.VERIFIER_FUZZ_RUNS ?? 1000) });
     expect(accepted).toBeGreaterThan(100);
     if (process.env.VERIFIER_FUZZ_RUNS) console.log(`accepted ${accepted}`);
+  });
+});
+
+/**
+ * Loops bounded by the input data or not at all, which only `termination: 'budget'` accepts: a
+ * counter compared with a loaded value (its index checked, or not, against the region) and a
+ * pointer walked to the end of the region until it reads a given byte (its load at +0 or +1).
+ */
+const dataLoop = fc.tuple(fc.array(simple, { maxLength: 3 }), reg, reg, fc.option(fc.integer({ min: 1, max: SIZE + 2 })))
+  .map(([body, d, bound, limit]) => {
+    const inner = [
+      ...body.flatMap((l) => l.split('\n')),
+      ...(limit === null ? [] : [`if r8 >= ${limit} goto +3`]),
+      'r7 = r1', 'r7 += r8', `${d} = *(u8 *)(r7 + 0)`, 'r8 += 1',
+    ];
+    return ['r8 = 0', ...inner, `if r8 < ${bound} goto -${inner.length + 1}`].join('\n');
+  });
+const walk = fc.tuple(reg, fc.constantFrom(0, 1), fc.integer({ min: 0, max: 255 })).map(([d, off, k]) =>
+  ['r7 = r1', 'r9 = r1', 'r9 += r2', 'if r7 >= r9 goto +3', `${d} = *(u8 *)(r7 + ${off})`, 'r7 += 1', `if ${d} != ${k} goto -4`].join('\n'));
+const budgetLine = fc.oneof(line, dataLoop, walk);
+
+describe("programs accepted with termination 'budget' run safely", () => {
+  const mem = new EngineMemory();
+  const rt = { mem, helpers: new HelperRegistry(conformanceHelpers()) };
+  const addr = mem.alloc(SIZE);
+  let accepted = 0;
+  let needBudget = 0;
+
+  it('on random programs with data-bounded loops, in the interpreter and in the JIT with the facts', () => {
+    fc.assert(fc.property(
+      fc.array(budgetLine, { minLength: 1, maxLength: 10 }),
+      fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 4 }),
+      fc.array(fc.uint8Array({ minLength: SIZE, maxLength: SIZE }), { minLength: 2, maxLength: 2 }),
+      (body, jumps, inputs) => {
+        const text = programText(body, jumps);
+        const program = buildProgram(assemble(text));
+        const result = verify(program, { context: memory(SIZE), helpers: CONFORMANCE_PROTOS, termination: 'budget' });
+        if (!result.ok) return;
+        accepted++;
+        if (result.facts.needsBudget) needBudget++;
+        const interp = createInterpreter(program, rt, { budget: 20_000 });
+        const jit = compileJit(program, rt, { facts: result.facts, budget: 20_000 });
+        for (const input of inputs) {
+          const outcome = (exe: typeof interp): string => {
+            mem.write(addr, input);
+            try {
+              return `r0=${exe.run(addr, SIZE)} mem=${Buffer.from(mem.read(addr, SIZE)).toString('hex')}`;
+            } catch (e) {
+              if (!(e instanceof BpfRuntimeError)) throw e;
+              // Running out of budget is how such a run may end; a fault means the proof was wrong.
+              if (e.code !== 'E_RUN_BUDGET') throw new Error(`accepted program faulted: ${e.message}\n${text}`);
+              return `${e.code}@${e.pc} mem=${Buffer.from(mem.read(addr, SIZE)).toString('hex')}`;
+            }
+          };
+          expect(outcome(jit), text).toBe(outcome(interp));
+        }
+      },
+    ), { numRuns: Number(process.env.VERIFIER_FUZZ_RUNS ?? 800) });
+    expect(accepted).toBeGreaterThan(100);
+    expect(needBudget).toBeGreaterThan(30);
+    if (process.env.VERIFIER_FUZZ_RUNS) console.log(`accepted ${accepted}, ${needBudget} with the budget`);
   });
 });

@@ -32,6 +32,25 @@ describe.each(['interp', 'jit'] as const)('Vm with the %s engine', (engine) => {
     }
   });
 
+  it("accepts a loop bounded by the input with termination 'budget', and keeps the budget", () => {
+    // Counts the bytes before the first 0, scanning at most to the end of the 16-byte input.
+    const scan = ['r0 = 0', 'r3 = r1', 'r3 += r2', 'if r1 >= r3 goto +5', 'r4 = *(u8 *)(r1 + 0)', 'if r4 == 0 goto +3',
+      'r0 += 1', 'r1 += 1', 'if r1 < r3 goto -5', 'exit'].join('\n');
+    // memory(16) fixes the length, so the default verifier follows all 16 rounds and proves it ends.
+    expect(new Vm().load(scan, { engine, context: memory(16) }).verification?.facts.needsBudget).toBeUndefined();
+    const prog = new Vm().load(scan, { engine, context: memory(16), termination: 'budget' });
+    expect(prog.verification?.facts.needsBudget).toBe(true);
+    expect(prog.run(new TextEncoder().encode('hello\0world.....'))).toBe(5n);
+    expect(prog.run(new Uint8Array(16).fill(1))).toBe(16n);
+    // A loop that never ends is safe, so it loads, and its runs stop at the budget.
+    const forever = new Vm().load('r0 = 0\nr0 += 1\nja -2', { engine, context: memory(8), termination: 'budget', budget: 1000 });
+    expect(forever.verification?.facts.needsBudget).toBe(true);
+    expect(() => forever.run(new Uint8Array(8))).toThrow(expect.objectContaining({ code: 'E_RUN_BUDGET' }));
+    // Safety is still proven: reading past the input is refused.
+    const past = scan.replace('r4 = *(u8 *)(r1 + 0)', 'r4 = *(u8 *)(r1 + 1)');
+    expect(() => new Vm().load(past, { engine, context: memory(16), termination: 'budget' })).toThrow(/E_VERIFY_MEM_ACCESS|outside/);
+  });
+
   it('runs unverified programs in checked mode only', () => {
     const prog = new Vm().load(READ4, { engine, unverified: true });
     expect(prog.verification).toBeUndefined();

@@ -6,7 +6,7 @@ import { runConformance, type ConformanceEngine } from '../conformance/runner.js
 import { programToDot } from '../program/dot.js';
 import type { Program } from '../program/program.js';
 import { loadProgramFile, readInputFile } from '../source.js';
-import { verify, type LogLevel, type VerifierFacts } from '../verifier/index.js';
+import { verify, type LogLevel, type Termination, type VerifierFacts } from '../verifier/index.js';
 import type { Vm } from '../vm.js';
 import { parseEngine, parseHexBytes, parsePositiveInt, parseSyntax } from './args.js';
 import { parseContextType } from './context-arg.js';
@@ -46,11 +46,13 @@ function registerRun(cli: Command): void {
     .option('--type <type>', 'context to verify against: memory, memory:SIZE, event:SIZE or packet', 'memory')
     .option('--unverified', 'skip the verifier; run with bounds checks and an instruction budget')
     .option('--log-level <n>', 'verifier log: 0, 1 (path to a refusal) or 2 (every state)', '0')
+    .option('--termination <mode>', TERMINATION_HELP, 'prove')
     .action((prog: string, opts: RunOpts) => {
       const repeat = opts.repeat === undefined ? undefined : parsePositiveInt('--repeat', opts.repeat);
       runCommand(prog, {
         engine: parseEngine(opts.engine, ['interp', 'jit'] as const), mem: memOption(opts), repeat,
         type: opts.type, unverified: opts.unverified ?? false, logLevel: parseLogLevel(opts.logLevel),
+        termination: parseTermination(opts.termination),
       });
     });
   cli.command('verify')
@@ -60,13 +62,21 @@ function registerRun(cli: Command): void {
     .option('--mem <file>', 'input memory (its size sets the memory context size)')
     .option('--mem-hex <hex>', 'input memory as hex bytes')
     .option('--log-level <n>', '0, 1 (the path to a refusal) or 2 (the state at every instruction)', '0')
+    .option('--termination <mode>', TERMINATION_HELP, 'prove')
     .action((prog: string, opts: RunOpts) => {
-      verifyCommand(prog, { type: opts.type, mem: memOption(opts), logLevel: parseLogLevel(opts.logLevel) });
+      verifyCommand(prog, { type: opts.type, mem: memOption(opts), logLevel: parseLogLevel(opts.logLevel), termination: parseTermination(opts.termination) });
     });
 }
 
+const TERMINATION_HELP = 'prove (loops must be proven to end) or budget (loops only proven safe; runs keep the instruction budget)';
+
 interface RunOpts {
-  engine: string; mem?: string; memHex?: string; repeat?: string; type: string; unverified?: boolean; logLevel: string;
+  engine: string; mem?: string; memHex?: string; repeat?: string; type: string; unverified?: boolean; logLevel: string; termination: string;
+}
+
+function parseTermination(value: string): Termination {
+  if (value === 'prove' || value === 'budget') return value;
+  throw new InputError(`--termination must be prove or budget, not '${value}'`);
 }
 
 function memOption(opts: { mem?: string; memHex?: string }): Uint8Array | undefined {

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { conformanceHelpers } from '../conformance/test-helpers.js';
 import { loadProgramFile, type ProgramFile } from '../source.js';
-import type { LogLevel } from '../verifier/index.js';
+import type { LogLevel, Termination } from '../verifier/index.js';
 import { Vm, type EngineName, type LoadedProgram } from '../vm.js';
 import { parseContextType } from './context-arg.js';
 
@@ -12,6 +12,8 @@ export interface RunCommandOptions {
   type: string;
   unverified: boolean;
   logLevel: LogLevel;
+  /** Default 'prove'. */
+  termination?: Termination;
 }
 
 const WARMUP_RUNS = 1000;
@@ -25,7 +27,7 @@ export function loadForRun(path: string, file: ProgramFile, mem: Uint8Array, opt
   const vm = vmFor(path);
   if (opts.unverified) return vm.load(file.program, { engine: opts.engine, unverified: true });
   const context = parseContextType(opts.type, mem.length);
-  const loaded = vm.load(file.program, { engine: opts.engine, context, logLevel: opts.logLevel });
+  const loaded = vm.load(file.program, { engine: opts.engine, context, logLevel: opts.logLevel, termination: opts.termination ?? 'prove' });
   if (opts.logLevel > 0) process.stderr.write(loaded.verification!.log);
   return loaded;
 }

@@ -1,5 +1,5 @@
 import { loadProgramFile } from '../source.js';
-import { verify, type LogLevel } from '../verifier/index.js';
+import { verify, type LogLevel, type Termination } from '../verifier/index.js';
 import { parseContextType } from './context-arg.js';
 import { vmFor } from './run.js';
 
@@ -7,6 +7,7 @@ export interface VerifyCommandOptions {
   type: string;
   mem: Uint8Array | undefined;
   logLevel: LogLevel;
+  termination: Termination;
 }
 
 /** `bpfjit verify`: exit 0 with a one-line summary when safe, 1 with the refusal otherwise. */
@@ -14,7 +15,7 @@ export function verifyCommand(path: string, opts: VerifyCommandOptions): void {
   const file = loadProgramFile(path);
   const memLength = (opts.mem ?? file.mem)?.length ?? 0;
   const context = parseContextType(opts.type, memLength);
-  const result = verify(file.program, { context, helpers: vmFor(path).helpers, logLevel: opts.logLevel });
+  const result = verify(file.program, { context, helpers: vmFor(path).helpers, logLevel: opts.logLevel, termination: opts.termination });
   if (result.log) process.stdout.write(result.log.endsWith('\n') ? result.log : result.log + '\n');
   const s = result.stats;
   const stats = `${s.insnsProcessed} instructions processed, ${s.statesStored} states stored (peak ${s.peakStates}), ${s.timeMs.toFixed(2)} ms`;
@@ -23,5 +24,6 @@ export function verifyCommand(path: string, opts: VerifyCommandOptions): void {
     process.exitCode = 1;
     return;
   }
-  process.stdout.write(`verified: ${file.program.insns.length} instructions, ${context.name}: ${stats}\n`);
+  const budget = result.facts.needsBudget ? ' (safe; a loop is not proven to end: runs keep the instruction budget)' : '';
+  process.stdout.write(`verified${budget}: ${file.program.insns.length} instructions, ${context.name}: ${stats}\n`);
 }

@@ -16,8 +16,9 @@ export interface JitOptions extends ExecOptions {
   /**
    * What `verify()` proved about this program (`result.facts` of an accepted program). The program is
    * then compiled as verified: no bounds checks, no instruction budget (the verifier bounds every
-   * loop; `budget` is ignored), no call-depth checks, no division guards the facts make useless,
-   * 32-bit compares where both operands fit, and `unreachable` for code no path reaches.
+   * loop; `budget` is ignored, unless the facts say `needsBudget`), no call-depth checks, no division
+   * guards the facts make useless, 32-bit compares where both operands fit, and `unreachable` for
+   * code no path reaches.
    *
    * The facts hold only for runs that match the context the program was verified against: the caller
    * must pass contexts of that size (a memory(64) program run on 32 bytes may read past them).

@@ -192,8 +192,8 @@ function checkFacts(program: Program, facts: VerifierFacts | undefined): void {
 
 /**
  * What the module checks at run time. A verified program (facts given) needs no budget (the verifier
- * bounds every loop) and no call-depth check (it refuses a ninth frame), and by default no bounds
- * checks; `checked: true` keeps bounds checks and the budget anyway.
+ * bounds every loop, unless its facts say `needsBudget`) and no call-depth check (it refuses a ninth
+ * frame), and by default no bounds checks; `checked: true` keeps bounds checks and the budget anyway.
  */
 function moduleContext(m: Module, program: Program, rt: Runtime, options: ModuleOptions, memoryEnd: number): ModuleContext {
   checkFacts(program, options.facts);
@@ -202,7 +202,7 @@ function moduleContext(m: Module, program: Program, rt: Runtime, options: Module
   return {
     m, program, facts, checked: options.checked, regions: checkRegions(options.regions), memoryEnd, helpers: rt.helpers,
     structure: options.structure, verified: options.facts, jumpTables: options.jumpTables, valueTables: options.valueTables, mem: rt.mem,
-    budgetChecks: !trusted && facts.maxCost > options.budget,
+    budgetChecks: (!trusted || options.facts.needsBudget === true) && facts.maxCost > options.budget,
     depthChecks: options.facts === undefined && !callDepthIsStatic(facts),
   };
 }

@@ -5,7 +5,11 @@
  * explored below it (`branches`). When that count drops to 0 every path from the checkpoint has been
  * verified, and a later state it subsumes can be pruned. A checkpoint still being explored is an
  * ancestor of some live path (a loop iteration in progress): pruning against it would accept loops
- * that never end, so the only use of it is to spot a state that repeats exactly (an infinite loop).
+ * that never end, so when termination must be proven its only use is to spot a state that repeats
+ * exactly (an infinite loop). When the budget bounds the run instead (`termination: 'budget'`),
+ * pruning against it is sound for safety: the exploration still under way covers every state it
+ * subsumes, so a loop whose state at the head stops growing is proven safe after a few rounds,
+ * however many times it runs.
  *
  * Lists are kept short the kernel's way: a checkpoint that keeps failing to match (a loop counter that
  * differs every iteration) is dropped, and a pc stores at most MAX_PER_PC of them.
@@ -13,6 +17,7 @@
 import { compareStates, linkedIds } from './compare.js';
 import type { RegisterMasks } from './liveness.js';
 import { copyState, type VState } from './state.js';
+import { widenState, type Thresholds } from './widen.js';
 
 export interface Checkpoint {
   readonly pc: number;
@@ -31,7 +36,12 @@ export type Visit =
   | { readonly kind: 'skipped' };
 
 const MAX_PER_PC = 64;
+/** Visits of a loop head followed exactly before widening: short loops keep their precision. */
+const WIDEN_AFTER = 8;
 const evictable = (cp: Checkpoint): boolean => cp.misses > cp.hits * 3 + 3;
+
+/** Whether loops must be proven to end, or may be left to the run's instruction budget. */
+export type Termination = 'prove' | 'budget';
 
 export class StateStore {
   private readonly lists: Array<Checkpoint[] | undefined>;
@@ -41,8 +51,15 @@ export class StateStore {
   live = 0;
   peak = 0;
   pruned = 0;
+  /** Paths pruned against a checkpoint still being explored: loops not proven to end. */
+  loopsClosed = 0;
 
-  constructor(slotCount: number, private readonly masks: RegisterMasks) {
+  constructor(
+    slotCount: number,
+    private readonly masks: RegisterMasks,
+    private readonly termination: Termination = 'prove',
+    private readonly thresholds: Thresholds = { unsigned: [], signed: [] },
+  ) {
     this.lists = new Array<Checkpoint[] | undefined>(slotCount).fill(undefined);
     this.visits = new Uint32Array(slotCount);
   }
@@ -52,7 +69,15 @@ export class StateStore {
     this.visits[pc]!++;
     const list = (this.lists[pc] ??= []);
     for (const cp of list) {
-      if (cp.branches > 0) {
+      if (cp.branches > 0 && this.termination === 'budget') {
+        if (compareStates(cp.state, cur, pc, this.masks, cp.linked, 'subsume')) {
+          cp.hits++;
+          this.pruned++;
+          this.loopsClosed++;
+          return { kind: 'prune' };
+        }
+        cp.misses++;
+      } else if (cp.branches > 0) {
         if (compareStates(cp.state, cur, pc, this.masks, cp.linked, 'exact')) return { kind: 'loop' };
         cp.misses++;
       } else if (compareStates(cp.state, cur, pc, this.masks, cp.linked, 'subsume')) {
@@ -62,6 +87,12 @@ export class StateStore {
       } else {
         cp.misses++;
       }
+    }
+    if (this.termination === 'budget' && this.visits[pc]! > WIDEN_AFTER) {
+      // Round a loop again with a state the last round's does not hold: go on with a wider one.
+      let round: Checkpoint | undefined;
+      for (const cp of list) if (cp.branches > 0) round = cp;
+      if (round) widenState(round.state, cur, this.thresholds);
     }
     this.evict(list);
     if (list.length >= MAX_PER_PC) return { kind: 'skipped' };

@@ -6,8 +6,8 @@
  * - An uninitialized register or stack byte in `old` subsumes anything: `old`'s exploration never
  *   read it (it would have been refused), and `cur` can only take paths `old` took.
  * - Scalars: each range and the tnum of `old` contain `cur`'s.
- * - Pointers: same kind and object, same fixed offset, variable part contained; a packet pointer in
- *   `cur` must have at least the proven range of `old`'s.
+ * - Pointers: same kind and object, fixed plus variable offset contained (a packet pointer: same
+ *   fixed offset); a packet pointer in `cur` must have at least the proven range of `old`'s.
  * - Ids: where `old` relies on two values being linked (copies of one map lookup, pointers sharing a
  *   packet offset, copies of a scalar), `cur` must link the corresponding values the same way.
  *
@@ -15,7 +15,8 @@
  */
 import { callerMask, type RegisterMasks } from './liveness.js';
 import type { Ptr, RegState } from './reg-state.js';
-import { isUnknownScalar, scalarEquals, scalarSubsumes, type Scalar } from './scalar.js';
+import { scalarAlu } from './scalar-alu.js';
+import { isUnknownScalar, scalarConst, scalarEquals, scalarSubsumes, type Scalar } from './scalar.js';
 import { STACK_SLOTS, byteAt, type FrameStack, type Slot } from './stack.js';
 import type { VState } from './state.js';
 
@@ -53,8 +54,13 @@ function scalarOk(c: Cmp, old: Scalar, cur: Scalar): boolean {
 }
 
 function offsetOk(c: Cmp, old: Ptr, cur: Ptr): boolean {
-  if (old.off !== cur.off) return false;
-  return c.mode === 'exact' ? scalarEquals(old.var, cur.var) : scalarSubsumes(old.var, cur.var);
+  if (c.mode === 'exact') return old.off === cur.off && scalarEquals(old.var, cur.var);
+  if (old.off === cur.off) return scalarSubsumes(old.var, cur.var);
+  // The same addresses split another way between the fixed and the variable part (a pointer a loop
+  // moves by a constant while a bounds check narrows its variable part): compare the totals. Not for
+  // packet pointers, whose proven range counts from the variable part.
+  if (old.kind === 'packet') return false;
+  return scalarSubsumes(old.var, scalarAlu('add', 64, cur.var, scalarConst(BigInt(cur.off - old.off))));
 }
 
 function ptrOk(c: Cmp, old: Ptr, cur: Ptr): boolean {

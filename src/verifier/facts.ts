@@ -43,6 +43,11 @@ export interface VerifierFacts {
   readonly stackDepth: readonly number[];
   /** Largest sum of frame depths along any call chain (the kernel-style combined stack size). */
   readonly maxStackDepth: number;
+  /**
+   * Some loop was proven safe but not proven to end (verified with `termination: 'budget'`): runs
+   * must keep their instruction budget. Absent when every path was followed to its end.
+   */
+  readonly needsBudget?: true;
 }
 
 const FLAG_DIV_ZERO = 1;
@@ -125,13 +130,14 @@ export class FactsCollector {
     return f;
   }
 
-  finish(program: Program, maxStackDepth: number): VerifierFacts {
+  finish(program: Program, maxStackDepth: number, needsBudget: boolean): VerifierFacts {
     const insns: Array<InsnFacts | undefined> = new Array<InsnFacts | undefined>(program.slotCount).fill(undefined);
     for (const insn of program.insns) {
       if (!this.reached[insn.pc]) continue;
       const signedDiv = insn.kind === 'alu' && (insn.op === 'sdiv' || insn.op === 'smod');
       insns[insn.pc] = this.factsAt(insn.pc, signedDiv);
     }
-    return { insns, stackDepth: Array.from(this.stackDepth), maxStackDepth };
+    const facts = { insns, stackDepth: Array.from(this.stackDepth), maxStackDepth };
+    return needsBudget ? { ...facts, needsBudget: true } : facts;
   }
 }

@@ -7,7 +7,8 @@
 import { InputError } from '../errors.js';
 import type { Program } from '../program/program.js';
 import { HelperRegistry } from '../runtime/helpers.js';
-import { StateStore } from './checkpoints.js';
+import { StateStore, type Termination } from './checkpoints.js';
+import { programThresholds } from './widen.js';
 import { entryState, type ContextDescriptor } from './context.js';
 import { Explorer } from './explore.js';
 import { FactsCollector, type VerifierFacts } from './facts.js';
@@ -26,6 +27,7 @@ export type { MapDescriptor } from './helper-call.js';
 export type { VerifierFacts, InsnFacts, ConstPointer } from './facts.js';
 export type { PtrKind } from './reg-state.js';
 export type { LogLevel } from './log.js';
+export type { Termination } from './checkpoints.js';
 export { conformanceProtos, CONFORMANCE_PROTOS } from './conformance-protos.js';
 
 export const DEFAULT_VERIFY_BUDGET = 1_000_000;
@@ -40,6 +42,13 @@ export interface VerifyOptions {
   readonly logLevel?: LogLevel;
   /** Most instructions processed over all paths (default 1,000,000). */
   readonly budget?: number;
+  /**
+   * 'prove' (default): every loop must be proven to end, as the Linux verifier requires. 'budget':
+   * loops only have to be proven safe, and runs rely on their instruction budget to end; a loop
+   * bounded by input data (a string scan, a parser) then verifies once its state at the loop head
+   * stops growing. The facts say so (`needsBudget`), and the engines keep the budget for them.
+   */
+  readonly termination?: Termination;
 }
 
 export interface VerifyStats {
@@ -98,7 +107,9 @@ export function verify(program: Program, options: VerifyOptions): VerifyResult {
     const h = lookupHelper(id);
     return h.found ? h.proto.args.length : 5;
   }, options.context.ret !== undefined);
-  const store = new StateStore(program.slotCount, masks);
+  const termination = options.termination ?? 'prove';
+  if (termination !== 'prove' && termination !== 'budget') throw new InputError(`termination must be 'prove' or 'budget', got ${String(termination)}`);
+  const store = new StateStore(program.slotCount, masks, termination, termination === 'budget' ? programThresholds(program) : undefined);
   const log = new VerifierLog(options.logLevel ?? 0);
   const explorer = new Explorer(env, store, log, budget, masks.live);
   const { error, processed } = explorer.run(entryState(options.context));
@@ -117,5 +128,5 @@ export function verify(program: Program, options: VerifyOptions): VerifyResult {
     if (log.level >= 1) log.add(failure.message);
     return { ok: false, error: failure, stats, log: log.text() };
   }
-  return { ok: true, facts: facts.finish(program, maxStack), stats, log: log.text() };
+  return { ok: true, facts: facts.finish(program, maxStack, store.loopsClosed > 0), stats, log: log.text() };
 }
