@@ -15,7 +15,7 @@ import { measureLoadTimes, type LoadTimes } from './load-time.js';
 import { FULL_BUDGET, QUICK_BUDGET, measure, type Budget } from './measure.js';
 import { prepare, type Prepared } from './prepare.js';
 import {
-  binaryenLine, configurationRows, fallbackNotes, loadRows, markdownTable, resultRows, textTable, variantRows, variantTitle, verifierRows,
+  binaryenLine, configurationRows, fallbackNotes, type Fallback, loadRows, markdownTable, resultRows, textTable, variantRows, variantTitle, verifierRows,
   type BenchRecord, type RunRecord,
 } from './report.js';
 import type { Mode } from './tasks.js';
@@ -96,16 +96,17 @@ function record(p: Prepared, engine: EngineName, mode: Mode, budget: Budget, var
   const build = variant === undefined ? undefined : p.variants[variant];
   const m = measure(p, engine, mode, budget, build);
   const checked = engine === 'jit' && (variant === undefined ? p.jitBuild?.checked === true : variant === 'checked');
+  const budgetOnly = engine === 'jit' && !checked && p.jitBuild?.checked === false && p.jitBuild.budget !== undefined;
   return {
     workload: p.workload.name, engine, mode, nsPerOp: m.nsPerOp, opsPerSec: m.opsPerSec, samples: m.samples,
-    ...(checked ? { checked: true } : {}), ...(variant === undefined ? {} : { variant }),
+    ...(checked ? { checked: true } : {}), ...(budgetOnly ? { budget: true } : {}), ...(variant === undefined ? {} : { variant }),
   };
 }
 
 interface WorkloadOutcome {
   readonly records: RunRecord[];
-  /** Why the JIT ran the program in checked mode, when it did. */
-  readonly fallback?: string;
+  /** Why the JIT did not run the program fully verified, when it did not. */
+  readonly fallback?: Fallback;
 }
 
 /**
@@ -128,7 +129,10 @@ function benchWorkload(w: Workload, rt: Runtime, engines: Engines, js: boolean, 
     if (engine !== 'jit') continue;
     for (const variant of VARIANTS) if (p.variants[variant]) records.push(record(p, engine, mode, budget, variant));
   }
-  return { records, ...(p.jitBuild?.checked ? { fallback: p.jitBuild.reason } : {}) };
+  const build = p.jitBuild;
+  const fallback: Fallback | undefined = build?.checked ? { mode: 'checked', reason: build.reason }
+    : build?.budget ? { mode: 'budget', reason: build.budget.reason } : undefined;
+  return { records, ...(fallback ? { fallback } : {}) };
 }
 
 function environmentLine(engines: Engines): string {
@@ -152,7 +156,7 @@ function extraTables(records: readonly BenchRecord[]): Array<{ title: string; ro
 interface Report {
   readonly records: readonly BenchRecord[];
   readonly load: LoadTimes | undefined;
-  readonly fallbacks: ReadonlyMap<string, string>;
+  readonly fallbacks: ReadonlyMap<string, Fallback>;
   readonly env: string;
 }
 
@@ -172,7 +176,7 @@ function writeOutputs(options: RunBenchOptions, report: Report): void {
 
 const isMainRecord = (r: BenchRecord): boolean => r.engine !== 'verifier' && r.variant === undefined;
 
-function logTables(log: (line: string) => void, records: readonly BenchRecord[], fallbacks: ReadonlyMap<string, string>): void {
+function logTables(log: (line: string) => void, records: readonly BenchRecord[], fallbacks: ReadonlyMap<string, Fallback>): void {
   if (records.some(isMainRecord)) log(`\n${textTable(resultRows(records))}`);
   for (const note of fallbackNotes(fallbacks)) log(note);
   for (const t of extraTables(records)) log(`\n${t.title}:\n${textTable(t.rows)}`);
@@ -197,7 +201,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<void> {
   }
   const records: BenchRecord[] = [];
   const failures: string[] = [];
-  const fallbacks = new Map<string, string>();
+  const fallbacks = new Map<string, Fallback>();
   for (const w of workloads) {
     const t0 = performance.now();
     const out = benchWorkload(w, rt, engines, js, budget);
@@ -208,7 +212,8 @@ export async function runBench(options: RunBenchOptions = {}): Promise<void> {
     }
     records.push(...out.records);
     if (out.fallback !== undefined) fallbacks.set(w.name, out.fallback);
-    const jit = !engines.jit ? '' : out.fallback === undefined ? '; jit: verified' : '; jit: checked (not verified)';
+    const jit = !engines.jit ? '' : out.fallback === undefined ? '; jit: verified'
+      : out.fallback.mode === 'checked' ? '; jit: checked (not verified)' : '; jit: verified safe, budget kept';
     log(`${w.name}: ${w.summary} (results match JavaScript${jit}; measured in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   }
   if (verify) records.push(...measureVerifyTimes(budget));

@@ -14,6 +14,8 @@ export interface RunRecord {
   readonly samples: number;
   /** JIT rows only, and only when true: compiled in checked mode (bounds checks, budget), not verified. */
   readonly checked?: boolean;
+  /** JIT rows only, and only when true: verified safe but not to end, so the instruction budget is kept. */
+  readonly budget?: boolean;
   /** A comparison build of the workload (Workload.compare), reported in its own table. */
   readonly variant?: JitVariant;
 }
@@ -60,16 +62,20 @@ function ratio(ns: number, reference: RunRecord | undefined): string {
   return `${r < 10 ? r.toFixed(2) : r < 100 ? r.toFixed(1) : Math.round(r).toString()}x`;
 }
 
-/** The `checked` cell: the interpreter always checks, the JIT only when the program is not verified. */
+/**
+ * The `checked` cell: the interpreter always checks, the JIT only when the program is not verified,
+ * and only the budget when it is verified safe but not proven to end.
+ */
 function checkedCell(r: RunRecord): string {
   if (r.engine === 'js') return '-';
   if (r.engine === 'interp') return 'yes';
-  return r.checked ? 'yes *' : 'no';
+  return r.checked ? 'yes *' : r.budget ? 'budget *' : 'no';
 }
 
 /**
  * Header plus one row per main record, with each record's ratios to JIT batch and to hand-written JS.
- * A JIT row in checked mode (the verifier refused the program) says `yes *`; see fallbackNotes.
+ * A JIT row in checked mode (the verifier refused the program) says `yes *`, one verified safe but
+ * not proven to end `budget *`; see fallbackNotes.
  */
 export function resultRows(records: readonly BenchRecord[]): string[][] {
   const rows = [HEADER];
@@ -86,9 +92,17 @@ export function resultRows(records: readonly BenchRecord[]): string[][] {
   return rows;
 }
 
-/** Footnotes for the main table: why each JIT row marked `yes *` is not verified. */
-export function fallbackNotes(fallbacks: ReadonlyMap<string, string>): string[] {
-  return [...fallbacks].map(([workload, reason]) => `* ${workload}: not verified, so the JIT runs it in checked mode: ${reason}`);
+/** Why the JIT did not run a workload fully verified: checked mode, or verified with the budget kept. */
+export interface Fallback {
+  readonly mode: 'checked' | 'budget';
+  readonly reason: string;
+}
+
+/** Footnotes for the main table: why each JIT row marked `yes *` or `budget *` is not fully verified. */
+export function fallbackNotes(fallbacks: ReadonlyMap<string, Fallback>): string[] {
+  return [...fallbacks].map(([workload, { mode, reason }]) => (mode === 'checked'
+    ? `* ${workload}: not verified, so the JIT runs it in checked mode: ${reason}`
+    : `* ${workload}: verified safe with termination 'budget' (no bounds checks, the instruction budget kept), because the verifier cannot prove a loop ends: ${reason}`));
 }
 
 const VARIANT_HEADERS: Record<JitVariant, { title: string; main: string; variant: string; ratio: string }> = {

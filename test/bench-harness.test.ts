@@ -81,7 +81,13 @@ describe('report', () => {
       ['w', 'batch', '2.00', '4.00', '2.00x'],
     ]);
     expect(variantRows(records, 'no-jump-tables')).toBeUndefined();
-    expect(fallbackNotes(new Map([['w', 'E_VERIFY_LOOP: ...']]))).toEqual(['* w: not verified, so the JIT runs it in checked mode: E_VERIFY_LOOP: ...']);
+    expect(fallbackNotes(new Map([['w', { mode: 'checked', reason: 'E_VERIFY_LOOP: ...' }]]))).toEqual(['* w: not verified, so the JIT runs it in checked mode: E_VERIFY_LOOP: ...']);
+  });
+
+  it('marks a JIT row verified safe but kept on the budget', () => {
+    expect(resultRows([rec('jit', 'batch', 3, { budget: true })])[1]![3]).toBe('budget *');
+    const [note] = fallbackNotes(new Map([['w', { mode: 'budget', reason: 'E_VERIFY_LOOP: ...' }]]));
+    expect(note).toMatch(/^\* w: verified safe with termination 'budget' .*instruction budget kept.*: E_VERIFY_LOOP: \.\.\.$/);
   });
 
   it('tabulates verification times', () => {
@@ -137,15 +143,15 @@ describe('runBench', () => {
     expect(lines.join('\n')).toContain('port80: IPv4');
   });
 
-  it('runs a program the verifier refuses in checked mode, and says so', async () => {
+  it('runs a program whose loop the verifier cannot prove to end verified safe, with the budget, and says so', async () => {
     const lines: string[] = [];
     const dir = mkdtempSync(join(tmpdir(), 'bpfjit-bench-'));
     await runBench({ filter: ['primes'], engines: ['jit'], quick: true, json: join(dir, 'r.json'), log: (l) => lines.push(l) });
     const records = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as RunRecord[];
-    expect(records.map((r) => [r.engine, r.mode, r.checked])).toEqual([['jit', 'event', true], ['jit', 'batch', true]]);
+    expect(records.map((r) => [r.engine, r.mode, r.checked, r.budget])).toEqual([['jit', 'event', undefined, true], ['jit', 'batch', undefined, true]]);
     const text = lines.join('\n');
-    expect(text).toMatch(/primes +jit +event +yes \*/);
-    expect(text).toContain('* primes: not verified, so the JIT runs it in checked mode: E_VERIFY_LOOP');
+    expect(text).toMatch(/primes +jit +event +budget \*/);
+    expect(text).toContain("* primes: verified safe with termination 'budget' (no bounds checks, the instruction budget kept), because the verifier cannot prove a loop ends: E_VERIFY_LOOP");
   });
 
   it('refuses an unknown workload name', async () => {
