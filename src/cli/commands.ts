@@ -2,15 +2,15 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { assembleBytes, disassemble } from '../asm/index.js';
 import { InputError } from '../errors.js';
-import { runConformance, type ConformanceEngine } from '../conformance/runner.js';
+import type { ConformanceEngine } from '../conformance/runner.js';
 import { programToDot } from '../program/dot.js';
 import type { Program } from '../program/program.js';
 import { loadProgramFile, readInputFile } from '../source.js';
 import { verify, type LogLevel, type Termination, type VerifierFacts } from '../verifier/index.js';
-import type { Vm } from '../vm.js';
+import { HelperRegistry } from '../runtime/helpers.js';
 import { parseEngine, parseHexBytes, parsePositiveInt, parseSyntax } from './args.js';
 import { parseContextType } from './context-arg.js';
-import { runCommand, vmFor } from './run.js';
+import { helpersFor } from './helpers.js';
 import { verifyCommand } from './verify.js';
 
 const readText = (path: string): string => readInputFile(path).toString('utf8');
@@ -47,8 +47,9 @@ function registerRun(cli: Command): void {
     .option('--unverified', 'skip the verifier; run with bounds checks and an instruction budget')
     .option('--log-level <n>', 'verifier log: 0, 1 (path to a refusal) or 2 (every state)', '0')
     .option('--termination <mode>', TERMINATION_HELP, 'prove')
-    .action((prog: string, opts: RunOpts) => {
+    .action(async (prog: string, opts: RunOpts) => {
       const repeat = opts.repeat === undefined ? undefined : parsePositiveInt('--repeat', opts.repeat);
+      const { runCommand } = await import('./run.js');
       runCommand(prog, {
         engine: parseEngine(opts.engine, ['interp', 'jit'] as const), mem: memOption(opts), repeat,
         type: opts.type, unverified: opts.unverified ?? false, logLevel: parseLogLevel(opts.logLevel),
@@ -97,8 +98,9 @@ function registerConformance(cli: Command): void {
     .option('--engine <engine>', 'interp, jit or both', 'jit')
     .option('--unverified', 'skip the verifier; run in checked mode')
     .option('-v, --verbose', 'print every case, not only failures')
-    .action((dir: string, opts: { engine: string; verbose?: boolean; unverified?: boolean }) => {
+    .action(async (dir: string, opts: { engine: string; verbose?: boolean; unverified?: boolean }) => {
       const engine = parseEngine<ConformanceEngine>(opts.engine, ['interp', 'jit', 'both']);
+      const { runConformance } = await import('../conformance/runner.js');
       const report = runConformance(dir, engine, { verify: !opts.unverified });
       for (const r of report.results) {
         if (!r.passed) process.stdout.write(`FAIL ${r.file}: ${r.detail}\n`);
@@ -123,18 +125,19 @@ function registerInspect(cli: Command): void {
     .option('--unoptimized', 'before binaryen optimization')
     .option('--type <type>', 'verify against memory:SIZE, event:SIZE or packet and show the verified code (default: checked mode)')
     .action(async (prog: string, opts: { unoptimized?: boolean; type?: string }) => {
-      const { jitToWat } = await import('../jit/index.js');
       const program = loadProgramFile(prog).program;
-      const vm = vmFor(prog);
-      const facts = opts.type === undefined ? undefined : verifiedFacts(program, vm, opts.type);
-      process.stdout.write(jitToWat(program, vm.runtime, { optimize: !opts.unoptimized, ...(facts ? { facts } : {}) }));
+      const helpers = new HelperRegistry(helpersFor(prog));
+      const facts = opts.type === undefined ? undefined : verifiedFacts(program, helpers, opts.type);
+      const { jitToWat } = await import('../jit/index.js');
+      const { EngineMemory } = await import('../runtime/memory.js');
+      process.stdout.write(jitToWat(program, { mem: new EngineMemory(), helpers }, { optimize: !opts.unoptimized, ...(facts ? { facts } : {}) }));
     });
 }
 
 /** The verifier's facts for dump-wasm --type; a refusal is thrown (exit 1, like `run`). */
-function verifiedFacts(program: Program, vm: Vm, type: string): VerifierFacts {
+function verifiedFacts(program: Program, helpers: HelperRegistry, type: string): VerifierFacts {
   if (type === 'memory') throw new InputError('dump-wasm --type memory needs a size (there is no input): memory:SIZE');
-  const result = verify(program, { context: parseContextType(type, undefined), helpers: vm.runtime.helpers });
+  const result = verify(program, { context: parseContextType(type, undefined), helpers });
   if (!result.ok) throw result.error;
   return result.facts;
 }

@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { conformanceHelpers } from '../conformance/test-helpers.js';
 import { loadProgramFile, type ProgramFile } from '../source.js';
 import type { LogLevel, Termination } from '../verifier/index.js';
 import { Vm, type EngineName, type LoadedProgram } from '../vm.js';
 import { parseContextType } from './context-arg.js';
+import { helpersFor } from './helpers.js';
 
 export interface RunCommandOptions {
   engine: EngineName;
@@ -18,12 +18,11 @@ export interface RunCommandOptions {
 
 const WARMUP_RUNS = 1000;
 
-/** .data files come from the conformance suite, whose programs call its test helpers. */
-export function vmFor(path: string): Vm {
-  return new Vm({ helpers: path.endsWith('.data') ? conformanceHelpers() : [] });
+function vmFor(path: string): Vm {
+  return new Vm({ helpers: helpersFor(path) });
 }
 
-export function loadForRun(path: string, file: ProgramFile, mem: Uint8Array, opts: RunCommandOptions): LoadedProgram {
+function loadForRun(path: string, file: ProgramFile, mem: Uint8Array, opts: RunCommandOptions): LoadedProgram {
   const vm = vmFor(path);
   if (opts.unverified) return vm.load(file.program, { engine: opts.engine, unverified: true });
   const context = parseContextType(opts.type, mem.length);

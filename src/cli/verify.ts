@@ -1,7 +1,8 @@
 import { loadProgramFile } from '../source.js';
 import { verify, type LogLevel, type Termination } from '../verifier/index.js';
 import { parseContextType } from './context-arg.js';
-import { vmFor } from './run.js';
+import { HelperRegistry } from '../runtime/helpers.js';
+import { helpersFor } from './helpers.js';
 
 export interface VerifyCommandOptions {
   type: string;
@@ -15,7 +16,7 @@ export function verifyCommand(path: string, opts: VerifyCommandOptions): void {
   const file = loadProgramFile(path);
   const memLength = (opts.mem ?? file.mem)?.length ?? 0;
   const context = parseContextType(opts.type, memLength);
-  const result = verify(file.program, { context, helpers: vmFor(path).helpers, logLevel: opts.logLevel, termination: opts.termination });
+  const result = verify(file.program, { context, helpers: new HelperRegistry(helpersFor(path)), logLevel: opts.logLevel, termination: opts.termination });
   if (result.log) process.stdout.write(result.log.endsWith('\n') ? result.log : result.log + '\n');
   const s = result.stats;
   const stats = `${s.insnsProcessed} instructions processed, ${s.statesStored} states stored (peak ${s.peakStates}), ${s.timeMs.toFixed(2)} ms`;
