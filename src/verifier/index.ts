@@ -46,7 +46,9 @@ export interface VerifyOptions {
    * 'prove' (default): every loop must be proven to end, as the Linux verifier requires. 'budget':
    * loops only have to be proven safe, and runs rely on their instruction budget to end; a loop
    * bounded by input data (a string scan, a parser) then verifies once its state at the loop head
-   * stops growing. The facts say so (`needsBudget`), and the engines keep the budget for them.
+   * stops growing. The facts say so (`needsBudget`), and the engines keep the budget for them. A loop
+   * of more than a few rounds is widened rather than followed to its end, so it needs the budget even
+   * where 'prove' would have shown it ends: verify with 'prove' first when that matters (the bench does).
    */
   readonly termination?: Termination;
 }
