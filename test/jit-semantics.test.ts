@@ -70,6 +70,30 @@ describe('division and modulo where wasm would trap', () => {
     expect(binop('smod', 9n, -4n)).toBe(1n);
   });
 
+  it('clang\'s expansion of %, `t /= b; t *= b; r -= t`, becomes a remainder and keeps BPF\'s results', () => {
+    // What clang -target bpf emits for a % b (there is no other way it spells %); t must end as
+    // (a / b) * b too, since code after it may read it.
+    const edges = [0n, 1n, 2n, 7n, 0xffffffffn, 0x1_0000_0000n, 0x1_0000_0001n, 2n ** 63n, U64(-1n)];
+    for (const a of edges) {
+      for (const b of edges) {
+        const pair = `lddw %r1, ${a}\nlddw %r2, ${b}\nmov %r3, %r1\n`;
+        for (const [div, mul, sub, mask] of [['div', 'mul', 'sub', U64(-1n)], ['div32', 'mul32', 'sub32', 0xffffffffn]] as const) {
+          const a32 = a & mask;
+          const b32 = b & mask;
+          const q = b32 === 0n ? 0n : a32 / b32;
+          // r3 = (a / b) * b, r0 = r1 - r3 = a % b (a when b is 0).
+          expect(run(`${pair}${div} %r3, %r2\n${mul} %r3, %r2\nmov %r0, %r3\nexit`), `${div} ${a} ${b}`).toBe((q * b32) & mask);
+          expect(run(`${pair}mov %r0, %r1\n${div} %r3, %r2\n${mul} %r3, %r2\n${sub} %r0, %r3\nexit`), `${div} ${a} ${b}`)
+            .toBe(b32 === 0n ? a32 : a32 % b32);
+        }
+      }
+    }
+    const wat = jitToWat(buildProgram(assemble('ldxdw %r0, [%r1]\nldxdw %r2, [%r1+8]\nmov %r3, %r0\ndiv %r3, %r2\nmul %r3, %r2\nsub %r0, %r3\nexit', 'ubpf')), rt);
+    expect(wat).toContain('i64.rem_u');
+    expect(wat).not.toContain('i64.div_u');
+    expect(wat).not.toContain('i64.mul');
+  });
+
   it('unsigned division sees a negative immediate as a huge 64-bit (or 32-bit) value', () => {
     expect(immop('div', U64(-1n), -1)).toBe(1n);
     expect(immop('div', 1000n, -1)).toBe(0n);

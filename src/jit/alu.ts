@@ -10,7 +10,7 @@
  */
 import { i64, i64Const, type Expr } from './binaryen.js';
 import type { FnEmitter } from './emitter.js';
-import type { InsnOf } from '../isa/insn.js';
+import type { Insn, InsnOf } from '../isa/insn.js';
 
 type Alu = InsnOf<'alu'>;
 
@@ -132,6 +132,21 @@ function compute(e: FnEmitter, w: WidthOps, insn: Alu): Expr {
       throw new Error(`unhandled ALU operation ${String(never)}`);
     }
   }
+}
+
+/**
+ * `t /= b` then `t *= b` (unsigned, b another register): t rounded down to a multiple of b, which is
+ * t - t % b, for b = 0 too (BPF: t / 0 = 0, and t % 0 = t). clang expands every `%` on BPF into div,
+ * mul and sub; a remainder and a subtraction make the shorter chain than a division and a multiply.
+ */
+export function isRoundDown(div: Insn, mul: Insn | undefined): div is Alu {
+  return div.kind === 'alu' && div.op === 'div' && div.operand === 'reg' && div.src !== div.dst
+    && mul?.kind === 'alu' && mul.op === 'mul' && mul.operand === 'reg' && mul.width === div.width && mul.dst === div.dst && mul.src === div.src;
+}
+
+export function emitRoundDown(e: FnEmitter, div: Alu): Expr {
+  const w = widthOps(e, div.width === 64);
+  return e.set(div.dst, widen(e, w, w.ops.sub(dstValue(e, div), divide(e, w, { ...div, op: 'mod' }))));
 }
 
 export function emitAlu(e: FnEmitter, insn: Alu): Expr {

@@ -7,7 +7,7 @@
  * table of them (value-table.ts). Code the verifier proved dead becomes `unreachable`.
  */
 import { functionName } from './abi.js';
-import { emitAlu, emitEnd } from './alu.js';
+import { emitAlu, emitEnd, emitRoundDown, isRoundDown } from './alu.js';
 import { i32, i64, i64Const, newRelooper, tupleType, type Expr, type Relooper, type RelooperBlock } from './binaryen.js';
 import { jumpCondition, narrowCompare } from './branch.js';
 import { budgetPlan } from './budget-gates.js';
@@ -70,10 +70,17 @@ function blockCode(e: FnEmitter, block: BasicBlock, fastCharge?: number): Expr {
   } else if (e.mc.budgetChecks) {
     stmts.push(chargeBudget(e, block));
   }
-  for (const insn of block.insns) {
+  const insns = block.insns;
+  for (let i = 0; i < insns.length; i++) {
+    const insn = insns[i]!;
     if (e.isDead(insn.pc)) {
       stmts.push(e.m.unreachable());
       break;
+    }
+    if (isRoundDown(insn, insns[i + 1]) && !e.isDead(insns[i + 1]!.pc)) {
+      stmts.push(emitRoundDown(e, insn));
+      i++;
+      continue;
     }
     const code = emitInsn(e, insn);
     if (code !== undefined) stmts.push(code);
