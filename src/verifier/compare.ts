@@ -14,9 +14,8 @@
  * The exact mode asks for equality instead of containment (the infinite-loop check).
  */
 import { callerMask, type RegisterMasks } from './liveness.js';
-import type { Ptr, RegState } from './reg-state.js';
-import { scalarAlu } from './scalar-alu.js';
-import { isUnknownScalar, scalarConst, scalarEquals, scalarSubsumes, type Scalar } from './scalar.js';
+import { varAt, type Ptr, type RegState } from './reg-state.js';
+import { isUnknownScalar, scalarEquals, scalarSubsumes, type Scalar } from './scalar.js';
 import { STACK_SLOTS, byteAt, type FrameStack, type Slot } from './stack.js';
 import type { VState } from './state.js';
 
@@ -60,7 +59,7 @@ function offsetOk(c: Cmp, old: Ptr, cur: Ptr): boolean {
   // moves by a constant while a bounds check narrows its variable part): compare the totals. Not for
   // packet pointers, whose proven range counts from the variable part.
   if (old.kind === 'packet') return false;
-  return scalarSubsumes(old.var, scalarAlu('add', 64, cur.var, scalarConst(BigInt(cur.off - old.off))));
+  return scalarSubsumes(old.var, varAt(cur, old.off));
 }
 
 function ptrOk(c: Cmp, old: Ptr, cur: Ptr): boolean {

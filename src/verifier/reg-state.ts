@@ -4,7 +4,8 @@
  * constants, `var` the variable part added with scalars (a Scalar, constant 0 when there is none).
  * Every state object is immutable, so states are copied by copying references.
  */
-import { SCALAR_ZERO, formatScalar, isConstScalar, constValue, toS64, type Scalar } from './scalar.js';
+import { scalarAlu } from './scalar-alu.js';
+import { SCALAR_ZERO, formatScalar, isConstScalar, constValue, scalarConst, toS64, type Scalar } from './scalar.js';
 
 export type PtrKind =
   /** The context struct r1 points to (fields described by the context descriptor). */
@@ -70,6 +71,13 @@ export const isScalar = (r: RegState): r is Scalar => r.t === 'scalar';
 
 /** True when the pointer's offset is exactly known (no variable part). */
 export const hasConstOffset = (p: Ptr): boolean => isConstScalar(p.var);
+
+/**
+ * The variable part `p` would have with fixed offset `off`, for the same addresses: how two pointers
+ * into one object that split their offsets differently (a loop moved one by constants) compare.
+ */
+export const varAt = (p: Ptr, off: number): Scalar =>
+  (p.off === off ? p.var : scalarAlu('add', 64, p.var, scalarConst(BigInt(p.off - off))));
 
 /** The exact offset of a pointer with no variable part. */
 export const constOffset = (p: Ptr): number => p.off + Number(toS64(constValue(p.var)));

@@ -18,10 +18,9 @@
  * those runs into the verifier's budget as before.
  */
 import type { Program } from '../program/program.js';
-import { scalarAlu } from './scalar-alu.js';
-import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, boundsOf, scalarConst, scalarFrom, scalarSubsumes, toS64, toU64, type Scalar } from './scalar.js';
+import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, boundsOf, scalarFrom, scalarSubsumes, toS64, toU64, type Scalar } from './scalar.js';
 import { U32, U64, type Tnum } from './tnum.js';
-import type { Ptr, RegState } from './reg-state.js';
+import { varAt, type Ptr, type RegState } from './reg-state.js';
 import type { FrameStack } from './stack.js';
 import type { VState } from './state.js';
 
@@ -97,9 +96,7 @@ function objectThresholds(p: Ptr, t: Thresholds): Thresholds {
 function widenPtr(old: Ptr, cur: Ptr, t: Thresholds): Ptr {
   if (!sameObject(old, cur) || !WIDENABLE.has(cur.kind)) return cur;
   // The same addresses, split as old splits them between fixed and variable offset.
-  const delta = BigInt(cur.off - old.off);
-  const rebased = delta === 0n ? cur.var : scalarAlu('add', 64, cur.var, scalarConst(delta));
-  return { ...cur, off: old.off, var: widenScalar(old.var, rebased, objectThresholds(old, t)) };
+  return { ...cur, off: old.off, var: widenScalar(old.var, varAt(cur, old.off), objectThresholds(old, t)) };
 }
 
 function widenValue<T extends RegState>(old: RegState, cur: T, t: Thresholds): T | Scalar | Ptr {
