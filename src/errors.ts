@@ -59,7 +59,9 @@ export type ErrorCode =
   | 'E_RUN_HELPER'
   | 'E_RUN_UNKNOWN_HELPER'
   // input files and arguments
-  | 'E_INPUT';
+  | 'E_INPUT'
+  // a bug in bpfjit itself, never the user's input
+  | 'E_INTERNAL';
 
 export class BpfError extends Error {
   readonly code: ErrorCode;
@@ -103,5 +105,12 @@ export class BpfRuntimeError extends BpfError {
 export class InputError extends BpfError {
   constructor(message: string) {
     super('E_INPUT', message);
+  }
+}
+
+/** A broken invariant inside bpfjit: a bug to report, never the user's fault (CLI exit 70). */
+export class InternalError extends BpfError {
+  constructor(message: string) {
+    super('E_INTERNAL', `internal error: ${message}`);
   }
 }

@@ -75,14 +75,24 @@ export class LoadedProgram {
    * it must be exactly the context's size.
    */
   run(input: Uint8Array = new Uint8Array(0), cpu = 0): bigint {
-    const [addr, len] = this.prepare(input);
+    const { addr, len } = this.placeInput(input);
     return this.exe.run(addr, len, cpu);
   }
 
   /** Like run, returning the low 32 bits of r0 (no BigInt). */
   runU32(input: Uint8Array, cpu = 0): number {
-    const [addr, len] = this.prepare(input);
+    const { addr, len } = this.placeInput(input);
     return this.exe.runU32(addr, len, cpu);
+  }
+
+  /**
+   * Copies `input` into this program's input buffer in engine memory and returns the context to pass
+   * to `exe.run(addr, len)`: for running the same input many times without copying it each time.
+   * The next placeInput (or run) overwrites the buffer.
+   */
+  placeInput(input: Uint8Array): { addr: number; len: number } {
+    const [addr, len] = this.prepare(input);
+    return { addr, len };
   }
 
   private prepare(input: Uint8Array): [number, number] {
