@@ -101,7 +101,8 @@ export class LoadedProgram {
     if (ctx && input.length !== ctx.r1.size) {
       throw new InputError(`input is ${input.length} bytes but the program was verified for ${ctx.name}`);
     }
-    if (input.length === 0) return [0, 0];
+    // memory(0) promises r1 = null (src/verifier/context.ts); every other context gets a real address.
+    if (input.length === 0 && (!ctx || ctx.r1.kind === 'memory')) return [0, 0];
     return [this.place(input, 0), input.length];
   }
 
@@ -115,7 +116,7 @@ export class LoadedProgram {
 
   private place(input: Uint8Array, offset: number): number {
     const need = input.length + offset;
-    if (need > this.inputCapacity) {
+    if (need > this.inputCapacity || this.inputAddr === 0) {
       this.inputCapacity = Math.max(need, 2 * this.inputCapacity, 4096);
       this.inputAddr = this.mem.alloc(this.inputCapacity, 8);
     }
@@ -163,22 +164,17 @@ export class Vm {
   }
 }
 
-/** The whole 32-bit address space: for the interpreter, "no region rules" (it still stays inside the buffer). */
-const EVERYWHERE = [{ start: 0, end: 2 ** 32 }];
-
 /**
  * Builds an executable. With verifier facts the program runs unchecked: the JIT emits no bounds
  * checks and no budget; the interpreter drops its region rules and budget (JavaScript still keeps it
  * inside the memory buffer). Facts that say `needsBudget` keep the budget in both. Without facts both
- * run in checked mode.
+ * run in checked mode. Either way every run is checked at entry (src/runtime/entry.ts).
  */
 export function compileFor(engine: EngineName, program: Program, rt: Runtime, options: ExecOptions = {}, facts?: VerifierFacts): Executable {
-  const budget = facts?.needsBudget ? options.budget : Number.MAX_SAFE_INTEGER;
+  const withFacts = facts ? { ...options, facts } : options;
   switch (engine) {
-    case 'interp':
-      return createInterpreter(program, rt, facts ? { ...options, budget, regions: EVERYWHERE } : options);
-    case 'jit':
-      return compileJit(program, rt, facts ? { ...options, facts } : options);
+    case 'interp': return createInterpreter(program, rt, withFacts);
+    case 'jit': return compileJit(program, rt, withFacts);
     default:
       throw new BpfError('E_INPUT', `unknown engine '${String(engine)}' (expected interp or jit)`);
   }

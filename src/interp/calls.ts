@@ -12,6 +12,8 @@ import { FRAME_INTS, type Machine } from './machine.js';
 /** r6..r10 are the slots [12, 22): the callee-saved registers and the frame pointer. */
 const SAVED_FROM = 12;
 const SAVED_SLOTS = 10;
+/** r1..r5 are the slots [2, 12). */
+const ARGS_FROM = 2;
 
 const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -47,7 +49,10 @@ export function callIndirect(m: Machine, d: number, pc: number): boolean {
   return callHelper(m, spec, pc);
 }
 
-/** Pushes a frame for a local call that will return to code index `ret`. */
+/**
+ * Pushes a frame for a local call that will return to code index `ret`. The callee starts with r0 and
+ * r6-r9 at 0 (executable.ts: what an uninitialized register reads in checked mode).
+ */
 export function enterLocal(m: Machine, ret: number, pc: number): void {
   if (m.depth >= MAX_CALL_FRAMES - 1) {
     throw new BpfRuntimeError('E_RUN_CALL_DEPTH', pc, `more than ${MAX_CALL_FRAMES} nested call frames`);
@@ -56,15 +61,20 @@ export function enterLocal(m: Machine, ret: number, pc: number): void {
   const base = m.depth * FRAME_INTS;
   F[base] = ret;
   for (let k = 0; k < SAVED_SLOTS; k++) F[base + 1 + k] = R[SAVED_FROM + k]!;
+  R.fill(0, SAVED_FROM, FP_SLOT);
+  R[0] = R[1] = 0;
   m.depth++;
   R[FP_SLOT] = R[FP_SLOT]! - STACK_FRAME_BYTES;
+  m.frameChanged();
 }
 
-/** Pops the frame of a returning local call; returns the code index to continue at. */
+/** Pops the frame of a returning local call (the caller's r1-r5 read 0 after it); returns the code index to continue at. */
 export function leaveLocal(m: Machine): number {
   const R = m.R, F = m.frames;
   m.depth--;
   const base = m.depth * FRAME_INTS;
   for (let k = 0; k < SAVED_SLOTS; k++) R[SAVED_FROM + k] = F[base + 1 + k]!;
+  R.fill(0, ARGS_FROM, SAVED_FROM);
+  m.frameChanged();
   return F[base]!;
 }

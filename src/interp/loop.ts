@@ -23,7 +23,8 @@ const TWO32 = 4294967296;
 /** Runs from the entry until the outermost exit (or an unwinding helper); r0 is left in m.R[0..1]. */
 export function execute(m: Machine, img: CodeImage): void {
   const R = m.R, C = img.code, PC = img.pc;
-  const c0 = m.ctxAddr, s0 = m.stackStart, s1 = m.stackEnd;
+  const c0 = m.ctxAddr, s1 = m.stackEnd;
+  let s0 = m.stackStart;
   let c1 = m.ctxEnd, dv = m.dv, u8 = m.u8, left = m.left, i = 0;
   for (;;) {
     const k = i << 2, w = C[k]!, d = C[k + 1]!, s = C[k + 2]!;
@@ -215,6 +216,7 @@ export function execute(m: Machine, img: CodeImage): void {
         break;
       case 66 satisfies Id<'CALL_LOCAL'>:
         enterLocal(m, i + 1, PC[i]!);
+        s0 = m.stackStart;
         i = C[k + 3]!;
         if ((left -= (C[i << 2]! >> 8)) < 0) throw budgetExceeded(PC[i]!);
         continue;
@@ -224,6 +226,7 @@ export function execute(m: Machine, img: CodeImage): void {
       case 68 satisfies Id<'EXIT'>:
         if (m.depth === 0) return;
         i = leaveLocal(m);
+        s0 = m.stackStart;
         continue;
       // loads: [src + off]
       case 69 satisfies Id<'LDXB'>: {

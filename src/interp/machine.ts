@@ -9,7 +9,7 @@
 import { BpfRuntimeError } from '../errors.js';
 import type { HelperEnv } from '../runtime/helpers.js';
 import type { Region } from '../runtime/memory.js';
-import { MAX_CALL_FRAMES } from '../runtime/memory.js';
+import { MAX_CALL_FRAMES, STACK_FRAME_BYTES } from '../runtime/memory.js';
 import { runRegions, type Runtime } from '../runtime/executable.js';
 import { FP_SLOT, type CodeImage } from './image.js';
 
@@ -27,7 +27,7 @@ export class Machine {
   cpu = 0;
   ctxAddr = 0;
   ctxLen = 0;
-  /** Fast-path bounds: the context's end clamped to the cached view, and the CPU's stack. */
+  /** Fast-path bounds: the context's end, and the stack's frames in use [stackStart, stackEnd). */
   ctxEnd = 0;
   stackStart = 0;
   stackEnd = 0;
@@ -36,12 +36,13 @@ export class Machine {
   memLen: number;
   private i32: Int32Array | undefined;
   private i64: BigInt64Array | undefined;
-  private regions: Region[] | undefined;
-  private readonly stacks: readonly Region[];
 
-  constructor(readonly rt: Runtime, img: CodeImage, readonly extra: readonly Region[]) {
+  /**
+   * `regions`: the host's extra regions (what helpers see); `allowed`: what checked accesses may also
+   * touch beyond the context and the stack (the same regions, or all of memory when unchecked).
+   */
+  constructor(readonly rt: Runtime, img: CodeImage, readonly regions: readonly Region[], private readonly allowed: readonly Region[]) {
     this.R = img.regs.slice();
-    this.stacks = Array.from({ length: rt.mem.cpus }, (_, cpu) => rt.mem.stackRegion(cpu));
     const buffer = rt.mem.buffer;
     this.dv = new DataView(buffer);
     this.u8 = new Uint8Array(buffer);
@@ -59,13 +60,18 @@ export class Machine {
     this.cpu = cpu;
     this.ctxAddr = ctxAddr;
     this.ctxLen = ctxLen;
-    this.ctxEnd = Math.min(ctxAddr + ctxLen, this.memLen);
-    const stack = this.stacks[cpu]!;
-    this.stackStart = stack.start;
-    this.stackEnd = stack.end;
+    // The entry checks put the context inside the memory; the cached views may predate its growth.
+    if (ctxAddr + ctxLen > this.memLen) this.refresh();
+    this.ctxEnd = ctxAddr + ctxLen;
+    this.stackEnd = this.rt.mem.frameTop(cpu);
+    this.stackStart = this.stackEnd - STACK_FRAME_BYTES;
     R[FP_SLOT] = this.stackEnd;
     this.depth = 0;
-    this.regions = undefined;
+  }
+
+  /** After a local call or return: the stack region is the frames in use, down to the current r10 - 512. */
+  frameChanged(): void {
+    this.stackStart = (this.R[FP_SLOT]! >>> 0) - STACK_FRAME_BYTES;
   }
 
   /** Re-reads the memory's buffer after it grew. */
@@ -75,7 +81,6 @@ export class Machine {
     this.dv = new DataView(buffer);
     this.u8 = new Uint8Array(buffer);
     this.memLen = buffer.byteLength;
-    this.ctxEnd = Math.min(this.ctxAddr + this.ctxLen, this.memLen);
     this.i32 = undefined;
     this.i64 = undefined;
   }
@@ -88,26 +93,22 @@ export class Machine {
     return (this.i64 ??= new BigInt64Array(this.u8.buffer, 0, Math.floor(this.memLen / 8)));
   }
 
-  /** What helpers see: the engine memory, the CPU and this run's regions (the context clamped to the memory). */
+  /** What helpers see: the engine memory, the CPU and this run's regions, with the frames in use now. */
   env(): HelperEnv {
-    if (!this.regions) {
-      this.refresh();
-      const visible = Math.max(0, Math.min(this.ctxAddr + this.ctxLen, this.memLen) - this.ctxAddr);
-      this.regions = runRegions(this.rt, this.cpu, this.ctxAddr, visible, this.extra);
-    }
-    return { mem: this.rt.mem, cpu: this.cpu, regions: this.regions };
+    const fp = this.R[FP_SLOT]! >>> 0;
+    return { mem: this.rt.mem, cpu: this.cpu, regions: runRegions(this.rt.mem, this.cpu, fp, this.ctxAddr, this.ctxLen, this.regions) };
   }
 
   /**
-   * The slow path of a bounds check, taken when [a, a+n) is not inside the cached context or stack
-   * bounds: tries the extra regions and the unclamped context, growing the views if needed.
+   * The slow path of a bounds check, taken when [a, a+n) is not inside the context or the stack's
+   * frames in use: tries the other allowed regions, growing the views if needed.
    * Throws E_RUN_MEMORY at `pc` when the access is outside every region.
    */
   checkSlow(a: number, n: number, pc: number): void {
     const end = a + n;
-    let inside = a >= this.ctxAddr && end <= this.ctxAddr + this.ctxLen;
-    for (let k = 0; !inside && k < this.extra.length; k++) {
-      const r = this.extra[k]!;
+    let inside = false;
+    for (let k = 0; !inside && k < this.allowed.length; k++) {
+      const r = this.allowed[k]!;
       inside = a >= r.start && end <= r.end;
     }
     if (inside && end > this.memLen) this.refresh();

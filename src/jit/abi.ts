@@ -9,7 +9,10 @@
 import type { ErrorCode } from '../errors.js';
 
 export const IMPORT_MODULE = 'env';
-/** (pc: i32, id: i32, r1..r5: i64) -> i64; also serves callx, with the id taken from the register. */
+/**
+ * (pc: i32, id: i32, r1..r5: i64, r10: i64) -> i64; also serves callx, with the id taken from the
+ * register. r10 tells the helper which stack frames are in use (its regions, executable.ts).
+ */
 export const HELPER_IMPORT = 'helper';
 
 export const EXPORT = {
@@ -19,8 +22,10 @@ export const EXPORT = {
   run32: 'run32',
   /** (base: i32, stride: i32, len: i32, count: i32, results: i32, stackStart: i32) -> () */
   runBatch: 'run_batch',
-  /** () -> code << 24 | pc of the last trap, clearing it. */
+  /** () -> the code of the last trap (0: none recorded), clearing it. */
   takeError: 'take_error',
+  /** () -> where the last trap happened: its pc, or for E_INPUT the address of the event's context. */
+  errorAt: 'error_at',
   /** Called from the helper import when an unwindOnZero helper returned 0. */
   setUnwind: 'set_unwind',
   ctxStart: 'ctx_start',
@@ -43,8 +48,11 @@ export const ctxLimitGlobal = (size: number): string => `ctx_limit${size}`;
 
 export const functionName = (index: number): string => `bpf_fn${index}`;
 
-/** Trap codes stored in `err_code`; 0 means "no error recorded" (a trap the JIT did not plan). */
-export const TRAP_CODES: ReadonlyArray<ErrorCode> = ['E_RUN_MEMORY', 'E_RUN_BUDGET', 'E_RUN_CALL_DEPTH', 'E_RUN_UNKNOWN_HELPER'];
+/**
+ * Trap codes stored in `err_code`; 0 means "no error recorded" (a trap the JIT did not plan).
+ * E_INPUT: the event loop found a packet context whose pointers break the entry checks.
+ */
+export const TRAP_CODES: ReadonlyArray<ErrorCode> = ['E_RUN_MEMORY', 'E_RUN_BUDGET', 'E_RUN_CALL_DEPTH', 'E_RUN_UNKNOWN_HELPER', 'E_INPUT'];
 
 export function trapCode(code: ErrorCode): number {
   const index = TRAP_CODES.indexOf(code);

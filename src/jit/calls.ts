@@ -1,8 +1,9 @@
 /**
  * Calls and exit. A local call is a wasm call of the callee's function with (r1..r5, r10 - 512); the
- * callee returns r0, and r6-r9 live in the caller's own locals, so they survive without saving.
- * Helper calls and callx go through one JS import (pc, id, r1..r5) -> r0 that looks the id up at call
- * time. A helper flagged unwindOnZero that returns 0 sets the `unwinding` global; every frame then
+ * callee returns r0, and r6-r9 live in the caller's own locals, so they survive without saving (and
+ * start at 0 in the callee, as executable.ts defines for checked mode).
+ * Helper calls and callx go through one JS import (pc, id, r1..r5, r10) -> r0 that looks the id up at
+ * call time. A helper flagged unwindOnZero that returns 0 sets the `unwinding` global; every frame then
  * returns 0 at once, so the run ends with r0 = 0 (and a batch moves on to its next event).
  */
 import { GLOBAL, HELPER_IMPORT } from './abi.js';
@@ -23,7 +24,7 @@ function unwindCheck(e: FnEmitter): Expr {
 
 function helperCall(e: FnEmitter, pc: number, id: Expr): Expr[] {
   const m = e.m;
-  const call = m.call(HELPER_IMPORT, [m.i32.const(pc), id, ...args(e)], i64);
+  const call = m.call(HELPER_IMPORT, [m.i32.const(pc), id, ...args(e), e.get(FP)], i64);
   return [e.set(0, call), unwindCheck(e)];
 }
 
@@ -42,6 +43,8 @@ function localCall(e: FnEmitter, insn: InsnOf<'call'>): Expr[] {
   stmts.push(e.set(0, m.call(e.calleeName(callee), [...args(e), calleeFp], i64)));
   stmts.push(...e.reloadFuel());
   if (e.mc.facts.callsHelpers) stmts.push(unwindCheck(e));
+  // Unverified code may read r1-r5 after the call: they read 0, as in the interpreter (executable.ts).
+  if (!e.mc.verified) stmts.push(...[1, 2, 3, 4, 5].map((r) => e.set(r, i64Const(m, 0n))));
   return stmts;
 }
 

@@ -10,14 +10,14 @@
  * loop, they are plain locals; local-call targets load them from globals in their prologue.
  */
 import { functionName, GLOBAL, ctxLimitGlobal, trapCode } from './abi.js';
-import { i32, i64, type Expr, type Module, type WasmType } from './binaryen.js';
+import { i32, i64, i64Const, type Expr, type Module, type WasmType } from './binaryen.js';
 import type { ProgramFacts } from './analysis.js';
 import type { PointerFact } from './pointer-facts.js';
 import type { ErrorCode } from '../errors.js';
 import type { InsnFacts, VerifierFacts } from '../verifier/facts.js';
 import type { BpfFunction, Program } from '../program/program.js';
 import type { HelperRegistry } from '../runtime/helpers.js';
-import type { EngineMemory, Region } from '../runtime/memory.js';
+import { STACK_FRAME_BYTES, STACK_PER_CPU, type EngineMemory, type Region } from '../runtime/memory.js';
 
 export type Structure = 'auto' | 'relooper' | 'layout';
 
@@ -73,6 +73,8 @@ export class FnEmitter {
   /** r0, r6..r9, label, fuel. */
   private readonly vars: WasmType[] = [i64, i64, i64, i64, i64, i32, i64];
   private readonly runLocals = new Map<RunValue, number>();
+  /** Local holding the bytes of the stack's frames in use, from r10 - 512 to the top (callees only). */
+  private frameSpanLocal: number | undefined;
   readonly params: number;
   readonly labelLocal: number;
   readonly fuelLocal: number;
@@ -132,10 +134,31 @@ export class FnEmitter {
     return this.m.local.get(index, i64);
   }
 
-  /** Statements loading the run-wide values this function used, and its fuel. */
+  /** Start of the stack's frames in use: this function's r10 - 512 (checked accesses, executable.ts). */
+  frameLo(): Expr {
+    return this.m.i64.sub(this.get(10), i64Const(this.m, BigInt(STACK_FRAME_BYTES)));
+  }
+
+  /** max(span - size + 1, 0) for the frames in use: an access of `size` bytes at frameLo + d is in them iff d <u it. */
+  frameLimit(size: number): Expr {
+    const m = this.m;
+    // The entry's r10 is the stack's top, so its frames in use are its own 512 bytes.
+    if (this.isEntry) return i64Const(m, BigInt(STACK_FRAME_BYTES - size + 1));
+    if (this.frameSpanLocal === undefined) {
+      this.run('stackStart');
+      this.frameSpanLocal = this.temp(i64);
+    }
+    return m.i64.sub(m.local.get(this.frameSpanLocal, i64), i64Const(m, BigInt(size - 1)));
+  }
+
+  /** Statements loading the run-wide values this function used, its frame span, and its fuel. */
   prologue(): Expr[] {
     const m = this.m;
     const loads = [...this.runLocals].map(([value, index]) => m.local.set(index, m.global.get(runGlobal(value), i64)));
+    if (this.frameSpanLocal !== undefined) {
+      const top = m.i64.add(this.run('stackStart'), i64Const(m, BigInt(STACK_PER_CPU)));
+      loads.push(m.local.set(this.frameSpanLocal, m.i64.sub(top, this.frameLo())));
+    }
     if (this.mc.budgetChecks) loads.push(m.local.set(this.fuelLocal, m.global.get(GLOBAL.fuel, i64)));
     return loads;
   }

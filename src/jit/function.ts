@@ -222,8 +222,19 @@ function relooperBody(
 interface Tables {
   /** Trees rendered as a br_table, by the start pc of the root's block. */
   readonly branch: Map<number, JumpTable>;
-  /** Trees rendered as table loads, with the jump table they replace. */
-  readonly value: Map<number, { table: JumpTable; values: ValueTable }>;
+  /** Trees rendered as table loads, with the jump table they replace and each column's address. */
+  readonly value: Map<number, { table: JumpTable; values: ValueTable; addrs: readonly number[] }>;
+}
+
+/** Each column placed in the engine's internal area, or undefined when one does not fit. */
+function placeColumns(e: FnEmitter, values: ValueTable): number[] | undefined {
+  const addrs: number[] = [];
+  for (const column of values.columns) {
+    const addr = placeConstants(e.mc.mem, columnBytes(column));
+    if (addr === undefined) return undefined;
+    addrs.push(addr);
+  }
+  return addrs;
 }
 
 /**
@@ -236,16 +247,17 @@ function findTables(e: FnEmitter, fn: BpfFunction): Tables {
   for (const [start, table] of findJumpTables(fn)) if (!e.isDead(start)) tables.branch.set(start, table);
   if (!e.mc.valueTables) return tables;
   for (const [start, values] of findValueTables(fn, tables.branch)) {
-    tables.value.set(start, { table: tables.branch.get(start)!, values });
+    const addrs = placeColumns(e, values);
+    if (!addrs) continue;
+    tables.value.set(start, { table: tables.branch.get(start)!, values, addrs });
     tables.branch.delete(start);
   }
   return tables;
 }
 
-/** Loads one column's entry `index` (an i32 local) from its table in engine memory. */
-function loadEntry(e: FnEmitter, column: ValueColumn, index: number): Expr {
+/** Loads one column's entry `index` (an i32 local) from its table at `addr`. */
+function loadEntry(e: FnEmitter, column: ValueColumn, addr: number, index: number): Expr {
   const m = e.m;
-  const addr = placeConstants(e.mc.mem, columnBytes(column));
   const { bytes, signed } = column.format;
   const at = bytes === 1 ? m.local.get(index, i32) : m.i32.shl(m.local.get(index, i32), m.i32.const(Math.log2(bytes)));
   if (bytes === 1) return signed ? m.i64.load8_s(addr, 1, at) : m.i64.load8_u(addr, 1, at);
@@ -259,7 +271,7 @@ function loadEntry(e: FnEmitter, column: ValueColumn, index: number): Expr {
  * the slots for every key outside them, then each register's constant from its column, then the
  * join's `exit` when the arms end there (a join block is the block's successor instead, see blockExit).
  */
-function valueTableCode(e: FnEmitter, block: BasicBlock, table: JumpTable, values: ValueTable): Expr[] {
+function valueTableCode(e: FnEmitter, block: BasicBlock, table: JumpTable, values: ValueTable, addrs: readonly number[]): Expr[] {
   const m = e.m;
   const last = block.insns[block.insns.length - 1]!;
   const narrow = last.kind === 'jmp' && narrowCompare(e, last);
@@ -268,7 +280,7 @@ function valueTableCode(e: FnEmitter, block: BasicBlock, table: JumpTable, value
   const stmts = [
     m.local.set(index, tableIndex(e, table, narrow)),
     m.local.set(index, m.select(m.i32.lt_u(m.local.get(index, i32), size()), m.local.get(index, i32), size())),
-    ...values.columns.map((column) => e.set(column.reg, loadEntry(e, column, index))),
+    ...values.columns.map((column, k) => e.set(column.reg, loadEntry(e, column, addrs[k]!, index))),
   ];
   if (values.join === EXIT_JOIN) stmts.push(emitExit(e));
   return stmts;
@@ -290,9 +302,9 @@ export function compileFunction(mc: ModuleContext, fn: BpfFunction): void {
   const tables = findTables(e, fn);
   const code = new Map(fn.blocks.map((block) => [block.start, blockCode(e, block)]));
   const exits = new Map(fn.blocks.map((block) => [block.start, blockExit(e, block)]));
-  for (const [start, { table, values }] of tables.value) {
+  for (const [start, { table, values, addrs }] of tables.value) {
     const block = fn.blocks.find((b) => b.start === start)!;
-    code.set(start, m.block(null, [code.get(start)!, ...valueTableCode(e, block, table, values)]));
+    code.set(start, m.block(null, [code.get(start)!, ...valueTableCode(e, block, table, values, addrs)]));
     exits.set(start, values.join === EXIT_JOIN ? {} : { next: values.join });
   }
   const layout = mc.structure === 'layout' || (mc.structure === 'auto' && fn.blocks.length > RELOOPER_MAX_BLOCKS);

@@ -7,9 +7,10 @@ import type { Structure } from './emitter.js';
 import { JitExecutable } from './instance.js';
 import { buildModule, type ModuleOptions } from './module.js';
 import { JIT_NO_OPTIMIZE, optimizeSettingsFor } from './optimize.js';
-import { BpfError, InputError } from '../errors.js';
+import { BpfError, InputError, InternalError } from '../errors.js';
 import type { Program } from '../program/program.js';
-import { DEFAULT_BUDGET, type ExecOptions, type Executable, type Runtime } from '../runtime/executable.js';
+import { EntryGuard } from '../runtime/entry.js';
+import { DEFAULT_BUDGET, checkRegions, type ExecOptions, type Executable, type Runtime } from '../runtime/executable.js';
 import type { VerifierFacts } from '../verifier/facts.js';
 
 export interface JitOptions extends ExecOptions {
@@ -20,8 +21,8 @@ export interface JitOptions extends ExecOptions {
    * guards the facts make useless, 32-bit compares where both operands fit, and `unreachable` for
    * code no path reaches.
    *
-   * The facts hold only for runs that match the context the program was verified against: the caller
-   * must pass contexts of that size (a memory(64) program run on 32 bytes may read past them).
+   * The facts hold only for runs that match the context the program was verified against: every
+   * entry point checks its context against `facts.entry` (src/runtime/entry.ts) and refuses others.
    * Facts that do not fit the program (another size, an access not proved in bounds) are refused;
    * facts of another program of the same shape cannot be told apart, so pass this program's own.
    */
@@ -103,7 +104,7 @@ function moduleBinary(program: Program, rt: Runtime, options: ModuleOptions): { 
       failure = error;
     }
   }
-  throw new BpfError('E_INPUT', `the JIT cannot compile this program: ${failure instanceof Error ? failure.message : String(failure)}`);
+  throw new InternalError(`the JIT cannot compile this program: ${failure instanceof Error ? failure.message : String(failure)}`);
 }
 
 /** Compiles and reports how long each load phase took. */
@@ -116,10 +117,11 @@ export function compileJitTimed(program: Program, rt: Runtime, options: JitOptio
   try {
     module = new WebAssembly.Module(binary);
   } catch (error) {
-    throw new BpfError('E_INPUT', `internal JIT error: V8 refused the module: ${error instanceof Error ? error.message : String(error)}`);
+    throw new InternalError(`V8 refused the module the JIT generated: ${error instanceof Error ? error.message : String(error)}`);
   }
   const t3 = performance.now();
-  const exe = new JitExecutable(program, rt, module, opts.regions);
+  const guard = new EntryGuard(options.facts?.entry, rt.mem);
+  const exe = new JitExecutable(program, rt, module, checkRegions(rt.mem, opts.regions), guard, !opts.checked && !options.facts);
   const t4 = performance.now();
   return { exe, timings: { build: built - t0, optimize: t2 - built, compile: t3 - t2, instantiate: t4 - t3 } };
 }
@@ -139,6 +141,6 @@ export function jitToWat(program: Program, rt: Runtime, options: JitOptions & { 
     });
   } catch (error) {
     if (error instanceof BpfError) throw error;
-    throw new BpfError('E_INPUT', `the JIT cannot compile this program: ${error instanceof Error ? error.message : String(error)}`);
+    throw new InternalError(`the JIT cannot compile this program: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

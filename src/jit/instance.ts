@@ -7,17 +7,20 @@
  * own: the compiled module is shared, instantiating it again costs ~0.1 ms and only happens on nesting.
  */
 import { HELPER_IMPORT, IMPORT_MODULE, trapErrorCode } from './abi.js';
-import { BpfError, BpfRuntimeError, InputError, type ErrorCode } from '../errors.js';
+import { BpfError, BpfRuntimeError, InputError, InternalError, type ErrorCode } from '../errors.js';
 import type { Program } from '../program/program.js';
+import { packetError, type EntryGuard } from '../runtime/entry.js';
 import { runRegions, type Executable, type Runtime } from '../runtime/executable.js';
 import { HelperFault, type HelperEnv } from '../runtime/helpers.js';
 import type { Region } from '../runtime/memory.js';
 
 interface JitExports {
-  run64(ctx: number, len: number, visible: number, stackStart: number): bigint;
-  run32(ctx: number, len: number, visible: number, stackStart: number): number;
+  run64(ctx: number, len: number, stackStart: number): bigint;
+  run32(ctx: number, len: number, stackStart: number): number;
   run_batch(base: number, stride: number, len: number, count: number, results: number, stackStart: number): void;
+  /** The code of the last trap (abi.ts), clearing it; error_at says where (a pc, or an event's address). */
   take_error(): number;
+  error_at(): number;
   set_unwind(): void;
   ctx_start(): number;
   ctx_len(): number;
@@ -42,7 +45,7 @@ return {
     const stackStart = self.enter(ctxAddr, ctxLen, cpu);
     const x = self.x;
     try {
-      return BigInt.asUintN(64, x.run64(ctxAddr, ctxLen, self.visible(ctxAddr, ctxLen), stackStart));
+      return BigInt.asUintN(64, x.run64(ctxAddr, ctxLen, stackStart));
     } catch (error) {
       throw self.translate(x, error);
     }
@@ -51,7 +54,7 @@ return {
     const stackStart = self.enter(ctxAddr, ctxLen, cpu);
     const x = self.x;
     try {
-      return x.run32(ctxAddr, ctxLen, self.visible(ctxAddr, ctxLen), stackStart) >>> 0;
+      return x.run32(ctxAddr, ctxLen, stackStart) >>> 0;
     } catch (error) {
       throw self.translate(x, error);
     }
@@ -79,14 +82,18 @@ export class JitExecutable implements Executable {
   private helperDepth = 0;
   /** CPU of the innermost run, for the helper environment. */
   private cpu = 0;
-  private memEnd = 0;
 
   /** Runs once with r1 = ctxAddr and r2 = ctxLen on the given CPU; returns r0 (see hotPaths). */
   readonly run: (ctxAddr: number, ctxLen: number, cpu?: number) => bigint;
   /** Same as run, returning the low 32 bits of r0 as an unsigned number. */
   readonly runU32: (ctxAddr: number, ctxLen: number, cpu?: number) => number;
 
-  constructor(readonly program: Program, private readonly rt: Runtime, private readonly module: WebAssembly.Module, private readonly regions: readonly Region[]) {
+  constructor(
+    readonly program: Program, private readonly rt: Runtime, private readonly module: WebAssembly.Module,
+    private readonly regions: readonly Region[], private readonly guard: EntryGuard,
+    /** Compiled with `checked: false` and no facts: a program's stray access traps in wasm, unplanned. */
+    private readonly unguarded = false,
+  ) {
     this.instances.push(this.instantiate());
     const paths = hotPaths(this);
     this.run = paths.run;
@@ -97,8 +104,8 @@ export class JitExecutable implements Executable {
     const level = this.instances.length;
     // i64 arguments arrive as signed BigInts; helpers see registers as unsigned 64-bit values.
     const u = (r: bigint): bigint => BigInt.asUintN(64, r);
-    const helper = (pc: number, id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint): bigint =>
-      this.callHelper(level, pc, id, [u(r1), u(r2), u(r3), u(r4), u(r5)]);
+    const helper = (pc: number, id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: bigint): bigint =>
+      this.callHelper(level, pc, id, [u(r1), u(r2), u(r3), u(r4), u(r5)], Number(fp));
     const imports = { [IMPORT_MODULE]: { memory: this.rt.mem.memory, [HELPER_IMPORT]: helper } };
     return new WebAssembly.Instance(this.module, imports).exports as unknown as JitExports;
   }
@@ -112,21 +119,12 @@ export class JitExecutable implements Executable {
   }
 
   runBatch(base: number, stride: number, len: number, count: number, resultsAddr: number, cpu = 0): void {
-    if (!isU32(stride) || !isU32(count) || !isU32(resultsAddr)) {
-      throw new InputError('runBatch: stride, count and resultsAddr must be integers in 0..2^32-1');
-    }
+    if (!isU32(stride) || !isU32(count)) throw new InputError('runBatch: stride and count must be integers in 0..2^32-1');
     if (count === 0) return; // the event loop runs at least once (module.ts)
+    this.guard.checkResults(resultsAddr, count);
+    // Events lie at increasing addresses with one length: the first and the last bound them all.
+    this.guard.check(base + (count - 1) * stride, len);
     const stackStart = this.enter(base, len, cpu);
-    const last = base + (count - 1) * stride;
-    this.enter(last, len, cpu);
-    const resultsEnd = resultsAddr + 8 * count;
-    if (resultsEnd > this.memoryEnd(resultsEnd)) {
-      throw new InputError(`runBatch: results [0x${resultsAddr.toString(16)}, +${8 * count}) lie outside the engine memory`);
-    }
-    if (last + len > this.memoryEnd(last + len)) {
-      this.runEach(base, stride, len, count, resultsAddr, cpu);
-      return;
-    }
     const x = this.x;
     try {
       x.run_batch(base, stride, len, count, resultsAddr, stackStart);
@@ -135,19 +133,9 @@ export class JitExecutable implements Executable {
     }
   }
 
-  /** A batch whose last events run past the memory's end: one run each, so each context is clamped. */
-  private runEach(base: number, stride: number, len: number, count: number, resultsAddr: number, cpu: number): void {
-    for (let k = 0; k < count; k++) {
-      const r0 = this.run(base + k * stride, len, cpu);
-      this.rt.mem.view.setBigUint64(resultsAddr + 8 * k, r0, true);
-    }
-  }
-
-  /** Validates a run's arguments and returns the CPU's stack start. */
+  /** Checks a run's context (entry.ts) and CPU; returns the CPU's stack start. */
   enter(ctxAddr: number, ctxLen: number, cpu: number): number {
-    if (!isU32(ctxAddr) || !isU32(ctxLen)) {
-      throw new InputError(`context ${ctxAddr} (+${ctxLen}): address and length must be integers in 0..2^32-1`);
-    }
+    this.guard.check(ctxAddr, ctxLen);
     let stackStart = this.stackStarts[cpu];
     if (stackStart === undefined) {
       if (!isU32(cpu) || cpu >= this.rt.mem.cpus) throw new InputError(`cpu ${cpu} is out of range (engine has ${this.rt.mem.cpus})`);
@@ -158,24 +146,8 @@ export class JitExecutable implements Executable {
     return stackStart;
   }
 
-  /**
-   * The memory's size, re-read only when `needed` lies past the cached value: reading
-   * WebAssembly.Memory.buffer costs tens of ns, and a shared memory never shrinks.
-   */
-  private memoryEnd(needed: number): number {
-    if (needed > this.memEnd) this.memEnd = this.rt.mem.memory.buffer.byteLength;
-    return this.memEnd;
-  }
-
-  /** Context bytes inside the memory: like the interpreter, the context region ends at the memory's end. */
-  visible(ctxAddr: number, ctxLen: number): number {
-    const end = ctxAddr + ctxLen;
-    if (end <= this.memEnd) return ctxLen;
-    return Math.max(0, Math.min(end, this.memoryEnd(end)) - ctxAddr);
-  }
-
   /** The helper import: (pc, id, r1..r5) -> r0, looked up at call time like the interpreter does. */
-  private callHelper(level: number, pc: number, id: number, args: [bigint, bigint, bigint, bigint, bigint]): bigint {
+  private callHelper(level: number, pc: number, id: number, args: [bigint, bigint, bigint, bigint, bigint], fp: number): bigint {
     const spec = this.rt.helpers.get(id);
     if (!spec) throw new BpfRuntimeError('E_RUN_UNKNOWN_HELPER', pc, `callx: no helper with id ${id} is registered`);
     const x = this.instances[level]!;
@@ -183,7 +155,7 @@ export class JitExecutable implements Executable {
     let result: unknown;
     this.helperDepth++;
     try {
-      result = spec.impl(...args, this.helperEnv(x, cpu));
+      result = spec.impl(...args, this.helperEnv(x, cpu, fp));
     } catch (error) {
       if (error instanceof HelperFault) throw new BpfRuntimeError('E_RUN_MEMORY', pc, `helper ${spec.name}: ${error.message}`);
       if (error instanceof BpfError) throw error;
@@ -201,19 +173,27 @@ export class JitExecutable implements Executable {
     return value;
   }
 
-  private helperEnv(x: JitExports, cpu: number): HelperEnv {
-    const regions = runRegions(this.rt, cpu, x.ctx_start() >>> 0, x.ctx_len() >>> 0, this.regions);
+  private helperEnv(x: JitExports, cpu: number, fp: number): HelperEnv {
+    const regions = runRegions(this.rt.mem, cpu, fp, x.ctx_start() >>> 0, x.ctx_len() >>> 0, this.regions);
     return { mem: this.rt.mem, cpu, regions };
+  }
+
+  /** The drive loop found a packet context whose pointers lie outside the heap (module.ts). */
+  private packetRefusal(addr: number): InputError {
+    const p = this.guard.contract!.packet!;
+    const view = this.rt.mem.refresh().view;
+    return packetError(addr, view.getBigUint64(addr + p.data, true), view.getBigUint64(addr + p.end, true));
   }
 
   /** Every way a run can stop, as a BpfError: nothing raw escapes. */
   translate(x: JitExports, error: unknown): BpfError {
     if (error instanceof BpfError) return error;
     if (error instanceof WebAssembly.RuntimeError) {
-      const packed = x.take_error();
-      const code = trapErrorCode(packed >>> 24);
-      if (code) return new BpfRuntimeError(code, packed & 0xffffff, trapMessage(this.program, code));
-      return new BpfRuntimeError('E_RUN_MEMORY', -1, `WebAssembly trap outside the JIT's checks: ${error.message}`);
+      const code = trapErrorCode(x.take_error());
+      if (code === 'E_INPUT') return this.packetRefusal(x.error_at() >>> 0);
+      if (code) return new BpfRuntimeError(code, x.error_at(), trapMessage(this.program, code));
+      if (this.unguarded) return new BpfRuntimeError('E_RUN_MEMORY', -1, `unchecked program stopped by a WebAssembly trap: ${error.message}`);
+      return new InternalError(`WebAssembly trap outside the JIT's checks: ${error.message}`);
     }
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return new BpfRuntimeError('E_RUN_HELPER', -1, `run stopped by ${message}`);

@@ -1,6 +1,6 @@
 /**
  * Loads, stores and atomics. A BPF address is an i64; in checked mode the access [ea, ea+size) must lie
- * in one of the run's regions (the CPU's stack, the context, the engine's extra regions) or the run stops
+ * in one of the run's regions (the stack's frames in use, the context, the engine's extra regions) or the run stops
  * with E_RUN_MEMORY at the instruction's pc, before any effect. Each region test is one subtraction and
  * one unsigned compare: ea - start <u limit, where limit = max(length - size + 1, 0).
  *
@@ -11,7 +11,7 @@ import { i64, i64Const, type Expr } from './binaryen.js';
 import type { FnEmitter } from './emitter.js';
 import type { PointerFact } from './pointer-facts.js';
 import type { AccessSize, InsnOf } from '../isa/insn.js';
-import { STACK_FRAME_BYTES, STACK_PER_CPU, type Region } from '../runtime/memory.js';
+import { STACK_FRAME_BYTES, type Region } from '../runtime/memory.js';
 
 type MemInsn = InsnOf<'ldx'> | InsnOf<'st'> | InsnOf<'stx'> | InsnOf<'atomic'>;
 
@@ -40,7 +40,7 @@ function inRegion(e: FnEmitter, ea: () => Expr, start: Expr, limit: Expr): Expr 
  */
 function regionTests(e: FnEmitter, ea: () => Expr, size: AccessSize, fact: PointerFact | undefined): Expr[] {
   const m = e.m;
-  const stack = inRegion(e, ea, e.run('stackStart'), i64Const(m, BigInt(STACK_PER_CPU - size + 1)));
+  const stack = inRegion(e, ea, e.frameLo(), e.frameLimit(size));
   const ctx = inRegion(e, ea, e.run('ctxStart'), e.run(`ctxLimit${size}`));
   const tests = fact?.base === 'fp' ? [stack, ctx] : [ctx, stack];
   // For context + k, the test reduces to one constant compare.

@@ -2,7 +2,7 @@
  * Builds the whole wasm module for a program: the engine's shared memory as an import, the run-wide
  * globals, one function per BPF function, and the entry points the wrapper calls (see abi.ts).
  */
-import { EXPORT, GLOBAL, HELPER_IMPORT, IMPORT_MODULE, ctxLimitGlobal, functionName } from './abi.js';
+import { EXPORT, GLOBAL, HELPER_IMPORT, IMPORT_MODULE, ctxLimitGlobal, functionName, trapCode } from './abi.js';
 import { analyzeProgram, callDepthIsStatic } from './analysis.js';
 import { i32, i64, i64Const, importSharedMemory, newModule, none, tupleType, type Expr, type Module } from './binaryen.js';
 import type { ModuleContext, Structure } from './emitter.js';
@@ -11,7 +11,7 @@ import { compileFunction } from './function.js';
 import { InputError } from '../errors.js';
 import type { Program } from '../program/program.js';
 import { STACK_PER_CPU, WASM_PAGE, type Region } from '../runtime/memory.js';
-import type { Runtime } from '../runtime/executable.js';
+import { checkRegions, type Runtime } from '../runtime/executable.js';
 import type { VerifierFacts } from '../verifier/facts.js';
 
 /** wasm32's largest memory; declaring it accepts the engine memory whatever maximum it was created with. */
@@ -42,17 +42,18 @@ function addGlobals(mc: ModuleContext): void {
 
 /** Small exports for the wrapper's slow paths (errors, helper environment, unwinding). */
 function addServiceExports(m: Module): void {
-  // take_error() -> code << 24 | pc, and clears the code so a later unplanned trap is not misread.
+  // take_error() clears the code, so a later unplanned trap is not misread.
   const take = m.block(null, [
-    m.local.set(0, m.i32.or(m.i32.shl(m.global.get(GLOBAL.errCode, i32), m.i32.const(24)), m.global.get(GLOBAL.errPc, i32))),
+    m.local.set(0, m.global.get(GLOBAL.errCode, i32)),
     m.global.set(GLOBAL.errCode, m.i32.const(0)),
     m.local.get(0, i32),
   ], i32);
   m.addFunction(EXPORT.takeError, none, i32, [i32], take);
+  m.addFunction(EXPORT.errorAt, none, i32, [], m.global.get(GLOBAL.errPc, i32));
   m.addFunction(EXPORT.setUnwind, none, none, [], m.global.set(GLOBAL.unwinding, m.i32.const(1)));
   m.addFunction(EXPORT.ctxStart, none, i32, [], m.i32.wrap(m.global.get(GLOBAL.ctxStart, i64)));
   m.addFunction(EXPORT.ctxLen, none, i32, [], m.global.get(GLOBAL.ctxLen, i32));
-  for (const name of [EXPORT.takeError, EXPORT.setUnwind, EXPORT.ctxStart, EXPORT.ctxLen]) m.addFunctionExport(name, name);
+  for (const name of [EXPORT.takeError, EXPORT.errorAt, EXPORT.setUnwind, EXPORT.ctxStart, EXPORT.ctxLen]) m.addFunctionExport(name, name);
 }
 
 const DRIVE_FUNCTION = 'drive';
@@ -64,14 +65,14 @@ const DRIVE_FUNCTION = 'drive';
  * Measured: passing the limits in as i64 parameters instead made port80 slower (2.45 vs 2.05 ns in
  * batch, 13.2 vs 11.9 per event), although binaryen then cannot sink their computation into the loop.
  */
-const D = { BASE: 0, STRIDE: 1, LEN: 2, VISIBLE: 3, COUNT: 4, RESULTS: 5, STACK: 6, R0: 7, LIMITS: 8 } as const;
+const D = { BASE: 0, STRIDE: 1, LEN: 2, COUNT: 3, RESULTS: 4, STACK: 5, R0: 6, LIMITS: 7 } as const;
 const LIMIT_SIZES = [1, 2, 4, 8] as const;
 
 /** Local-call targets and helpers read the run-wide values from globals; the entry gets parameters. */
 const needsRunGlobals = (mc: ModuleContext): boolean => mc.program.functions.length > 1 || mc.facts.callsHelpers;
 
 /**
- * Once per drive call: the context limits max(visible - size + 1, 0) (an access of `size` bytes at
+ * Once per drive call: the context limits max(len - size + 1, 0) (an access of `size` bytes at
  * ctx + d is inside the context iff d <u limit), and the globals that callees and helpers read.
  */
 function sharedSetup(mc: ModuleContext): Expr[] {
@@ -80,7 +81,7 @@ function sharedSetup(mc: ModuleContext): Expr[] {
   const stmts: Expr[] = [];
   LIMIT_SIZES.forEach((size, k) => {
     if (!mc.checked || !mc.facts.accessSizes.has(size)) return;
-    const spare = (): Expr => m.i64.sub(m.i64.extend_u(get(D.VISIBLE)), i64Const(m, BigInt(size - 1)));
+    const spare = (): Expr => m.i64.sub(m.i64.extend_u(get(D.LEN)), i64Const(m, BigInt(size - 1)));
     stmts.push(m.local.set(D.LIMITS + k, m.select(m.i64.gt_s(spare(), i64Const(m, 0n)), spare(), i64Const(m, 0n))));
     if (needsRunGlobals(mc)) stmts.push(m.global.set(ctxLimitGlobal(size), m.local.get(D.LIMITS + k, i64)));
   });
@@ -91,10 +92,33 @@ function sharedSetup(mc: ModuleContext): Expr[] {
   return stmts;
 }
 
-/** Once per event: the context, a full budget, no unwinding. */
+/**
+ * A verified program's packet context must describe a packet in the heap (src/runtime/entry.ts): the
+ * wrapper checked the struct's own address, this checks the pointers in it, once per event.
+ */
+function packetCheck(mc: ModuleContext): Expr[] {
+  const p = mc.verified?.entry.packet;
+  if (!p) return [];
+  const m = mc.m;
+  const base = (): Expr => m.local.get(D.BASE, i32);
+  const data = (): Expr => m.i64.load(p.data, 8, base());
+  const end = (): Expr => m.i64.load(p.end, 8, base());
+  const memEnd = m.i64.shl(m.i64.extend_u(m.memory.size('memory')), i64Const(m, 16n));
+  const bad = m.i32.or(
+    m.i32.or(m.i64.lt_u(data(), i64Const(m, BigInt(mc.mem.heapStart))), m.i64.lt_u(end(), data())),
+    m.i64.gt_u(end(), memEnd),
+  );
+  return [m.if(bad, m.block(null, [
+    m.global.set(GLOBAL.errCode, m.i32.const(trapCode('E_INPUT'))),
+    m.global.set(GLOBAL.errPc, base()),
+    m.unreachable(),
+  ]))];
+}
+
+/** Once per event: the packet check, the context, a full budget, no unwinding. */
 function perEventSetup(mc: ModuleContext, budget: number): Expr[] {
   const m = mc.m;
-  const stmts: Expr[] = [];
+  const stmts: Expr[] = packetCheck(mc);
   if (needsRunGlobals(mc)) stmts.push(m.global.set(GLOBAL.ctxStart, m.i64.extend_u(m.local.get(D.BASE, i32))));
   if (mc.budgetChecks) stmts.push(m.global.set(GLOBAL.fuel, i64Const(m, BigInt(budget))));
   if (mc.facts.callsHelpers) stmts.push(m.global.set(GLOBAL.unwinding, m.i32.const(0)));
@@ -114,7 +138,7 @@ function callEntry(mc: ModuleContext): Expr {
 }
 
 /**
- * drive(base, stride, len, visible, count, results, stackStart) -> r0 of the last event.
+ * drive(base, stride, len, count, results, stackStart) -> r0 of the last event.
  * The one caller of the entry function, so binaryen inlines the program into this event loop; both
  * single runs (count 1) and batches go through it. The loop is do-while, so count must be at least 1
  * (the wrapper never calls run_batch for no events): measured, a guard in front of it made port80 per
@@ -142,27 +166,17 @@ function addDriveFunction(mc: ModuleContext, budget: number): void {
   m.addFunction(DRIVE_FUNCTION, params, i64, [i64, ...LIMIT_SIZES.map(() => i64)], body);
 }
 
-/** run64 / run32 (ctx, len, visible, stackStart) and run_batch (base, stride, len, count, results, stackStart). */
+/** run64 / run32 (ctx, len, stackStart) and run_batch (base, stride, len, count, results, stackStart). */
 function addEntryExports(m: Module, scratch: number): void {
   const get = (i: number): Expr => m.local.get(i, i32);
   const k = (n: number): Expr => m.i32.const(n);
-  const single = (): Expr => m.call(DRIVE_FUNCTION, [get(0), k(0), get(1), get(2), k(1), k(scratch), get(3)], i64);
-  const four = tupleType([i32, i32, i32, i32]);
-  m.addFunction(EXPORT.run64, four, i64, [], single());
-  m.addFunction(EXPORT.run32, four, i32, [], m.i32.wrap(single()));
-  // A batch runs only on events inside the memory, so every event sees all `len` bytes.
-  const batch = m.call(DRIVE_FUNCTION, [get(0), get(1), get(2), get(2), get(3), get(4), get(5)], i64);
+  const single = (): Expr => m.call(DRIVE_FUNCTION, [get(0), k(0), get(1), k(1), k(scratch), get(2)], i64);
+  const three = tupleType([i32, i32, i32]);
+  m.addFunction(EXPORT.run64, three, i64, [], single());
+  m.addFunction(EXPORT.run32, three, i32, [], m.i32.wrap(single()));
+  const batch = m.call(DRIVE_FUNCTION, [get(0), get(1), get(2), get(3), get(4), get(5)], i64);
   m.addFunction(EXPORT.runBatch, tupleType([i32, i32, i32, i32, i32, i32]), none, [], m.drop(batch));
   for (const name of [EXPORT.run64, EXPORT.run32, EXPORT.runBatch]) m.addFunctionExport(name, name);
-}
-
-function checkRegions(regions: readonly Region[]): Region[] {
-  for (const r of regions) {
-    if (!Number.isSafeInteger(r.start) || !Number.isSafeInteger(r.end) || r.start < 0 || r.end < r.start) {
-      throw new InputError(`region [${r.start}, ${r.end}) is not a valid address range`);
-    }
-  }
-  return regions.filter((r) => r.end > r.start);
 }
 
 const isMemoryInsn = (kind: string): boolean => kind === 'ldx' || kind === 'st' || kind === 'stx' || kind === 'atomic';
@@ -200,7 +214,7 @@ function moduleContext(m: Module, program: Program, rt: Runtime, options: Module
   const facts = analyzeProgram(program);
   const trusted = options.facts !== undefined && !options.checked;
   return {
-    m, program, facts, checked: options.checked, regions: checkRegions(options.regions), memoryEnd, helpers: rt.helpers,
+    m, program, facts, checked: options.checked, regions: checkRegions(rt.mem, options.regions), memoryEnd, helpers: rt.helpers,
     structure: options.structure, verified: options.facts, jumpTables: options.jumpTables, valueTables: options.valueTables, mem: rt.mem,
     budgetChecks: (!trusted || options.facts.needsBudget === true) && facts.maxCost > options.budget,
     depthChecks: options.facts === undefined && !callDepthIsStatic(facts),
@@ -212,13 +226,14 @@ export function buildModule(program: Program, rt: Runtime, options: ModuleOption
   const memoryEnd = rt.mem.memory.buffer.byteLength;
   const m = newModule();
   try {
+    const scratch = scratchSlot(rt.mem); // before any value table takes the internal area's room
     const mc = moduleContext(m, program, rt, options, memoryEnd);
     importSharedMemory(m, Math.floor(memoryEnd / WASM_PAGE), MAX_WASM32_PAGES);
     addGlobals(mc);
-    m.addFunctionImport(HELPER_IMPORT, IMPORT_MODULE, HELPER_IMPORT, tupleType([i32, i32, i64, i64, i64, i64, i64]), i64);
+    m.addFunctionImport(HELPER_IMPORT, IMPORT_MODULE, HELPER_IMPORT, tupleType([i32, i32, i64, i64, i64, i64, i64, i64]), i64);
     for (const fn of program.functions) compileFunction(mc, fn);
     addDriveFunction(mc, options.budget);
-    addEntryExports(m, scratchSlot(rt.mem));
+    addEntryExports(m, scratch);
     addServiceExports(m);
     return m;
   } catch (error) {

@@ -3,22 +3,28 @@
  * hold the two engines to these rules bit for bit:
  *
  * - Entry: r1 = context address, r2 = context length, r10 = top of the CPU's first stack frame,
- *   every other register 0 (reading one before writing it is refused at load time anyway).
+ *   every other register 0. The context must pass the entry checks (entry.ts) on every entry point.
+ * - Uninitialized registers (the verifier refuses reading them; checked mode defines them): a
+ *   register never written reads 0. A local call's callee starts with r0 and r6-r9 at 0, and after it
+ *   returns the caller's r1-r5 read 0 (a helper call leaves r1-r5 as they were).
  * - Budget: on entering a basic block the run is charged the block's instruction count; when the total
  *   exceeds the budget the run stops with E_RUN_BUDGET at the block's first pc.
  * - Local call: saves r6-r9 and r10, r10 -= 512; a ninth frame stops the run with E_RUN_CALL_DEPTH at
  *   the call. `exit` in a callee restores them and returns r0.
- * - Memory: in checked mode an access [addr, addr+size) must lie inside one region (the CPU's stack,
- *   the context, or an engine region such as map storage), else E_RUN_MEMORY at its pc, before any
- *   effect. Atomics must also be naturally aligned (as in WebAssembly), else E_RUN_MEMORY. A verified
- *   program may run unchecked.
+ * - Memory: in checked mode an access [addr, addr+size) must lie inside one region (the frames in
+ *   use of the CPU's stack: from the current r10 - 512 up to the stack's top; the context; or an engine
+ *   region such as map storage), else E_RUN_MEMORY at its pc, before any effect. Atomics must also be
+ *   naturally aligned (as in WebAssembly), else E_RUN_MEMORY. Regions are separated by guard gaps and
+ *   both engines place everything at the same addresses (memory.ts), so a stray access faults alike
+ *   in both. A verified program may run unchecked.
  * - Helpers: r0 = helper(r1..r5); r1-r5 keep their values. A helper flagged `unwindOnZero` that returns
  *   0 ends the whole run with r0 = 0. A HelperFault becomes E_RUN_MEMORY at the call's pc; callx of an
  *   unregistered id is E_RUN_UNKNOWN_HELPER.
  */
+import { InputError } from '../errors.js';
 import type { Program } from '../program/program.js';
 import type { HelperRegistry } from './helpers.js';
-import type { EngineMemory, Region } from './memory.js';
+import { STACK_FRAME_BYTES, type EngineMemory, type Region } from './memory.js';
 
 export const DEFAULT_BUDGET = 100_000_000;
 
@@ -49,12 +55,24 @@ export interface Executable {
   runBatch(base: number, stride: number, len: number, count: number, resultsAddr: number, cpu?: number): void;
 }
 
-/** Engine factories: `createInterpreter` in src/interp, `compileJit` in src/jit. */
-export type CreateInterpreter = (program: Program, rt: Runtime, options?: ExecOptions) => Executable;
-export type CompileJit = (program: Program, rt: Runtime, options?: ExecOptions) => Executable;
+/** Regions a run may touch in checked mode, with `fp` the current frame's r10. */
+export function runRegions(mem: EngineMemory, cpu: number, fp: number, ctxAddr: number, ctxLen: number, extra: readonly Region[] = []): Region[] {
+  return [{ start: fp - STACK_FRAME_BYTES, end: mem.frameTop(cpu) }, { start: ctxAddr, end: ctxAddr + ctxLen }, ...extra];
+}
 
-/** Regions a run may touch in checked mode. */
-export function runRegions(rt: Runtime, cpu: number, ctxAddr: number, ctxLen: number, extra: readonly Region[] = []): Region[] {
-  return [rt.mem.stackRegion(cpu), { start: ctxAddr, end: ctxAddr + ctxLen }, ...extra];
+/**
+ * Extra regions a host grants (ExecOptions.regions), checked once for both engines: address ranges
+ * in the heap, so no grant can expose the stacks or the JIT's data. Empty ones are dropped.
+ */
+export function checkRegions(mem: EngineMemory, regions: readonly Region[]): Region[] {
+  for (const r of regions) {
+    if (!Number.isSafeInteger(r.start) || !Number.isSafeInteger(r.end) || r.end < r.start || r.end > 2 ** 32) {
+      throw new InputError(`region [${r.start}, ${r.end}) is not a valid address range`);
+    }
+    if (r.start < mem.heapStart && r.end > r.start) {
+      throw new InputError(`region [0x${r.start.toString(16)}, 0x${r.end.toString(16)}) is not inside the engine heap (from 0x${mem.heapStart.toString(16)})`);
+    }
+  }
+  return regions.filter((r) => r.end > r.start);
 }
 

@@ -1,10 +1,17 @@
 /**
  * The one memory (DESIGN.md section 2). Everything a BPF program can point at lives in one shared
  * WebAssembly.Memory: per-CPU stacks, per-CPU context buffers, map storage. A BPF pointer is a byte
- * address in it. The first 64 KiB are never handed out, so 0 is null and null+small is never valid.
+ * address in it. The first 64 KiB are never a region any run may touch, so 0 is null and null+small
+ * is never valid; the JIT keeps its own data (value tables, a scratch slot) in the upper part of them,
+ * where no BPF pointer and no overrun can reach it.
  *
- *   0        64K                      64K + cpus*STACK_PER_CPU
- *   | guard  | cpu0 stack | cpu1 stack | ... | heap (context buffers, maps, ...) -> grows
+ *   0     4K           64K                                    heapStart
+ *   | null | JIT data  | cpu0 stack | cpu1 stack | ... | gap | alloc | gap | alloc | gap | ... -> grows
+ *
+ * Every heap allocation is preceded by an unused guard gap of GUARD_GAP bytes, so the regions a run
+ * may touch (its stack, its context, map storage) never touch each other: an access that strays a
+ * little (up to 4 KiB) past a region lands in a gap, not in its neighbour, and checked mode faults on
+ * it the same way in both engines (docs/architecture.md, "One memory").
  */
 import { BpfError } from '../errors.js';
 
@@ -13,6 +20,10 @@ export const NULL_GUARD = 65536;
 export const STACK_FRAME_BYTES = 512;
 export const MAX_CALL_FRAMES = 8;
 export const STACK_PER_CPU = STACK_FRAME_BYTES * MAX_CALL_FRAMES;
+/** Unused bytes in front of every heap allocation (a page: small next to the 1 GiB address space). */
+export const GUARD_GAP = 4096;
+/** The JIT's data lives in [INTERNAL_START, NULL_GUARD): inside the null guard, above null + small. */
+export const INTERNAL_START = 4096;
 const DEFAULT_MAX_PAGES = 16384; // 1 GiB of address space, reserved lazily by the engine
 
 export interface MemoryOptions {
@@ -32,7 +43,10 @@ export interface Region {
 export class EngineMemory {
   readonly memory: WebAssembly.Memory;
   readonly cpus: number;
+  /** Lowest address a heap allocation may have: contexts and results must lie at or above it. */
+  readonly heapStart: number;
   private heapTop: number;
+  private internalTop = INTERNAL_START;
   private cachedView: DataView | undefined;
   private cachedBytes: Uint8Array | undefined;
 
@@ -41,8 +55,10 @@ export class EngineMemory {
     const minimum = Math.max(options.initialPages ?? 32, Math.ceil((NULL_GUARD + this.cpus * STACK_PER_CPU) / WASM_PAGE) + 1);
     this.memory = new WebAssembly.Memory({ initial: minimum, maximum: options.maximumPages ?? DEFAULT_MAX_PAGES, shared: true });
     this.heapTop = NULL_GUARD + this.cpus * STACK_PER_CPU;
+    this.heapStart = this.heapTop + GUARD_GAP;
   }
 
+  /** End of the last heap allocation. */
   get heapEnd(): number {
     return this.heapTop;
   }
@@ -92,10 +108,14 @@ export class EngineMemory {
     return this.stackRegion(cpu).end;
   }
 
-  /** Reserves `size` bytes, zeroed, aligned to `align`; grows the memory as needed. */
+  /**
+   * Reserves `size` bytes, zeroed, aligned to `align`, after a guard gap; grows the memory as needed.
+   * Allocations are never freed or moved.
+   */
   alloc(size: number, align = 8): number {
     if (!Number.isInteger(size) || size < 0) throw new BpfError('E_INPUT', `cannot allocate ${size} bytes`);
-    const start = Math.ceil(this.heapTop / align) * align;
+    if (!Number.isInteger(align) || align < 1 || align > WASM_PAGE) throw new BpfError('E_INPUT', `cannot align to ${align} bytes`);
+    const start = Math.ceil((this.heapTop + GUARD_GAP) / align) * align;
     const end = start + size;
     const have = this.memory.buffer.byteLength;
     if (end > have) {
@@ -107,6 +127,17 @@ export class EngineMemory {
     }
     this.heapTop = end;
     if (end > (this.cachedBytes?.byteLength ?? 0)) this.refresh();
+    return start;
+  }
+
+  /**
+   * Reserves `size` bytes of the JIT's own area inside the null guard (never a region of any run), or
+   * returns undefined when the area is full: callers then do without (a table becomes code).
+   */
+  allocInternal(size: number, align = 8): number | undefined {
+    const start = Math.ceil(this.internalTop / align) * align;
+    if (start + size > NULL_GUARD) return undefined;
+    this.internalTop = start + size;
     return start;
   }
 

@@ -12,6 +12,7 @@
  *   a load of each yields.
  */
 import { InputError } from '../errors.js';
+import type { EntryContract } from '../runtime/entry.js';
 import { makePtr, type RegState } from './reg-state.js';
 import { SCALAR_UNKNOWN, SCALAR_ZERO, scalarConst } from './scalar.js';
 import { newFrame, type VState } from './state.js';
@@ -118,6 +119,16 @@ export function structContext(name: string, size: number, fields: readonly CtxFi
 export const helperAllowed = (ctx: ContextDescriptor, id: number): boolean => ctx.helpers === 'all' || ctx.helpers.has(id);
 
 export const contextSize = (ctx: ContextDescriptor): number => ctx.r1.size;
+
+/** What entryState assumes about r1 and r2, as the runtime checks it at every entry (runtime/entry.ts). */
+export function entryContract(ctx: ContextDescriptor): EntryContract {
+  const { r1 } = ctx;
+  if (r1.kind === 'memory' && r1.size === 0) return { r1: 'null', size: 0, r2: 'size' };
+  const data = r1.kind === 'struct' ? r1.fields.find((f) => f.load === 'packet') : undefined;
+  const end = r1.kind === 'struct' ? r1.fields.find((f) => f.load === 'packet_end') : undefined;
+  const contract: EntryContract = { r1: 'object', size: r1.size, r2: ctx.r2 };
+  return data && end ? { ...contract, packet: { data: data.offset, end: end.offset } } : contract;
+}
 
 /** The state at the entry: r1 and r2 as the descriptor says, r10 the frame pointer, the rest uninitialized. */
 export function entryState(ctx: ContextDescriptor): VState {

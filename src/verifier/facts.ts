@@ -4,6 +4,7 @@
  * (each visit can only weaken a fact) and frozen into a plain object at the end.
  */
 import type { Program } from '../program/program.js';
+import type { EntryContract } from '../runtime/entry.js';
 import { PTR_KINDS, type PtrKind } from './reg-state.js';
 
 /** A constant address a pointer holds: a map or a byte of a map value, by map index. */
@@ -34,6 +35,8 @@ export interface InsnFacts {
 }
 
 export interface VerifierFacts {
+  /** What the program assumed about r1 and r2 at entry: every run of it is checked against this. */
+  readonly entry: EntryContract;
   /**
    * Indexed by pc (slot). undefined for instructions no path reaches (dead code) and for the second
    * slot of an lddw; `{}` for reached instructions with nothing special to say.
@@ -130,14 +133,14 @@ export class FactsCollector {
     return f;
   }
 
-  finish(program: Program, maxStackDepth: number, needsBudget: boolean): VerifierFacts {
+  finish(program: Program, entry: EntryContract, maxStackDepth: number, needsBudget: boolean): VerifierFacts {
     const insns: Array<InsnFacts | undefined> = new Array<InsnFacts | undefined>(program.slotCount).fill(undefined);
     for (const insn of program.insns) {
       if (!this.reached[insn.pc]) continue;
       const signedDiv = insn.kind === 'alu' && (insn.op === 'sdiv' || insn.op === 'smod');
       insns[insn.pc] = this.factsAt(insn.pc, signedDiv);
     }
-    const facts = { insns, stackDepth: Array.from(this.stackDepth), maxStackDepth };
+    const facts = { entry, insns, stackDepth: Array.from(this.stackDepth), maxStackDepth };
     return needsBudget ? { ...facts, needsBudget: true } : facts;
   }
 }

@@ -9,7 +9,7 @@ import type { Program } from '../program/program.js';
 import { HelperRegistry } from '../runtime/helpers.js';
 import { StateStore, type Termination } from './checkpoints.js';
 import { programThresholds } from './widen.js';
-import { entryState, type ContextDescriptor } from './context.js';
+import { entryContract, entryState, type ContextDescriptor } from './context.js';
 import { Explorer } from './explore.js';
 import { FactsCollector, type VerifierFacts } from './facts.js';
 import type { HelperLookup, MapDescriptor } from './helper-call.js';
@@ -130,5 +130,5 @@ export function verify(program: Program, options: VerifyOptions): VerifyResult {
     if (log.level >= 1) log.add(failure.message);
     return { ok: false, error: failure, stats, log: log.text() };
   }
-  return { ok: true, facts: facts.finish(program, maxStack, store.loopsClosed > 0), stats, log: log.text() };
+  return { ok: true, facts: facts.finish(program, entryContract(options.context), maxStack, store.loopsClosed > 0), stats, log: log.text() };
 }

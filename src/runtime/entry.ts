@@ -1,0 +1,85 @@
+/**
+ * What a run may be started on. Every entry point of both engines (run, runU32, runBatch) checks its
+ * arguments here before anything runs, so a verified program never runs on memory that breaks what
+ * the verifier assumed, and no caller can point a run at the stacks or at the JIT's own data
+ * (docs/architecture.md, "What the verifier assumed, the runtime guarantees"):
+ *
+ * - every context lies in the heap (at or above `heapStart`) and inside the memory, or is the empty
+ *   context (0, 0) where r1 is allowed to be null;
+ * - batch results lie in the heap too;
+ * - a verified program gets exactly what its context descriptor promised: r2 equal to the size for
+ *   memory(size) and event(size), a region of at least the struct's size otherwise, and for a packet
+ *   context `data`/`data_end` fields with heapStart <= data <= data_end <= the memory's end.
+ */
+import { InputError } from '../errors.js';
+import type { EngineMemory } from './memory.js';
+
+/** What the verifier assumed about r1 and r2 at entry (from the context descriptor it verified against). */
+export interface EntryContract {
+  /** 'null': r1 = 0 and r2 = 0 (memory(0): nothing to point at); 'object': r1 points at `size` bytes. */
+  readonly r1: 'null' | 'object';
+  readonly size: number;
+  /** 'size': r2 must equal `size`; 'scalar': r2 is the context region's length, at least `size`. */
+  readonly r2: 'size' | 'scalar';
+  /** Offsets of the u64 fields that hold the packet's start and end, for packet contexts. */
+  readonly packet?: { readonly data: number; readonly end: number };
+}
+
+const isU32 = (n: number): boolean => n >>> 0 === n;
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+export class EntryGuard {
+  private memEnd: number;
+
+  /** `contract` undefined: an unverified program (checked mode), which may run on any heap context. */
+  constructor(readonly contract: EntryContract | undefined, private readonly mem: EngineMemory) {
+    this.memEnd = mem.memory.buffer.byteLength;
+  }
+
+  /** Throws an InputError unless a run on the context [addr, addr + len) may start. */
+  check(addr: number, len: number): void {
+    const c = this.contract;
+    if (addr === 0 && len === 0 && (c === undefined || c.r1 === 'null')) return;
+    if (!isU32(addr) || !isU32(len)) {
+      throw new InputError(`context ${addr} (+${len}): address and length must be integers in 0..2^32-1`);
+    }
+    if (c?.r1 === 'null') throw new InputError(`the program was verified for memory(0): its context must be (0, 0), not (${hex(addr)}, ${len})`);
+    if (addr < this.mem.heapStart || addr + len > this.end(addr + len)) {
+      throw new InputError(`context [${hex(addr)}, +${len}) is not inside the engine heap [${hex(this.mem.heapStart)}, ${hex(this.memEnd)})`);
+    }
+    if (c && (c.r2 === 'size' ? len !== c.size : len < c.size)) {
+      throw new InputError(`context length ${len}: the program was verified for ${c.r2 === 'size' ? '' : 'at least '}${c.size} bytes`);
+    }
+  }
+
+  /** For packet contexts: the packet the struct at `addr` describes lies in the heap (see the module comment). */
+  checkPacket(addr: number): void {
+    const p = this.contract?.packet;
+    if (!p) return;
+    const view = this.mem.view;
+    const data = view.getBigUint64(addr + p.data, true);
+    const end = view.getBigUint64(addr + p.end, true);
+    if (data < BigInt(this.mem.heapStart) || end < data || end > BigInt(this.end(Number(end)))) {
+      throw packetError(addr, data, end);
+    }
+  }
+
+  /** Results of a batch: 8 bytes per event, in the heap. */
+  checkResults(addr: number, count: number): void {
+    const end = addr + 8 * count;
+    if (!isU32(addr) || addr < this.mem.heapStart || end > this.end(end)) {
+      throw new InputError(`runBatch: results [${hex(addr)}, +${8 * count}) are not inside the engine heap`);
+    }
+  }
+
+  /** The memory's end, re-read only when `needed` lies past the cached value (a shared memory only grows). */
+  private end(needed: number): number {
+    if (needed > this.memEnd) this.memEnd = this.mem.memory.buffer.byteLength;
+    return this.memEnd;
+  }
+}
+
+export function packetError(addr: number, data: bigint, end: bigint): InputError {
+  return new InputError(`the packet context at ${hex(addr)} has data = 0x${data.toString(16)}, data_end = 0x${end.toString(16)}: ` +
+    'the packet must lie in the engine heap with data <= data_end');
+}
