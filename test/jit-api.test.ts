@@ -82,15 +82,17 @@ describe('large programs', () => {
     const program = buildProgram(assemble(lines.join('\n'), 'ubpf'));
     expect(program.functions[0]!.blocks.length).toBeGreaterThan(3000);
     const exe = compileJit(program, rt);
-    expect(exe.run(0, 7)).toBe(createInterpreter(program, rt).run(0, 7));
-    expect(exe.run(0, 7)).toBe(1499n * 3n + 1500n * 2n);
+    const ctx = rt.mem.alloc(7);
+    expect(exe.run(ctx, 7)).toBe(createInterpreter(program, rt).run(ctx, 7));
+    expect(exe.run(ctx, 7)).toBe(1499n * 3n + 1500n * 2n);
   });
   it('compiles a long chain of dependent instructions', () => {
     const lines = ['mov %r0, %r2'];
     for (let i = 0; i < 6000; i++) lines.push(`mul %r0, ${(i % 7) + 3}`, `xor %r0, ${i}`);
     lines.push('exit');
     const program = buildProgram(assemble(lines.join('\n'), 'ubpf'));
-    expect(compileJit(program, rt).run(0, 5)).toBe(createInterpreter(program, rt).run(0, 5));
+    const ctx = rt.mem.alloc(5);
+    expect(compileJit(program, rt).run(ctx, 5)).toBe(createInterpreter(program, rt).run(ctx, 5));
   });
 });
 

@@ -11,7 +11,7 @@ import type { Program } from '../src/program/program.js';
 import { buildProgram } from '../src/program/program.js';
 import type { ExecOptions, Executable, Runtime } from '../src/runtime/executable.js';
 import { HelperFault, HelperRegistry, type HelperSpec } from '../src/runtime/helpers.js';
-import { EngineMemory, STACK_PER_CPU } from '../src/runtime/memory.js';
+import { EngineMemory, GUARD_GAP, INTERNAL_START, NULL_GUARD, STACK_PER_CPU } from '../src/runtime/memory.js';
 
 type Engine = (program: Program, rt: Runtime, options?: ExecOptions) => Executable;
 
@@ -56,9 +56,11 @@ describe.each(engines)('%s', (_name, create) => {
   describe('entry state', () => {
     it('passes r1 = context, r2 = length, r10 = top of the CPU stack', () => {
       const { exe, rt } = setup('mov %r0, %r2\nexit', {}, [], 2);
-      expect(exe.run(0x20000, 77)).toBe(77n);
+      expect(exe.run(ctxOf(rt, new Array(77).fill(0)), 77)).toBe(77n);
       expect(rt.mem.cpus).toBe(2);
-      expect(setup('mov %r0, %r1\nexit').exe.run(0x12345, 0)).toBe(0x12345n);
+      const r1 = setup('mov %r0, %r1\nexit');
+      const at = ctxOf(r1.rt, [1, 2, 3]) + 1;
+      expect(r1.exe.run(at, 0)).toBe(BigInt(at));
       const fp = setup('mov %r0, %r10\nexit', {}, [], 2);
       expect(fp.exe.run(0, 0, 1)).toBe(BigInt(fp.rt.mem.frameTop(1)));
       expect(fp.exe.run(0, 0, 0)).toBe(BigInt(fp.rt.mem.frameTop(0)));
@@ -111,11 +113,32 @@ describe.each(engines)('%s', (_name, create) => {
       const ctx = ctxOf(high.rt, [1]);
       expect(failure(() => high.exe.run(ctx, 1)).pc).toBe(3);
     });
-    it('allows the whole CPU stack and nothing past it', () => {
-      expect(setup(`stb [%r10-${STACK_PER_CPU}], 7\nldxb %r0, [%r10-${STACK_PER_CPU}]\nexit`).exe.run(0, 0)).toBe(7n);
-      expect(failure(() => setup(`ldxb %r0, [%r10-${STACK_PER_CPU + 1}]\nexit`).exe.run(0, 0)).code).toBe('E_RUN_MEMORY');
+    it('allows the stack frames in use and nothing past them', () => {
+      expect(setup('stb [%r10-512], 7\nldxb %r0, [%r10-512]\nexit').exe.run(0, 0)).toBe(7n);
+      expect(failure(() => setup('ldxb %r0, [%r10-513]\nexit').exe.run(0, 0))).toMatchObject({ code: 'E_RUN_MEMORY', pc: 0 });
+      expect(failure(() => setup(`ldxb %r0, [%r10-${STACK_PER_CPU}]\nexit`).exe.run(0, 0)).code).toBe('E_RUN_MEMORY');
       expect(failure(() => setup('ldxdw %r0, [%r10-4]\nexit').exe.run(0, 0)).code).toBe('E_RUN_MEMORY');
       expect(failure(() => setup('mov %r2, %r10\nldxb %r0, [%r2]\nexit').exe.run(0, 0)).pc).toBe(1);
+    });
+    it('lets a callee reach its callers\' frames, and its own, but not the frames below it', () => {
+      // The caller stores 5 at the bottom of its frame; the callee reads it through its r10 + 0..511.
+      const callee = 'stdw [%r10-512], 5\ncall local f\nexit\nf:\nstb [%r10-512], 1\nldxdw %r0, [%r10+0]\nexit';
+      expect(setup(callee).exe.run(0, 0)).toBe(5n);
+      const below = 'call local f\nexit\nf:\nldxb %r0, [%r10-513]\nexit';
+      expect(failure(() => setup(below).exe.run(0, 0))).toMatchObject({ code: 'E_RUN_MEMORY', pc: 2 });
+      // Once the callee returned, its frame is no longer in use.
+      const after = 'call local f\nldxb %r0, [%r10-600]\nexit\nf:\nstb [%r10-88], 1\nmov %r0, 0\nexit';
+      expect(failure(() => setup(after).exe.run(0, 0))).toMatchObject({ code: 'E_RUN_MEMORY', pc: 1 });
+    });
+    it('faults alike on the guard gaps around the stack and the context', () => {
+      const { exe, rt } = setup('mov %r0, 0\nldxb %r0, [%r1-1]\nexit');
+      const ctx = ctxOf(rt, [1, 2]);
+      expect(failure(() => exe.run(ctx, 2))).toMatchObject({ code: 'E_RUN_MEMORY', pc: 1 });
+      // Past the top of the stack lies a gap, not the first heap allocation.
+      const top = setup('ldxb %r0, [%r10+8]\nexit');
+      ctxOf(top.rt, [9]);
+      expect(failure(() => top.exe.run(0, 0))).toMatchObject({ code: 'E_RUN_MEMORY', pc: 0 });
+      expect(rt.mem.heapStart - rt.mem.frameTop(0)).toBeGreaterThanOrEqual(GUARD_GAP);
     });
     it('gives each CPU its own stack', () => {
       const { exe } = setup('ldxdw %r0, [%r10-8]\nstdw [%r10-8], 5\nexit', {}, [], 2);
@@ -145,13 +168,23 @@ describe.each(engines)('%s', (_name, create) => {
       mem.view.setBigUint64(end, 77n, true);
       expect(exe.run(0, 0)).toBe(77n);
     });
-    it('sees memory that grew after the engine was created, and clamps a context past the memory end', () => {
+    it('sees memory that grew after the engine was created, and refuses a context past the memory end', () => {
       const { exe, rt } = setup('ldxb %r0, [%r1+1000]\nexit');
       const big = rt.mem.alloc(8 << 20);
       rt.mem.bytes[big + 1000] = 42;
       expect(exe.run(big, 8 << 20)).toBe(42n);
       const end = rt.mem.buffer.byteLength;
-      expect(failure(() => exe.run(end - 500, 4000))).toMatchObject({ code: 'E_RUN_MEMORY', pc: 0 });
+      expect(() => exe.run(end - 500, 4000)).toThrow(InputError);
+      expect(() => exe.run(end - 500, 500)).not.toThrow(InputError);
+    });
+    it('refuses contexts outside the heap: the null guard, the JIT\'s data and the stacks', () => {
+      const { exe, rt } = setup('mov %r0, 0\nexit');
+      for (const addr of [8, INTERNAL_START, NULL_GUARD, rt.mem.frameTop(0) - 64, rt.mem.heapStart - 1]) {
+        expect(() => exe.run(addr, 1)).toThrow(InputError);
+      }
+      expect(() => exe.run(0, 1)).toThrow(InputError);
+      expect(exe.run(0, 0)).toBe(0n);
+      expect(exe.run(rt.mem.heapStart, 0)).toBe(0n);
     });
     it('faults on a misaligned atomic access, before any effect', () => {
       const { exe, rt } = setup('mov %r2, 1\nlock add [%r1+2], %r2\nmov %r0, 0\nexit');
@@ -193,8 +226,10 @@ describe.each(engines)('%s', (_name, create) => {
     });
     it('charges loop-free code exactly when the budget is below its longest path', () => {
       const asm = 'jeq %r2, 0, short\nmov %r0, 1\nmov %r0, 2\nmov %r0, 3\nexit\nshort:\nmov %r0, 9\nexit';
-      expect(setup(asm, { budget: 5 }).exe.run(0, 1)).toBe(3n);
-      expect(failure(() => setup(asm, { budget: 4 }).exe.run(0, 1))).toMatchObject({ code: 'E_RUN_BUDGET', pc: 1 });
+      const five = setup(asm, { budget: 5 });
+      expect(five.exe.run(ctxOf(five.rt, [0]), 1)).toBe(3n);
+      const four = setup(asm, { budget: 4 });
+      expect(failure(() => four.exe.run(ctxOf(four.rt, [0]), 1))).toMatchObject({ code: 'E_RUN_BUDGET', pc: 1 });
       expect(setup(asm, { budget: 4 }).exe.run(0, 0)).toBe(9n);
     });
     it('stops an endless loop, and each run gets the whole budget again', () => {
@@ -227,8 +262,9 @@ describe.each(engines)('%s', (_name, create) => {
     });
     it('check the depth only on the path that goes too deep', () => {
       const asm = callChain(8).replace('call local f1', 'mov %r0, 0\njeq %r2, 0, skip\ncall local f1\nskip:');
-      expect(setup(asm).exe.run(0, 0)).toBe(66n);
-      expect(failure(() => setup(asm).exe.run(0, 1)).code).toBe('E_RUN_CALL_DEPTH');
+      const { exe, rt } = setup(asm);
+      expect(exe.run(0, 0)).toBe(66n);
+      expect(failure(() => exe.run(ctxOf(rt, [0]), 1)).code).toBe('E_RUN_CALL_DEPTH');
     });
   });
 
@@ -281,7 +317,7 @@ describe.each(engines)('%s', (_name, create) => {
       let exe: Executable | undefined;
       rt.helpers.register(helper(1, (a) => (a === 0n ? 100n : exe!.run(0, 0) + a)));
       exe = create(buildProgram(assemble('mov %r6, %r2\nmov %r1, %r2\ncall 1\nadd %r0, %r6\nexit', 'ubpf')), rt);
-      expect(exe.run(0, 5)).toBe(100n + 5n + 5n);
+      expect(exe.run(ctxOf(rt, [1, 2, 3, 4, 5]), 5)).toBe(100n + 5n + 5n);
     });
     it('a nested run that unwinds does not unwind the outer run', () => {
       const rt: Runtime = { mem: new EngineMemory(), helpers: new HelperRegistry(conformanceHelpers()) };
@@ -290,7 +326,7 @@ describe.each(engines)('%s', (_name, create) => {
       // With r2 = 0 the program unwinds at once; otherwise it runs itself (which unwinds) and goes on.
       const asm = 'jne %r2, 0, outer\nmov %r1, 0\ncall 5\nexit\nouter:\ncall 9\nmov %r6, %r0\nmov %r1, 1\ncall 5\nmov %r0, %r6\nadd %r0, 10\nexit';
       exe = create(buildProgram(assemble(asm, 'ubpf')), rt);
-      expect(exe.run(0, 1)).toBe(11n);
+      expect(exe.run(ctxOf(rt, [0]), 1)).toBe(11n);
     });
   });
 
@@ -309,6 +345,13 @@ describe.each(engines)('%s', (_name, create) => {
       expect(exe.run(ctx, 5)).toBe(0n);
       expect([...rt.mem.read(ctx, 5)]).toEqual([1 ^ 42, 2 ^ 42, 3 ^ 42, 4 ^ 42, 5]);
       expect(failure(() => exe.run(ctx, 3))).toMatchObject({ code: 'E_RUN_MEMORY', pc: 1 });
+    });
+    it('helpers see the stack frames in use, as the program does', () => {
+      const below = 'mov %r1, %r10\nadd %r1, -600\nmov %r2, 4\ncall 1\nexit';
+      expect(failure(() => setup(below, {}, helpers).exe.run(0, 0))).toMatchObject({ code: 'E_RUN_MEMORY', pc: 3 });
+      // From a callee, its caller's frame is in use: memfrob xors the caller's bytes with 42.
+      const caller = 'stw [%r10-4], 0\ncall local f\nldxw %r0, [%r10-4]\nexit\nf:\nmov %r1, %r10\nadd %r1, 508\nmov %r2, 4\ncall 1\nexit';
+      expect(setup(caller, {}, helpers).exe.run(0, 0)).toBe(0x2a2a2a2an);
     });
     it('strcmp_ext compares NUL-terminated strings and faults past the regions', () => {
       const { exe, rt } = setup('mov %r6, %r1\nadd %r1, 4\nmov %r2, %r1\nadd %r2, 4\ncall 4\nexit', {}, helpers);
@@ -356,12 +399,15 @@ describe.each(engines)('%s', (_name, create) => {
       exe.runBatch(base, 1, 1, 3, results);
       expect([0, 1, 2].map((k) => rt.mem.view.getBigUint64(results + 8 * k, true))).toEqual([4n, 0n, 6n]);
     });
-    it('clamps events that run past the memory end, like single runs', () => {
-      const { exe, rt } = setup('mov %r0, %r2\nexit');
+    it('refuses events past the memory end and results outside the heap, before running any', () => {
+      const { exe, rt } = setup('stb [%r1], 9\nmov %r0, %r2\nexit');
       const end = rt.mem.buffer.byteLength;
       const results = rt.mem.alloc(16);
-      exe.runBatch(end - 4, 4, 8, 2, results);
-      expect(rt.mem.view.getBigUint64(results + 8, true)).toBe(8n);
+      rt.mem.bytes[end - 16] = 1;
+      expect(() => exe.runBatch(end - 16, 8, 9, 2, results)).toThrow(InputError);
+      expect(rt.mem.bytes[end - 16]).toBe(1);
+      const base = ctxOf(rt, [1, 2]);
+      for (const bad of [INTERNAL_START, rt.mem.frameTop(0) - 16]) expect(() => exe.runBatch(base, 1, 1, 2, bad)).toThrow(InputError);
     });
   });
 });
