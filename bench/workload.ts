@@ -1,5 +1,5 @@
 /**
- * The benchmark manifest's vocabulary (STYLE.md, "benchmarks as a manifest"): each workload names
+ * The benchmark manifest's vocabulary (bench/README.md): each workload names
  * its program, builds its input deterministically and carries a hand-written JavaScript function
  * that does the same job. That function's answer is the expected result every engine must give
  * before anything is timed.

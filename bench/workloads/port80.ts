@@ -1,5 +1,5 @@
 /**
- * port80: the packet filter of DESIGN.md section 6. 64-byte Ethernet frames: 75 % IPv4, 75 % of
+ * port80: the packet filter workload (bench/README.md). 64-byte Ethernet frames: 75 % IPv4, 75 % of
  * those TCP, 50 % of those to port 80; the IP header length varies, so some frames are too short
  * for the TCP ports and must be refused by the length checks.
  */

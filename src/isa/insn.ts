@@ -1,5 +1,5 @@
 /**
- * Two instruction layers (see STYLE.md): a raw 8-byte slot, and a decoded instruction that carries the
+ * Two instruction layers (docs/architecture.md section 1): a raw 8-byte slot, and a decoded instruction that carries the
  * meaning (`kind` plus the form's parameters) next to the raw fields and its slot index `pc`.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The one door to binaryen (DESIGN.md section 5): no other file imports 'binaryen'. The rest of the JIT
+ * The one door to binaryen (docs/architecture.md section 5): no other file imports 'binaryen'. The rest of the JIT
  * builds expressions through the Module this hands out and asks this module to optimize and emit.
  *
  * binaryen is pinned (package.json) and its JS API drifts between releases (i64.const switched to a single

@@ -3,7 +3,7 @@
  * to 64 bits first); JMP32 compares the low 32 bits with i32 operations.
  *
  * A JMP whose operands the verifier proved to fit in 32 bits unsigned (`fits32`) is compared in i32
- * too: DESIGN.md section 5 (binaryen turns chains of i32 equality tests into a br_table, not i64 ones).
+ * too: binaryen turns chains of i32 equality tests into a br_table, but not chains of i64 ones.
  * Both values are then non-negative, so signed and unsigned orders agree and a signed test becomes
  * the unsigned i32 one.
  */

@@ -1,5 +1,5 @@
 /**
- * The WebAssembly JIT (DESIGN.md section 5): a Program becomes one wasm module built with binaryen,
+ * The WebAssembly JIT (docs/architecture.md section 5): a Program becomes one wasm module built with binaryen,
  * optimized, compiled and instantiated synchronously against the engine's shared memory.
  */
 import { emitBinary, emitText, optimizeModule, validateModule, type Module, type OptimizeSettings } from './binaryen.js';

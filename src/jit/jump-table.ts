@@ -1,5 +1,5 @@
 /**
- * Jump tables recovered from compare trees (DESIGN.md section 5). BPF has no indirect jump, so clang
+ * Jump tables recovered from compare trees (docs/architecture.md section 5). BPF has no indirect jump, so clang
  * compiles a C `switch` into a binary-search tree of compares of one register against constants
  * (`if w1 s> 31 goto ...`) ending in `==` tests; binaryen does not turn such a tree back into a
  * `br_table`. This module does, on the BPF side: starting at a block that ends in a compare of a

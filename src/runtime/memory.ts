@@ -1,5 +1,5 @@
 /**
- * The one memory (DESIGN.md section 2). Everything a BPF program can point at lives in one shared
+ * The one memory (docs/architecture.md section 2). Everything a BPF program can point at lives in one shared
  * WebAssembly.Memory: per-CPU stacks, per-CPU context buffers, map storage. A BPF pointer is a byte
  * address in it. The first 64 KiB are never a region any run may touch, so 0 is null and null+small
  * is never valid; the JIT keeps its own data (value tables, a scratch slot) in the upper part of them,

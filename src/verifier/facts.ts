@@ -1,5 +1,5 @@
 /**
- * Facts the verifier proves for the JIT (DESIGN.md section 4): what holds at an instruction on every
+ * Facts the verifier proves for the JIT (docs/architecture.md section 4): what holds at an instruction on every
  * path that reaches it, so the JIT can drop the corresponding runtime check. Collected while exploring
  * (each visit can only weaken a fact) and frozen into a plain object at the end.
  */
