@@ -288,6 +288,11 @@ describe.each(engines)('%s', (_name, create) => {
       expect(() => create(program, rt)).toThrow(ProgramError);
       expect(() => create(program, rt)).toThrow(expect.objectContaining({ code: 'E_UNKNOWN_HELPER', pc: 1 }));
     });
+    it('an lddw naming a map is refused when the engine is created: a loader must resolve it first', () => {
+      const program = buildProgram(assemble('lddw %r1, map_by_fd(3)\nmov %r0, 0\nexit', 'ubpf'));
+      const rt: Runtime = { mem: new EngineMemory(), helpers: new HelperRegistry() };
+      expect(() => create(program, rt)).toThrow(expect.objectContaining({ code: 'E_DECODE_RESERVED', pc: 0 }));
+    });
     it('callx calls by id; an unknown or impossible id is E_RUN_UNKNOWN_HELPER', () => {
       const { exe } = setup('mov %r1, 4\nmov %r2, 2\ncall %r1\nexit', {}, [helper(4, (a) => a + 1n)]);
       expect(exe.run(0, 0)).toBe(5n);

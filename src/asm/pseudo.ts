@@ -3,11 +3,11 @@
  * where NAME is the lower-case LddwSrc key, e.g. `map_by_fd(3)`, `map_value_by_idx(0, 16)`.
  * A plain number is source 0 (a 64-bit immediate).
  */
-import { LddwSrc } from '../isa/insn.js';
+import { LddwSrc, lddwSourceName } from '../isa/insn.js';
 import { checkRange, type Cursor } from './cursor.js';
 
 const NAME_BY_SRC: ReadonlyMap<number, string> = new Map(
-  Object.entries(LddwSrc).filter(([, src]) => src !== LddwSrc.IMM64).map(([key, src]) => [src, key.toLowerCase()]),
+  Object.values(LddwSrc).filter((src) => src !== LddwSrc.IMM64).map((src) => [src, lddwSourceName(src)!]),
 );
 const SRC_BY_NAME: ReadonlyMap<string, number> = new Map([...NAME_BY_SRC].map(([src, name]) => [name, src]));
 

@@ -7,10 +7,10 @@
  * start and subtracts that block's instruction count (kept next to its handler id), so straight-line
  * code pays nothing extra.
  */
-import { ProgramError } from '../errors.js';
-import { LddwSrc, branchTarget, type Insn } from '../isa/insn.js';
+import { branchTarget, type Insn } from '../isa/insn.js';
+import { lddwValue } from '../runtime/executable.js';
 import type { Program } from '../program/program.js';
-import type { HelperRegistry, HelperSpec } from '../runtime/helpers.js';
+import { staticHelper, type HelperRegistry, type HelperSpec } from '../runtime/helpers.js';
 import { OP, opOf } from './ops.js';
 
 /** r0..r10 as (lo, hi) pairs of int32; constant slots follow. */
@@ -59,11 +59,7 @@ function chargePoints(program: Program): Set<number> {
 
 function resolveHelper(insn: Insn, registry: HelperRegistry, helpers: HelperSpec[]): number {
   if (insn.kind !== 'call') return 0;
-  if (insn.mode === 'kfunc') {
-    throw new ProgramError('E_UNKNOWN_HELPER', insn.pc, `kfunc call ${insn.imm} is not supported`);
-  }
-  const spec = registry.get(insn.imm);
-  if (!spec) throw new ProgramError('E_UNKNOWN_HELPER', insn.pc, `call ${insn.imm}: no helper with this id is registered`);
+  const spec = staticHelper(registry, insn);
   const known = helpers.indexOf(spec);
   if (known >= 0) return known;
   helpers.push(spec);
@@ -76,12 +72,10 @@ function constantOf(insn: Insn): readonly [number, number] | undefined {
     case 'alu': return insn.operand === 'imm' && insn.op !== 'neg' ? [insn.imm, insn.imm >> 31] : undefined;
     case 'jmp': return insn.operand === 'imm' ? [insn.imm, insn.imm >> 31] : undefined;
     case 'st': return [insn.imm, insn.imm >> 31];
-    case 'lddw':
-      if (insn.src !== LddwSrc.IMM64) {
-        throw new ProgramError('E_DECODE_RESERVED', insn.pc,
-          `lddw source mode ${insn.src} must be resolved by the loader before the program runs`);
-      }
-      return [insn.imm, insn.nextImm];
+    case 'lddw': {
+      const value = lddwValue(insn);
+      return [Number(BigInt.asIntN(32, value)), Number(BigInt.asIntN(32, value >> 32n))];
+    }
     default: return undefined;
   }
 }

@@ -46,6 +46,12 @@ export const LddwSrc = {
   MAP_VALUE_BY_IDX: 6,
 } as const;
 
+/** An lddw source mode's name as both assembly syntaxes spell it (`map_by_fd`), or undefined if unknown. */
+export function lddwSourceName(src: number): string | undefined {
+  const entry = Object.entries(LddwSrc).find(([, value]) => value === src);
+  return entry?.[0].toLowerCase();
+}
+
 interface Located extends RawSlot {
   /** Slot index: the pc that llvm-objdump prints and jump offsets count in. */
   readonly pc: number;

@@ -9,9 +9,9 @@
 import { GLOBAL, HELPER_IMPORT } from './abi.js';
 import { i32, i64, i64Const, type Expr } from './binaryen.js';
 import type { FnEmitter } from './emitter.js';
-import { ProgramError } from '../errors.js';
 import { branchTarget, type InsnOf } from '../isa/insn.js';
 import { FP } from '../isa/opcode.js';
+import { staticHelper } from '../runtime/helpers.js';
 import { STACK_FRAME_BYTES } from '../runtime/memory.js';
 
 const args = (e: FnEmitter): Expr[] => [1, 2, 3, 4, 5].map((r) => e.get(r));
@@ -50,17 +50,9 @@ function localCall(e: FnEmitter, insn: InsnOf<'call'>): Expr[] {
 
 export function emitCall(e: FnEmitter, insn: InsnOf<'call'>): Expr {
   const m = e.m;
-  switch (insn.mode) {
-    case 'local': return m.block(null, localCall(e, insn));
-    case 'helper':
-      // Like the interpreter, a static call to an unregistered helper is refused at load time.
-      if (!e.mc.helpers.has(insn.imm)) {
-        throw new ProgramError('E_UNKNOWN_HELPER', insn.pc, `call ${insn.imm}: no helper with this id is registered`);
-      }
-      return m.block(null, helperCall(e, insn.pc, m.i32.const(insn.imm)));
-    case 'kfunc':
-      throw new ProgramError('E_UNKNOWN_HELPER', insn.pc, `kfunc call ${insn.imm} is not supported`);
-  }
+  if (insn.mode === 'local') return m.block(null, localCall(e, insn));
+  staticHelper(e.mc.helpers, insn);
+  return m.block(null, helperCall(e, insn.pc, m.i32.const(insn.imm)));
 }
 
 /**

@@ -19,18 +19,12 @@ import { layoutBody, type BlockExit } from './layout.js';
 import { emitMemory } from './memory-access.js';
 import { pointerFacts } from './pointer-facts.js';
 import { columnBytes, EXIT_JOIN, findValueTables, type ValueColumn, type ValueTable } from './value-table.js';
-import { ProgramError } from '../errors.js';
-import { branchTarget, LddwSrc, type Insn } from '../isa/insn.js';
+import { branchTarget, type Insn } from '../isa/insn.js';
+import { lddwValue } from '../runtime/executable.js';
 import type { BasicBlock, BpfFunction } from '../program/program.js';
 
-const LDDW_SOURCES = ['imm64', 'map_by_fd', 'map_value_by_fd', 'variable_addr', 'code_addr', 'map_by_idx', 'map_value_by_idx'];
-
 function emitLddw(e: FnEmitter, insn: Extract<Insn, { kind: 'lddw' }>): Expr {
-  if (insn.src !== LddwSrc.IMM64) {
-    throw new ProgramError('E_DECODE_RESERVED', insn.pc,
-      `lddw source mode ${insn.src} (${LDDW_SOURCES[insn.src] ?? 'unknown'}) must be resolved by the loader before the program runs`);
-  }
-  return e.set(insn.dst, i64Const(e.m, insn.value));
+  return e.set(insn.dst, i64Const(e.m, lddwValue(insn)));
 }
 
 /** Code for one instruction; jumps emit nothing here (they become the block's exit). */

@@ -21,7 +21,8 @@
  *   0 ends the whole run with r0 = 0. A HelperFault becomes E_RUN_MEMORY at the call's pc; callx of an
  *   unregistered id is E_RUN_UNKNOWN_HELPER.
  */
-import { InputError } from '../errors.js';
+import { InputError, ProgramError } from '../errors.js';
+import { LddwSrc, lddwSourceName, type InsnOf } from '../isa/insn.js';
 import type { Program } from '../program/program.js';
 import type { HelperRegistry } from './helpers.js';
 import { STACK_FRAME_BYTES, type EngineMemory, type Region } from './memory.js';
@@ -76,3 +77,13 @@ export function checkRegions(mem: EngineMemory, regions: readonly Region[]): Reg
   return regions.filter((r) => r.end > r.start);
 }
 
+
+/**
+ * The 64-bit value an lddw loads. Its other source modes name maps and globals, which a loader must
+ * resolve to addresses before the program runs: both engines refuse them alike at load time.
+ */
+export function lddwValue(insn: InsnOf<'lddw'>): bigint {
+  if (insn.src === LddwSrc.IMM64) return insn.value;
+  throw new ProgramError('E_DECODE_RESERVED', insn.pc,
+    `lddw source mode ${insn.src} (${lddwSourceName(insn.src) ?? 'unknown'}) must be resolved by the loader before the program runs`);
+}

@@ -2,7 +2,8 @@
  * Helper functions called by `call N` (src 0) and `callx`. A registry maps ids to implementations;
  * an engine holds one registry, and host code adds its own helpers the same way as built-in ones.
  */
-import { BpfError } from '../errors.js';
+import { BpfError, ProgramError } from '../errors.js';
+import type { InsnOf } from '../isa/insn.js';
 import type { EngineMemory, Region } from './memory.js';
 import type { HelperProto } from '../verifier/helper-proto.js';
 import { inRegions } from './memory.js';
@@ -65,4 +66,15 @@ export class HelperRegistry {
   all(): HelperSpec[] {
     return [...this.byId.values()].sort((a, b) => a.id - b.id);
   }
+}
+
+/**
+ * The helper a static `call` names. Both engines refuse, at load time, a call to an id the registry
+ * does not have (callx is looked up at run time instead) and calls to kernel functions.
+ */
+export function staticHelper(registry: HelperRegistry, insn: InsnOf<'call'>): HelperSpec {
+  if (insn.mode === 'kfunc') throw new ProgramError('E_UNKNOWN_HELPER', insn.pc, `kfunc call ${insn.imm} is not supported`);
+  const spec = registry.get(insn.imm);
+  if (!spec) throw new ProgramError('E_UNKNOWN_HELPER', insn.pc, `call ${insn.imm}: no helper with this id is registered`);
+  return spec;
 }
