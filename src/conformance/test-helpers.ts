@@ -4,7 +4,7 @@
  * Each carries a prototype so verified programs may call it too.
  */
 import { checkedAddress, type HelperEnv, type HelperSpec } from '../runtime/helpers.js';
-import type { HelperProto } from '../verifier/helper-proto.js';
+import type { HelperProto } from '../runtime/helper-proto.js';
 
 const byte = (x: bigint): bigint => x & 0xffn;
 

@@ -5,7 +5,7 @@
 import { BpfError, ProgramError } from '../errors.js';
 import type { InsnOf } from '../isa/insn.js';
 import type { EngineMemory, Region } from './memory.js';
-import type { HelperProto } from '../verifier/helper-proto.js';
+import type { HelperProto } from './helper-proto.js';
 import { inRegions } from './memory.js';
 
 /** What a helper sees of the running program. */

@@ -9,7 +9,7 @@
  *   4 strcmp_ext(a, b)            -> C strcmp of two NUL-terminated strings (any sign)
  *   5 unwind(a)                   -> a (0 stops the program with r0 = 0)
  */
-import type { HelperProto } from './helper-proto.js';
+import type { HelperProto } from '../runtime/helper-proto.js';
 
 const scalars = (n: number): HelperProto['args'] => Array.from({ length: n }, () => 'scalar' as const);
 const upTo = (max: bigint): HelperProto['ret'] => ({ kind: 'scalar', min: 0n, max });

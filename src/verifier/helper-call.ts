@@ -4,8 +4,8 @@
  * argument may say, and afterwards r1-r5 are clobbered and r0 holds what the RetKind says.
  */
 import { helperAllowed, type ContextDescriptor } from './context.js';
-import type { ArgKind, HelperProto, RetKind } from './helper-proto.js';
-import { protoProblem } from './helper-proto.js';
+import type { ArgKind, HelperProto, RetKind } from '../runtime/helper-proto.js';
+import { protoProblem } from '../runtime/helper-proto.js';
 import { MAX_VAR_OFF } from './access-common.js';
 import { checkPacket, checkRegion, derefPtr } from './mem-access.js';
 import { UNINIT, formatReg, kindName, makePtr, type Ptr, type RegState } from './reg-state.js';

@@ -13,7 +13,7 @@ import { entryContract, entryState, type ContextDescriptor } from './context.js'
 import { Explorer } from './explore.js';
 import { FactsCollector, type VerifierFacts } from './facts.js';
 import type { HelperLookup, MapDescriptor } from './helper-call.js';
-import type { HelperProto } from './helper-proto.js';
+import type { HelperProto } from '../runtime/helper-proto.js';
 import { analyzeRegisters } from './liveness.js';
 import { VerifierLog, insnText, type LogLevel } from './log.js';
 import { VerifyError } from './refusal.js';
@@ -22,7 +22,7 @@ import type { StepEnv } from './step.js';
 
 export { VerifyError } from './refusal.js';
 export { memory, event, packet, structContext, type ContextDescriptor, type CtxField, type CtxLoad, type ContextOptions, type ReturnRange } from './context.js';
-export type { HelperProto, ArgKind, RetKind } from './helper-proto.js';
+export type { HelperProto, ArgKind, RetKind } from '../runtime/helper-proto.js';
 export type { MapDescriptor } from './helper-call.js';
 export type { VerifierFacts, InsnFacts, ConstPointer } from './facts.js';
 export type { PtrKind } from './reg-state.js';

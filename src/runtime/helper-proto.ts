@@ -1,7 +1,7 @@
 /**
  * Helper prototypes: what the verifier needs to know about a helper to check a call to it without
- * looking inside. Plain data with no imports, so src/runtime/helpers.ts can attach one to a
- * HelperSpec (`proto?: HelperProto`) with a type-only import and no module cycle.
+ * looking inside. Plain data that a HelperSpec carries (`proto?: HelperProto`); it lives with the
+ * runtime's helper registry, and the verifier reads it.
  */
 
 /**
