@@ -1,6 +1,6 @@
 // The runtime rules both engines obey (src/runtime/executable.ts): entry state, memory regions, budget,
 // local calls, helpers, batch runs, and the error code and pc of every way a run can stop. Every case
-// runs once per engine; engine-specific tests stay in interp-runtime.test.ts and jit-runtime.test.ts.
+// runs once per engine; engine-specific behaviour is tested in interp-semantics.test.ts and jit-*.test.ts.
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../src/asm/index.js';
 import { conformanceHelpers } from '../src/conformance/test-helpers.js';
