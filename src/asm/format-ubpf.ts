@@ -1,4 +1,5 @@
 /** Prints one instruction in uBPF/conformance syntax; mnemonics come from the opcode table. */
+import { InternalError } from '../errors.js';
 import type { Insn } from '../isa/insn.js';
 import { findRow } from '../isa/table.js';
 import { formatPseudo } from './pseudo.js';
@@ -13,7 +14,7 @@ const mem = (base: number, off: number): string => `[${reg(base)}${relative(off)
 
 function mnemonic(insn: Insn): string {
   const row = findRow(insn.opcode, insn);
-  if (!row) throw new Error(`internal: instruction at pc ${insn.pc} has no opcode row`);
+  if (!row) throw new InternalError(`instruction at pc ${insn.pc} has no opcode row`);
   return row.mnemonic;
 }
 

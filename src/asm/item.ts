@@ -2,6 +2,7 @@
  * What a parser makes of one instruction line: the opcode-table row plus the raw field values,
  * and possibly a label reference still to be resolved into a relative offset.
  */
+import { InternalError } from '../errors.js';
 import type { Form, RawSlot } from '../isa/insn.js';
 import { OPCODE_TABLE, type OpcodeRow } from '../isa/table.js';
 
@@ -56,7 +57,7 @@ export const findFormRow = (form: Form): OpcodeRow | undefined => ROW_BY_FORM.ge
 /** The table row of a form the caller knows is in the table. */
 export function rowOf(form: Form): OpcodeRow {
   const row = findFormRow(form);
-  if (!row) throw new Error(`internal: no opcode row for ${formKey(form)}`);
+  if (!row) throw new InternalError(`no opcode row for ${formKey(form)}`);
   return row;
 }
 

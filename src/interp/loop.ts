@@ -9,6 +9,7 @@
  * function per instruction would reload them every time. Rare or long operations live in arith.ts,
  * atomic.ts and calls.ts.
  */
+import { InternalError } from '../errors.js';
 import {
   arsh64, bswap16, bswap32, div64, lsh64, mod64, mul64, rsh64, sdiv64, sgt64, smod64, ugt64,
 } from './arith.js';
@@ -342,7 +343,7 @@ export function execute(m: Machine, img: CodeImage): void {
         ({ dv, u8, ctxEnd: c1 } = m);
         break;
       default: // unreachable: opOf maps every instruction form to a handler
-        throw new Error(`internal error: no interpreter handler ${w & 0xff} at pc ${PC[i]}`);
+        throw new InternalError(`no interpreter handler ${w & 0xff} at pc ${PC[i]}`);
     }
     i++;
   }

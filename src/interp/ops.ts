@@ -7,6 +7,7 @@
  * to a jump table or compare tree (a TypeScript const enum is not inlined under verbatimModuleSyntax);
  * each label is written `N satisfies Id<'NAME'>`, so the compiler checks it against this table.
  */
+import { InternalError } from '../errors.js';
 import type { AluOp, Insn, JmpCond } from '../isa/insn.js';
 
 export const OP = {
@@ -38,7 +39,7 @@ const ALU_NAMES: Record<AluOp, string> = {
 
 const byName = (name: string): number => {
   const id = (OP as Record<string, number>)[name];
-  if (id === undefined) throw new Error(`interpreter has no handler ${name}`);
+  if (id === undefined) throw new InternalError(`interpreter has no handler ${name}`);
   return id;
 };
 

@@ -6,7 +6,7 @@
  * catches the RuntimeError and reads them back through the `take_error` export. Errors raised
  * by helpers are thrown as BpfRuntimeErrors from the import and pass through WebAssembly untouched.
  */
-import type { ErrorCode } from '../errors.js';
+import { InternalError, type ErrorCode } from '../errors.js';
 
 export const IMPORT_MODULE = 'env';
 /**
@@ -56,7 +56,7 @@ export const TRAP_CODES: ReadonlyArray<ErrorCode> = ['E_RUN_MEMORY', 'E_RUN_BUDG
 
 export function trapCode(code: ErrorCode): number {
   const index = TRAP_CODES.indexOf(code);
-  if (index < 0) throw new Error(`no trap code for ${code}`);
+  if (index < 0) throw new InternalError(`no trap code for ${code}`);
   return index + 1;
 }
 

@@ -8,6 +8,7 @@
  * when both operands fit (bypassWide). Shift counts need nothing: wasm masks them by 31/63 exactly
  * as BPF does, so the verifier's `shiftInRange` fact has nothing left to remove.
  */
+import { InternalError } from '../errors.js';
 import { i64, i64Const, type Expr } from './binaryen.js';
 import type { FnEmitter } from './emitter.js';
 import type { Insn, InsnOf } from '../isa/insn.js';
@@ -84,7 +85,7 @@ function divide(e: FnEmitter, w: WidthOps, insn: Alu): Expr {
       // rem_s gives INT_MIN % -1 = 0 without trapping, as BPF wants.
       case 'smod': return ops.rem_s(x(), y());
       case 'sdiv': return overflowGuard ? e.m.if(ops.eq(y(), w.konst(-1)), ops.sub(zero(), x()), ops.div_s(x(), y())) : ops.div_s(x(), y());
-      default: throw new Error(`not a division: ${insn.op}`);
+      default: throw new InternalError(`not a division: ${insn.op}`);
     }
   };
   // Only register divisors (what primes.c measures); a constant one is left to V8 as it is.
@@ -92,7 +93,7 @@ function divide(e: FnEmitter, w: WidthOps, insn: Alu): Expr {
   switch (insn.op) {
     case 'div': case 'sdiv': return ifZero(zero(), result);
     case 'mod': case 'smod': return ifZero(a(), result);
-    default: throw new Error(`not a division: ${insn.op}`);
+    default: throw new InternalError(`not a division: ${insn.op}`);
   }
 }
 
@@ -129,7 +130,7 @@ function compute(e: FnEmitter, w: WidthOps, insn: Alu): Expr {
     case 'movsx8': case 'movsx16': case 'movsx32': return movsx(e, w, insn);
     default: {
       const never: never = insn.op;
-      throw new Error(`unhandled ALU operation ${String(never)}`);
+      throw new InternalError(`unhandled ALU operation ${String(never)}`);
     }
   }
 }

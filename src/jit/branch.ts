@@ -7,6 +7,7 @@
  * Both values are then non-negative, so signed and unsigned orders agree and a signed test becomes
  * the unsigned i32 one.
  */
+import { InternalError } from '../errors.js';
 import { i64Const, type Expr } from './binaryen.js';
 import type { FnEmitter } from './emitter.js';
 import type { InsnOf, JmpCond } from '../isa/insn.js';
@@ -42,7 +43,7 @@ export function jumpCondition(e: FnEmitter, insn: InsnOf<'jmp'>): Expr {
     case 'jset': return m.i32.eqz(ops.eqz(ops.and(a, b)));
     default: {
       const never: never = cond;
-      throw new Error(`unhandled jump condition ${String(never)}`);
+      throw new InternalError(`unhandled jump condition ${String(never)}`);
     }
   }
 }

@@ -9,6 +9,7 @@
  * loading the same program again reuses them. The area is small and never freed; when it is full a
  * table is not placed and the JIT emits its switch as a br_table instead.
  */
+import { InternalError } from '../errors.js';
 import type { EngineMemory } from '../runtime/memory.js';
 
 const placed = new WeakMap<EngineMemory, Map<string, number>>();
@@ -39,7 +40,7 @@ export function scratchSlot(mem: EngineMemory): number {
   let addr = scratch.get(mem);
   if (addr === undefined) {
     addr = mem.allocInternal(8, 8);
-    if (addr === undefined) throw new Error('the engine memory has no room for the JIT scratch slot');
+    if (addr === undefined) throw new InternalError('the engine memory has no room for the JIT scratch slot');
     scratch.set(mem, addr);
   }
   return addr;

@@ -13,7 +13,7 @@ import { functionName, GLOBAL, ctxLimitGlobal, trapCode } from './abi.js';
 import { i32, i64, i64Const, type Expr, type Module, type WasmType } from './binaryen.js';
 import type { ProgramFacts } from './analysis.js';
 import type { PointerFact } from './pointer-facts.js';
-import type { ErrorCode } from '../errors.js';
+import { InternalError, type ErrorCode } from '../errors.js';
 import type { InsnFacts, VerifierFacts } from '../verifier/facts.js';
 import type { BpfFunction, Program } from '../program/program.js';
 import type { HelperRegistry } from '../runtime/helpers.js';
@@ -106,7 +106,7 @@ export class FnEmitter {
     if (r === 10) return 5;
     if (r === 0) return this.params;
     if (r >= 6 && r <= 9) return this.params + r - 5;
-    throw new Error(`no register r${r}`);
+    throw new InternalError(`no register r${r}`);
   }
 
   get(r: number): Expr {

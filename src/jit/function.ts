@@ -6,6 +6,7 @@
  * block in a `br_table` instead (jump-table.ts), or, when its arms only set constants, in loads from a
  * table of them (value-table.ts). Code the verifier proved dead becomes `unreachable`.
  */
+import { InternalError } from '../errors.js';
 import { functionName } from './abi.js';
 import { emitAlu, emitEnd, emitRoundDown, isRoundDown } from './alu.js';
 import { i32, i64, i64Const, newRelooper, tupleType, type Expr, type Relooper, type RelooperBlock } from './binaryen.js';
@@ -40,7 +41,7 @@ function emitInsn(e: FnEmitter, insn: Insn): Expr | undefined {
     case 'jmp': case 'ja': return undefined;
     default: {
       const never: never = insn;
-      throw new Error(`unhandled instruction ${(never as Insn).kind}`);
+      throw new InternalError(`unhandled instruction ${(never as Insn).kind}`);
     }
   }
 }

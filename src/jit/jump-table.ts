@@ -17,6 +17,7 @@
  * The caller uses a table only where the budget is not charged per block (skipping tree blocks would
  * change what a run is charged).
  */
+import { InternalError } from '../errors.js';
 import { branchTarget, LddwSrc, type Insn, type InsnOf, type JmpCond, type Width } from '../isa/insn.js';
 import type { BasicBlock, BpfFunction } from '../program/program.js';
 import { blockLiveness, defsOf, usesOf } from './liveness.js';
@@ -117,7 +118,7 @@ export function conditionSet(cond: JmpCond, imm: number, width: Width): ValueSet
     case 'jset': return undefined;
     default: {
       const never: never = cond;
-      throw new Error(`unhandled jump condition ${String(never)}`);
+      throw new InternalError(`unhandled jump condition ${String(never)}`);
     }
   }
 }

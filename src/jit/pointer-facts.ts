@@ -4,6 +4,7 @@
  * stack and reduce context accesses to one compare. The verifier will supply stronger facts later;
  * this needs none of its types.
  */
+import { InternalError } from '../errors.js';
 import type { Insn } from '../isa/insn.js';
 import { FP, REG_COUNT } from '../isa/opcode.js';
 import type { BpfFunction } from '../program/program.js';
@@ -52,7 +53,7 @@ function transfer(insn: Insn, state: State): void {
       return;
     default: {
       const never: never = insn;
-      throw new Error(`unhandled instruction ${(never as Insn).kind}`);
+      throw new InternalError(`unhandled instruction ${(never as Insn).kind}`);
     }
   }
 }
