@@ -26,9 +26,9 @@ describe('bpfjit run', () => {
     expect(cli('run', LEN, '--mem', memFile).out).toBe('0x7\n');
   });
 
-  it('prints a median with --repeat', () => {
+  it('prints a median with --repeat, and how it was measured', () => {
     const r = cli('run', SUM, '--mem-hex', '0102', '--repeat', '200');
-    expect(r.out).toMatch(/^0x3\nmedian \d+ ns per run\n$/);
+    expect(r.out).toMatch(/^0x3\nmedian [\d.,]+ ns per run \(\d+ samples of [\d,]+ runs, after [\d.]+ s of warm-up(; not stable: .*)?\)\n$/);
   });
 
   it('runs raw bytecode files', () => {

@@ -53,11 +53,12 @@ function registerRun(cli: Command): void {
     .option('--engine <engine>', 'interp or jit', 'jit')
     .option('--mem <file>', 'input memory from a file')
     .option('--mem-hex <hex>', 'input memory as hex bytes')
-    .option('--repeat <n>', 'run N times after a warm-up and print the median time')
+    .option('--repeat <n>', 'also time at least N runs and print the median time of one (see below)')
     .option('--type <type>', 'context to verify against: memory, memory:SIZE, event:SIZE or packet', 'memory')
     .option('--unverified', 'skip the verifier; run with bounds checks and an instruction budget')
     .option('--log-level <n>', 'verifier log: 0, 1 (path to a refusal) or 2 (every state)', '0')
     .option('--termination <mode>', TERMINATION_HELP, 'prove')
+    .addHelpText('after', REPEAT_HELP)
     .action(async (prog: string, opts: RunOpts) => {
       const repeat = opts.repeat === undefined ? undefined : parsePositiveInt('--repeat', opts.repeat);
       const { runCommand } = await import('./run.js');
@@ -79,6 +80,14 @@ function registerRun(cli: Command): void {
       verifyCommand(prog, { type: opts.type, mem: memOption(opts), logLevel: parseLogLevel(opts.logLevel), termination: parseTermination(opts.termination) });
     });
 }
+
+const REPEAT_HELP = `
+--repeat N puts the input in engine memory once, then warms up in rounds until the median time
+of one run agrees between two rounds within 3% (at most 2 s; if it never does, the figure is
+marked "not stable"). It then times at least N runs, in samples of enough runs to last 1 ms
+each, and prints the median per run. N sets how many runs are timed, not the figure: 1 and
+100000 give the same time, within noise. A program that writes to its input sees its own
+writes on later runs.`;
 
 const TERMINATION_HELP = 'prove (loops must be proven to end) or budget (loops only proven safe; runs keep the instruction budget)';
 
