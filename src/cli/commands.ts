@@ -10,6 +10,7 @@ import { parseEngine, parseHexBytes, parsePositiveInt, parseSyntax } from './arg
 import { registerBench } from './bench.js';
 import { registerConformance } from './conformance.js';
 import { parseContextType } from './context-arg.js';
+import { REPEAT_HELP } from './timing.js';
 import { helpersFor } from './helpers.js';
 import { checkOutputPath, writeOutputFile } from './output-path.js';
 import { loadProgramNamed } from './program-file.js';
@@ -80,14 +81,6 @@ function registerRun(cli: Command): void {
       verifyCommand(prog, { type: opts.type, mem: memOption(opts), logLevel: parseLogLevel(opts.logLevel), termination: parseTermination(opts.termination) });
     });
 }
-
-const REPEAT_HELP = `
---repeat N puts the input in engine memory once, then warms up in rounds until the median time
-of one run agrees between two rounds within 3% (at most 2 s; if it never does, the figure is
-marked "not stable"). It then times at least N runs, in samples of enough runs to last 1 ms
-each, and prints the median per run. N sets how many runs are timed, not the figure: 1 and
-100000 give the same time, within noise. A program that writes to its input sees its own
-writes on later runs.`;
 
 const TERMINATION_HELP = 'prove (loops must be proven to end) or budget (loops only proven safe; runs keep the instruction budget)';
 

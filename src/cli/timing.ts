@@ -95,6 +95,17 @@ export function timeRuns(run: () => unknown, repeat: number): Timing {
   return { nsPerRun: median(times) * 1e6, samples, runsPerSample: w.runs, warmUpMs: w.ms, ...(unstable ? { unstable } : {}) };
 }
 
+const pct = (x: number): string => `${Math.round(x * 100)}%`;
+
+/** For `run --help`, from the constants above. */
+export const REPEAT_HELP = `
+--repeat N puts the input in engine memory once, then warms up (at least ${MIN_WARM_UP_MS / 1000} s, at most
+${MAX_WARM_UP_MS / 1000} s) until the median time of one run agrees within ${pct(STABLE_WITHIN)} over ${AGREEING_ROUNDS} rounds in a row. It
+then times at least N runs, and at least ${MIN_TIMED_MS} ms of them, in samples of enough runs to last
+${MIN_SAMPLE_MS} ms, and prints the median per run. The figure is marked "not stable" when warm-up runs
+out of time or the two halves of the samples differ by over ${pct(HALVES_WITHIN)}. N sets how many runs
+are timed, not the figure. A program that writes to its input sees its own writes on later runs.`;
+
 /** `median 15.2 ns per run (101 samples of 65,536 runs, after 0.25 s of warm-up)`. */
 export function timingLine(t: Timing): string {
   const ns = t.nsPerRun < 100 ? t.nsPerRun.toFixed(1) : Math.round(t.nsPerRun).toLocaleString('en-US');
