@@ -4,18 +4,20 @@
  * The JIT runs each workload's program verified (no bounds checks, no budget) when the verifier
  * accepts it, else in checked mode, marked in the table.
  */
-import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { InputError } from '../src/errors.js';
+import { writeOutputFile } from '../src/cli/output-path.js';
+import { InputError, InternalError } from '../src/errors.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
 import type { Executable, Runtime } from '../src/runtime/executable.js';
 import { EngineMemory } from '../src/runtime/memory.js';
+import { LOAD, VERIFY } from './catalog.js';
 import { ENGINE_NAMES, loadEngines, type EngineName, type Engines } from './engines.js';
 import { measureLoadTimes, type LoadTimes } from './load-time.js';
 import { FULL_BUDGET, QUICK_BUDGET, measure, type Budget } from './measure.js';
 import { prepare, type Prepared } from './prepare.js';
+import { NO_PROGRESS, progressOn, type Progress } from './progress.js';
 import {
-  binaryenLine, configurationRows, fallbackNotes, type Fallback, loadRows, markdownTable, resultRows, textTable, variantRows, variantTitle, verifierRows,
+  binaryenLine, configurationRows, fallbackNotes, type Fallback, loadRows, markdownTable, resultRows, textTable, variantRows, variantTitle, verifierRows, wrap,
   type BenchRecord, type RunRecord,
 } from './report.js';
 import type { Mode } from './tasks.js';
@@ -42,19 +44,22 @@ export interface RunBenchOptions {
   markdown?: string;
   /** Engines to run (default all: interp, jit, js). */
   engines?: readonly EngineName[];
-  /** Where the report goes (default console.log). */
+  /** Where the report goes, a line at a time (default console.log). */
   log?: (line: string) => void;
+  /** Progress while measuring (default: a line on stderr when it is a terminal and `log` is not given). */
+  progress?: Progress;
 }
 
-/** Thrown at the end of a run in which some workload's results disagreed with JavaScript. */
-export class BenchVerificationError extends Error {}
+/**
+ * Thrown at the end of a run in which some workload's results disagreed with JavaScript: an engine
+ * computed a wrong result, a bug in bpfjit (the CLI exits 70). The disagreements were printed above.
+ */
+export class BenchVerificationError extends InternalError {}
 
 /** Order of the modes within a workload. */
 const MODES: ReadonlyArray<readonly [EngineName, Mode]> = [
   ['interp', 'event'], ['interp', 'batch'], ['jit', 'event'], ['jit', 'batch'], ['js', 'event'],
 ];
-const LOAD = 'load';
-const VERIFY = 'verify';
 const VARIANTS: readonly JitVariant[] = ['checked', 'no-value-tables', 'no-jump-tables'];
 
 interface Selection {
@@ -114,8 +119,9 @@ interface WorkloadOutcome {
  * skipped. A JIT variant is measured right after the main JIT build of the same mode, so the two
  * figures of a comparison come from neighbouring tasks of one run.
  */
-function benchWorkload(w: Workload, rt: Runtime, engines: Engines, js: boolean, budget: Budget): WorkloadOutcome | string {
+function benchWorkload(w: Workload, rt: Runtime, engines: Engines, js: boolean, budget: Budget, step: (what: string) => void): WorkloadOutcome | string {
   const errors: string[] = [];
+  step('verifying and compiling');
   const p = prepare(w, 'full', rt, engines, errors);
   for (const [name, exe] of allBuilds(p)) {
     const problem = verifyEngine(p, exe);
@@ -125,9 +131,14 @@ function benchWorkload(w: Workload, rt: Runtime, engines: Engines, js: boolean, 
   const records: RunRecord[] = [];
   for (const [engine, mode] of MODES) {
     if (engine === 'js' ? !js : !p.executables[engine]) continue;
+    step(`${engine} ${mode}`);
     records.push(record(p, engine, mode, budget));
     if (engine !== 'jit') continue;
-    for (const variant of VARIANTS) if (p.variants[variant]) records.push(record(p, engine, mode, budget, variant));
+    for (const variant of VARIANTS) {
+      if (!p.variants[variant]) continue;
+      step(`${engine} ${mode} (${variant})`);
+      records.push(record(p, engine, mode, budget, variant));
+    }
   }
   const build = p.jitBuild;
   const fallback: Fallback | undefined = build?.checked ? { mode: 'checked', reason: build.reason }
@@ -160,10 +171,9 @@ interface Report {
   readonly env: string;
 }
 
-function writeOutputs(options: RunBenchOptions, report: Report): void {
+/** The Markdown file: prose stays unwrapped there (Markdown joins a paragraph's lines anyway). */
+function markdownReport(report: Report): string {
   const { records, load, fallbacks, env } = report;
-  if (options.json) writeFileSync(options.json, `${JSON.stringify(records, null, 2)}\n`);
-  if (!options.markdown) return;
   const parts = [`Measured with ${env}. ns/event is the median of the samples.`];
   if (records.some(isMainRecord)) parts.push('', markdownTable(resultRows(records)), ...fallbackNotes(fallbacks).map((n) => `\n${n}`));
   for (const t of extraTables(records)) parts.push('', `${t.title}:`, '', markdownTable(t.rows));
@@ -171,53 +181,118 @@ function writeOutputs(options: RunBenchOptions, report: Report): void {
     const configs = configurationRows(load);
     parts.push('', markdownTable(loadRows(load)), '', binaryenLine(load), ...(configs ? ['', markdownTable(configs)] : []), '', ...load.notes.map((n) => `- ${n}`));
   }
-  writeFileSync(options.markdown, `${parts.join('\n')}\n`);
+  return `${parts.join('\n')}\n`;
+}
+
+function writeOutputs(options: RunBenchOptions, report: Report): void {
+  if (options.json) writeOutputFile('--json', options.json, `${JSON.stringify(report.records, null, 2)}\n`);
+  if (options.markdown) writeOutputFile('--markdown', options.markdown, markdownReport(report));
 }
 
 const isMainRecord = (r: BenchRecord): boolean => r.engine !== 'verifier' && r.variant === undefined;
 
-function logTables(log: (line: string) => void, records: readonly BenchRecord[], fallbacks: ReadonlyMap<string, Fallback>): void {
-  if (records.some(isMainRecord)) log(`\n${textTable(resultRows(records))}`);
-  for (const note of fallbackNotes(fallbacks)) log(note);
-  for (const t of extraTables(records)) log(`\n${t.title}:\n${textTable(t.rows)}`);
+/** Report output: prose wrapped to LINE_WIDTH, tables as they are; the progress line cleared first. */
+interface Output {
+  readonly prose: (text: string, indent?: string) => void;
+  readonly table: (rows: readonly string[][]) => void;
+  readonly blank: () => void;
+}
+
+function output(log: (line: string) => void, progress: Progress): Output {
+  const line = (l: string): void => {
+    progress.clear();
+    log(l);
+  };
+  return {
+    prose: (text, indent) => wrap(text, indent).forEach(line),
+    table: (rows) => textTable(rows).split('\n').forEach(line),
+    blank: () => line(''),
+  };
+}
+
+function logTables(out: Output, records: readonly BenchRecord[], fallbacks: ReadonlyMap<string, Fallback>): void {
+  if (records.some(isMainRecord)) {
+    out.blank();
+    out.table(resultRows(records));
+  }
+  for (const note of fallbackNotes(fallbacks)) out.prose(note);
+  for (const t of extraTables(records)) {
+    out.blank();
+    out.prose(`${t.title}:`);
+    out.table(t.rows);
+  }
+}
+
+function logLoadTimes(out: Output, lt: LoadTimes): void {
+  out.blank();
+  out.table(loadRows(lt));
+  out.prose(binaryenLine(lt));
+  const configs = configurationRows(lt);
+  if (configs) {
+    out.blank();
+    out.table(configs);
+  }
+  for (const note of lt.notes) out.prose(`  ${note}`, '    ');
+}
+
+/** "switch: 64-case switch ... (results match JavaScript; jit: verified; measured in 2.0 s)". */
+function workloadLine(w: Workload, engines: Engines, outcome: WorkloadOutcome, seconds: number): string {
+  const jit = !engines.jit ? '' : outcome.fallback === undefined ? '; jit: verified'
+    : outcome.fallback.mode === 'checked' ? '; jit: checked (not verified)' : '; jit: verified safe, budget kept';
+  return `${w.name}: ${w.summary} (results match JavaScript${jit}; measured in ${seconds.toFixed(1)} s)`;
 }
 
 export async function runBench(options: RunBenchOptions = {}): Promise<void> {
-  const log = options.log ?? ((line: string) => console.log(line));
+  const progress = options.progress ?? (options.log ? NO_PROGRESS : progressOn(process.stderr));
+  const out = output(options.log ?? ((line: string) => console.log(line)), progress);
+  try {
+    await benchAll(options, out, progress);
+  } finally {
+    progress.clear();
+  }
+}
+
+async function benchAll(options: RunBenchOptions, out: Output, progress: Progress): Promise<void> {
   const { workloads, load, verify } = selection(options.filter);
   const { engines, js } = selectEngines(await loadEngines(), options.engines);
   const budget = options.quick ? QUICK_BUDGET : FULL_BUDGET;
   const rt: Runtime = { mem: new EngineMemory({ cpus: 1 }), helpers: new HelperRegistry() };
   const env = environmentLine(engines);
-  log(env);
+  out.prose(env);
+  const steps = workloads.length + (load ? 1 : 0) + (verify ? 1 : 0);
+  let done = 0;
+  const at = (what: string): void => progress.show(`bench [${done + 1}/${steps}] ${what}`);
   // Load latency first, so its "first load in this process" row really is the process's first JIT compile.
   let loadTimes: LoadTimes | undefined;
   if (load) {
+    at('load latency (in this process and in fresh ones)');
     loadTimes = measureLoadTimes(rt, engines, options.quick ? 5 : 20, options.quick ? 1 : 3);
-    log(`\n${textTable(loadRows(loadTimes))}\n${binaryenLine(loadTimes)}`);
-    const configs = configurationRows(loadTimes);
-    if (configs) log(`\n${textTable(configs)}`);
-    for (const note of loadTimes.notes) log(`  ${note}`);
+    logLoadTimes(out, loadTimes);
+    done++;
   }
   const records: BenchRecord[] = [];
   const failures: string[] = [];
   const fallbacks = new Map<string, Fallback>();
   for (const w of workloads) {
     const t0 = performance.now();
-    const out = benchWorkload(w, rt, engines, js, budget);
-    if (typeof out === 'string') {
-      failures.push(`${w.name}: ${out}`);
-      log(`${w.name}: NOT MEASURED, results disagree with the JavaScript version: ${out}`);
+    const outcome = benchWorkload(w, rt, engines, js, budget, (what) => at(`${w.name}: ${what}`));
+    done++;
+    if (typeof outcome === 'string') {
+      failures.push(`${w.name}: ${outcome}`);
+      out.prose(`${w.name}: NOT MEASURED, results disagree with the JavaScript version: ${outcome}`);
       continue;
     }
-    records.push(...out.records);
-    if (out.fallback !== undefined) fallbacks.set(w.name, out.fallback);
-    const jit = !engines.jit ? '' : out.fallback === undefined ? '; jit: verified'
-      : out.fallback.mode === 'checked' ? '; jit: checked (not verified)' : '; jit: verified safe, budget kept';
-    log(`${w.name}: ${w.summary} (results match JavaScript${jit}; measured in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    records.push(...outcome.records);
+    if (outcome.fallback !== undefined) fallbacks.set(w.name, outcome.fallback);
+    out.prose(workloadLine(w, engines, outcome, (performance.now() - t0) / 1000));
   }
-  if (verify) records.push(...measureVerifyTimes(budget));
-  logTables(log, records, fallbacks);
+  if (verify) {
+    at('verification time');
+    records.push(...measureVerifyTimes(budget));
+  }
+  logTables(out, records, fallbacks);
   writeOutputs(options, { records, load: loadTimes, fallbacks, env });
-  if (failures.length > 0) throw new BenchVerificationError(`${failures.length} workload(s) failed verification:\n${failures.join('\n')}`);
+  if (failures.length > 0) {
+    throw new BenchVerificationError(`${failures.length} workload(s) gave results that disagree with JavaScript (see above)`);
+  }
 }

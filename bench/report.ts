@@ -190,3 +190,29 @@ export function binaryenLine(lt: LoadTimes): string {
   return `binaryen start-up (first import in a fresh process): ${formatMs(xs[xs.length >> 1]!)} ms` +
     (xs.length > 1 ? ` (median of ${xs.length}: ${xs.map(formatMs).join(', ')})` : '');
 }
+
+/** Printed report lines are at most this wide: a terminal of 100 columns shows them unbroken. */
+export const LINE_WIDTH = 100;
+
+/**
+ * Breaks prose at spaces into lines of at most `width` columns, keeping the text's own leading
+ * indentation on the first line and starting the others with `indent`. Words are never cut: one
+ * longer than a line gets a line of its own.
+ */
+export function wrap(text: string, indent = '  ', width = LINE_WIDTH): string[] {
+  const lines: string[] = [];
+  for (const paragraph of text.split('\n')) {
+    const lead = /^ */.exec(paragraph)![0];
+    let line = '';
+    for (const word of paragraph.slice(lead.length).split(/ +/).filter(Boolean)) {
+      if (line === '') line = lead + word;
+      else if (line.length + 1 + word.length <= width) line += ` ${word}`;
+      else {
+        lines.push(line);
+        line = indent + word;
+      }
+    }
+    lines.push(line);
+  }
+  return lines;
+}

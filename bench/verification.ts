@@ -14,6 +14,7 @@ import type { Program } from '../src/program/program.js';
 import type { Runtime } from '../src/runtime/executable.js';
 import type { VerifierFacts } from '../src/verifier/facts.js';
 import { memory, verify, type VerifyStats } from '../src/verifier/index.js';
+import type { VerifyError } from '../src/verifier/refusal.js';
 
 export type JitBuild =
   /** `budget`: verified with termination 'budget' (why termination was not proven in `reason`). */
@@ -25,11 +26,11 @@ const TERMINATION = new Set(['E_VERIFY_LOOP', 'E_VERIFY_BUDGET']);
 
 const cache = new Map<string, JitBuild>();
 
-/** The verifier's refusal, first line only, at most `max` characters. */
-function shortReason(message: string, max = 160): string {
-  const line = message.split('\n')[0]!;
-  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
-}
+/**
+ * The verifier's refusal for a footnote: its code, pc and the rule broken, whole. The full message
+ * adds the instruction and register states, which made footnotes of 300 characters.
+ */
+const reasonOf = (error: VerifyError): string => `${error.code} at pc ${error.pc}: ${error.rule}`;
 
 /** Verifies `program` (bench/programs/NAME.bin) under memory(len), once per process. */
 export function jitBuildFor(name: string, program: Program, len: number, rt: Runtime): JitBuild {
@@ -37,7 +38,7 @@ export function jitBuildFor(name: string, program: Program, len: number, rt: Run
   const known = cache.get(key);
   if (known) return known;
   const result = verify(program, { context: memory(len), helpers: rt.helpers });
-  const why = (r: typeof result): string => (r.ok ? '' : `${r.error.code}: ${shortReason(r.error.message)}`);
+  const why = (r: typeof result): string => (r.ok ? '' : reasonOf(r.error));
   let build: JitBuild;
   if (result.ok) build = { checked: false, facts: result.facts, stats: result.stats };
   else {

@@ -81,14 +81,27 @@ export class ProgramError extends BpfError {
   }
 }
 
-/** Assembly text that cannot be assembled; line and column are 1-based. */
+/**
+ * Assembly text that cannot be assembled; line and column are 1-based. With a `file` the message
+ * reads `file:line:column: reason`, the form editors jump to.
+ */
 export class AsmError extends BpfError {
   readonly line: number;
   readonly column: number;
-  constructor(code: ErrorCode, line: number, column: number, message: string) {
-    super(code, `line ${line}, column ${column}: ${message}`);
+  /** The message without the position. */
+  readonly reason: string;
+  readonly file: string | undefined;
+  constructor(code: ErrorCode, line: number, column: number, reason: string, file?: string) {
+    super(code, file === undefined ? `line ${line}, column ${column}: ${reason}` : `${file}:${line}:${column}: ${reason}`);
     this.line = line;
     this.column = column;
+    this.reason = reason;
+    this.file = file;
+  }
+
+  /** The same error placed in `file`, where the assembled text starts on line `firstLine`. */
+  inFile(file: string, firstLine = 1): AsmError {
+    return new AsmError(this.code, this.line + firstLine - 1, this.column, this.reason, file);
   }
 }
 

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { assemble } from './asm/index.js';
-import { parseDataFile } from './conformance/data-file.js';
-import { InputError } from './errors.js';
+import { readDataFile } from './conformance/data-file.js';
+import { AsmError, InputError } from './errors.js';
 import type { Insn } from './isa/insn.js';
 import { buildProgram, loadBytes, type Program } from './program/program.js';
 
@@ -41,23 +41,34 @@ export function readInputFile(path: string): Buffer {
   }
 }
 
+/** Assembles text from a file; an AsmError names the file and the line in it (`file:line:column`). */
+export function assembleIn(text: string, at: { readonly file: string; readonly line: number }): Insn[] {
+  try {
+    return assemble(text);
+  } catch (err) {
+    if (err instanceof AsmError && err.file === undefined) throw err.inFile(at.file, at.line);
+    throw err;
+  }
+}
+
 /** Loads a program file; the kind comes from the extension, else from the content. */
 export function loadProgramFile(path: string): ProgramFile {
-  const data = readInputFile(path);
   const ext = extname(path).toLowerCase();
   if (ext === '.data') {
-    const file = parseDataFile(data.toString('utf8'), path);
-    const program = file.asm !== undefined ? buildProgram(assemble(file.asm)) : file.raw ? loadBytes(file.raw) : undefined;
+    const file = readDataFile(path);
+    const program = file.asm !== undefined ? buildProgram(assembleIn(file.asm, file.asmAt ?? { file: path, line: 1 }))
+      : file.raw ? loadBytes(file.raw) : undefined;
     if (!program) throw new InputError(`${path}: no -- asm or -- raw section`);
     return { program, mem: file.mem, ...(file.result !== undefined ? { result: file.result } : {}) };
   }
+  const data = readInputFile(path);
   if (ext === '.bin' || ext === '.o' || looksBinary(data)) {
     if (data.subarray(0, 4).toString('latin1') === '\x7fELF') {
       throw new InputError(`${path}: ELF objects are not supported yet; extract .text with llvm-objcopy -O binary`);
     }
     return { program: loadBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) };
   }
-  return { program: buildProgram(assemble(data.toString('utf8'))) };
+  return { program: buildProgram(assembleIn(data.toString('utf8'), { file: path, line: 1 })) };
 }
 
 /** Text never holds control bytes below tab; bytecode almost always does (register fields, zero imms). */

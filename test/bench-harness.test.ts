@@ -149,7 +149,8 @@ describe('runBench', () => {
     await runBench({ filter: ['primes'], engines: ['jit'], quick: true, json: join(dir, 'r.json'), log: (l) => lines.push(l) });
     const records = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as RunRecord[];
     expect(records.map((r) => [r.engine, r.mode, r.checked, r.budget])).toEqual([['jit', 'event', undefined, true], ['jit', 'batch', undefined, true]]);
-    const text = lines.join('\n');
+    // Report lines are wrapped at 100 columns: join continuation lines to read the footnote whole.
+    const text = lines.join('\n').replace(/\n +/g, ' ');
     expect(text).toMatch(/primes +jit +event +budget \*/);
     expect(text).toContain("* primes: verified safe with termination 'budget' (no bounds checks, the instruction budget kept), because the verifier cannot prove a loop ends: E_VERIFY_LOOP");
   });

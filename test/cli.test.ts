@@ -1,22 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cli, expectOneLineFailure, scratch } from './cli-helpers.js';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'bpfjit.js');
-
-function cli(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'bpfjit-cli-'));
-const write = (name: string, text: string): string => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
+const { dir, write } = scratch('bpfjit-cli-');
 
 // Sum of the first two bytes of the input: exercises r1/r2 set-up and loads.
 const SUM = write('sum.s', 'ldxb %r0, [%r1]\nldxb %r3, [%r1+1]\nadd %r0, %r3\nexit\n');
@@ -38,9 +26,9 @@ describe('bpfjit run', () => {
     expect(cli('run', LEN, '--mem', memFile).out).toBe('0x7\n');
   });
 
-  it('prints a median with --repeat', () => {
+  it('prints a median with --repeat, and how it was measured', () => {
     const r = cli('run', SUM, '--mem-hex', '0102', '--repeat', '200');
-    expect(r.out).toMatch(/^0x3\nmedian \d+ ns per run\n$/);
+    expect(r.out).toMatch(/^0x3\nmedian [\d.,]+ ns per run \(\d+ samples of [\d,]+ runs, after [\d.]+ s of warm-up(; not stable: .*)?\)\n$/);
   });
 
   it('runs raw bytecode files', () => {
@@ -141,16 +129,12 @@ describe('bad input exits 2 with one line', () => {
     ['bad repeat', ['run', SUM, '--repeat', '-3'], /--repeat/],
     ['bad syntax name', ['asm', SUM, '-o', join(dir, 'x'), '--syntax', 'att'], /--syntax/],
     ['unknown command', ['frobnicate'], /unknown command/],
-    ['assembly error', ['run', write('bad.s', 'mov %r0, 1\nfrob %r1\nexit\n')], /line 2/],
+    ['assembly error', ['run', write('bad.s', 'mov %r0, 1\nfrob %r1\nexit\n')], /bad\.s:2:1: .*\[E_ASM_MNEMONIC\]$/m],
     ['missing conformance dir', ['conformance', join(dir, 'no-such-dir')], /does not exist/],
   ];
   for (const [name, args, pattern] of cases) {
     it(name, () => {
-      const r = cli(...args);
-      expect(r.code).toBe(2);
-      expect(r.err).toMatch(pattern);
-      expect(r.err.trim().split('\n')).toHaveLength(1);
-      expect(r.err).not.toMatch(/\n\s+at /);
+      expectOneLineFailure(cli(...args), 2, pattern);
     });
   }
 });

@@ -1,16 +1,19 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { assembleBytes, disassemble } from '../asm/index.js';
-import { InputError } from '../errors.js';
-import type { ConformanceEngine } from '../conformance/runner.js';
+import { AsmError, InputError } from '../errors.js';
 import { programToDot } from '../program/dot.js';
 import type { Program } from '../program/program.js';
-import { loadProgramFile, readInputFile } from '../source.js';
+import { readInputFile } from '../source.js';
 import { verify, type LogLevel, type Termination, type VerifierFacts } from '../verifier/index.js';
 import { HelperRegistry } from '../runtime/helpers.js';
 import { parseEngine, parseHexBytes, parsePositiveInt, parseSyntax } from './args.js';
+import { registerBench } from './bench.js';
+import { registerConformance } from './conformance.js';
 import { parseContextType } from './context-arg.js';
+import { REPEAT_HELP } from './timing.js';
 import { helpersFor } from './helpers.js';
+import { checkOutputPath, writeOutputFile } from './output-path.js';
+import { loadProgramNamed } from './program-file.js';
 import { verifyCommand } from './verify.js';
 
 const readText = (path: string): string => readInputFile(path).toString('utf8');
@@ -22,16 +25,25 @@ function registerAsm(cli: Command): void {
     .requiredOption('-o, --output <file>', 'bytecode output file')
     .option('--syntax <syntax>', 'llvm or ubpf (default: detected)')
     .action((input: string, opts: { output: string; syntax?: string }) => {
-      const bytes = assembleBytes(readText(input), parseSyntax(opts.syntax));
-      writeFileSync(opts.output, bytes);
+      const syntax = parseSyntax(opts.syntax);
+      checkOutputPath('-o', opts.output);
+      const text = readText(input);
+      let bytes: Uint8Array;
+      try {
+        bytes = assembleBytes(text, syntax);
+      } catch (err) {
+        throw err instanceof AsmError ? err.inFile(input) : err;
+      }
+      writeOutputFile('-o', opts.output, bytes);
     });
   cli.command('disasm')
     .description('print a program (bytecode, assembly or .data file) as assembly')
     .argument('<in>', 'program file')
     .option('--syntax <syntax>', 'llvm or ubpf', 'llvm')
     .action((input: string, opts: { syntax: string }) => {
-      const { program } = loadProgramFile(input);
-      process.stdout.write(disassemble(program.insns, parseSyntax(opts.syntax) ?? 'llvm') + '\n');
+      const syntax = parseSyntax(opts.syntax) ?? 'llvm';
+      const { program } = loadProgramNamed(input);
+      process.stdout.write(disassemble(program.insns, syntax) + '\n');
     });
 }
 
@@ -42,11 +54,12 @@ function registerRun(cli: Command): void {
     .option('--engine <engine>', 'interp or jit', 'jit')
     .option('--mem <file>', 'input memory from a file')
     .option('--mem-hex <hex>', 'input memory as hex bytes')
-    .option('--repeat <n>', 'run N times after a warm-up and print the median time')
+    .option('--repeat <n>', 'also time at least N runs and print the median time of one (see below)')
     .option('--type <type>', 'context to verify against: memory, memory:SIZE, event:SIZE or packet', 'memory')
     .option('--unverified', 'skip the verifier; run with bounds checks and an instruction budget')
     .option('--log-level <n>', 'verifier log: 0, 1 (path to a refusal) or 2 (every state)', '0')
     .option('--termination <mode>', TERMINATION_HELP, 'prove')
+    .addHelpText('after', REPEAT_HELP)
     .action(async (prog: string, opts: RunOpts) => {
       const repeat = opts.repeat === undefined ? undefined : parsePositiveInt('--repeat', opts.repeat);
       const { runCommand } = await import('./run.js');
@@ -91,33 +104,13 @@ function parseLogLevel(value: string): LogLevel {
   throw new InputError(`--log-level must be 0, 1 or 2, not '${value}'`);
 }
 
-function registerConformance(cli: Command): void {
-  cli.command('conformance')
-    .description('run the BPF conformance suite (.data files) and report N passed, N failed')
-    .argument('<dir>', 'suite directory (its tests/ and negative/ folders are included)')
-    .option('--engine <engine>', 'interp, jit or both', 'jit')
-    .option('--unverified', 'skip the verifier; run in checked mode')
-    .option('-v, --verbose', 'print every case, not only failures')
-    .action(async (dir: string, opts: { engine: string; verbose?: boolean; unverified?: boolean }) => {
-      const engine = parseEngine<ConformanceEngine>(opts.engine, ['interp', 'jit', 'both']);
-      const { runConformance } = await import('../conformance/runner.js');
-      const report = runConformance(dir, engine, { verify: !opts.unverified });
-      for (const r of report.results) {
-        if (!r.passed) process.stdout.write(`FAIL ${r.file}: ${r.detail}\n`);
-        else if (opts.verbose) process.stdout.write(`pass ${r.file}: ${r.detail}\n`);
-      }
-      process.stdout.write(`${report.passed} passed, ${report.failed} failed\n`);
-      if (report.failed > 0) process.exitCode = 1;
-    });
-}
-
 function registerInspect(cli: Command): void {
   cli.command('cfg')
     .description('print the control-flow graph of a program')
     .argument('<prog>', 'program file')
     .option('--dot', 'as Graphviz dot (the default and only format)')
     .action((prog: string) => {
-      process.stdout.write(programToDot(loadProgramFile(prog).program) + '\n');
+      process.stdout.write(programToDot(loadProgramNamed(prog).program) + '\n');
     });
   cli.command('dump-wasm')
     .description('print the WebAssembly module the JIT generates for a program, as text')
@@ -125,7 +118,7 @@ function registerInspect(cli: Command): void {
     .option('--unoptimized', 'before binaryen optimization')
     .option('--type <type>', 'verify against memory:SIZE, event:SIZE or packet and show the verified code (default: checked mode)')
     .action(async (prog: string, opts: { unoptimized?: boolean; type?: string }) => {
-      const program = loadProgramFile(prog).program;
+      const program = loadProgramNamed(prog).program;
       const helpers = new HelperRegistry(helpersFor(prog));
       const facts = opts.type === undefined ? undefined : verifiedFacts(program, helpers, opts.type);
       const { jitToWat } = await import('../jit/index.js');
@@ -140,24 +133,6 @@ function verifiedFacts(program: Program, helpers: HelperRegistry, type: string):
   const result = verify(program, { context: parseContextType(type, undefined), helpers });
   if (!result.ok) throw result.error;
   return result.facts;
-}
-
-function registerBench(cli: Command): void {
-  cli.command('bench')
-    .description('benchmark interpreter, JIT (per event and batch) and hand-written JavaScript')
-    .option('--filter <names>', 'comma-separated workloads to run')
-    .option('--quick', 'a short run')
-    .option('--json <file>', 'write the results as JSON')
-    .option('--markdown <file>', 'write the results as a Markdown table')
-    .action(async (opts: { filter?: string; quick?: boolean; json?: string; markdown?: string }) => {
-      const { runBench } = await import('../../bench/index.js');
-      await runBench({
-        ...(opts.filter ? { filter: opts.filter.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
-        quick: opts.quick ?? false,
-        ...(opts.json ? { json: opts.json } : {}),
-        ...(opts.markdown ? { markdown: opts.markdown } : {}),
-      });
-    });
 }
 
 export function registerCommands(cli: Command): void {

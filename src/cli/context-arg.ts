@@ -1,5 +1,6 @@
 /** `--type` values: which context descriptor a program is verified against. */
-import { InputError } from '../errors.js';
+import { BpfError, InputError } from '../errors.js';
+import { NotedFailure } from './failure.js';
 import { event, memory, packet, type ContextDescriptor } from '../verifier/index.js';
 
 /**
@@ -23,4 +24,16 @@ export function parseContextType(value: string, inputLength: number | undefined)
     default:
       throw new InputError(`--type '${value}': expected memory, memory:SIZE, event:SIZE or packet`);
   }
+}
+
+const NO_INPUT = 'no input was given, so r1 = 0 and r2 = 0 (give one with --mem FILE or --mem-hex HEX)';
+
+/**
+ * Under the default `--type memory` the context's size is the input's, so a program verified with
+ * no input is checked against memory(0) and refused for touching r1: a refusal then also says that
+ * no input was given, and how to give one.
+ */
+export function noteMissingInput(err: unknown, inputGiven: boolean, type: string): unknown {
+  const refused = err instanceof BpfError && err.code.startsWith('E_VERIFY_');
+  return refused && !inputGiven && type === 'memory' ? new NotedFailure(err, NO_INPUT) : err;
 }

@@ -1,8 +1,8 @@
-import { loadProgramFile } from '../source.js';
 import { verify, type LogLevel, type Termination } from '../verifier/index.js';
-import { parseContextType } from './context-arg.js';
 import { HelperRegistry } from '../runtime/helpers.js';
+import { noteMissingInput, parseContextType } from './context-arg.js';
 import { helpersFor } from './helpers.js';
+import { loadProgramNamed } from './program-file.js';
 
 export interface VerifyCommandOptions {
   type: string;
@@ -13,18 +13,14 @@ export interface VerifyCommandOptions {
 
 /** `bpfjit verify`: exit 0 with a one-line summary when safe, 1 with the refusal otherwise. */
 export function verifyCommand(path: string, opts: VerifyCommandOptions): void {
-  const file = loadProgramFile(path);
+  const file = loadProgramNamed(path);
   const memLength = (opts.mem ?? file.mem)?.length ?? 0;
   const context = parseContextType(opts.type, memLength);
   const result = verify(file.program, { context, helpers: new HelperRegistry(helpersFor(path)), logLevel: opts.logLevel, termination: opts.termination });
   if (result.log) process.stdout.write(result.log.endsWith('\n') ? result.log : result.log + '\n');
   const s = result.stats;
   const stats = `${s.insnsProcessed} instructions processed, ${s.statesStored} states stored (peak ${s.peakStates}), ${s.timeMs.toFixed(2)} ms`;
-  if (!result.ok) {
-    process.stderr.write(`bpfjit: refused: ${result.error.message} [${result.error.code}]\n`);
-    process.exitCode = 1;
-    return;
-  }
+  if (!result.ok) throw noteMissingInput(result.error, memLength > 0 || opts.mem !== undefined, opts.type);
   const budget = result.facts.needsBudget ? ' (safe; a loop is not proven to end: runs keep the instruction budget)' : '';
   process.stdout.write(`verified${budget}: ${file.program.insns.length} instructions, ${context.name}: ${stats}\n`);
 }

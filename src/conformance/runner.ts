@@ -1,21 +1,22 @@
 /**
- * Runs the BPF conformance suite: every `*.data` file under a directory (and its tests/ and negative/
- * folders). A file passes when its program returns the stated r0; a file that says `-- error`, or that
- * lies in negative/, passes when the program is refused with a BpfError (or, for a negative file with a
- * stated result, when the runtime does not produce that result).
+ * Runs the BPF conformance suite: every `*.data` file under a directory (its tests/ and negative/
+ * folders included), or one file. A file passes when its program returns the stated r0; a file that
+ * says `-- error`, or that lies in negative/, passes when the program is refused with a BpfError (or,
+ * for a negative file with a stated result, when the runtime does not produce that result). A file
+ * that holds no program, or cannot be parsed, is not understood: a failure wherever it lies.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { assemble } from '../asm/index.js';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { BpfError, InputError } from '../errors.js';
 import { encode } from '../isa/encode.js';
 import { buildProgram, loadBytes, type Program } from '../program/program.js';
 import { HelperRegistry } from '../runtime/helpers.js';
 import { EngineMemory } from '../runtime/memory.js';
+import { assembleIn } from '../source.js';
 import type { Executable, Runtime } from '../runtime/executable.js';
 import { memory, verify, type VerifierFacts } from '../verifier/index.js';
 import { compileFor, type EngineName } from '../vm.js';
-import { parseDataFile, type DataFile } from './data-file.js';
+import { readDataFile, type DataFile } from './data-file.js';
 import { conformanceHelpers } from './test-helpers.js';
 
 export type ConformanceEngine = EngineName | 'both';
@@ -25,23 +26,40 @@ export interface CaseResult {
   readonly passed: boolean;
   /** What went wrong, for a failure; how it was refused, for a passing negative case. */
   readonly detail: string;
+  /** A failure because the file could not be read as a test (no program, bad syntax). */
+  readonly notUnderstood?: true;
 }
 
 export interface ConformanceReport {
   readonly results: readonly CaseResult[];
   readonly passed: number;
   readonly failed: number;
+  /** Of the failures, the files that were not understood. */
+  readonly notUnderstood: number;
 }
 
-/** The `.data` files the suite holds, sorted, from DIR, DIR/tests and DIR/negative. */
-export function listDataFiles(dir: string): string[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`conformance directory '${dir}' does not exist`);
-  const files: string[] = [];
-  for (const sub of ['', 'tests', 'negative']) {
-    const d = join(dir, sub);
-    if (!existsSync(d) || !statSync(d).isDirectory()) continue;
-    for (const name of readdirSync(d).sort()) if (name.endsWith('.data')) files.push(join(d, name));
+/** Every `.data` file under `dir`, its own first, then each subdirectory's (dot-folders skipped). */
+function walk(dir: string, out: string[]): void {
+  const entries = readdirSync(dir, { withFileTypes: true }).filter((e) => !e.name.startsWith('.'))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) if (e.isFile() && e.name.endsWith('.data')) out.push(join(dir, e.name));
+  for (const e of entries) if (e.isDirectory()) walk(join(dir, e.name), out);
+}
+
+/**
+ * The `.data` files to run: `path` itself when it is one, else every one under the directory (the
+ * suite's tests/ and negative/, uBPF's per-program folders). Finding none is an error: a run of no
+ * tests would pass vacuously.
+ */
+export function listDataFiles(path: string): string[] {
+  if (!existsSync(path)) throw new InputError(`'${path}' does not exist (give a directory of .data files or one .data file)`);
+  if (!statSync(path).isDirectory()) {
+    if (!path.endsWith('.data')) throw new InputError(`'${path}' is neither a .data file nor a directory`);
+    return [path];
   }
+  const files: string[] = [];
+  walk(path, files);
+  if (files.length === 0) throw new InputError(`no .data files in '${path}'`);
   return files;
 }
 
@@ -49,7 +67,7 @@ const hex = (v: bigint): string => '0x' + v.toString(16);
 
 function buildFrom(file: DataFile): Program {
   if (file.asm !== undefined) {
-    const insns = assemble(file.asm);
+    const insns = assembleIn(file.asm, file.asmAt ?? { file: '<data>', line: 1 });
     if (file.raw) {
       const bytes = encode(insns);
       if (bytes.length !== file.raw.length || bytes.some((b, i) => b !== file.raw![i])) {
@@ -93,7 +111,9 @@ function attempt(engine: EngineName, file: DataFile, rt: Runtime, shouldVerify: 
     return { ok: true, r0: runOn(engine, buildFrom(file), rt, file.mem, shouldVerify) };
   } catch (err) {
     if (err instanceof BpfError) return { ok: false, error: `${err.code}: ${err.message}` };
-    return { ok: false, error: `crash: ${err instanceof Error ? err.stack ?? err.message : String(err)}` };
+    // Not a BpfError: a bug in bpfjit. One line, like every other detail; the caller may add the stack.
+    const what = err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]}` : String(err);
+    return { ok: false, error: `crash: ${what}` };
   }
 }
 
@@ -119,14 +139,18 @@ function judge(path: string, negative: boolean, file: DataFile, out: Outcome): C
     : { file: name, passed: false, detail: `expected ${hex(file.result)}, got ${hex(out.r0)}` };
 }
 
+/** A file the runner cannot make a test of: never a pass, whatever folder it is in. */
+const notUnderstood = (path: string, why: string): CaseResult => ({ file: path, passed: false, notUnderstood: true, detail: `not understood: ${why}` });
+
 function runCase(path: string, engine: ConformanceEngine, rt: Runtime, shouldVerify: boolean): CaseResult {
-  const negative = basename(join(path, '..')) === 'negative';
+  const negative = basename(dirname(path)) === 'negative';
   let file: DataFile;
   try {
-    file = parseDataFile(readFileSync(path, 'utf8'), path);
+    file = readDataFile(path);
   } catch (err) {
-    return { file: path, passed: false, detail: `unreadable: ${(err as Error).message}` };
+    return notUnderstood(path, err instanceof Error ? err.message : String(err));
   }
+  if (file.asm === undefined && file.raw === undefined) return notUnderstood(path, 'no -- asm or -- raw section, so no program to run');
   const engines: EngineName[] = engine === 'both' ? ['interp', 'jit'] : [engine];
   const results = engines.map((e) => ({ e, r: judge(path, negative, file, attempt(e, file, rt, shouldVerify)) }));
   const failed = results.find((x) => !x.r.passed);
@@ -134,10 +158,11 @@ function runCase(path: string, engine: ConformanceEngine, rt: Runtime, shouldVer
   return results[0]!.r;
 }
 
+/** Runs one .data file, or every one under a directory. */
 export function runConformance(dir: string, engine: ConformanceEngine = 'jit', options: ConformanceOptions = {}): ConformanceReport {
   const files = listDataFiles(dir);
   const rt: Runtime = { mem: new EngineMemory({ cpus: 1 }), helpers: new HelperRegistry(conformanceHelpers()) };
   const results = files.map((f) => runCase(f, engine, rt, options.verify ?? true));
   const passed = results.filter((r) => r.passed).length;
-  return { results, passed, failed: results.length - passed };
+  return { results, passed, failed: results.length - passed, notUnderstood: results.filter((r) => r.notUnderstood).length };
 }

@@ -1,0 +1,21 @@
+/**
+ * What `bench --filter` can name, for the filter and for `bench --help`: every workload of the
+ * manifest, plus the load-latency and verification-time tables. Light to import (no engine).
+ */
+import { WORKLOADS } from './workloads/index.js';
+
+export const LOAD = 'load';
+export const VERIFY = 'verify';
+
+export interface BenchEntry {
+  readonly name: string;
+  readonly summary: string;
+}
+
+export function benchCatalog(): BenchEntry[] {
+  return [
+    ...WORKLOADS.map((w) => ({ name: w.name, summary: w.summary })),
+    { name: LOAD, summary: 'load latency: bytes to a first result, by phase, and in fresh processes' },
+    { name: VERIFY, summary: 'verification time: verify() on straight-line programs and a loop' },
+  ];
+}
