@@ -73,13 +73,13 @@ describe('conformance PATH', () => {
     expectOneLineFailure(cli('conformance', ADD), 2, /neither a \.data file nor a directory/);
   });
 
-  it('reports a file with no program as not understood, a failure even in negative/', () => {
-    const suite = join(dir, 'suite-empty');
+  it('reports a file it cannot parse as not understood, a failure even in negative/', () => {
+    const suite = join(dir, 'suite-bad');
     mkdirSync(join(suite, 'negative'), { recursive: true });
-    write('suite-empty/negative/empty.data', '# nothing here\n-- result\n0x0\n');
+    write('suite-bad/negative/bad.data', '-- asm\nexit\n-- mem\nzz\n');
     const r = cli('conformance', suite);
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/^FAIL .*empty\.data: not understood: no -- asm or -- raw section/);
+    expect(r.out).toMatch(/^FAIL .*bad\.data: not understood: /);
     expect(r.out).toMatch(/0 passed, 1 failed \(1 not understood\)\n$/);
   });
 });

@@ -70,12 +70,23 @@ describe('conformance runner', () => {
     expect(() => listDataFiles(join(dir, 'absent'))).toThrow(expect.objectContaining({ code: 'E_INPUT' }));
   });
 
-  it('fails a file with no program, in negative/ too, as not understood', () => {
+  it('runs a file with no program as the empty program: the loader must refuse it', () => {
     mkdirSync(join(dir, 'neg', 'negative'), { recursive: true });
+    mkdirSync(join(dir, 'neg', 'tests'), { recursive: true });
     write('neg/negative/empty.data', '# Empty test file\n-- result\n0x0\n');
-    write('neg/negative/unparsable.data', '-- asm\nexit\n-- mem\nzz\n');
+    write('neg/tests/empty.data', '-- result\n0x0\n');
     const report = runConformance(join(dir, 'neg'), 'jit');
-    expect(report).toMatchObject({ passed: 0, failed: 2, notUnderstood: 2 });
-    for (const r of report.results) expect(r).toMatchObject({ passed: false, notUnderstood: true, detail: expect.stringMatching(/^not understood: /) });
+    expect(report).toMatchObject({ passed: 1, failed: 1, notUnderstood: 0 });
+    const [negative, positive] = [...report.results].sort((a, b) => (a.file < b.file ? -1 : 1));
+    expect(negative).toMatchObject({ passed: true, detail: expect.stringContaining('E_DECODE_EMPTY') });
+    expect(positive).toMatchObject({ passed: false, detail: expect.stringContaining('E_DECODE_EMPTY') });
+  });
+
+  it('fails a file it cannot parse, in negative/ too, as not understood', () => {
+    mkdirSync(join(dir, 'bad', 'negative'), { recursive: true });
+    write('bad/negative/unparsable.data', '-- asm\nexit\n-- mem\nzz\n');
+    const report = runConformance(join(dir, 'bad'), 'jit');
+    expect(report).toMatchObject({ passed: 0, failed: 1, notUnderstood: 1 });
+    expect(report.results[0]).toMatchObject({ passed: false, notUnderstood: true, detail: expect.stringMatching(/^not understood: /) });
   });
 });
