@@ -152,7 +152,10 @@ export class Vm {
     const result = verify(program, {
       context: options.context, helpers: this.helpers, logLevel: options.logLevel ?? 0, termination: options.termination ?? 'prove',
     });
-    if (!result.ok) throw result.error;
+    if (!result.ok) {
+      result.error.log = result.log;
+      throw result.error;
+    }
     const verification = { facts: result.facts, stats: result.stats, log: result.log };
     const exe = this.compile(program, engine, options, result.facts);
     return new LoadedProgram(exe, this.mem, options.context, verification);

@@ -114,6 +114,13 @@ describe('bpfjit verify', () => {
     expect(r.out).toMatch(/r1/);
   });
 
+  it('run --log-level 1 prints the path to a refusal, like verify', () => {
+    const prog = write('far.s', 'r0 = *(u8 *)(r1 + 8)\nexit\n');
+    const r = cli('run', prog, '--mem-hex', '0102', '--log-level', '1');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/path to the refused instruction[^]*\nbpfjit: refused: pc 0: .*\[E_VERIFY_MEM_ACCESS\]\n$/);
+  });
+
   it('rejects a bad --type or --log-level with exit 2', () => {
     expect(cli('verify', SUM, '--type', 'tape').code).toBe(2);
     expect(cli('verify', SUM, '--log-level', '7').code).toBe(2);

@@ -1,5 +1,5 @@
 import type { ProgramFile } from '../source.js';
-import type { LogLevel, Termination } from '../verifier/index.js';
+import { VerifyError, type LogLevel, type Termination } from '../verifier/index.js';
 import { Vm, type EngineName, type LoadedProgram } from '../vm.js';
 import { noteMissingInput, parseContextType } from './context-arg.js';
 import { helpersFor } from './helpers.js';
@@ -26,6 +26,7 @@ function loadForRun(path: string, file: ProgramFile, mem: Uint8Array, inputGiven
   try {
     loaded = vm.load(file.program, { engine: opts.engine, context, logLevel: opts.logLevel, termination: opts.termination ?? 'prove' });
   } catch (err) {
+    if (err instanceof VerifyError && opts.logLevel > 0) process.stderr.write(err.log.endsWith('\n') ? err.log : `${err.log}\n`);
     throw noteMissingInput(err, inputGiven, opts.type);
   }
   if (opts.logLevel > 0) process.stderr.write(loaded.verification!.log);

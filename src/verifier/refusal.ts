@@ -22,6 +22,8 @@ export function refuse(code: ErrorCode, rule: string, regs: readonly number[] = 
 export class VerifyError extends ProgramError {
   /** The rule broken, without the pc, instruction and register states. */
   readonly rule: string;
+  /** The verifier's log (at the log level asked for) when the refusal came through Vm.load. */
+  log = '';
   constructor(code: ErrorCode, pc: number, rule: string, message: string) {
     super(code, pc, message);
     this.rule = rule;
