@@ -56,6 +56,7 @@ export class Interpreter implements Executable {
     if (!isU32(stride) || !isU32(count)) throw new InputError('runBatch: stride and count must be integers in 0..2^32-1');
     if (count === 0) return;
     this.guard.checkResults(resultsAddr, count);
+    this.guard.checkStride(stride);
     this.guard.check(base + (count - 1) * stride, len);
     const m0 = this.machine;
     if (resultsAddr + 8 * count > m0.memLen) m0.refresh();

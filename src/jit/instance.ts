@@ -122,6 +122,7 @@ export class JitExecutable implements Executable {
     if (!isU32(stride) || !isU32(count)) throw new InputError('runBatch: stride and count must be integers in 0..2^32-1');
     if (count === 0) return; // the event loop runs at least once (module.ts)
     this.guard.checkResults(resultsAddr, count);
+    this.guard.checkStride(stride);
     // Events lie at increasing addresses with one length: the first and the last bound them all.
     this.guard.check(base + (count - 1) * stride, len);
     const stackStart = this.enter(base, len, cpu);

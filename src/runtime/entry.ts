@@ -8,8 +8,9 @@
  *   context (0, 0) where r1 is allowed to be null;
  * - batch results lie in the heap too;
  * - a verified program gets exactly what its context descriptor promised: r2 equal to the size for
- *   memory(size) and event(size), a region of at least the struct's size otherwise, and for a packet
- *   context `data`/`data_end` fields with heapStart <= data <= data_end <= the memory's end.
+ *   memory(size) and event(size), a region of at least the struct's size otherwise, an 8-aligned
+ *   address when it has atomics on the context, and for a packet context `data`/`data_end` fields
+ *   with heapStart <= data <= data_end <= the memory's end.
  */
 import { InputError } from '../errors.js';
 import type { EngineMemory } from './memory.js';
@@ -23,6 +24,8 @@ export interface EntryContract {
   readonly r2: 'size' | 'scalar';
   /** Offsets of the u64 fields that hold the packet's start and end, for packet contexts. */
   readonly packet?: { readonly data: number; readonly end: number };
+  /** The context's address must be a multiple of 8: the program has atomics on it (aligned relative to it). */
+  readonly aligned?: true;
 }
 
 const isU32 = (n: number): boolean => n >>> 0 === n;
@@ -50,6 +53,12 @@ export class EntryGuard {
     if (c && (c.r2 === 'size' ? len !== c.size : len < c.size)) {
       throw new InputError(`context length ${len}: the program was verified for ${c.r2 === 'size' ? '' : 'at least '}${c.size} bytes`);
     }
+    if (c?.aligned && addr % 8 !== 0) throw new InputError(`context ${hex(addr)}: the program's atomics need an 8-byte aligned context`);
+  }
+
+  /** For batches: every event's context is aligned when the first is and the stride keeps it so. */
+  checkStride(stride: number): void {
+    if (this.contract?.aligned && stride % 8 !== 0) throw new InputError(`runBatch: stride ${stride}: the program's atomics need 8-byte aligned contexts`);
   }
 
   /** For packet contexts: the packet the struct at `addr` describes lies in the heap (see the module comment). */

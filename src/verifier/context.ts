@@ -120,14 +120,18 @@ export const helperAllowed = (ctx: ContextDescriptor, id: number): boolean => ct
 
 export const contextSize = (ctx: ContextDescriptor): number => ctx.r1.size;
 
-/** What entryState assumes about r1 and r2, as the runtime checks it at every entry (runtime/entry.ts). */
-export function entryContract(ctx: ContextDescriptor): EntryContract {
+/**
+ * What entryState assumes about r1 and r2, as the runtime checks it at every entry (runtime/entry.ts);
+ * `atomicsOnContext`: the program has atomics on the context, which it found aligned relative to r1.
+ */
+export function entryContract(ctx: ContextDescriptor, atomicsOnContext: boolean): EntryContract {
   const { r1 } = ctx;
   if (r1.kind === 'memory' && r1.size === 0) return { r1: 'null', size: 0, r2: 'size' };
   const data = r1.kind === 'struct' ? r1.fields.find((f) => f.load === 'packet') : undefined;
   const end = r1.kind === 'struct' ? r1.fields.find((f) => f.load === 'packet_end') : undefined;
-  const contract: EntryContract = { r1: 'object', size: r1.size, r2: ctx.r2 };
-  return data && end ? { ...contract, packet: { data: data.offset, end: end.offset } } : contract;
+  let contract: EntryContract = { r1: 'object', size: r1.size, r2: ctx.r2 };
+  if (data && end) contract = { ...contract, packet: { data: data.offset, end: end.offset } };
+  return atomicsOnContext ? { ...contract, aligned: true } : contract;
 }
 
 /** The state at the entry: r1 and r2 as the descriptor says, r10 the frame pointer, the rest uninitialized. */

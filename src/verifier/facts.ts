@@ -71,6 +71,7 @@ export class FactsCollector {
   private readonly flags: Uint8Array;
   private readonly constPointers = new Map<number, ConstPointer>();
   private readonly callTargets = new Map<number, number | undefined>();
+  private readonly atomics = new Set<number>();
   readonly stackDepth: Int32Array;
 
   constructor(program: Program) {
@@ -80,8 +81,9 @@ export class FactsCollector {
     this.stackDepth = new Int32Array(program.functions.length);
   }
 
-  access(pc: number, kind: PtrKind): void {
+  access(pc: number, kind: PtrKind, atomic = false): void {
     this.memory[pc]! |= 1 << PTR_KINDS.indexOf(kind);
+    if (atomic) this.atomics.add(pc);
   }
 
   division(pc: number, nonZero: boolean, overflowFree: boolean): void {
@@ -107,6 +109,13 @@ export class FactsCollector {
 
   depth(fn: number, bytes: number): void {
     if (bytes > this.stackDepth[fn]!) this.stackDepth[fn] = bytes;
+  }
+
+  /** Whether some atomic instruction touched memory of this kind (program: the atomics' pcs). */
+  atomicsOn(kind: PtrKind): boolean {
+    const bit = 1 << PTR_KINDS.indexOf(kind);
+    for (const pc of this.atomics) if (this.memory[pc]! & bit) return true;
+    return false;
   }
 
   private factsAt(pc: number, signedDiv: boolean): InsnFacts {

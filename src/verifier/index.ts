@@ -130,5 +130,5 @@ export function verify(program: Program, options: VerifyOptions): VerifyResult {
     if (log.level >= 1) log.add(failure.message);
     return { ok: false, error: failure, stats, log: log.text() };
   }
-  return { ok: true, facts: facts.finish(program, entryContract(options.context), maxStack, store.loopsClosed > 0), stats, log: log.text() };
+  return { ok: true, facts: facts.finish(program, entryContract(options.context, facts.atomicsOn('mem')), maxStack, store.loopsClosed > 0), stats, log: log.text() };
 }

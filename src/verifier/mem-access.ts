@@ -114,9 +114,25 @@ export function atomic(env: AccessEnv, state: VState, base: RegState, reg: numbe
   }
   switch (p.kind) {
     case 'stack': stackAtomic(state, p, reg, off, size, env.depth); break;
-    case 'mem': case 'map_value': checkRegion(p, reg, off, size, 'atomic access'); break;
+    case 'mem': case 'map_value':
+      checkRegion(p, reg, off, size, 'atomic access');
+      checkAligned(p, reg, off, size);
+      break;
     case 'ctx': case 'packet': case 'packet_end': case 'map_handle': case 'map_value_or_null':
       refuse('E_VERIFY_ATOMIC', `atomic operations are not allowed on a ${kindName(p.kind)}`, [reg]);
   }
   return p;
+}
+
+/**
+ * Atomics must be naturally aligned (RFC 9669; WebAssembly traps otherwise). Regions start 8-aligned
+ * (the runtime checks the context's address, entry.ts), so the offset decides: its fixed part and the
+ * bits of its variable part the verifier knows must make a multiple of the size.
+ */
+function checkAligned(p: Ptr, reg: number, off: number, size: 4 | 8): void {
+  const low = BigInt(size - 1);
+  const { value, mask } = p.var.tnum;
+  if ((mask & low) === 0n && ((value + BigInt(p.off + off)) & low) === 0n) return;
+  refuse('E_VERIFY_ATOMIC', `${size}-byte atomic access at ${kindName(p.kind)}${p.off + off >= 0 ? '+' : ''}${p.off + off} ` +
+    `(variable part ${formatScalar(p.var)}) is not ${size}-byte aligned`, [reg]);
 }

@@ -83,6 +83,8 @@ export function stackStore(
 export function stackAtomic(state: VState, p: Ptr, reg: number, insnOff: number, size: 4 | 8, depth: DepthSink): void {
   const span = stackSpan(state, p, reg, insnOff, size, 'atomic access', depth);
   if (span.lo !== span.hi) refuse('E_VERIFY_ATOMIC', `atomic access at ${spanText('fp', span)} needs a constant stack offset`, [reg]);
+  // Frames are 8-aligned, so the offset alone decides the alignment atomics need.
+  if (span.lo % size !== 0) refuse('E_VERIFY_ATOMIC', `${size}-byte atomic access at ${spanText('fp', span)} is not ${size}-byte aligned`, [reg]);
   const stack = frameOf(state, p);
   const what = `${accessText('atomic access', size)} at ${spanText('fp', span)}`;
   const before = readStack(stack, STACK_BYTES + span.lo, size, false);

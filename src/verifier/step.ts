@@ -145,7 +145,7 @@ function memStep(env: StepEnv, state: VState, insn: InsnOf<'ldx' | 'st' | 'stx' 
     case 'atomic': {
       if (insn.op === 'cmpxchg' && read(regs, 0).t !== 'scalar') refuse('E_VERIFY_ATOMIC', `cmpxchg compares with r0, which must be a scalar, not ${formatReg(regs[0]!)}`, [0]);
       const p = atomic(env, state, regs[insn.dst]!, insn.dst, insn.off, insn.size, regs[insn.src]!, insn.src);
-      env.facts.access(insn.pc, p.kind);
+      env.facts.access(insn.pc, p.kind, true);
       const old = loadedScalar(insn.size, false);
       if (insn.op === 'cmpxchg') regs[0] = old;
       else if (insn.fetch) write(regs, insn.src, old);
