@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'E_DECODE_EMPTY'
   | 'E_DECODE_OPCODE'
   | 'E_DECODE_REGISTER'
+  /** A decoded instruction's field that its bits cannot hold (off beyond int16, imm beyond int32). */
+  | 'E_DECODE_FIELD'
   | 'E_DECODE_RESERVED'
   | 'E_DECODE_LDDW_TRUNCATED'
   | 'E_DECODE_LDDW_SECOND'
