@@ -1,7 +1,7 @@
 /** bpfjit's library entry point. */
 export { Vm, LoadedProgram, type VmOptions, type LoadOptions, type EngineName } from './vm.js';
 export { toProgram, loadProgramFile, decodeProgramFile, type ProgramSource, type ProgramFile, type BuildOptions } from './source.js';
-export { assemble, assembleBytes, disassemble, formatInsn } from './asm/index.js';
+export { assemble, assembleBytes, disassemble, disassembleChunks, formatInsn } from './asm/index.js';
 export { decode, decodeSlots, toSlots } from './isa/decode.js';
 export { encode } from './isa/encode.js';
 export { OPCODE_TABLE, type OpcodeRow } from './isa/table.js';
