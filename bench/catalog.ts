@@ -1,11 +1,12 @@
 /**
  * What `bench --filter` can name, for the filter and for `bench --help`: every workload of the
- * manifest, plus the load-latency and verification-time tables. Light to import (no engine).
+ * manifest, plus the load-latency, verification-time and 1,000,000-instruction loading tables. Light to import (no engine).
  */
 import { WORKLOADS } from './workloads/index.js';
 
 export const LOAD = 'load';
 export const VERIFY = 'verify';
+export const LOAD_1M = 'load-1m';
 
 export interface BenchEntry {
   readonly name: string;
@@ -17,5 +18,6 @@ export function benchCatalog(): BenchEntry[] {
     ...WORKLOADS.map((w) => ({ name: w.name, summary: w.summary })),
     { name: LOAD, summary: 'load latency: bytes to a first result, by phase, and in fresh processes' },
     { name: VERIFY, summary: 'verification time: verify() on straight-line programs and a loop' },
+    { name: LOAD_1M, summary: 'loading 1,000,000 instructions: decode + build, verify, refusal and disasm' },
   ];
 }

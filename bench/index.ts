@@ -10,8 +10,9 @@ import { InputError, InternalError } from '../src/errors.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
 import type { Executable, Runtime } from '../src/runtime/executable.js';
 import { EngineMemory } from '../src/runtime/memory.js';
-import { LOAD, VERIFY } from './catalog.js';
+import { LOAD, LOAD_1M, VERIFY } from './catalog.js';
 import { ENGINE_NAMES, loadEngines, type EngineName, type Engines } from './engines.js';
+import { load1mRows, load1mTitle, measureLoad1m } from './load-1m.js';
 import { measureLoadTimes, type LoadTimes } from './load-time.js';
 import { FULL_BUDGET, QUICK_BUDGET, measure, type Budget } from './measure.js';
 import { prepare, type Prepared } from './prepare.js';
@@ -32,8 +33,8 @@ export { WORKLOADS } from './workloads/index.js';
 
 export interface RunBenchOptions {
   /**
-   * Workload names (repeatable or comma-separated); `load` selects the load-latency table and
-   * `verify` the verification-time table. Default: all.
+   * Workload names (repeatable or comma-separated); `load` selects the load-latency table,
+   * `verify` the verification-time table and `load-1m` the 1,000,000-slot loading table. Default: all.
    */
   filter?: readonly string[];
   /** A short run: smaller time budgets, fewer load repetitions. */
@@ -66,15 +67,18 @@ interface Selection {
   readonly workloads: Workload[];
   readonly load: boolean;
   readonly verify: boolean;
+  readonly load1m: boolean;
 }
 
 function selection(filter: readonly string[] | undefined): Selection {
   const names = (filter ?? []).flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
-  if (names.length === 0) return { workloads: [...WORKLOADS], load: true, verify: true };
-  const known = new Set([...WORKLOADS.map((w) => w.name), LOAD, VERIFY]);
+  if (names.length === 0) return { workloads: [...WORKLOADS], load: true, verify: true, load1m: true };
+  const known = new Set([...WORKLOADS.map((w) => w.name), LOAD, VERIFY, LOAD_1M]);
   const unknown = names.filter((n) => !known.has(n));
   if (unknown.length > 0) throw new InputError(`unknown benchmark ${unknown.join(', ')}; choose from ${[...known].join(', ')}`);
-  return { workloads: WORKLOADS.filter((w) => names.includes(w.name)), load: names.includes(LOAD), verify: names.includes(VERIFY) };
+  return {
+    workloads: WORKLOADS.filter((w) => names.includes(w.name)), load: names.includes(LOAD), verify: names.includes(VERIFY), load1m: names.includes(LOAD_1M),
+  };
 }
 
 function selectEngines(all: Engines, wanted: readonly EngineName[] | undefined): { engines: Engines; js: boolean } {
@@ -169,6 +173,8 @@ interface Report {
   readonly load: LoadTimes | undefined;
   readonly fallbacks: ReadonlyMap<string, Fallback>;
   readonly env: string;
+  /** The load-1m table, when measured. */
+  readonly load1m?: { readonly title: string; readonly rows: string[][] };
 }
 
 /** The Markdown file: prose stays unwrapped there (Markdown joins a paragraph's lines anyway). */
@@ -176,7 +182,7 @@ function markdownReport(report: Report): string {
   const { records, load, fallbacks, env } = report;
   const parts = [`Measured with ${env}. ns/event is the median of the samples.`];
   if (records.some(isMainRecord)) parts.push('', markdownTable(resultRows(records)), ...fallbackNotes(fallbacks).map((n) => `\n${n}`));
-  for (const t of extraTables(records)) parts.push('', `${t.title}:`, '', markdownTable(t.rows));
+  for (const t of [...extraTables(records), ...(report.load1m ? [report.load1m] : [])]) parts.push('', `${t.title}:`, '', markdownTable(t.rows));
   if (load) {
     const configs = configurationRows(load);
     parts.push('', markdownTable(loadRows(load)), '', binaryenLine(load), ...(configs ? ['', markdownTable(configs)] : []), '', ...load.notes.map((n) => `- ${n}`));
@@ -210,13 +216,13 @@ function output(log: (line: string) => void, progress: Progress): Output {
   };
 }
 
-function logTables(out: Output, records: readonly BenchRecord[], fallbacks: ReadonlyMap<string, Fallback>): void {
+function logTables(out: Output, records: readonly BenchRecord[], fallbacks: ReadonlyMap<string, Fallback>, more: ReadonlyArray<{ title: string; rows: string[][] }>): void {
   if (records.some(isMainRecord)) {
     out.blank();
     out.table(resultRows(records));
   }
   for (const note of fallbackNotes(fallbacks)) out.prose(note);
-  for (const t of extraTables(records)) {
+  for (const t of [...extraTables(records), ...more]) {
     out.blank();
     out.prose(`${t.title}:`);
     out.table(t.rows);
@@ -253,13 +259,13 @@ export async function runBench(options: RunBenchOptions = {}): Promise<void> {
 }
 
 async function benchAll(options: RunBenchOptions, out: Output, progress: Progress): Promise<void> {
-  const { workloads, load, verify } = selection(options.filter);
+  const { workloads, load, verify, load1m } = selection(options.filter);
   const { engines, js } = selectEngines(await loadEngines(), options.engines);
   const budget = options.quick ? QUICK_BUDGET : FULL_BUDGET;
   const rt: Runtime = { mem: new EngineMemory({ cpus: 1 }), helpers: new HelperRegistry() };
   const env = environmentLine(engines);
   out.prose(env);
-  const steps = workloads.length + (load ? 1 : 0) + (verify ? 1 : 0);
+  const steps = workloads.length + (load ? 1 : 0) + (verify ? 1 : 0) + (load1m ? 1 : 0);
   let done = 0;
   const at = (what: string): void => progress.show(`bench [${done + 1}/${steps}] ${what}`);
   // Load latency first, so its "first load in this process" row really is the process's first JIT compile.
@@ -289,9 +295,13 @@ async function benchAll(options: RunBenchOptions, out: Output, progress: Progres
   if (verify) {
     at('verification time');
     records.push(...measureVerifyTimes(budget));
+    done++;
   }
-  logTables(out, records, fallbacks);
-  writeOutputs(options, { records, load: loadTimes, fallbacks, env });
+  if (load1m) at('loading 1,000,000 instructions');
+  const big = load1m ? measureLoad1m(options.quick ? 1 : 5) : undefined;
+  const bigTable = big ? { title: load1mTitle(big), rows: load1mRows(big) } : undefined;
+  logTables(out, records, fallbacks, bigTable ? [bigTable] : []);
+  writeOutputs(options, { records, load: loadTimes, fallbacks, env, ...(bigTable ? { load1m: bigTable } : {}) });
   if (failures.length > 0) {
     throw new BenchVerificationError(`${failures.length} workload(s) gave results that disagree with JavaScript (see above)`);
   }

@@ -81,7 +81,7 @@ function loadOnce(bytes: Uint8Array, rt: Runtime, engines: Engines, ctx: number,
   if (cold) record(samples, COLD, loadMs + runMs);
 }
 
-const median = (xs: readonly number[]): number => {
+export const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;

@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'E_DECODE_EMPTY'
   | 'E_DECODE_OPCODE'
   | 'E_DECODE_REGISTER'
+  /** A decoded instruction's field that its bits cannot hold (off beyond int16, imm beyond int32). */
+  | 'E_DECODE_FIELD'
   | 'E_DECODE_RESERVED'
   | 'E_DECODE_LDDW_TRUNCATED'
   | 'E_DECODE_LDDW_SECOND'
@@ -17,11 +19,11 @@ export type ErrorCode =
   | 'E_JUMP_INTO_LDDW'
   | 'E_CALL_TARGET'
   | 'E_FALLS_OFF_END'
-  | 'E_UNINIT_REGISTER'
-  | 'E_WRITE_R10'
   | 'E_RECURSION'
   | 'E_UNKNOWN_HELPER'
-  // verifier (src/verifier; it also reuses E_UNINIT_REGISTER and E_WRITE_R10 for the same rules)
+  // verifier (src/verifier): a well-formed program that is unsafe
+  | 'E_VERIFY_UNINIT_REGISTER'
+  | 'E_VERIFY_WRITE_R10'
   | 'E_VERIFY_UNINIT_STACK'
   | 'E_VERIFY_STACK_BOUNDS'
   | 'E_VERIFY_STACK_ACCESS'

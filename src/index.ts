@@ -1,12 +1,12 @@
 /** bpfjit's library entry point. */
 export { Vm, LoadedProgram, type VmOptions, type LoadOptions, type EngineName } from './vm.js';
-export { toProgram, loadProgramFile, type ProgramSource, type ProgramFile } from './source.js';
-export { assemble, assembleBytes, disassemble, formatInsn } from './asm/index.js';
+export { toProgram, loadProgramFile, decodeProgramFile, type ProgramSource, type ProgramFile, type BuildOptions } from './source.js';
+export { assemble, assembleBytes, disassemble, disassembleChunks, formatInsn } from './asm/index.js';
 export { decode, decodeSlots, toSlots } from './isa/decode.js';
 export { encode } from './isa/encode.js';
 export { OPCODE_TABLE, type OpcodeRow } from './isa/table.js';
 export type { Insn, RawSlot, Form } from './isa/insn.js';
-export { buildProgram, loadBytes, type Program, type BpfFunction, type BasicBlock } from './program/program.js';
+export { buildProgram, decodeProgram, loadBytes, type Program, type BpfFunction, type BasicBlock } from './program/program.js';
 export { EngineMemory, type Region } from './runtime/memory.js';
 export { HelperRegistry, HelperFault, checkedAddress, type HelperSpec, type HelperImpl, type HelperEnv } from './runtime/helpers.js';
 export type { Executable, ExecOptions, Runtime } from './runtime/executable.js';

@@ -8,7 +8,7 @@ import { assemble } from './asm/index.js';
 import { readDataFile } from './conformance/data-file.js';
 import { AsmError, InputError } from './errors.js';
 import type { Insn } from './isa/insn.js';
-import { buildProgram, loadBytes, type Program } from './program/program.js';
+import { buildProgram, canonicalInsns, decodeProgram, loadBytes, type BuildOptions, type Program } from './program/program.js';
 
 export type ProgramSource = Uint8Array | string | readonly Insn[];
 
@@ -16,12 +16,18 @@ function isProgram(source: unknown): source is Program {
   return typeof source === 'object' && source !== null && 'functions' in source && 'insnAt' in source;
 }
 
-export function toProgram(source: ProgramSource | Program): Program {
+export type { BuildOptions } from './program/program.js';
+
+/**
+ * The program of a source. Instructions get the decoder's checks, like bytecode; `options.maxSlots`
+ * (default 1,000,000) bounds its size, checked before any work on it (for text, once assembled). A
+ * built Program is taken as it is.
+ */
+export function toProgram(source: ProgramSource | Program, options: BuildOptions = {}): Program {
   if (isProgram(source)) return source;
-  if (source instanceof Uint8Array) return loadBytes(source);
-  if (typeof source === 'string') return buildProgram(assemble(source));
-  if (source.length === 0) throw new InputError('program has no instructions');
-  return buildProgram(source);
+  if (source instanceof Uint8Array) return loadBytes(source, options);
+  if (typeof source === 'string') return buildProgram(assemble(source), options);
+  return buildProgram(source, options);
 }
 
 export interface ProgramFile {
@@ -51,24 +57,56 @@ export function assembleIn(text: string, at: { readonly file: string; readonly l
   }
 }
 
-/** Loads a program file; the kind comes from the extension, else from the content. */
-export function loadProgramFile(path: string): ProgramFile {
+/** A program file's content before it is decoded: bytecode, or assembly text and where it starts. */
+interface RawProgramFile {
+  readonly bytes?: Uint8Array;
+  readonly text?: { readonly source: string; readonly at: { readonly file: string; readonly line: number } };
+  readonly mem?: Uint8Array;
+  readonly result?: bigint;
+}
+
+/** Reads a program file; the kind comes from the extension, else from the content. */
+function readProgramFile(path: string): RawProgramFile {
   const ext = extname(path).toLowerCase();
   if (ext === '.data') {
     const file = readDataFile(path);
-    const program = file.asm !== undefined ? buildProgram(assembleIn(file.asm, file.asmAt ?? { file: path, line: 1 }))
-      : file.raw ? loadBytes(file.raw) : undefined;
-    if (!program) throw new InputError(`${path}: no -- asm or -- raw section`);
-    return { program, mem: file.mem, ...(file.result !== undefined ? { result: file.result } : {}) };
+    const extra = { mem: file.mem, ...(file.result !== undefined ? { result: file.result } : {}) };
+    if (file.asm !== undefined) return { text: { source: file.asm, at: file.asmAt ?? { file: path, line: 1 } }, ...extra };
+    if (file.raw) return { bytes: file.raw, ...extra };
+    throw new InputError(`${path}: no -- asm or -- raw section`);
   }
   const data = readInputFile(path);
   if (ext === '.bin' || ext === '.o' || looksBinary(data)) {
     if (data.subarray(0, 4).toString('latin1') === '\x7fELF') {
       throw new InputError(`${path}: ELF objects are not supported yet; extract .text with llvm-objcopy -O binary`);
     }
-    return { program: loadBytes(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) };
+    return { bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   }
-  return { program: buildProgram(assembleIn(data.toString('utf8'), { file: path, line: 1 })) };
+  return { text: { source: data.toString('utf8'), at: { file: path, line: 1 } } };
+}
+
+const fileExtras = (file: RawProgramFile): Omit<ProgramFile, 'program'> => ({
+  ...(file.mem ? { mem: file.mem } : {}), ...(file.result !== undefined ? { result: file.result } : {}),
+});
+
+/** The file's instructions, decoded (every field checked) under the size limit, not built. */
+function fileInsns(file: RawProgramFile, options: BuildOptions): Insn[] {
+  return file.bytes ? decodeProgram(file.bytes, options) : canonicalInsns(assembleIn(file.text!.source, file.text!.at), options);
+}
+
+/** Loads and builds a program file (see toProgram for `options`). */
+export function loadProgramFile(path: string, options: BuildOptions = {}): ProgramFile {
+  const file = readProgramFile(path);
+  const program = file.bytes ? loadBytes(file.bytes, options) : buildProgram(assembleIn(file.text!.source, file.text!.at), options);
+  return { program, ...fileExtras(file) };
+}
+
+/**
+ * A program file's instructions, decoded (every field checked) but not built: what `disasm` prints,
+ * so it shows programs whose jumps or calls are broken too.
+ */
+export function decodeProgramFile(path: string, options: BuildOptions = {}): Insn[] {
+  return fileInsns(readProgramFile(path), options);
 }
 
 /** Text never holds control bytes below tab; bytecode almost always does (register fields, zero imms). */

@@ -20,6 +20,8 @@ export interface VmOptions {
   cpus?: number;
   /** Helpers programs may call, by id. */
   helpers?: Iterable<HelperSpec>;
+  /** Largest program `load` accepts, in 8-byte slots (default 1,000,000, the kernel's limit). */
+  maxSlots?: number;
 }
 
 export interface LoadOptions extends ExecOptions {
@@ -128,10 +130,12 @@ export class LoadedProgram {
 export class Vm {
   readonly mem: EngineMemory;
   readonly helpers: HelperRegistry;
+  private readonly maxSlots: number | undefined;
 
   constructor(options: VmOptions = {}) {
     this.mem = new EngineMemory({ cpus: options.cpus ?? 1 });
     this.helpers = new HelperRegistry(options.helpers ?? []);
+    this.maxSlots = options.maxSlots;
   }
 
   get runtime(): Runtime {
@@ -143,7 +147,7 @@ export class Vm {
    * `options.context` and compiles it for one engine. Throws a VerifyError when it is refused.
    */
   load(source: ProgramSource | Program, options: LoadOptions = {}): LoadedProgram {
-    const program = toProgram(source);
+    const program = toProgram(source, this.maxSlots === undefined ? {} : { maxSlots: this.maxSlots });
     const engine = options.engine ?? 'jit';
     if (options.unverified) return new LoadedProgram(this.compile(program, engine, options), this.mem, options.context, undefined);
     if (!options.context) {

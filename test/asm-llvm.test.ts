@@ -4,7 +4,7 @@
  * llvm-objdump and bpftool output pasted as-is.
  */
 import { describe, expect, it } from 'vitest';
-import { assemble, assembleBytes, detectSyntax, disassemble } from '../src/asm/index.js';
+import { assemble, assembleBytes, detectSyntax, disassemble, disassembleChunks } from '../src/asm/index.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const llvm = (text: string): string => hex(assembleBytes(text, 'llvm'));
@@ -237,5 +237,19 @@ describe('LLVM disassembly', () => {
       'fn0:', 'r0 = 1', 'w1 += w2', 'r0 = *(u32 *)(r1 + 4)', '*(u64 *)(r10 - 8) = r1', 'if r2 s> 5 goto L6',
       'lock *(u64 *)(r1 + 0) += r5', 'L6:', 'r0 = 0x1122334455667788 ll', 'call 5', 'call fn0', 'exit',
     ].join('\n'));
+  });
+
+  it('gives the same listing in chunks of whole lines', () => {
+    const insns = assemble(['r0 = 0', 'L:', 'r0 += 1', 'if r0 < 9 goto L', 'call pc+1', 'exit', 'r0 = 2', 'exit'].join('\n'), 'llvm');
+    for (const syntax of ['llvm', 'ubpf'] as const) {
+      for (const labels of [false, true]) {
+        const whole = `${disassemble(insns, syntax, { labels })}\n`;
+        for (const size of [1, 2, 3, 100]) {
+          const chunks = [...disassembleChunks(insns, syntax, { labels }, size)];
+          expect(chunks.join('')).toBe(whole);
+          expect(chunks.every((c) => c.endsWith('\n') && c.split('\n').length - 1 <= size)).toBe(true);
+        }
+      }
+    }
   });
 });

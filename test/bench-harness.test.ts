@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { runBench, type BenchRecord } from '../bench/index.js';
 import { fallbackNotes, markdownTable, resultRows, variantRows, verifierRows, type RunRecord, type VerifierRecord } from '../bench/report.js';
 import { WORKLOADS } from '../bench/workloads/index.js';
+import { load1mRows, measureLoad1m, mixedProgram } from '../bench/load-1m.js';
+import { loadBytes } from '../src/program/program.js';
+import { writesRegister } from '../src/isa/insn.js';
 
 const named = (name: string) => WORKLOADS.find((w) => w.name === name)!;
 
@@ -103,6 +106,27 @@ describe('report', () => {
   });
 });
 
+describe('load-1m', () => {
+  it('generates programs of exactly the size asked, with jumps and lddw', () => {
+    const program = loadBytes(mixedProgram(5000));
+    expect(program.slotCount).toBe(5000);
+    expect(program.insns.some((i) => i.kind === 'lddw')).toBe(true);
+    expect(program.insns.some((i) => i.kind === 'jmp')).toBe(true);
+    const noR0 = loadBytes(mixedProgram(5000, { setsR0: false }));
+    expect(noR0.slotCount).toBe(5000);
+    expect(noR0.insns.some((i) => writesRegister(i) === 0)).toBe(false);
+  });
+
+  it('times every phase, checking each result', () => {
+    const times = measureLoad1m(2, 3000);
+    expect(times.phases).toHaveLength(4);
+    const rows = load1mRows(times);
+    expect(rows[0]).toEqual(['phase', 'ms']);
+    expect(rows.slice(1).map((r) => r[0])).toEqual(times.phases.map((p) => p.phase));
+    for (const p of times.phases) expect(p.ms).toBeGreaterThan(0);
+  });
+});
+
 describe('runBench', () => {
   it('writes JSON and Markdown for a filtered quick run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bpfjit-bench-'));
@@ -153,6 +177,16 @@ describe('runBench', () => {
     const text = lines.join('\n').replace(/\n +/g, ' ');
     expect(text).toMatch(/primes +jit +event +budget \*/);
     expect(text).toContain("* primes: verified safe with termination 'budget' (no bounds checks, the instruction budget kept), because the verifier cannot prove a loop ends: E_VERIFY_LOOP");
+  });
+
+  it('measures loading a 1,000,000-slot program with --filter load-1m', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpfjit-bench-'));
+    const lines: string[] = [];
+    await runBench({ filter: ['load-1m'], quick: true, markdown: join(dir, 'r.md'), log: (l) => lines.push(l) });
+    const text = lines.join('\n');
+    expect(text).toContain('load-1m: programs of 1,000,000 instruction slots (one round)');
+    expect(text).toMatch(/load \+ refuse a program that never sets r0 +[\d.]+/);
+    expect(readFileSync(join(dir, 'r.md'), 'utf8')).toMatch(/\| decode \+ build \(loadBytes\), ALU, jumps and lddw \| [\d.]+ \|/);
   });
 
   it('refuses an unknown workload name', async () => {

@@ -2,6 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { mixedProgram } from '../bench/load-1m.js';
+import { disassemble } from '../src/asm/index.js';
+import { decode } from '../src/isa/decode.js';
 import { cli, expectOneLineFailure, scratch } from './cli-helpers.js';
 
 const { dir, write } = scratch('bpfjit-cli-');
@@ -158,6 +161,16 @@ describe('bpfjit conformance', () => {
     expect(lines[lines.length - 1]).toBe('2 passed, 1 failed');
     expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([expect.stringMatching(/wrong\.data: .*expected 0x8, got 0x7/)]);
   });
+
+  it('counts a file expecting an error as refused when the verifier refuses it, --unverified too', () => {
+    const suite = mkdtempSync(join(tmpdir(), 'bpfjit-suite-'));
+    writeFileSync(join(suite, 'uninit.data'), '-- asm\nor %r0, %r10\nexit\n-- error\nInvalid\n');
+    for (const flags of [[], ['--unverified']]) {
+      const r = cli('conformance', suite, '--engine', 'both', '-v', ...flags);
+      expect(r.out, flags.join(' ')).toMatch(/^pass .*uninit\.data: E_VERIFY_UNINIT_REGISTER/);
+      expect(r.code).toBe(0);
+    }
+  });
 });
 
 describe('inspection commands', () => {
@@ -190,5 +203,79 @@ describe('inspection commands', () => {
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/pc 1: .*outside the 1-byte memory region/);
     expect(cli('dump-wasm', SUM, '--type', 'memory').code).toBe(2);
+  });
+});
+
+describe('programs that are well formed but unsafe', () => {
+  const UNINIT = write('uninit.s', 'r0 = r5\nexit\n');
+  const FP_WRITE = write('fp.s', 'r0 = 0\nr10 = 0\nexit\n');
+
+  it('are refused by verify with exit 1 and the verifier\'s code', () => {
+    const uninit = cli('verify', UNINIT);
+    expect(uninit.code).toBe(1);
+    expect(uninit.err).toMatch(/pc 0: r0 = r5: .*\[E_VERIFY_UNINIT_REGISTER\]/);
+    const fp = cli('verify', FP_WRITE);
+    expect(fp.code).toBe(1);
+    expect(fp.err).toMatch(/pc 1: r10 = 0: .*\[E_VERIFY_WRITE_R10\]/);
+  });
+
+  it('can still be disassembled and drawn', () => {
+    for (const prog of [UNINIT, FP_WRITE]) {
+      expect(cli('disasm', prog).code).toBe(0);
+      expect(cli('cfg', prog).code).toBe(0);
+    }
+    expect(cli('disasm', UNINIT).out).toBe('r0 = r5\nexit\n');
+    expect(cli('cfg', FP_WRITE).out).toContain('1: r10 = 0');
+  });
+
+  for (const engine of ['interp', 'jit']) {
+    it(`run --unverified reads an uninitialized register as 0 (${engine})`, () => {
+      const r = cli('run', UNINIT, '--unverified', '--engine', engine);
+      expect(r.err).toBe('');
+      expect(r.out).toBe('0x0\n');
+    });
+    it(`run --unverified refuses a write to r10, the read-only frame pointer, with exit 1 (${engine})`, () => {
+      const r = cli('run', FP_WRITE, '--unverified', '--engine', engine);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/pc 1: .*\[E_VERIFY_WRITE_R10\]/);
+    });
+  }
+});
+
+describe('disasm decodes only', () => {
+  it('prints a program whose jump leaves it, which cfg refuses', () => {
+    const broken = write('broken.s', 'r0 = 1\nif r0 > 2 goto +5\nexit\n');
+    const r = cli('disasm', broken);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('r0 = 1\nif r0 > 2 goto +5\nexit\n');
+    const cfg = cli('cfg', broken);
+    expect(cfg.code).toBe(2);
+    expect(cfg.err).toMatch(/pc 1: jump target 7/);
+  });
+
+  it('streams a long program whole, in order', () => {
+    const bin = join(dir, 'long.bin');
+    const bytes = mixedProgram(20_000);
+    writeFileSync(bin, bytes);
+    const r = cli('disasm', bin);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(`${disassemble(decode(bytes), 'llvm')}\n`);
+  });
+});
+
+describe('--max-insns', () => {
+  const three = write('three.s', 'r0 = 1\nr0 += 1\nexit\n');
+
+  it('refuses a larger program with exit 2, naming the size and the limit', () => {
+    for (const command of ['verify', 'run', 'disasm', 'cfg', 'dump-wasm']) {
+      const r = cli(command, three, '--max-insns', '2');
+      expect(r.code, command).toBe(2);
+      expect(r.err, command).toMatch(/program has 3 instruction slots, more than the limit of 2/);
+    }
+  });
+
+  it('accepts programs up to the limit and refuses a bad value', () => {
+    expect(cli('run', three, '--max-insns', '3').out).toBe('0x2\n');
+    expect(cli('disasm', three, '--max-insns', 'lots').code).toBe(2);
   });
 });

@@ -1,7 +1,8 @@
 // Runs every program of the BPF conformance suite (../shared/conformance) through the JIT: the 313
 // programs in tests/ must return their stated r0, and every file in negative/ must be refused
-// (by the assembler, the decoder, the program checks or the JIT) before anything runs, except
-// incorrect_return_value_high_bits.data, whose stated result must not be produced.
+// (by the assembler, the decoder, the program checks or the JIT, or, for a well-formed program, by
+// the verifier) before anything runs, except incorrect_return_value_high_bits.data, whose stated
+// result must not be produced.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,10 +11,11 @@ import { parseDataFile, type DataFile } from '../src/conformance/data-file.js';
 import { conformanceHelpers } from '../src/conformance/test-helpers.js';
 import { BpfError, InputError } from '../src/errors.js';
 import { compileJit, type JitOptions } from '../src/jit/index.js';
-import { buildProgram, loadBytes } from '../src/program/program.js';
+import { buildProgram, loadBytes, type Program } from '../src/program/program.js';
 import type { Executable, Runtime } from '../src/runtime/executable.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
 import { EngineMemory } from '../src/runtime/memory.js';
+import { CONFORMANCE_PROTOS, memory, verify } from '../src/verifier/index.js';
 
 const SUITE = resolve(import.meta.dirname, '..', '..', 'shared', 'conformance');
 const present = existsSync(join(SUITE, 'tests'));
@@ -24,11 +26,13 @@ const negatives = list('negative');
 
 const read = (dir: string, name: string): DataFile => parseDataFile(readFileSync(join(SUITE, dir, name), 'utf8'), name);
 
-function compile(data: DataFile, rt: Runtime, options: JitOptions = {}): Executable {
-  if (data.asm !== undefined) return compileJit(buildProgram(assemble(data.asm, 'ubpf')), rt, options);
-  if (data.raw !== undefined) return compileJit(loadBytes(data.raw), rt, options);
+function buildFrom(data: DataFile): Program {
+  if (data.asm !== undefined) return buildProgram(assemble(data.asm, 'ubpf'));
+  if (data.raw !== undefined) return loadBytes(data.raw);
   throw new InputError('no -- asm or -- raw section: nothing to run');
 }
+
+const compile = (data: DataFile, rt: Runtime, options: JitOptions = {}): Executable => compileJit(buildFrom(data), rt, options);
 
 /** Copies the file's memory into engine memory and runs with r1/r2 pointing at it (0/0 without). */
 function runWithMemory(exe: Executable, data: DataFile, rt: Runtime): bigint {
@@ -67,6 +71,13 @@ describe.skipIf(!present)('conformance suite through the JIT', () => {
       exe = compile(data, rt);
     } catch (e) {
       expect(e).toBeInstanceOf(BpfError);
+      return;
+    }
+    // A well-formed but unsafe program (error.data reads r0 before setting it) compiles for checked
+    // mode; the verifier refuses it.
+    if (data.expectError) {
+      const r = verify(buildFrom(data), { context: memory(data.mem.length), helpers: CONFORMANCE_PROTOS });
+      expect(r.ok ? 'accepted' : r.error.code).toMatch(/^E_VERIFY_/);
       return;
     }
     // Only a file with a deliberately wrong result may load; it must not produce that result.

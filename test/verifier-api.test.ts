@@ -24,7 +24,7 @@ function refusal(text: string, options: Partial<VerifyOptions> = {}): VerifyErro
   return r.error;
 }
 
-/** The same program with one instruction replaced: skips buildProgram's register checks. */
+/** The same program with one instruction replaced, without building it again. */
 function patched(program: Program, insn: Insn): Program {
   const swap = (i: Insn): Insn => (i.pc === insn.pc ? insn : i);
   return {
@@ -96,18 +96,39 @@ describe('refusals', () => {
     expect(e.code).toBe('E_VERIFY_UNINIT_STACK');
   });
 
-  it('catch writes to r10 even in programs built without the structural checks', () => {
+  it('catch writes to r10 in programs patched after they were built', () => {
     const program = load('r1 = r10\nr0 = 0\nexit');
     const bad: Insn = { ...program.insns[0]!, dst: 10, src: 1 } as Insn;
     const r = verify(patched(program, bad), { context: memory(0), helpers: CONFORMANCE_PROTOS });
-    expect(r.ok ? 'accepted' : [r.error.code, r.error.pc]).toEqual(['E_WRITE_R10', 0]);
+    expect(r.ok ? 'accepted' : [r.error.code, r.error.pc]).toEqual(['E_VERIFY_WRITE_R10', 0]);
   });
 
-  it('catch uninitialized reads in programs built without the structural checks', () => {
+  it('catch uninitialized reads in programs patched after they were built', () => {
     const program = load('r1 = 1\nr0 = r1\nexit');
     const bad: Insn = { ...program.insns[1]!, src: 7 } as Insn;
     const r = verify(patched(program, bad), { context: memory(0), helpers: CONFORMANCE_PROTOS });
-    expect(r.ok ? 'accepted' : [r.error.code, r.error.pc]).toEqual(['E_UNINIT_REGISTER', 1]);
+    expect(r.ok ? 'accepted' : [r.error.code, r.error.pc]).toEqual(['E_VERIFY_UNINIT_REGISTER', 1]);
+  });
+
+  it('refuse uninitialized reads and writes to r10 as the verifier, before exploring', () => {
+    const uninit = refusal('r0 = r5\nexit');
+    expect(uninit).toBeInstanceOf(VerifyError);
+    expect([uninit.code, uninit.pc, uninit.rule]).toEqual(['E_VERIFY_UNINIT_REGISTER', 0, 'r5 is not initialized']);
+    expect(uninit.message).toBe('pc 0: r0 = r5: r5 is not initialized');
+    const r10 = refusal('r0 = 0\nr10 = 0\nexit');
+    expect([r10.code, r10.pc, r10.message]).toEqual(['E_VERIFY_WRITE_R10', 1, 'pc 1: r10 = 0: r10 is the read-only frame pointer']);
+    const r = check('r0 = r5\nexit', { logLevel: 1 });
+    expect(r.stats.insnsProcessed).toBe(0);
+    expect(r.log).toContain('pc 0: r0 = r5: r5 is not initialized');
+  });
+
+  it('refuse a read not initialized on every path, at the read', () => {
+    const e = refusal('r0 = 0\nif r1 == 0 goto +1\nr3 = 1\nr0 = r3\nexit');
+    expect([e.code, e.pc]).toEqual(['E_VERIFY_UNINIT_REGISTER', 3]);
+  });
+
+  it('check the options before refusing', () => {
+    expect(() => check('r0 = r5\nexit', { budget: 0 })).toThrow(InputError);
   });
 
   it('name the repeating state of an infinite loop', () => {

@@ -11,8 +11,9 @@
  *     "expect": "accepted" | { "code": "E_VERIFY_...", "pc": 3 }
  *   }
  *
- * A refusal may come from loading (buildProgram's structural checks) or from the verifier; either
- * way the case asserts the code and the pc. Helpers: the conformance set (0-5) and the test helpers
+ * A refusal may come from loading (buildProgram's structural checks: E_JUMP_*, E_FALLS_OFF_END, ...)
+ * or from the verifier (every E_VERIFY_* code); the case asserts the code and the pc, and the runner
+ * that the refusal came from the right one. Helpers: the conformance set (0-5) and the test helpers
  * below (100+); maps: map 0 has 4-byte keys and 16-byte values, map 1 8-byte keys and 64-byte values.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ import { ProgramError } from '../src/errors.js';
 import { buildProgram } from '../src/program/program.js';
 import { HelperRegistry, type HelperSpec } from '../src/runtime/helpers.js';
 import {
-  CONFORMANCE_PROTOS, event, memory, packet, structContext, verify, type ContextDescriptor, type ContextOptions,
+  CONFORMANCE_PROTOS, event, exploreOnly, memory, packet, structContext, verify, type ContextDescriptor, type ContextOptions,
   type HelperProto, type MapDescriptor,
 } from '../src/verifier/index.js';
 
@@ -88,20 +89,21 @@ function contextOf(c: Case): ContextDescriptor {
   }
 }
 
-type Outcome = 'accepted' | { code: string; pc: number; message: string };
+/** A refusal says which layer refused: loading (the structural checks) or the verifier. */
+type Outcome = 'accepted' | { code: string; pc: number; message: string; by: 'load' | 'verifier' };
 
-function run(c: Case): Outcome {
+function run(c: Case, check: typeof verify = verify): Outcome {
   let program;
   try {
     program = buildProgram(assemble(c.program.join('\n')));
   } catch (e) {
-    if (e instanceof ProgramError) return { code: e.code, pc: e.pc, message: e.message };
+    if (e instanceof ProgramError) return { code: e.code, pc: e.pc, message: e.message, by: 'load' };
     throw e;
   }
-  const result = verify(program, {
+  const result = check(program, {
     context: contextOf(c), helpers: registry(), maps: MAPS, ...(c.budget ? { budget: c.budget } : {}),
   });
-  return result.ok ? 'accepted' : { code: result.error.code, pc: result.error.pc, message: result.error.message };
+  return result.ok ? 'accepted' : { code: result.error.code, pc: result.error.pc, message: result.error.message, by: 'verifier' };
 }
 
 const DIR = join(import.meta.dirname, 'verifier-cases');
@@ -122,10 +124,27 @@ describe('verifier corpus', () => {
         if (c.expect === 'accepted') {
           expect(outcome === 'accepted' ? outcome : outcome.message).toBe('accepted');
         } else {
-          const got = outcome === 'accepted' ? outcome : { code: outcome.code, pc: outcome.pc };
-          expect(got, outcome === 'accepted' ? 'accepted' : outcome.message).toEqual({ code: c.expect.code, pc: c.expect.pc });
+          const got = outcome === 'accepted' ? outcome : { code: outcome.code, pc: outcome.pc, by: outcome.by };
+          // A well-formed program that is unsafe is the verifier's refusal (E_VERIFY_*), whichever rule it breaks.
+          const by = c.expect.code.startsWith('E_VERIFY_') ? 'verifier' : 'load';
+          expect(got, outcome === 'accepted' ? 'accepted' : outcome.message).toEqual({ code: c.expect.code, pc: c.expect.pc, by });
         }
       });
     });
   }
+});
+
+describe('the exploration without the register-use pre-pass', () => {
+  const PRE_PASS_CODES = ['E_VERIFY_UNINIT_REGISTER', 'E_VERIFY_WRITE_R10'];
+  const cases = corpus.flatMap((f) => f.cases).filter((c) => c.expect !== 'accepted' && PRE_PASS_CODES.includes(c.expect.code));
+
+  it('covers the corpus cases of both rules', () => {
+    expect(new Set(cases.map((c) => (c.expect as { code: string }).code))).toEqual(new Set(PRE_PASS_CODES));
+  });
+
+  it.each(cases.map((c) => [c.name, c] as const))('refuses %s the same way', (_name, c) => {
+    const outcome = run(c, exploreOnly);
+    const got = outcome === 'accepted' ? outcome : { code: outcome.code, pc: outcome.pc };
+    expect(got).toEqual(c.expect);
+  });
 });

@@ -69,6 +69,12 @@ describe('Vm.load', () => {
     expect(() => new Vm().load(READ4)).toThrow(/context/);
   });
 
+  it('refuses a program larger than its maxSlots before building it', () => {
+    const vm = new Vm({ maxSlots: 2 });
+    expect(() => vm.load('r0 = 0\nr0 += 1\nexit', { unverified: true })).toThrow(expect.objectContaining({ code: 'E_DECODE_PROGRAM_TOO_LARGE' }));
+    expect(vm.load('r0 = 3\nexit', { unverified: true }).run()).toBe(3n);
+  });
+
   it('checks helper calls against the helper prototype', () => {
     const vm = new Vm({ helpers: [{ id: 7, name: 'twice', impl: (a) => 2n * a, proto: { args: ['scalar'], ret: 'scalar' } }] });
     expect(vm.load('r1 = 21\ncall 7\nexit', { context: memory(0) }).run()).toBe(42n);

@@ -31,16 +31,37 @@ function labelNames(insns: readonly Insn[]): Map<number, string> {
   return names;
 }
 
-export function disassemble(insns: readonly Insn[], syntax: Syntax, options: DisassembleOptions = {}): string {
+/** The listing's lines, one at a time. */
+function* listing(insns: readonly Insn[], syntax: Syntax, options: DisassembleOptions): Generator<string> {
   const format = syntax === 'llvm' ? formatLlvm : formatUbpf;
-  if (!options.labels) return insns.map((insn) => format(insn)).join('\n');
+  if (!options.labels) {
+    for (const insn of insns) yield format(insn);
+    return;
+  }
   const names = labelNames(insns);
-  const lines: string[] = [];
   for (const insn of insns) {
     const here = names.get(insn.pc);
-    if (here !== undefined) lines.push(`${here}:`);
+    if (here !== undefined) yield `${here}:`;
     const target = branchTarget(insn);
-    lines.push(format(insn, target === undefined ? undefined : names.get(target)));
+    yield format(insn, target === undefined ? undefined : names.get(target));
   }
-  return lines.join('\n');
+}
+
+export function disassemble(insns: readonly Insn[], syntax: Syntax, options: DisassembleOptions = {}): string {
+  return [...listing(insns, syntax, options)].join('\n');
+}
+
+/**
+ * The same listing in pieces of `linesPerChunk` lines, each line ending in a newline: a million
+ * instructions can be written out as they are formatted, never held as one string.
+ */
+export function* disassembleChunks(insns: readonly Insn[], syntax: Syntax, options: DisassembleOptions = {}, linesPerChunk = 4096): Generator<string> {
+  let lines: string[] = [];
+  for (const line of listing(insns, syntax, options)) {
+    lines.push(line);
+    if (lines.length < linesPerChunk) continue;
+    yield lines.join('\n') + '\n';
+    lines = [];
+  }
+  if (lines.length > 0) yield lines.join('\n') + '\n';
 }

@@ -9,4 +9,4 @@
  */
 export { assemble, assembleBytes } from './assemble.js';
 export { detectSyntax, type Syntax } from './detect.js';
-export { disassemble, formatInsn, type DisassembleOptions } from './disassemble.js';
+export { disassemble, disassembleChunks, formatInsn, type DisassembleOptions } from './disassemble.js';

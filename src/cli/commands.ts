@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { assembleBytes, disassemble } from '../asm/index.js';
+import { assembleBytes, disassembleChunks } from '../asm/index.js';
 import { AsmError, InputError } from '../errors.js';
 import { programToDot } from '../program/dot.js';
 import type { Program } from '../program/program.js';
-import { readInputFile } from '../source.js';
+import { readInputFile, type BuildOptions } from '../source.js';
 import { verify, type LogLevel, type Termination, type VerifierFacts } from '../verifier/index.js';
 import { HelperRegistry } from '../runtime/helpers.js';
 import { parseEngine, parseHexBytes, parsePositiveInt, parseSyntax } from './args.js';
@@ -13,10 +13,34 @@ import { parseContextType } from './context-arg.js';
 import { REPEAT_HELP } from './timing.js';
 import { helpersFor } from './helpers.js';
 import { checkOutputPath, writeOutputFile } from './output-path.js';
-import { loadProgramNamed } from './program-file.js';
+import { decodeProgramNamed, loadProgramNamed } from './program-file.js';
 import { verifyCommand } from './verify.js';
 
 const readText = (path: string): string => readInputFile(path).toString('utf8');
+
+const MAX_INSNS_HELP = 'refuse programs of more than N instruction slots (default 1000000, the kernel\'s limit)';
+
+function buildOptions(opts: { maxInsns?: string }): BuildOptions {
+  return opts.maxInsns === undefined ? {} : { maxSlots: parsePositiveInt('--max-insns', opts.maxInsns) };
+}
+
+/** Resolves when `out` can take more, or will take nothing more (main.ts handles its errors). */
+function drained(out: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      for (const event of ['drain', 'error', 'close']) out.off(event, done);
+      resolve();
+    };
+    for (const event of ['drain', 'error', 'close']) out.on(event, done);
+  });
+}
+
+/** Writes to stdout, waiting whenever its buffer is full, so a long listing never piles up in memory. */
+async function writeChunks(chunks: Iterable<string>): Promise<void> {
+  for (const chunk of chunks) {
+    if (!process.stdout.write(chunk)) await drained(process.stdout);
+  }
+}
 
 function registerAsm(cli: Command): void {
   cli.command('asm')
@@ -37,13 +61,13 @@ function registerAsm(cli: Command): void {
       writeOutputFile('-o', opts.output, bytes);
     });
   cli.command('disasm')
-    .description('print a program (bytecode, assembly or .data file) as assembly')
+    .description('print a program (bytecode, assembly or .data file) as assembly; only decoded, so broken jumps print too')
     .argument('<in>', 'program file')
     .option('--syntax <syntax>', 'llvm or ubpf', 'llvm')
-    .action((input: string, opts: { syntax: string }) => {
+    .option('--max-insns <n>', MAX_INSNS_HELP)
+    .action(async (input: string, opts: { syntax: string; maxInsns?: string }) => {
       const syntax = parseSyntax(opts.syntax) ?? 'llvm';
-      const { program } = loadProgramNamed(input);
-      process.stdout.write(disassemble(program.insns, syntax) + '\n');
+      await writeChunks(disassembleChunks(decodeProgramNamed(input, buildOptions(opts)), syntax));
     });
 }
 
@@ -59,6 +83,7 @@ function registerRun(cli: Command): void {
     .option('--unverified', 'skip the verifier; run with bounds checks and an instruction budget')
     .option('--log-level <n>', 'verifier log: 0, 1 (path to a refusal) or 2 (every state)', '0')
     .option('--termination <mode>', TERMINATION_HELP, 'prove')
+    .option('--max-insns <n>', MAX_INSNS_HELP)
     .addHelpText('after', REPEAT_HELP)
     .action(async (prog: string, opts: RunOpts) => {
       const repeat = opts.repeat === undefined ? undefined : parsePositiveInt('--repeat', opts.repeat);
@@ -66,7 +91,7 @@ function registerRun(cli: Command): void {
       runCommand(prog, {
         engine: parseEngine(opts.engine, ['interp', 'jit'] as const), mem: memOption(opts), repeat,
         type: opts.type, unverified: opts.unverified ?? false, logLevel: parseLogLevel(opts.logLevel),
-        termination: parseTermination(opts.termination),
+        termination: parseTermination(opts.termination), ...buildOptions(opts),
       });
     });
   cli.command('verify')
@@ -77,8 +102,11 @@ function registerRun(cli: Command): void {
     .option('--mem-hex <hex>', 'input memory as hex bytes')
     .option('--log-level <n>', '0, 1 (the path to a refusal) or 2 (the state at every instruction)', '0')
     .option('--termination <mode>', TERMINATION_HELP, 'prove')
+    .option('--max-insns <n>', MAX_INSNS_HELP)
     .action((prog: string, opts: RunOpts) => {
-      verifyCommand(prog, { type: opts.type, mem: memOption(opts), logLevel: parseLogLevel(opts.logLevel), termination: parseTermination(opts.termination) });
+      verifyCommand(prog, {
+        type: opts.type, mem: memOption(opts), logLevel: parseLogLevel(opts.logLevel), termination: parseTermination(opts.termination), ...buildOptions(opts),
+      });
     });
 }
 
@@ -86,6 +114,7 @@ const TERMINATION_HELP = 'prove (loops must be proven to end) or budget (loops o
 
 interface RunOpts {
   engine: string; mem?: string; memHex?: string; repeat?: string; type: string; unverified?: boolean; logLevel: string; termination: string;
+  maxInsns?: string;
 }
 
 function parseTermination(value: string): Termination {
@@ -109,16 +138,18 @@ function registerInspect(cli: Command): void {
     .description('print the control-flow graph of a program')
     .argument('<prog>', 'program file')
     .option('--dot', 'as Graphviz dot (the default and only format)')
-    .action((prog: string) => {
-      process.stdout.write(programToDot(loadProgramNamed(prog).program) + '\n');
+    .option('--max-insns <n>', MAX_INSNS_HELP)
+    .action((prog: string, opts: { maxInsns?: string }) => {
+      process.stdout.write(programToDot(loadProgramNamed(prog, buildOptions(opts)).program) + '\n');
     });
   cli.command('dump-wasm')
     .description('print the WebAssembly module the JIT generates for a program, as text')
     .argument('<prog>', 'program file')
     .option('--unoptimized', 'before binaryen optimization')
     .option('--type <type>', 'verify against memory:SIZE, event:SIZE or packet and show the verified code (default: checked mode)')
-    .action(async (prog: string, opts: { unoptimized?: boolean; type?: string }) => {
-      const program = loadProgramNamed(prog).program;
+    .option('--max-insns <n>', MAX_INSNS_HELP)
+    .action(async (prog: string, opts: { unoptimized?: boolean; type?: string; maxInsns?: string }) => {
+      const program = loadProgramNamed(prog, buildOptions(opts)).program;
       const helpers = new HelperRegistry(helpersFor(prog));
       const facts = opts.type === undefined ? undefined : verifiedFacts(program, helpers, opts.type);
       const { jitToWat } = await import('../jit/index.js');

@@ -1,16 +1,23 @@
 /** Program files as the commands load them: every error names the file. */
 import { BpfError, ProgramError } from '../errors.js';
-import { loadProgramFile, type ProgramFile } from '../source.js';
+import type { Insn } from '../isa/insn.js';
+import { decodeProgramFile, loadProgramFile, type BuildOptions, type ProgramFile } from '../source.js';
 
 /**
- * loadProgramFile, with decoding and structure errors (`pc 3: ...`) prefixed by the file's path;
- * assembler errors already read `file:line:column`, and input errors name the file themselves.
+ * Decoding and structure errors (`pc 3: ...`) prefixed by the file's path; assembler errors already
+ * read `file:line:column`, and input errors name the file themselves.
  */
-export function loadProgramNamed(path: string): ProgramFile {
+function named<T>(path: string, load: () => T): T {
   try {
-    return loadProgramFile(path);
+    return load();
   } catch (err) {
     if (err instanceof ProgramError) throw new BpfError(err.code, `${path}: ${err.message}`);
     throw err;
   }
 }
+
+/** loadProgramFile, its errors naming the file. */
+export const loadProgramNamed = (path: string, options: BuildOptions = {}): ProgramFile => named(path, () => loadProgramFile(path, options));
+
+/** decodeProgramFile (no program built: what disasm prints), its errors naming the file. */
+export const decodeProgramNamed = (path: string, options: BuildOptions = {}): Insn[] => named(path, () => decodeProgramFile(path, options));

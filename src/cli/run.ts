@@ -15,6 +15,8 @@ export interface RunCommandOptions {
   logLevel: LogLevel;
   /** Default 'prove'. */
   termination?: Termination;
+  /** Largest program accepted, in slots (default 1,000,000). */
+  maxSlots?: number;
 }
 
 /** Verifies and compiles; a refusal of a program given no input says so (noteMissingInput). */
@@ -35,7 +37,7 @@ function loadForRun(path: string, file: ProgramFile, mem: Uint8Array, inputGiven
 
 /** `bpfjit run`: prints r0 as 0x..., and with --repeat the median time per run (timing.ts). */
 export function runCommand(path: string, opts: RunCommandOptions): void {
-  const file = loadProgramNamed(path);
+  const file = loadProgramNamed(path, opts);
   const fileMem = file.mem !== undefined && file.mem.length > 0 ? file.mem : undefined;
   const given = opts.mem ?? fileMem;
   const mem = given ?? new Uint8Array(0);

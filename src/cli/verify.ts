@@ -9,11 +9,13 @@ export interface VerifyCommandOptions {
   mem: Uint8Array | undefined;
   logLevel: LogLevel;
   termination: Termination;
+  /** Largest program accepted, in slots (default 1,000,000). */
+  maxSlots?: number;
 }
 
 /** `bpfjit verify`: exit 0 with a one-line summary when safe, 1 with the refusal otherwise. */
 export function verifyCommand(path: string, opts: VerifyCommandOptions): void {
-  const file = loadProgramNamed(path);
+  const file = loadProgramNamed(path, opts);
   const memLength = (opts.mem ?? file.mem)?.length ?? 0;
   const context = parseContextType(opts.type, memLength);
   const result = verify(file.program, { context, helpers: new HelperRegistry(helpersFor(path)), logLevel: opts.logLevel, termination: opts.termination });

@@ -5,7 +5,7 @@
 import { InputError } from '../errors.js';
 import type { Program } from '../program/program.js';
 import { EntryGuard } from '../runtime/entry.js';
-import { DEFAULT_BUDGET, checkRegions, type ExecOptions, type Executable, type Runtime } from '../runtime/executable.js';
+import { DEFAULT_BUDGET, checkRegions, refuseFrameWrites, type ExecOptions, type Executable, type Runtime } from '../runtime/executable.js';
 import type { Region } from '../runtime/memory.js';
 import type { VerifierFacts } from '../verifier/facts.js';
 import { toU64 } from './arith.js';
@@ -88,6 +88,7 @@ export function createInterpreter(program: Program, rt: Runtime, options: Interp
   if (!Number.isSafeInteger(budget) || budget < 0) {
     throw new InputError(`budget ${budget} must be a non-negative integer`);
   }
+  refuseFrameWrites(program);
   const regions = checkRegions(rt.mem, options.regions ?? []);
   const allowed = facts ? EVERYWHERE : regions;
   return new Interpreter(program, rt, buildImage(program, rt.helpers), budget, regions, allowed, new EntryGuard(facts?.entry, rt.mem));

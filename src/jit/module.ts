@@ -11,7 +11,7 @@ import { compileFunction } from './function.js';
 import { InputError } from '../errors.js';
 import type { Program } from '../program/program.js';
 import { STACK_PER_CPU, WASM_PAGE, type Region } from '../runtime/memory.js';
-import { checkRegions, type Runtime } from '../runtime/executable.js';
+import { checkRegions, refuseFrameWrites, type Runtime } from '../runtime/executable.js';
 import type { VerifierFacts } from '../verifier/facts.js';
 
 /** wasm32's largest memory; declaring it accepts the engine memory whatever maximum it was created with. */
@@ -210,6 +210,7 @@ function checkFacts(program: Program, facts: VerifierFacts | undefined): void {
  * frame), and by default no bounds checks; `checked: true` keeps bounds checks and the budget anyway.
  */
 function moduleContext(m: Module, program: Program, rt: Runtime, options: ModuleOptions, memoryEnd: number): ModuleContext {
+  refuseFrameWrites(program);
   checkFacts(program, options.facts);
   const facts = analyzeProgram(program);
   const trusted = options.facts !== undefined && !options.checked;

@@ -1,11 +1,13 @@
 /**
  * A loaded program: decoded instructions split into functions (the entry plus every local-call
  * target) and basic blocks. The interpreter, the JIT and the verifier all share this structure.
+ * Every way in (bytes, raw slots, instructions) goes through the decoder's field checks, and every
+ * step here is linear in the program's size: the kernel accepts 1,000,000 instructions, and so do we.
  */
-import { ProgramError } from '../errors.js';
-import { decodeSlots, toSlots } from '../isa/decode.js';
+import { InputError, ProgramError } from '../errors.js';
+import { MAX_SLOTS, SLOT_BYTES, decode, decodeSlots } from '../isa/decode.js';
+import { toRawSlots } from '../isa/encode.js';
 import { branchTarget, type Insn, type RawSlot } from '../isa/insn.js';
-import { checkRegisterUse } from './registers.js';
 
 export interface BasicBlock {
   /** Slot index of the first instruction. */
@@ -35,6 +37,28 @@ export interface Program {
   readonly functionOf: Int32Array;
 }
 
+export interface BuildOptions {
+  /**
+   * Largest program accepted, in instruction slots (an lddw takes two). Default 1,000,000, the
+   * kernel's limit; a larger program is refused before any work is done on it.
+   */
+  readonly maxSlots?: number;
+}
+
+function maxSlotsOf(options: BuildOptions): number {
+  const max = options.maxSlots ?? MAX_SLOTS;
+  if (!Number.isSafeInteger(max) || max <= 0) throw new InputError(`maxSlots ${String(max)} must be a positive integer`);
+  return max;
+}
+
+/** Refuses a program of more than the limit's slots; `pc` is the first slot past the limit. */
+export function checkProgramSize(slots: number, options: BuildOptions = {}): void {
+  const max = maxSlotsOf(options);
+  if (slots <= max) return;
+  throw new ProgramError('E_DECODE_PROGRAM_TOO_LARGE', max,
+    `program has ${slots} instruction slots, more than the limit of ${max} (raise it with the maxSlots option, or --max-insns on the command line)`);
+}
+
 function indexBySlot(insns: readonly Insn[], slotCount: number): Array<Insn | undefined> {
   const insnAt: Array<Insn | undefined> = new Array(slotCount).fill(undefined);
   for (const insn of insns) insnAt[insn.pc] = insn;
@@ -56,96 +80,155 @@ function checkTargets(insns: readonly Insn[], insnAt: ReadonlyArray<Insn | undef
   }
 }
 
-function functionEntries(insns: readonly Insn[]): number[] {
-  const entries = new Set<number>([0]);
+/** Function entry pcs in ascending order: 0 and every local-call target. */
+function functionEntries(insns: readonly Insn[], slotCount: number): number[] {
+  const isEntry = new Uint8Array(slotCount);
+  isEntry[0] = 1;
   for (const insn of insns) {
-    if (insn.kind === 'call' && insn.mode === 'local') entries.add(branchTarget(insn)!);
+    if (insn.kind === 'call' && insn.mode === 'local') isEntry[branchTarget(insn)!] = 1;
   }
-  return [...entries].sort((a, b) => a - b);
+  const entries: number[] = [];
+  for (let pc = 0; pc < slotCount; pc++) if (isEntry[pc]) entries.push(pc);
+  return entries;
 }
 
 const endsBlock = (insn: Insn): boolean => insn.kind === 'jmp' || insn.kind === 'ja' || insn.kind === 'exit';
 
-function buildBlocks(fnInsns: readonly Insn[], entry: number, end: number): BasicBlock[] {
-  const leaders = new Set<number>([entry]);
-  for (const insn of fnInsns) {
-    const target = branchTarget(insn);
+/** Where control goes after the last instruction of a block, checked to stay inside the function. */
+function blockSuccs(last: Insn, end: number): number[] {
+  const fallthrough = last.pc + (last.kind === 'lddw' ? 2 : 1);
+  const succs: number[] = [];
+  if (last.kind === 'jmp') {
+    const target = branchTarget(last)!;
+    succs.push(fallthrough);
+    if (target !== fallthrough) succs.push(target);
+  } else if (last.kind === 'ja') succs.push(branchTarget(last)!);
+  else if (last.kind !== 'exit') succs.push(fallthrough);
+  for (const s of succs) {
+    if (s >= end) throw new ProgramError('E_FALLS_OFF_END', last.pc, 'control falls off the end of the function without exit');
+  }
+  return succs;
+}
+
+/** One function: its slots [entry, end) and its instructions insns[from, to). */
+interface FnRange {
+  readonly entry: number;
+  readonly end: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Marks the block leaders of one function in `leader`, one byte per slot of the program (functions never overlap). */
+function markLeaders(insns: readonly Insn[], fn: FnRange, leader: Uint8Array): void {
+  leader[fn.entry] = 1;
+  for (let i = fn.from; i < fn.to; i++) {
+    const insn = insns[i]!;
     if (insn.kind === 'jmp' || insn.kind === 'ja') {
-      if (target! < entry || target! >= end) {
-        throw new ProgramError('E_JUMP_OUT_OF_RANGE', insn.pc, `jump target ${target} leaves the function [${entry}, ${end})`);
+      const target = branchTarget(insn)!;
+      if (target < fn.entry || target >= fn.end) {
+        throw new ProgramError('E_JUMP_OUT_OF_RANGE', insn.pc, `jump target ${target} leaves the function [${fn.entry}, ${fn.end})`);
       }
-      leaders.add(target!);
+      leader[target] = 1;
     }
-    if (endsBlock(insn)) {
-      const next = insn.pc + 1;
-      if (next < end) leaders.add(next);
-    }
+    if (endsBlock(insn) && insn.pc + 1 < fn.end) leader[insn.pc + 1] = 1;
   }
+}
+
+function buildBlocks(insns: readonly Insn[], fn: FnRange, leader: Uint8Array): BasicBlock[] {
+  markLeaders(insns, fn, leader);
   const blocks: BasicBlock[] = [];
-  let current: Insn[] = [];
-  const flush = (): void => {
-    const first = current[0]!;
-    const last = current[current.length - 1]!;
-    const fallthrough = last.pc + (last.kind === 'lddw' ? 2 : 1);
-    const succs: number[] = [];
-    if (last.kind === 'jmp') succs.push(fallthrough, branchTarget(last)!);
-    else if (last.kind === 'ja') succs.push(branchTarget(last)!);
-    else if (last.kind !== 'exit') succs.push(fallthrough);
-    for (const s of succs) {
-      if (s >= end) throw new ProgramError('E_FALLS_OFF_END', last.pc, 'control falls off the end of the function without exit');
-    }
-    blocks.push({ start: first.pc, end: fallthrough, insns: current, succs: [...new Set(succs)] });
-    current = [];
-  };
-  for (const insn of fnInsns) {
-    if (current.length > 0 && leaders.has(insn.pc)) flush();
-    current.push(insn);
+  let first = fn.from;
+  for (let i = fn.from; i < fn.to; i++) {
+    if (i + 1 < fn.to && !leader[insns[i + 1]!.pc]) continue;
+    const last = insns[i]!;
+    const end = last.pc + (last.kind === 'lddw' ? 2 : 1);
+    blocks.push({ start: insns[first]!.pc, end, insns: insns.slice(first, i + 1), succs: blockSuccs(last, fn.end) });
+    first = i + 1;
   }
-  if (current.length > 0) flush();
   return blocks;
 }
 
-function checkNoRecursion(functions: readonly BpfFunction[], functionOf: Int32Array): void {
-  const calls = functions.map((fn) => fn.blocks.flatMap((b) => b.insns)
-    .filter((i) => i.kind === 'call' && i.mode === 'local')
-    .map((i) => ({ pc: i.pc, callee: functionOf[branchTarget(i)!]! })));
-  const state = new Uint8Array(functions.length); // 0 new, 1 on path, 2 done
-  const visit = (fn: number): void => {
-    state[fn] = 1;
-    for (const { pc, callee } of calls[fn]!) {
-      if (state[callee] === 1) throw new ProgramError('E_RECURSION', pc, `recursive call to the function at pc ${functions[callee]!.entry}`);
-      if (state[callee] === 0) visit(callee);
+/** Refuses a cycle in the call graph; iterative, so a chain of 100,000 calls cannot overflow the stack. */
+function checkNoRecursion(insns: readonly Insn[], functions: readonly BpfFunction[], functionOf: Int32Array): void {
+  const calls: Array<Array<{ pc: number; callee: number }>> = functions.map(() => []);
+  for (const insn of insns) {
+    if (insn.kind === 'call' && insn.mode === 'local') calls[functionOf[insn.pc]!]!.push({ pc: insn.pc, callee: functionOf[branchTarget(insn)!]! });
+  }
+  const state = new Uint8Array(functions.length); // 0 new, 1 on the current path, 2 done
+  const stack: Array<{ fn: number; next: number }> = [{ fn: 0, next: 0 }];
+  state[0] = 1;
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const call = calls[top.fn]![top.next++];
+    if (!call) {
+      state[top.fn] = 2;
+      stack.pop();
+    } else if (state[call.callee] === 1) {
+      throw new ProgramError('E_RECURSION', call.pc, `recursive call to the function at pc ${functions[call.callee]!.entry}`);
+    } else if (state[call.callee] === 0) {
+      state[call.callee] = 1;
+      stack.push({ fn: call.callee, next: 0 });
     }
-    state[fn] = 2;
-  };
-  visit(0);
+  }
 }
 
-/** Builds and checks the program structure: targets, functions, blocks, no recursion, register use. */
-export function buildProgram(insns: readonly Insn[]): Program {
+/**
+ * Builds and checks the structure of decoded instructions: targets, functions, blocks, no recursion.
+ * Register use (uninitialized reads, writes to r10) is the verifier's business: a program that reads
+ * an uninitialized register is well formed, just unsafe, and disasm, cfg and checked runs take it.
+ */
+function structure(insns: readonly Insn[]): Program {
   const last = insns[insns.length - 1]!;
   const slotCount = last.pc + (last.kind === 'lddw' ? 2 : 1);
   const insnAt = indexBySlot(insns, slotCount);
   checkTargets(insns, insnAt);
-  const entries = functionEntries(insns);
+  const entries = functionEntries(insns, slotCount);
   const functionOf = new Int32Array(slotCount);
+  const leader = new Uint8Array(slotCount);
+  let from = 0;
   const functions: BpfFunction[] = entries.map((entry, index) => {
     const end = entries[index + 1] ?? slotCount;
     functionOf.fill(index, entry, end);
-    const fnInsns = insns.filter((i) => i.pc >= entry && i.pc < end);
-    return { index, entry, end, blocks: buildBlocks(fnInsns, entry, end) };
+    let to = from;
+    while (to < insns.length && insns[to]!.pc < end) to++;
+    const blocks = buildBlocks(insns, { entry, end, from, to }, leader);
+    from = to;
+    return { index, entry, end, blocks };
   });
-  checkNoRecursion(functions, functionOf);
-  const program: Program = { insns, slotCount, insnAt, functions, functionOf };
-  checkRegisterUse(program);
-  return program;
+  checkNoRecursion(insns, functions, functionOf);
+  return { insns, slotCount, insnAt, functions, functionOf };
 }
 
-export function loadSlots(slots: readonly RawSlot[]): Program {
-  return buildProgram(decodeSlots(slots));
+/**
+ * Instructions as the decoder makes them from these instructions' raw fields: whatever a caller built
+ * by hand passes the same checks as bytecode (register numbers, reserved fields, opcodes), and the
+ * program holds only canonical instructions.
+ */
+export function canonicalInsns(insns: readonly Insn[], options: BuildOptions = {}): Insn[] {
+  if (!Array.isArray(insns)) throw new InputError('instructions must be an array');
+  checkProgramSize(insns.length, options);
+  const slots = toRawSlots(insns);
+  checkProgramSize(slots.length, options);
+  return decodeSlots(slots);
+}
+
+/** Builds a program from instructions, checking them as the decoder checks bytecode. */
+export function buildProgram(insns: readonly Insn[], options: BuildOptions = {}): Program {
+  return structure(canonicalInsns(insns, options));
+}
+
+export function loadSlots(slots: readonly RawSlot[], options: BuildOptions = {}): Program {
+  checkProgramSize(slots.length, options);
+  return structure(decodeSlots(slots));
+}
+
+/** Decodes bytecode under the size limit, checked on its length first, without building a program (disasm needs no more). */
+export function decodeProgram(bytes: Uint8Array, options: BuildOptions = {}): Insn[] {
+  checkProgramSize(Math.ceil(bytes.length / SLOT_BYTES), options);
+  return decode(bytes);
 }
 
 /** Decodes little-endian bytecode and builds the program. */
-export function loadBytes(bytes: Uint8Array): Program {
-  return loadSlots(toSlots(bytes));
+export function loadBytes(bytes: Uint8Array, options: BuildOptions = {}): Program {
+  return structure(decodeProgram(bytes, options));
 }

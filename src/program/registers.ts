@@ -1,19 +1,13 @@
 /**
- * Register use checks that need no types: nothing writes r10, and no instruction reads a register
- * that is not initialized on every path to it (a must-initialized dataflow over the CFG, with the
- * calling convention: calls define r0 and leave r1-r5 undefined).
+ * Which registers an instruction reads and defines, as bit masks (bit n is rn), with the calling
+ * convention: calls define r0 and leave r1-r5 undefined. The verifier's register-use pre-pass and
+ * the liveness analyses of the verifier and the JIT read these.
  */
-import { ProgramError } from '../errors.js';
 import type { Insn } from '../isa/insn.js';
-import { FP } from '../isa/opcode.js';
-import type { BpfFunction, Program } from './program.js';
 
 const bit = (reg: number): number => 1 << reg;
-const ARGS = bit(1) | bit(2) | bit(3) | bit(4) | bit(5);
-const CALLER_SAVED = ARGS | bit(0);
-/** The entry gets r1 (context) and r2 (its length, for memory-region programs) and the frame pointer. */
-export const ENTRY_REGS = bit(1) | bit(2) | bit(FP);
-const SUBPROG_REGS = ARGS | bit(FP);
+export const ARG_REGS = bit(1) | bit(2) | bit(3) | bit(4) | bit(5);
+const CALLER_SAVED = ARG_REGS | bit(0);
 
 /** Registers an instruction reads, as a bit mask. */
 export function readMask(insn: Insn): number {
@@ -46,43 +40,3 @@ export function afterMask(insn: Insn, before: number): number {
   }
 }
 
-const regList = (mask: number): string =>
-  Array.from({ length: 11 }, (_, r) => r).filter((r) => mask & bit(r)).map((r) => `r${r}`).join(', ');
-
-function checkWritesFp(insn: Insn): void {
-  const writes = insn.kind === 'alu' || insn.kind === 'end' || insn.kind === 'lddw' || insn.kind === 'ldx';
-  const fetchInto = insn.kind === 'atomic' && insn.fetch && insn.op !== 'cmpxchg' ? insn.src : -1;
-  if ((writes && insn.dst === FP) || fetchInto === FP) {
-    throw new ProgramError('E_WRITE_R10', insn.pc, 'r10 is the read-only frame pointer');
-  }
-}
-
-function checkFunction(fn: BpfFunction, entryMask: number): void {
-  const inMask = new Map<number, number>([[fn.entry, entryMask]]);
-  const work = [fn.entry];
-  const byStart = new Map(fn.blocks.map((b) => [b.start, b]));
-  while (work.length > 0) {
-    const block = byStart.get(work.pop()!)!;
-    let mask = inMask.get(block.start)!;
-    for (const insn of block.insns) {
-      const missing = readMask(insn) & ~mask;
-      if (missing) {
-        throw new ProgramError('E_UNINIT_REGISTER', insn.pc, `reads uninitialized register ${regList(missing)}`);
-      }
-      mask = afterMask(insn, mask);
-    }
-    for (const succ of block.succs) {
-      const old = inMask.get(succ);
-      const merged = old === undefined ? mask : old & mask;
-      if (merged !== old) {
-        inMask.set(succ, merged);
-        work.push(succ);
-      }
-    }
-  }
-}
-
-export function checkRegisterUse(program: Program): void {
-  for (const insn of program.insns) checkWritesFp(insn);
-  for (const fn of program.functions) checkFunction(fn, fn.index === 0 ? ENTRY_REGS : SUBPROG_REGS);
-}

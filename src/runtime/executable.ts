@@ -4,6 +4,7 @@
  *
  * - Entry: r1 = context address, r2 = context length, r10 = top of the CPU's first stack frame,
  *   every other register 0. The context must pass the entry checks (entry.ts) on every entry point.
+ * - r10 is read-only: both engines refuse a program that writes it when they are created.
  * - Uninitialized registers (the verifier refuses reading them; checked mode defines them): a
  *   register never written reads 0. A local call's callee starts with r0 and r6-r9 at 0, and after it
  *   returns the caller's r1-r5 read 0 (a helper call leaves r1-r5 as they were).
@@ -22,7 +23,8 @@
  *   unregistered id is E_RUN_UNKNOWN_HELPER.
  */
 import { InputError, ProgramError } from '../errors.js';
-import { LddwSrc, lddwSourceName, type InsnOf } from '../isa/insn.js';
+import { LddwSrc, lddwSourceName, writesRegister, type InsnOf } from '../isa/insn.js';
+import { FP } from '../isa/opcode.js';
 import type { Program } from '../program/program.js';
 import type { HelperRegistry } from './helpers.js';
 import { STACK_FRAME_BYTES, type EngineMemory, type Region } from './memory.js';
@@ -86,4 +88,14 @@ export function lddwValue(insn: InsnOf<'lddw'>): bigint {
   if (insn.src === LddwSrc.IMM64) return insn.value;
   throw new ProgramError('E_DECODE_RESERVED', insn.pc,
     `lddw source mode ${insn.src} (${lddwSourceName(insn.src) ?? 'unknown'}) must be resolved by the loader before the program runs`);
+}
+
+/**
+ * r10 is the read-only frame pointer (RFC 9669): the verifier refuses a program that writes it, and
+ * so does every engine, checked mode included, since the frames in use are found from r10.
+ */
+export function refuseFrameWrites(program: Program): void {
+  for (const insn of program.insns) {
+    if (writesRegister(insn) === FP) throw new ProgramError('E_VERIFY_WRITE_R10', insn.pc, 'r10 is the read-only frame pointer');
+  }
 }

@@ -152,7 +152,7 @@ export function branchEdges(state: VState, insn: InsnOf<'jmp'>): Edges {
   const b: RegState = insn.operand === 'reg' ? regs[insn.src]! : scalarConst(BigInt(insn.imm));
   if (a.t === 'uninit' || b.t === 'uninit') {
     const r = a.t === 'uninit' ? insn.dst : insn.src;
-    refuse('E_UNINIT_REGISTER', `r${r} is not initialized`, [r]);
+    refuse('E_VERIFY_UNINIT_REGISTER', `r${r} is not initialized`, [r]);
   }
   if (a.t === 'scalar' && b.t === 'scalar') return scalarEdges(insn, a, b);
   const involved = insn.operand === 'reg' ? [insn.dst, insn.src] : [insn.dst];

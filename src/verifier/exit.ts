@@ -16,7 +16,7 @@ export function leaveFunction(state: VState): number {
   const depth = state.frames.length - 1;
   const callee = topFrame(state);
   const r0 = callee.regs[0]!;
-  if (r0.t === 'uninit') refuse('E_UNINIT_REGISTER', 'r0 is not initialized when the function returns', [0]);
+  if (r0.t === 'uninit') refuse('E_VERIFY_UNINIT_REGISTER', 'r0 is not initialized when the function returns', [0]);
   if (intoFrame(r0, depth)) {
     refuse('E_VERIFY_RETURN', `the function returns ${formatReg(r0)}, a pointer into its own stack frame, which ends here`, [0]);
   }
@@ -37,7 +37,7 @@ export function leaveFunction(state: VState): number {
 /** The entry function's exit: r0 must be a scalar inside the context's return range. */
 export function checkReturn(ctx: ContextDescriptor, r0: RegState): void {
   switch (r0.t) {
-    case 'uninit': return refuse('E_UNINIT_REGISTER', 'r0 is not initialized at exit', [0]);
+    case 'uninit': return refuse('E_VERIFY_UNINIT_REGISTER', 'r0 is not initialized at exit', [0]);
     case 'ptr': return refuse('E_VERIFY_RETURN', `the program returns a pointer (r0=${formatReg(r0)}); r0 must be a scalar at exit`, [0]);
     case 'scalar': break;
   }

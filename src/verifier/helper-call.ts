@@ -97,7 +97,7 @@ function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
   const regs = topFrame(c.state).regs;
   const kind = args[i]!;
   const value = regs[i + 1]!;
-  if (value.t === 'uninit') refuse('E_UNINIT_REGISTER', `${argLabel(c, i)} is not initialized`, [i + 1]);
+  if (value.t === 'uninit') refuse('E_VERIFY_UNINIT_REGISTER', `${argLabel(c, i)} is not initialized`, [i + 1]);
   switch (kind) {
     case 'anything': case 'size': case 'size_or_zero': return; // sizes are checked with their buffer
     case 'scalar': case 'const':

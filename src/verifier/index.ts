@@ -17,6 +17,7 @@ import type { HelperProto } from '../runtime/helper-proto.js';
 import { analyzeRegisters } from './liveness.js';
 import { VerifierLog, insnText, type LogLevel } from './log.js';
 import { VerifyError } from './refusal.js';
+import { checkRegisterUse } from './register-use.js';
 import { checkStackChains } from './stack-depth.js';
 import type { StepEnv } from './step.js';
 
@@ -93,10 +94,25 @@ function stackError(program: Program, pc: number, total: number): VerifyError {
   return new VerifyError('E_VERIFY_STACK_DEPTH', pc, rule, `${insnText(program.insnAt[pc]!)}: ${rule}`);
 }
 
-export function verify(program: Program, options: VerifyOptions): VerifyResult {
-  const started = performance.now();
+function checkOptions(options: VerifyOptions): { budget: number; termination: Termination } {
   const budget = options.budget ?? DEFAULT_VERIFY_BUDGET;
   if (!Number.isSafeInteger(budget) || budget <= 0) throw new InputError(`verifier budget ${budget} must be a positive integer`);
+  const termination = options.termination ?? 'prove';
+  if (termination !== 'prove' && termination !== 'budget') throw new InputError(`termination must be 'prove' or 'budget', got ${String(termination)}`);
+  return { budget, termination };
+}
+
+interface Explored {
+  readonly failure: VerifyError | undefined;
+  readonly facts: FactsCollector;
+  readonly store: StateStore;
+  readonly processed: number;
+  readonly maxStack: number;
+}
+
+/** Path-by-path exploration, then the stack depth of every call chain. */
+function explore(program: Program, options: VerifyOptions, log: VerifierLog): Explored {
+  const { budget, termination } = checkOptions(options);
   const lookupHelper = helperLookup(options.helpers);
   const facts = new FactsCollector(program);
   let ids = 0;
@@ -109,26 +125,44 @@ export function verify(program: Program, options: VerifyOptions): VerifyResult {
     const h = lookupHelper(id);
     return h.found ? h.proto.args.length : 5;
   }, options.context.ret !== undefined);
-  const termination = options.termination ?? 'prove';
-  if (termination !== 'prove' && termination !== 'budget') throw new InputError(`termination must be 'prove' or 'budget', got ${String(termination)}`);
   const store = new StateStore(program.slotCount, masks, termination, termination === 'budget' ? programThresholds(program) : undefined);
-  const log = new VerifierLog(options.logLevel ?? 0);
   const explorer = new Explorer(env, store, log, budget, masks.live);
   const { error, processed } = explorer.run(entryState(options.context));
-  let failure = error;
-  let maxStack = 0;
-  if (!failure) {
-    const chains = checkStackChains(program, facts.stackDepth, facts.reached);
-    maxStack = chains.max;
-    if (chains.problem) failure = stackError(program, chains.problem.pc, chains.problem.total);
+  if (error) return { failure: error, facts, store, processed, maxStack: 0 };
+  const chains = checkStackChains(program, facts.stackDepth, facts.reached);
+  const failure = chains.problem ? stackError(program, chains.problem.pc, chains.problem.total) : undefined;
+  return { failure, facts, store, processed, maxStack: chains.max };
+}
+
+function refused(error: VerifyError, stats: VerifyStats, log: VerifierLog): VerifyResult {
+  if (log.level >= 1) log.add(error.message);
+  return { ok: false, error, stats, log: log.text() };
+}
+
+function verifyWith(program: Program, options: VerifyOptions, prePass: boolean): VerifyResult {
+  const started = performance.now();
+  checkOptions(options); // bad options are the caller's error, even for a program the pre-pass refuses
+  const log = new VerifierLog(options.logLevel ?? 0);
+  // The linear register-use pass first: what it refuses, the exploration would refuse too, only later.
+  const early = prePass ? checkRegisterUse(program) : undefined;
+  if (early) {
+    return refused(early, { insnsProcessed: 0, statesStored: 0, peakStates: 0, statesPruned: 0, timeMs: performance.now() - started }, log);
   }
+  const run = explore(program, options, log);
+  const { store } = run;
   const stats: VerifyStats = {
-    insnsProcessed: processed, statesStored: store.stored, peakStates: store.peak, statesPruned: store.pruned,
+    insnsProcessed: run.processed, statesStored: store.stored, peakStates: store.peak, statesPruned: store.pruned,
     timeMs: performance.now() - started,
   };
-  if (failure) {
-    if (log.level >= 1) log.add(failure.message);
-    return { ok: false, error: failure, stats, log: log.text() };
-  }
-  return { ok: true, facts: facts.finish(program, entryContract(options.context, facts.atomicsOn('mem')), maxStack, store.loopsClosed > 0), stats, log: log.text() };
+  if (run.failure) return refused(run.failure, stats, log);
+  return { ok: true, facts: run.facts.finish(program, entryContract(options.context, run.facts.atomicsOn('mem')), run.maxStack, store.loopsClosed > 0), stats, log: log.text() };
+}
+
+export function verify(program: Program, options: VerifyOptions): VerifyResult {
+  return verifyWith(program, options, true);
+}
+
+/** verify() without its register-use pre-pass: for tests that the exploration refuses the same reads and writes. */
+export function exploreOnly(program: Program, options: VerifyOptions): VerifyResult {
+  return verifyWith(program, options, false);
 }

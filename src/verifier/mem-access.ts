@@ -28,7 +28,7 @@ export interface AccessEnv {
 /** The pointer in register `reg`, refusing anything that cannot be dereferenced. */
 export function derefPtr(value: RegState, reg: number): Ptr {
   switch (value.t) {
-    case 'uninit': return refuse('E_UNINIT_REGISTER', `r${reg} is not initialized`, [reg]);
+    case 'uninit': return refuse('E_VERIFY_UNINIT_REGISTER', `r${reg} is not initialized`, [reg]);
     case 'scalar': return refuse('E_VERIFY_INVALID_DEREF', `r${reg} is a scalar, not a pointer: it cannot be dereferenced`, [reg]);
     case 'ptr': break;
   }

@@ -35,12 +35,12 @@ const next = (insn: Insn): StepOutcome => ({ kind: 'next', pc: insn.pc + (insn.k
 
 function read(regs: readonly RegState[], r: number): Exclude<RegState, { t: 'uninit' }> {
   const v = regs[r]!;
-  if (v.t === 'uninit') refuse('E_UNINIT_REGISTER', `r${r} is not initialized`, [r]);
+  if (v.t === 'uninit') refuse('E_VERIFY_UNINIT_REGISTER', `r${r} is not initialized`, [r]);
   return v;
 }
 
 function write(regs: RegState[], r: number, v: RegState): void {
-  if (r === FP) refuse('E_WRITE_R10', 'r10 is the read-only frame pointer', [FP]);
+  if (r === FP) refuse('E_VERIFY_WRITE_R10', 'r10 is the read-only frame pointer', [FP]);
   regs[r] = v;
 }
 
