@@ -7,13 +7,14 @@
  * checked loops slow (bench strcmp-match: 1.81 ms; 1.17 ms with the fast copy below, JavaScript 1.76).
  * So the JIT compiles such a function twice: the exact copy, which tests in every block, and a fast
  * copy, which only subtracts. The fast copy tests only at gates, blocks that every cycle and every
- * return from a call must pass: the entry, the loop headers (the targets of a depth-first search's
- * back edges: removing those edges leaves no cycle) and the blocks after one containing a call (the
+ * return from a call must pass: the entry, the loop headers (program/cfg.ts: removing the edges into
+ * them leaves no cycle) and the blocks after one containing a call (the
  * callee spends fuel of its own). A gate knows the most any path from it can charge before the next
  * gate or an exit; with at least that much fuel left, no block before the next gate can run out, so
  * the fast copy goes on. Otherwise it continues in the exact copy, which then tests every block until
  * the run ends or stops, as the interpreter would.
  */
+import { depthFirst, successorIndexes } from '../program/cfg.js';
 import type { BasicBlock, BpfFunction } from '../program/program.js';
 
 const hasCall = (block: BasicBlock): boolean => block.insns.some((i) => i.kind === 'call' || i.kind === 'callx');
@@ -37,39 +38,11 @@ interface Regions {
 
 function regions(fn: BpfFunction): Regions {
   const blocks = fn.blocks;
-  const index = new Map(blocks.map((block, i) => [block.start, i]));
-  const gates = new Set<number>([fn.entry]);
+  const { headers, order } = depthFirst(fn);
+  const gates = new Set<number>([fn.entry, ...headers]);
   for (const block of blocks) if (hasCall(block)) for (const succ of block.succs) gates.add(succ);
-  // Depth-first from the entry, then from any block it did not reach: an edge to a block still on
-  // the stack closes a cycle, and its target becomes a gate.
-  const state = new Uint8Array(blocks.length); // 0 new, 1 on the stack, 2 done
-  const postorder: number[] = [];
-  const visit = (root: number): void => {
-    const stack: Array<[number, number]> = [[root, 0]];
-    state[root] = 1;
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const [at, next] = top;
-      const succs = blocks[at]!.succs;
-      if (next === succs.length) {
-        stack.pop();
-        state[at] = 2;
-        postorder.push(at);
-        continue;
-      }
-      top[1]++;
-      const to = index.get(succs[next]!)!;
-      if (state[to] === 1) gates.add(blocks[to]!.start);
-      else if (state[to] === 0) {
-        state[to] = 1;
-        stack.push([to, 0]);
-      }
-    }
-  };
-  visit(index.get(fn.entry)!);
-  for (let i = 0; i < blocks.length; i++) if (state[i] === 0) visit(i);
-  const succs = blocks.map((block) => block.succs.filter((s) => !gates.has(s)).map((s) => index.get(s)!));
-  return { blocks, gates, succs, order: postorder.reverse() };
+  const succs = successorIndexes(fn).map((list) => list.filter((s) => !gates.has(blocks[s]!.start)));
+  return { blocks, gates, succs, order };
 }
 
 /**

@@ -293,7 +293,7 @@ const wantsFastCopy = (mc: ModuleContext, fn: BpfFunction): boolean => mc.budget
 
 export function compileFunction(mc: ModuleContext, fn: BpfFunction): void {
   const m = mc.m;
-  const e = new FnEmitter(mc, fn, pointerFacts(fn, fn.index === 0));
+  const e = new FnEmitter(mc, fn, mc.checked ? pointerFacts(fn, fn.index === 0) : new Map());
   const tables = findTables(e, fn);
   const code = new Map(fn.blocks.map((block) => [block.start, blockCode(e, block)]));
   const exits = new Map(fn.blocks.map((block) => [block.start, blockExit(e, block)]));

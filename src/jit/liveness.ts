@@ -6,6 +6,7 @@
  */
 import type { Insn } from '../isa/insn.js';
 import { FP } from '../isa/opcode.js';
+import { solveDataflow, type Dataflow } from '../program/cfg.js';
 import type { BpfFunction } from '../program/program.js';
 import { readMask } from '../program/registers.js';
 
@@ -35,21 +36,15 @@ export function liveBefore(insns: readonly Insn[], liveOut: number): number {
   return live;
 }
 
+const LIVENESS: Dataflow<number> = {
+  direction: 'backward', boundary: 0,
+  meet: (a, b) => a | b,
+  equals: (a, b) => a === b,
+  transfer: (block, liveOut) => liveBefore(block.insns, liveOut),
+};
+
 /** Live-in mask of every block of the function, by start pc. */
 export function blockLiveness(fn: BpfFunction): Map<number, number> {
-  const liveIn = new Map<number, number>(fn.blocks.map((b) => [b.start, 0]));
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (let i = fn.blocks.length - 1; i >= 0; i--) {
-      const block = fn.blocks[i]!;
-      const out = block.succs.reduce((mask, s) => mask | liveIn.get(s)!, 0);
-      const live = liveBefore(block.insns, out);
-      if (live !== liveIn.get(block.start)) {
-        liveIn.set(block.start, live);
-        changed = true;
-      }
-    }
-  }
-  return liveIn;
+  const starts = solveDataflow(fn, LIVENESS);
+  return new Map(fn.blocks.map((block, i) => [block.start, starts[i] ?? 0]));
 }

@@ -1,12 +1,13 @@
 /**
  * A small forward dataflow that tracks registers holding "frame pointer + k" or "context start + k"
  * with k a known constant. It lets the JIT drop bounds checks on stack accesses that cannot leave the
- * stack and reduce context accesses to one compare. The verifier will supply stronger facts later;
- * this needs none of its types.
+ * stack and reduce context accesses to one compare. It serves checked mode, where there are no
+ * verifier facts (verified code needs no bounds checks at all).
  */
 import { InternalError } from '../errors.js';
 import type { Insn } from '../isa/insn.js';
 import { FP, REG_COUNT } from '../isa/opcode.js';
+import { solveDataflow } from '../program/cfg.js';
 import type { BpfFunction } from '../program/program.js';
 
 export interface PointerFact {
@@ -75,28 +76,27 @@ export function pointerFacts(fn: BpfFunction, ctxAtEntry: boolean): Map<number, 
   const entry: State = new Array(REG_COUNT).fill(undefined);
   entry[FP] = { base: 'fp', k: 0 };
   if (ctxAtEntry) entry[1] = { base: 'ctx', k: 0 };
-  const inStates = new Map<number, State>([[fn.entry, entry]]);
-  const byStart = new Map(fn.blocks.map((b) => [b.start, b]));
+  const starts = solveDataflow<State>(fn, {
+    direction: 'forward', boundary: entry,
+    meet: (a, b) => a.map((f, r) => (sameFact(f, b[r]) ? f : undefined)),
+    equals: (a, b) => a.every((f, r) => sameFact(f, b[r])),
+    transfer: (block, start) => {
+      const state = [...start];
+      for (const insn of block.insns) transfer(insn, state);
+      return state;
+    },
+  });
   const facts = new Map<number, PointerFact>();
-  const work = [fn.entry];
-  while (work.length > 0) {
-    const block = byStart.get(work.pop()!)!;
-    const state = [...inStates.get(block.start)!];
+  fn.blocks.forEach((block, i) => {
+    const start = starts[i];
+    if (!start) return;
+    const state = [...start];
     for (const insn of block.insns) {
       const operand = memoryOperand(insn);
       const fact = operand && shifted(state[operand.reg], operand.off);
       if (fact) facts.set(insn.pc, fact);
-      else facts.delete(insn.pc);
       transfer(insn, state);
     }
-    for (const succ of block.succs) {
-      const old = inStates.get(succ);
-      const merged = old ? old.map((f, r) => (sameFact(f, state[r]) ? f : undefined)) : state;
-      if (!old || merged.some((f, r) => !sameFact(f, old[r]))) {
-        inStates.set(succ, merged);
-        work.push(succ);
-      }
-    }
-  }
+  });
   return facts;
 }

@@ -13,6 +13,7 @@
  * state repeats exactly are refused at once.
  */
 import type { Insn } from '../isa/insn.js';
+import { depthFirst } from '../program/cfg.js';
 import type { Program } from '../program/program.js';
 import { readMask } from '../program/registers.js';
 import { StateStore, pathDone, type Checkpoint } from './checkpoints.js';
@@ -48,14 +49,9 @@ export function prunePoints(program: Program): Uint8Array {
   return points;
 }
 
-/** Targets of backward jumps: the loop heads. */
+/** The loop headers of every function (program/cfg.ts), where a loop that does not end is reported. */
 function loopHeads(program: Program): Set<number> {
-  const heads = new Set<number>();
-  for (const insn of program.insns) {
-    const target = branchTarget(insn);
-    if ((insn.kind === 'jmp' || insn.kind === 'ja') && target !== undefined && target <= insn.pc) heads.add(target);
-  }
-  return heads;
+  return new Set(program.functions.flatMap((fn) => [...depthFirst(fn).headers]));
 }
 
 export function refusalError(r: Refusal, insn: Insn, state: VState): VerifyError {

@@ -13,7 +13,8 @@
  * marks during exploration; a static over-approximation is simpler and sound.
  */
 import type { Insn } from '../isa/insn.js';
-import type { BpfFunction, Program } from '../program/program.js';
+import { endState, solveDataflow, successorIndexes, type Dataflow } from '../program/cfg.js';
+import type { BasicBlock, BpfFunction, Program } from '../program/program.js';
 import { readMask } from '../program/registers.js';
 
 const bit = (r: number): number => 1 << r;
@@ -74,29 +75,29 @@ function masksOf(insn: Insn, argCount: ArgCount, returnMatters: boolean): Masks 
   }
 }
 
+/** The mask before an instruction, from the mask after it (the formulas above). */
+function before(m: Masks, after: number, precise: boolean): number {
+  return precise ? m.sink | (after & ~m.def) | ((after & m.def) !== 0 ? m.deps : 0) : m.use | (after & ~m.def);
+}
+
+/** Solves one analysis over the function's blocks, then writes the mask before every instruction into `out`. */
 function solve(fn: BpfFunction, masks: ReadonlyArray<Masks | undefined>, out: Uint16Array, precise: boolean): void {
-  const blockIn = new Map<number, number>(fn.blocks.map((b) => [b.start, 0]));
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (let i = fn.blocks.length - 1; i >= 0; i--) {
-      const block = fn.blocks[i]!;
-      let mask = 0;
-      for (const s of block.succs) mask |= blockIn.get(s) ?? 0;
-      for (let j = block.insns.length - 1; j >= 0; j--) {
-        const pc = block.insns[j]!.pc;
-        const m = masks[pc]!;
-        mask = precise
-          ? m.sink | (mask & ~m.def) | ((mask & m.def) !== 0 ? m.deps : 0)
-          : m.use | (mask & ~m.def);
-        out[pc] = mask;
-      }
-      if (mask !== blockIn.get(block.start)) {
-        blockIn.set(block.start, mask);
-        changed = true;
-      }
+  const walk = (block: BasicBlock, after: number, record: boolean): number => {
+    let mask = after;
+    for (let j = block.insns.length - 1; j >= 0; j--) {
+      const pc = block.insns[j]!.pc;
+      mask = before(masks[pc]!, mask, precise);
+      if (record) out[pc] = mask;
     }
-  }
+    return mask;
+  };
+  const flow: Dataflow<number> = {
+    direction: 'backward', boundary: 0, meet: (a, b) => a | b, equals: (a, b) => a === b,
+    transfer: (block, after) => walk(block, after, false),
+  };
+  const starts = solveDataflow(fn, flow);
+  const succs = successorIndexes(fn);
+  fn.blocks.forEach((block, i) => walk(block, endState(succs[i]!, starts, flow), true));
 }
 
 export interface RegisterMasks {

@@ -11,6 +11,7 @@
 import type { Insn } from '../isa/insn.js';
 import { writesRegister } from '../isa/insn.js';
 import { FP } from '../isa/opcode.js';
+import { solveDataflow } from '../program/cfg.js';
 import type { BpfFunction, Program } from '../program/program.js';
 import { ARG_REGS, afterMask, readMask } from '../program/registers.js';
 import { insnText } from './log.js';
@@ -20,8 +21,6 @@ import { VerifyError } from './refusal.js';
 const ENTRY_REGS = (1 << 1) | (1 << 2) | (1 << FP);
 /** A local call's callee gets its arguments r1-r5 and its own frame pointer. */
 const SUBPROG_REGS = ARG_REGS | (1 << FP);
-/** A block-entry mask not yet computed (masks are 11 bits, so never negative). */
-const UNSEEN = -1;
 
 function refusal(code: 'E_VERIFY_UNINIT_REGISTER' | 'E_VERIFY_WRITE_R10', insn: Insn, rule: string): VerifyError {
   return new VerifyError(code, insn.pc, rule, `${insnText(insn)}: ${rule}`);
@@ -33,26 +32,26 @@ function uninitialized(insn: Insn, missing: number): VerifyError {
   return refusal('E_VERIFY_UNINIT_REGISTER', insn, rule);
 }
 
-/** Walks one function's blocks until the entry masks settle; `inMask` and `blockAt` are per-slot scratch. */
-function checkFunction(fn: BpfFunction, entryMask: number, inMask: Int16Array, blockAt: Int32Array): VerifyError | undefined {
-  fn.blocks.forEach((b, i) => { blockAt[b.start] = i; });
-  inMask[fn.entry] = entryMask;
-  const work = [fn.entry];
-  while (work.length > 0) {
-    const block = fn.blocks[blockAt[work.pop()!]!]!;
-    let mask = inMask[block.start]!;
-    for (const insn of block.insns) {
+/** Registers surely initialized at each block's start: a must-problem, so paths meet by intersection. */
+function initialized(fn: BpfFunction, entryMask: number): Array<number | undefined> {
+  return solveDataflow<number>(fn, {
+    direction: 'forward', boundary: entryMask,
+    meet: (a, b) => a & b,
+    equals: (a, b) => a === b,
+    transfer: (block, mask) => block.insns.reduce((m, insn) => afterMask(insn, m), mask),
+  });
+}
+
+/** The first read (in pc order) of a register not initialized on every path to it. */
+function checkFunction(fn: BpfFunction, entryMask: number): VerifyError | undefined {
+  const starts = initialized(fn, entryMask);
+  for (let i = 0; i < fn.blocks.length; i++) {
+    let mask = starts[i];
+    if (mask === undefined) continue; // no path from the entry reaches it
+    for (const insn of fn.blocks[i]!.insns) {
       const missing = readMask(insn) & ~mask;
       if (missing) return uninitialized(insn, missing);
       mask = afterMask(insn, mask);
-    }
-    for (const succ of block.succs) {
-      const old = inMask[succ]!;
-      // Masks only shrink, so each block is walked at most once per register it loses.
-      const merged = old === UNSEEN ? mask : old & mask;
-      if (merged === old) continue;
-      inMask[succ] = merged;
-      work.push(succ);
     }
   }
   return undefined;
@@ -63,10 +62,8 @@ export function checkRegisterUse(program: Program): VerifyError | undefined {
   for (const insn of program.insns) {
     if (writesRegister(insn) === FP) return refusal('E_VERIFY_WRITE_R10', insn, 'r10 is the read-only frame pointer');
   }
-  const inMask = new Int16Array(program.slotCount).fill(UNSEEN);
-  const blockAt = new Int32Array(program.slotCount);
   for (const fn of program.functions) {
-    const error = checkFunction(fn, fn.index === 0 ? ENTRY_REGS : SUBPROG_REGS, inMask, blockAt);
+    const error = checkFunction(fn, fn.index === 0 ? ENTRY_REGS : SUBPROG_REGS);
     if (error) return error;
   }
   return undefined;
