@@ -1,6 +1,8 @@
 /**
- * Loads whichever engines exist. The interpreter (src/interp) and the JIT (src/jit) are separate
- * modules; the benchmark runs with either one alone, and says why the other is missing.
+ * Loads the engines. The interpreter (src/interp) and the JIT (src/jit, which imports binaryen) are
+ * imported dynamically, so that an engine that fails to load (binaryen missing or broken) is reported
+ * with its reason while the other engine's figures still come out; bench-programs.test.ts makes that
+ * a test failure.
  */
 import type { Program } from '../src/program/program.js';
 import type { ExecOptions, Executable, Runtime } from '../src/runtime/executable.js';
@@ -11,7 +13,7 @@ export type BpfEngine = Exclude<EngineName, 'js'>;
 export const ENGINE_NAMES: readonly EngineName[] = ['interp', 'jit', 'js'];
 
 export type Factory = (program: Program, rt: Runtime, options?: ExecOptions) => Executable;
-/** The JIT's options the benchmark uses (a subset of JitOptions, so an older JIT still loads). */
+/** The JIT's options the benchmark uses (a subset of JitOptions). */
 export interface JitBuildOptions extends ExecOptions {
   /** The verifier's facts: compile as verified (no bounds checks, no budget). */
   facts?: VerifierFacts;
@@ -31,7 +33,7 @@ export interface Engines {
   readonly missing: Partial<Record<BpfEngine, string>>;
 }
 
-// The specifiers are variables so the type checker does not require the modules to exist yet.
+// Specifiers in a table, imported one by one (see loadEngines).
 const MODULES: Record<BpfEngine, { path: string; factory: string }> = {
   interp: { path: '../src/interp/index.js', factory: 'createInterpreter' },
   jit: { path: '../src/jit/index.js', factory: 'compileJit' },

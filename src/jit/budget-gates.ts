@@ -4,8 +4,7 @@
  *
  * The rule both engines follow: each block charges its instruction count when it starts, and the run
  * stops at the first block the fuel left cannot pay for. A test and branch per block is what made
- * checked loops slow (bench strcmp-match: 1.81 ms; 1.17 ms with the fast copy below, JavaScript 1.76).
- * So the JIT compiles such a function twice: the exact copy, which tests in every block, and a fast
+ * checked loops slow (bench/README.md, "Design measurements"). So the JIT compiles such a function twice: the exact copy, which tests in every block, and a fast
  * copy, which only subtracts. The fast copy tests only at gates, blocks that every cycle and every
  * return from a call must pass: the entry, the loop headers (program/cfg.ts: removing the edges into
  * them leaves no cycle) and the blocks after one containing a call (the

@@ -33,9 +33,7 @@ let hotPathCopies = 0;
 /**
  * run and runU32 as functions of their own for each executable. The call into WebAssembly is fast
  * only where V8 sees one target: a method shared by every executable sees the exports of all of
- * them and falls back to the generic JS-to-wasm call. Measured on port80 per event with a second
- * program loaded in the process: 14.3 ns through a shared method, 8.0 ns through its own function.
- * The source differs per copy (a numbered comment) because V8 caches `new Function` by its text,
+ * them and falls back to the generic JS-to-wasm call (bench/README.md, "Design measurements"). The source differs per copy (a numbered comment) because V8 caches `new Function` by its text,
  * and closures of one function literal would share their optimized code.
  */
 function hotPaths(self: JitExecutable): Pick<Executable, 'run' | 'runU32'> {

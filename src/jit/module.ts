@@ -59,11 +59,10 @@ function addServiceExports(m: Module): void {
 const DRIVE_FUNCTION = 'drive';
 /**
  * drive's parameters (all i32) and locals (r0, then the context limits for access sizes 1, 2, 4, 8).
- * The loop stores every event's r0 without testing whether anyone wants it (measured: a-plus-b batch
- * 0.48 ns instead of 0.62, return-const 0.26 instead of 0.31); single runs store theirs in a scratch
- * slot (constants.ts) and take it from drive's return value.
- * Measured: passing the limits in as i64 parameters instead made port80 slower (2.45 vs 2.05 ns in
- * batch, 13.2 vs 11.9 per event), although binaryen then cannot sink their computation into the loop.
+ * The loop stores every event's r0 without testing whether anyone wants it, which is faster than the
+ * test; single runs store theirs in a scratch slot (constants.ts) and take it from drive's return
+ * value. The limits are locals computed here, not i64 parameters, which measured slower
+ * (bench/README.md, "Design measurements").
  */
 const D = { BASE: 0, STRIDE: 1, LEN: 2, COUNT: 3, RESULTS: 4, STACK: 5, R0: 6, LIMITS: 7 } as const;
 const LIMIT_SIZES = [1, 2, 4, 8] as const;
@@ -141,8 +140,8 @@ function callEntry(mc: ModuleContext): Expr {
  * drive(base, stride, len, count, results, stackStart) -> r0 of the last event.
  * The one caller of the entry function, so binaryen inlines the program into this event loop; both
  * single runs (count 1) and batches go through it. The loop is do-while, so count must be at least 1
- * (the wrapper never calls run_batch for no events): measured, a guard in front of it made port80 per
- * event 13.8 ns instead of 10.5, and testing the count at the top made a-plus-b batch 0.63 instead of 0.48.
+ * (the wrapper never calls run_batch for no events): a guard in front of it, or the count tested at
+ * the top, measured slower (bench/README.md, "Design measurements").
  */
 function addDriveFunction(mc: ModuleContext, budget: number): void {
   const m = mc.m;

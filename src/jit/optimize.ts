@@ -1,15 +1,14 @@
 /**
- * The optimizer settings every JIT module gets, chosen by measurement (A/B in one process, port80,
- * log2, switch, strcmp, primes, memcpy from bench/, and load time of the 19-slot port80):
+ * The optimizer settings every JIT module gets, chosen by measurement (bench/README.md, "Design
+ * measurements"):
  *
- * - binaryen's full -O2 pipeline costs 6-25 ms per small module (dozens of passes, each a whole-module
- *   walk), over the 5 ms load budget, while V8's optimizing tier already does the scalar work itself.
+ * - binaryen's full -O2 pipeline (dozens of passes, each a whole-module walk) costs far more load time
+ *   than it saves run time, since V8's optimizing tier already does the scalar work itself.
  * - What V8 does not do is inline across wasm functions or turn short data-dependent branches into
  *   `select`s. `inlining` moves the entry function into the event loop (its only caller; see
- *   module.ts), and simplify-locals followed by remove-unused-brs makes the selects: log2 runs in
- *   3.7 ns instead of 18, port80 batch in 2.1 ns instead of 5.3 (no optimization at all).
- * - optimize-instructions at the end is worth 12% on byte loops (memcpy).
- * These 12 passes run in about 2 ms on port80 and match -O2's run time on every workload measured.
+ *   module.ts), and simplify-locals followed by remove-unused-brs makes the selects.
+ * - optimize-instructions at the end pays on byte loops (memcpy).
+ * These 12 passes match -O2's run time on every workload measured, at a fraction of its cost.
  */
 import type { OptimizeSettings } from './binaryen.js';
 
@@ -27,9 +26,8 @@ export const JIT_OPTIMIZE: OptimizeSettings = {
 /**
  * Programs above this many instructions skip binaryen's optimizer. simplify-locals folds chains of
  * single-use values into one expression, so a long straight-line block becomes a tree thousands of
- * levels deep: binaryen's recursive walkers then take tens of ms (33 ms for 1,000 ALU instructions)
- * and overflow the stack past ~4,000. V8's optimizing tier still compiles the unoptimized module well
- * (a 1,000-instruction ALU program runs 92 ns instead of 65).
+ * levels deep: binaryen's recursive walkers then take tens of ms and overflow the stack past ~4,000.
+ * V8's optimizing tier still compiles the unoptimized module well (bench/README.md, "Design measurements").
  */
 export const OPTIMIZE_MAX_INSNS = 1024;
 
