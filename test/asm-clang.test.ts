@@ -6,13 +6,12 @@
  *   ours (this checks that what we print is LLVM's syntax, not just something we can read back).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { conformanceFiles, conformancePresent, readConformance } from './conformance-suite.js';
 import { assembleBytes, disassemble } from '../src/asm/index.js';
-import { parseDataFile } from '../src/conformance/data-file.js';
 import { decode } from '../src/isa/decode.js';
 import type { Insn } from '../src/isa/insn.js';
 
@@ -118,13 +117,11 @@ function llvmMcKnows(insn: Insn): boolean {
   }
 }
 
-const CONFORMANCE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'conformance', 'tests');
-
-describe.skipIf(!haveMc || !existsSync(CONFORMANCE))('llvm-mc reads our LLVM-syntax disassembly', () => {
+describe.skipIf(!haveMc || !conformancePresent)('llvm-mc reads our LLVM-syntax disassembly', () => {
   it('reproduces the bytes of every conformance program whose forms it knows', () => {
     let checked = 0;
-    for (const file of readdirSync(CONFORMANCE).filter((f) => f.endsWith('.data')).sort()) {
-      const data = parseDataFile(readFileSync(join(CONFORMANCE, file), 'utf8'), file);
+    for (const file of conformanceFiles()) {
+      const data = readConformance(file);
       const bytes = data.raw ?? assembleBytes(data.asm!, 'ubpf');
       const insns = decode(bytes);
       if (!insns.every(llvmMcKnows)) continue;

@@ -3,33 +3,23 @@
  * `-- raw` words where given), every negative file is refused by the assembler, the loader or the verifier, and
  * every program round-trips through both syntaxes, with and without labels.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { conformanceFiles, conformancePresent, readConformance, reportMissingConformance, type SuiteDir } from './conformance-suite.js';
 import { assemble, assembleBytes, detectSyntax, disassemble } from '../src/asm/index.js';
 import { AsmError } from '../src/errors.js';
-import { parseDataFile, type DataFile } from '../src/conformance/data-file.js';
+import type { DataFile } from '../src/conformance/data-file.js';
 import { decode } from '../src/isa/decode.js';
 import { encode } from '../src/isa/encode.js';
 import { buildProgram } from '../src/program/program.js';
 import { CONFORMANCE_PROTOS, memory, verify } from '../src/verifier/index.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'conformance');
-const present = existsSync(join(ROOT, 'tests'));
-if (!present) console.warn(`asm-conformance: ${ROOT} not found, conformance tests skipped`);
-
-function load(dir: 'tests' | 'negative'): Array<[string, DataFile]> {
-  if (!present) return [];
-  return readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.data')).sort()
-    .map((f) => [f, parseDataFile(readFileSync(join(ROOT, dir, f), 'utf8'), f)]);
-}
+const load = (dir: SuiteDir): Array<[string, DataFile]> => conformanceFiles(dir).map((f) => [f, readConformance(f, dir)]);
 
 const tests = load('tests');
 const negative = load('negative');
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-describe.skipIf(!present)('conformance programs (../shared/conformance)', () => {
+describe.skipIf(!conformancePresent)('conformance programs (../shared/conformance)', () => {
   it('assembles every -- asm section; Insn[] is what decode() makes of the bytes', () => {
     let count = 0;
     for (const [name, file] of tests) {
@@ -64,7 +54,7 @@ describe.skipIf(!present)('conformance programs (../shared/conformance)', () => 
   });
 });
 
-describe.skipIf(!present)('negative conformance files', () => {
+describe.skipIf(!conformancePresent)('negative conformance files', () => {
   /** The ones the text itself makes impossible; the rest assemble and are refused when loaded. */
   const ASSEMBLER_REFUSES: Record<string, string> = {
     'invalid_imm32_dec_range.data': 'E_ASM_RANGE',
@@ -101,3 +91,5 @@ describe.skipIf(!present)('negative conformance files', () => {
     expect(seen).toBe(Object.keys(ASSEMBLER_REFUSES).length + 1);
   });
 });
+
+reportMissingConformance('conformance programs (../shared/conformance)');

@@ -1,9 +1,7 @@
 // Runs every program of the BPF conformance suite (../shared/conformance/tests) through the interpreter.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { conformanceFiles, conformancePresent, readConformance, reportMissingConformance } from './conformance-suite.js';
 import { assemble } from '../src/asm/index.js';
-import { parseDataFile } from '../src/conformance/data-file.js';
 import { conformanceHelpers } from '../src/conformance/test-helpers.js';
 import { createInterpreter } from '../src/interp/index.js';
 import { buildProgram, loadBytes } from '../src/program/program.js';
@@ -11,12 +9,10 @@ import type { Runtime } from '../src/runtime/executable.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
 import { EngineMemory } from '../src/runtime/memory.js';
 
-const SUITE = resolve(import.meta.dirname, '..', '..', 'shared', 'conformance', 'tests');
-const present = existsSync(SUITE);
-const files = present ? readdirSync(SUITE).filter((f) => f.endsWith('.data')).sort() : [];
+const files = conformanceFiles();
 
 function runFile(name: string, rt: Runtime): { r0: bigint; expected: bigint | undefined } {
-  const data = parseDataFile(readFileSync(join(SUITE, name), 'utf8'), name);
+  const data = readConformance(name);
   const program = data.asm !== undefined ? buildProgram(assemble(data.asm, 'ubpf')) : loadBytes(data.raw!);
   const exe = createInterpreter(program, rt);
   let addr = 0;
@@ -27,7 +23,7 @@ function runFile(name: string, rt: Runtime): { r0: bigint; expected: bigint | un
   return { r0: exe.run(addr, data.mem.length), expected: data.result };
 }
 
-describe.skipIf(!present)('conformance suite through the interpreter', () => {
+describe.skipIf(!conformancePresent)('conformance suite through the interpreter', () => {
   const rt: Runtime = { mem: new EngineMemory({ cpus: 1 }), helpers: new HelperRegistry(conformanceHelpers()) };
 
   it('finds all 313 programs', () => {
@@ -41,8 +37,4 @@ describe.skipIf(!present)('conformance suite through the interpreter', () => {
   });
 });
 
-if (!present) {
-  describe('conformance suite', () => {
-    it.skip(`not found at ${SUITE}: put it at ../shared/conformance to run these tests`, () => {});
-  });
-}
+reportMissingConformance('conformance suite through the interpreter');

@@ -3,11 +3,10 @@
 // (by the assembler, the decoder, the program checks or the JIT, or, for a well-formed program, by
 // the verifier) before anything runs, except incorrect_return_value_high_bits.data, whose stated
 // result must not be produced.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { conformanceFiles, conformancePresent, readConformance, reportMissingConformance } from './conformance-suite.js';
 import { assemble } from '../src/asm/index.js';
-import { parseDataFile, type DataFile } from '../src/conformance/data-file.js';
+import type { DataFile } from '../src/conformance/data-file.js';
 import { conformanceHelpers } from '../src/conformance/test-helpers.js';
 import { BpfError, InputError } from '../src/errors.js';
 import { compileJit, type JitOptions } from '../src/jit/index.js';
@@ -17,14 +16,8 @@ import { HelperRegistry } from '../src/runtime/helpers.js';
 import { EngineMemory } from '../src/runtime/memory.js';
 import { CONFORMANCE_PROTOS, memory, verify } from '../src/verifier/index.js';
 
-const SUITE = resolve(import.meta.dirname, '..', '..', 'shared', 'conformance');
-const present = existsSync(join(SUITE, 'tests'));
-const list = (dir: string): string[] =>
-  present ? readdirSync(join(SUITE, dir)).filter((f) => f.endsWith('.data')).sort() : [];
-const tests = list('tests');
-const negatives = list('negative');
-
-const read = (dir: string, name: string): DataFile => parseDataFile(readFileSync(join(SUITE, dir, name), 'utf8'), name);
+const tests = conformanceFiles('tests');
+const negatives = conformanceFiles('negative');
 
 function buildFrom(data: DataFile): Program {
   if (data.asm !== undefined) return buildProgram(assemble(data.asm, 'ubpf'));
@@ -42,7 +35,7 @@ function runWithMemory(exe: Executable, data: DataFile, rt: Runtime): bigint {
   return exe.run(addr, data.mem.length);
 }
 
-describe.skipIf(!present)('conformance suite through the JIT', () => {
+describe.skipIf(!conformancePresent)('conformance suite through the JIT', () => {
   const rt: Runtime = { mem: new EngineMemory({ cpus: 1 }), helpers: new HelperRegistry(conformanceHelpers()) };
 
   it('finds all 313 programs and the negative cases', () => {
@@ -51,7 +44,7 @@ describe.skipIf(!present)('conformance suite through the JIT', () => {
   });
 
   it.each(tests)('%s', (name) => {
-    const data = read('tests', name);
+    const data = readConformance(name);
     expect(data.result).toBeDefined();
     const r0 = runWithMemory(compile(data, rt), data, rt);
     expect('0x' + r0.toString(16)).toBe('0x' + data.result!.toString(16));
@@ -59,13 +52,13 @@ describe.skipIf(!present)('conformance suite through the JIT', () => {
 
   // The flat layout normally serves only functions of over 1,000 blocks: run the suite through it too.
   it.each(tests)('%s (flat layout instead of the Relooper)', (name) => {
-    const data = read('tests', name);
+    const data = readConformance(name);
     const r0 = runWithMemory(compile(data, rt, { structure: 'layout' }), data, rt);
     expect('0x' + r0.toString(16)).toBe('0x' + data.result!.toString(16));
   });
 
   it.each(negatives)('negative/%s is refused before it runs', (name) => {
-    const data = read('negative', name);
+    const data = readConformance(name, 'negative');
     let exe: Executable;
     try {
       exe = compile(data, rt);
@@ -87,8 +80,4 @@ describe.skipIf(!present)('conformance suite through the JIT', () => {
   });
 });
 
-if (!present) {
-  describe('conformance suite', () => {
-    it.skip(`not found at ${SUITE}: put it at ../shared/conformance to run these tests`, () => {});
-  });
-}
+reportMissingConformance('conformance suite through the JIT');

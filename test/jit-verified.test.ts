@@ -3,13 +3,11 @@
  * budget and no guards the verifier made useless, and gives the same results as checked mode and as
  * the interpreter. Also the jump tables recovered from compare trees (jump-table.ts).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { conformanceFiles, conformancePresent, readConformance, reportMissingConformance } from './conformance-suite.js';
 import { programBytes } from '../bench/programs.js';
 import { assemble } from '../src/asm/index.js';
-import { parseDataFile } from '../src/conformance/data-file.js';
 import { conformanceHelpers } from '../src/conformance/test-helpers.js';
 import { BpfError } from '../src/errors.js';
 import { createInterpreter } from '../src/interp/index.js';
@@ -167,11 +165,9 @@ describe('the module of a verified program', () => {
   });
 });
 
-const SUITE = resolve(import.meta.dirname, '..', '..', 'shared', 'conformance', 'tests');
-const suitePresent = existsSync(SUITE);
-const suiteFiles = suitePresent ? readdirSync(SUITE).filter((f) => f.endsWith('.data')).sort() : [];
+const suiteFiles = conformanceFiles();
 
-describe.skipIf(!suitePresent)('conformance suite, verified under memory(size of -- mem)', () => {
+describe.skipIf(!conformancePresent)('conformance suite, verified under memory(size of -- mem)', () => {
   const conf: Runtime = { mem: new EngineMemory({ cpus: 1 }), helpers: new HelperRegistry(conformanceHelpers()) };
   const run = (exe: Executable, mem: Uint8Array): bigint => {
     if (mem.length === 0) return exe.run(0, 0);
@@ -181,7 +177,7 @@ describe.skipIf(!suitePresent)('conformance suite, verified under memory(size of
   };
 
   it.each(suiteFiles)('%s', (name) => {
-    const data = parseDataFile(readFileSync(join(SUITE, name), 'utf8'), name);
+    const data = readConformance(name);
     const program = data.asm !== undefined ? buildProgram(assemble(data.asm, 'ubpf')) : loadBytes(data.raw!);
     const result = verify(program, { context: memory(data.mem.length), helpers: conf.helpers });
     expect(result.ok ? 'verified' : result.error.message).toBe('verified');
@@ -194,11 +190,7 @@ describe.skipIf(!suitePresent)('conformance suite, verified under memory(size of
   });
 });
 
-if (!suitePresent) {
-  describe('conformance suite, verified', () => {
-    it.skip(`skipped: ${SUITE} is absent`, () => {});
-  });
-}
+reportMissingConformance('conformance suite, verified under memory(size of -- mem)');
 
 describe('jump tables', () => {
   const switchProgram = loadBytes(programBytes('switch'));
