@@ -1,10 +1,12 @@
 /**
- * End-to-end soundness: random programs over a memory region; whenever the verifier accepts one, the
- * interpreter in checked mode must run it on random inputs without a memory fault or hitting its
- * budget, and every division the verifier called safe must have a non-zero divisor. A bug in range
- * tracking, branch refinement or pruning shows up here as an accepted program that faults. Programs
- * accepted with `termination: 'budget'` may run out of budget instead, and the JIT, compiled with
- * their facts (no bounds checks), must end them exactly as the checked interpreter does.
+ * End-to-end soundness: random programs over a memory region; whenever the verifier accepts one, it
+ * runs in the interpreter in checked mode and in the JIT compiled with the verifier's facts, the code
+ * users run: no bounds checks, no budget, and no guard on a division the verifier called safe. On
+ * random inputs neither may fault in any way, and both must leave the same r0 and the same memory
+ * (the context and the stack). A bug in range tracking, branch refinement or pruning shows up as a
+ * fault in the checked interpreter; a fact that is wrong (a divisor called non-zero that is zero, an
+ * access called in bounds that is not) shows up as a trap or a different result in the JIT. Programs
+ * accepted with `termination: 'budget'` may run out of budget instead, and must do so in both alike.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -13,10 +15,11 @@ import { conformanceHelpers } from '../src/conformance/test-helpers.js';
 import { BpfRuntimeError } from '../src/errors.js';
 import { createInterpreter } from '../src/interp/index.js';
 import { compileJit } from '../src/jit/index.js';
-import { buildProgram } from '../src/program/program.js';
+import { buildProgram, type Program } from '../src/program/program.js';
+import type { ExecOptions, Executable, Runtime } from '../src/runtime/executable.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
 import { EngineMemory } from '../src/runtime/memory.js';
-import { CONFORMANCE_PROTOS, memory, packet, verify } from '../src/verifier/index.js';
+import { CONFORMANCE_PROTOS, memory, packet, verify, type VerifierFacts } from '../src/verifier/index.js';
 
 const SIZE = 32;
 const REGS = ['r0', 'r2', 'r3', 'r4', 'r5', 'r6'];
@@ -46,6 +49,42 @@ const simple = fc.oneof(
   fc.tuple(reg, fc.integer({ min: 1, max: 8 })).map(([d, slot]) => `${d} = *(u64 *)(r10 - ${8 * slot})`),
 );
 
+/** 32-bit name of a register (w3 for r3) when asked. */
+const narrow = (r: string, yes: boolean): string => (yes ? r.replace('r', 'w') : r);
+
+/** Tests of a divisor: the division after `if rS <test> goto +1` runs when the test is false. */
+const DIVISOR_TESTS = ['== 0', '< 1', '<= 0', '!= 0', '> 0', 's< 1', 's<= 0', 's> 0', '== 1', '!= -1', 's< 0'];
+
+/**
+ * A division by a register behind a test of that register, its operands often loaded from the input
+ * just before: after `if rS == 0 goto +1` the divisor is non-zero, after `if rS s< 1`, or a 64-bit test
+ * of a 32-bit divisor (0x100000000 is not 0), it may be zero. The verifier's divisorNonZero fact must
+ * tell these apart, since the JIT drops its x/0 guard on it (and its INT_MIN / -1 guard on
+ * noSignedOverflow).
+ */
+const guardedDivision = fc.tuple(
+  reg, reg, fc.constantFrom(...DIVISOR_TESTS), fc.boolean(), fc.boolean(), fc.constantFrom('/=', '%=', 's/=', 's%='),
+  fc.option(fc.tuple(fc.constantFrom(...SIZES), fc.integer({ min: 0, max: SIZE / 8 - 1 }))),
+  fc.option(fc.integer({ min: 0, max: SIZE / 8 - 1 })),
+).map(([d, s, test, narrowTest, narrowOp, op, load, dividend]) => [
+  ...(dividend === null ? [] : [`${d} = *(u64 *)(r1 + ${8 * dividend})`]),
+  ...(load ? [`${s} = *(${load[0]} *)(r1 + ${8 * load[1]})`] : []),
+  `if ${narrow(s, narrowTest)} ${test} goto +1`,
+  `${narrow(d, narrowOp)} ${op} ${narrow(s, narrowOp)}`,
+].join('\n'));
+
+/** 64-bit words that make divisors 0, 0 in their low 32 bits only, -1, or INT_MIN. */
+const EDGE_WORDS = [0n, 1n, 1n << 32n, 0xffffffffn, 0xffffffff00000000n, 1n << 63n, 1n << 31n, 2n ** 64n - 1n];
+
+/** Inputs made of such words and of bytes rich in zeros and all-ones. */
+const inputBytes = fc.array(
+  fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...EDGE_WORDS).map((w) => Array.from({ length: 8 }, (_, i) => Number((w >> BigInt(8 * i)) & 0xffn))) },
+    { weight: 1, arbitrary: fc.array(fc.oneof(fc.constant(0), fc.constant(1), fc.constant(0xff), fc.nat(255)), { minLength: 8, maxLength: 8 }) },
+  ),
+  { minLength: SIZE / 8, maxLength: SIZE / 8 },
+).map((words) => Uint8Array.from(words.flat()));
+
 /** A counted loop around straight-line pieces; r8 is the counter, also usable as an index. */
 const loop = fc.tuple(fc.array(simple, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 40 }), reg)
   .map(([body, n, d]) => {
@@ -57,6 +96,7 @@ const loop = fc.tuple(fc.array(simple, { minLength: 1, maxLength: 3 }), fc.integ
 const line = fc.oneof(
   simple,
   loop,
+  guardedDivision,
   fc.tuple(reg, fc.constantFrom(...CMP), fc.oneof(reg, imm.map(String))).map(([a, c, b]) => `if ${a} ${c} ${b} goto {n}`),
   fc.tuple(reg, fc.constantFrom(...CMP), reg).map(([a, c, b]) => `if ${a.replace('r', 'w')} ${c} ${b.replace('r', 'w')} goto {n}`),
 );
@@ -70,32 +110,79 @@ function programText(body: readonly string[], jumps: readonly number[]): string 
   return [...init, ...resolved, 'exit'].join('\n');
 }
 
+const rt: Runtime = { mem: new EngineMemory(), helpers: new HelperRegistry(conformanceHelpers()) };
+const mem = rt.mem;
+/** The entry frame: the programs here make no calls, so this is all of the stack they can write. */
+const frame = { start: mem.frameTop(0) - 512, end: mem.frameTop(0) };
+
+/** One run: what it starts from, the context it gets and the bytes it may write besides its frame. */
+interface RunSetup {
+  /** Writes the run's input (context, packet) into memory. */
+  readonly prepare: () => void;
+  readonly ctx: readonly [addr: number, len: number];
+  readonly watch: ReadonlyArray<{ readonly start: number; readonly end: number }>;
+  /** Regions the checked interpreter allows besides the stack and the context (a packet). */
+  readonly regions?: ExecOptions['regions'];
+}
+
+const bytesOf = (r: { readonly start: number; readonly end: number }): string => Buffer.from(mem.read(r.start, r.end - r.start)).toString('hex');
+
+/**
+ * How a run ended and the memory it may have written, from the same start every time (the input
+ * rewritten, the frame zeroed). A fault of any kind means a proof or a fact was wrong, except running
+ * out of budget where the program was accepted on the budget.
+ */
+function outcome(exe: Executable, run: RunSetup, text: string, budgetMayEnd: boolean): string {
+  run.prepare();
+  mem.bytes.fill(0, frame.start, frame.end);
+  let end: string;
+  try {
+    end = `r0=0x${exe.run(run.ctx[0], run.ctx[1]).toString(16)}`;
+  } catch (e) {
+    if (!(e instanceof BpfRuntimeError)) throw e;
+    if (!(budgetMayEnd && e.code === 'E_RUN_BUDGET')) {
+      const engine = exe.engine === 'jit' ? 'JIT compiled with its facts' : 'checked interpreter';
+      throw new Error(`accepted program faulted in the ${engine}: ${e.code} at pc ${e.pc}: ${e.message}\n${text}`);
+    }
+    end = `${e.code}@${e.pc}`;
+  }
+  return [end, ...run.watch.map(bytesOf), `frame=${bytesOf(frame)}`].join(' ');
+}
+
+/**
+ * Runs an accepted program in the checked interpreter and in the JIT compiled with the verifier's
+ * facts; neither may fault, and both must end alike.
+ */
+function checkAccepted(program: Program, text: string, facts: VerifierFacts, budget: number, runs: readonly RunSetup[]): void {
+  const jit = compileJit(program, rt, { facts, budget });
+  for (const run of runs) {
+    const interp = createInterpreter(program, rt, { budget, regions: run.regions ?? [] });
+    const expected = outcome(interp, run, text, facts.needsBudget === true);
+    expect(outcome(jit, run, text, facts.needsBudget === true), text).toBe(expected);
+  }
+}
+
+/** Runs on `inputs` written to a memory(SIZE) context at `addr`. */
+const memoryRuns = (addr: number, inputs: readonly Uint8Array[]): RunSetup[] => inputs.map((input) => ({
+  prepare: () => mem.write(addr, input), ctx: [addr, SIZE], watch: [{ start: addr, end: addr + SIZE }],
+}));
+
 describe('accepted programs run safely', () => {
-  const mem = new EngineMemory();
-  const rt = { mem, helpers: new HelperRegistry(conformanceHelpers()) };
   const addr = mem.alloc(SIZE);
   let accepted = 0;
 
-  it('on random programs and inputs', () => {
+  it('on random programs and inputs, in the checked interpreter and in the JIT with the facts', () => {
     fc.assert(fc.property(
       fc.array(line, { minLength: 1, maxLength: 14 }),
       fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 4 }),
-      fc.array(fc.uint8Array({ minLength: SIZE, maxLength: SIZE }), { minLength: 3, maxLength: 3 }),
+      fc.array(inputBytes, { minLength: 3, maxLength: 3 }),
       (body, jumps, inputs) => {
-        const program = buildProgram(assemble(programText(body, jumps)));
+        const text = programText(body, jumps);
+        const program = buildProgram(assemble(text));
         const result = verify(program, { context: memory(SIZE), helpers: CONFORMANCE_PROTOS });
         if (!result.ok) return;
         accepted++;
-        const exe = createInterpreter(program, rt, { budget: 100_000 });
-        for (const input of inputs) {
-          mem.write(addr, input);
-          try {
-            exe.run(addr, SIZE);
-          } catch (e) {
-            if (e instanceof BpfRuntimeError) throw new Error(`accepted program faulted: ${e.message}\n${programText(body, jumps)}`);
-            throw e;
-          }
-        }
+        checkAccepted(program, text, result.facts, 100_000, memoryRuns(addr, inputs));
       },
     ), { numRuns: Number(process.env.VERIFIER_FUZZ_RUNS ?? 1500) });
     // The generator must produce enough accepted programs for the property to mean something.
@@ -126,34 +213,33 @@ function packetText(body: readonly string[], jumps: readonly number[]): string {
 }
 
 describe('accepted packet programs run safely', () => {
-  const mem = new EngineMemory();
-  const rt = { mem, helpers: new HelperRegistry(conformanceHelpers()) };
   const data = mem.alloc(64);
   const ctx = mem.alloc(16);
   let accepted = 0;
 
-  it('on random programs and packet lengths', () => {
+  /** A run on a packet of `len` bytes at `data` (its bytes are left as they are: the programs only read them). */
+  const packetRun = (len: number): RunSetup => ({
+    prepare: () => {
+      mem.view.setBigUint64(ctx, BigInt(data), true);
+      mem.view.setBigUint64(ctx + 8, BigInt(data + len), true);
+    },
+    ctx: [ctx, 16],
+    watch: [{ start: data, end: data + 64 }, { start: ctx, end: ctx + 16 }],
+    regions: [{ start: data, end: data + len }],
+  });
+
+  it('on random programs and packet lengths, in the checked interpreter and in the JIT with the facts', () => {
     fc.assert(fc.property(
       fc.array(pktLine, { minLength: 1, maxLength: 14 }),
       fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 4 }),
       fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 3, maxLength: 3 }),
       (body, jumps, lengths) => {
-        const program = buildProgram(assemble(packetText(body, jumps)));
+        const text = packetText(body, jumps);
+        const program = buildProgram(assemble(text));
         const result = verify(program, { context: packet(), helpers: CONFORMANCE_PROTOS });
         if (!result.ok) return;
         accepted++;
-        for (const len of lengths) {
-          const exe = createInterpreter(program, rt, { budget: 100_000, regions: [{ start: data, end: data + len }] });
-          const view = new DataView(mem.buffer);
-          view.setBigUint64(ctx, BigInt(data), true);
-          view.setBigUint64(ctx + 8, BigInt(data + len), true);
-          try {
-            exe.run(ctx, 16);
-          } catch (e) {
-            if (e instanceof BpfRuntimeError) throw new Error(`accepted program faulted with a ${len}-byte packet: ${e.message}\n${packetText(body, jumps)}`);
-            throw e;
-          }
-        }
+        checkAccepted(program, `${text}\n(packet lengths ${lengths.join(', ')})`, result.facts, 100_000, lengths.map(packetRun));
       },
     ), { numRuns: Number(process.env.VERIFIER_FUZZ_RUNS ?? 1000) });
     expect(accepted).toBeGreaterThan(100);
@@ -180,17 +266,15 @@ const walk = fc.tuple(reg, fc.constantFrom(0, 1), fc.integer({ min: 0, max: 255 
 const budgetLine = fc.oneof(line, dataLoop, walk);
 
 describe("programs accepted with termination 'budget' run safely", () => {
-  const mem = new EngineMemory();
-  const rt = { mem, helpers: new HelperRegistry(conformanceHelpers()) };
   const addr = mem.alloc(SIZE);
   let accepted = 0;
   let needBudget = 0;
 
-  it('on random programs with data-bounded loops, in the interpreter and in the JIT with the facts', () => {
+  it('on random programs with data-bounded loops, in the checked interpreter and in the JIT with the facts', () => {
     fc.assert(fc.property(
       fc.array(budgetLine, { minLength: 1, maxLength: 10 }),
       fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 4 }),
-      fc.array(fc.uint8Array({ minLength: SIZE, maxLength: SIZE }), { minLength: 2, maxLength: 2 }),
+      fc.array(inputBytes, { minLength: 2, maxLength: 2 }),
       (body, jumps, inputs) => {
         const text = programText(body, jumps);
         const program = buildProgram(assemble(text));
@@ -198,22 +282,7 @@ describe("programs accepted with termination 'budget' run safely", () => {
         if (!result.ok) return;
         accepted++;
         if (result.facts.needsBudget) needBudget++;
-        const interp = createInterpreter(program, rt, { budget: 20_000 });
-        const jit = compileJit(program, rt, { facts: result.facts, budget: 20_000 });
-        for (const input of inputs) {
-          const outcome = (exe: typeof interp): string => {
-            mem.write(addr, input);
-            try {
-              return `r0=${exe.run(addr, SIZE)} mem=${Buffer.from(mem.read(addr, SIZE)).toString('hex')}`;
-            } catch (e) {
-              if (!(e instanceof BpfRuntimeError)) throw e;
-              // Running out of budget is how such a run may end; a fault means the proof was wrong.
-              if (e.code !== 'E_RUN_BUDGET') throw new Error(`accepted program faulted: ${e.message}\n${text}`);
-              return `${e.code}@${e.pc} mem=${Buffer.from(mem.read(addr, SIZE)).toString('hex')}`;
-            }
-          };
-          expect(outcome(jit), text).toBe(outcome(interp));
-        }
+        checkAccepted(program, text, result.facts, 20_000, memoryRuns(addr, inputs));
       },
     ), { numRuns: Number(process.env.VERIFIER_FUZZ_RUNS ?? 800) });
     expect(accepted).toBeGreaterThan(100);
