@@ -290,3 +290,35 @@ describe("programs accepted with termination 'budget' run safely", () => {
     if (process.env.VERIFIER_FUZZ_RUNS) console.log(`accepted ${accepted}, ${needBudget} with the budget`);
   });
 });
+
+/**
+ * Found by the fuzzer's jit-facts engine (fuzz/differential.ts): the verifier accepted atomics at
+ * misaligned addresses. The checked engines fault on them (atomics must be naturally aligned, as in
+ * WebAssembly), and the JIT compiled with the facts traps outside its checks (E_RUN_MEMORY at pc -1).
+ * Contexts and stacks are 8-aligned, so the verifier can tell from the offset alone.
+ */
+describe('atomics the verifier accepts are aligned', () => {
+  const verdict = (text: string): { code: string; pc: number } | 'accepted' => {
+    const result = verify(buildProgram(assemble(text)), { context: memory(SIZE), helpers: CONFORMANCE_PROTOS });
+    return result.ok ? 'accepted' : { code: result.error.code, pc: result.error.pc };
+  };
+
+  it.each([
+    ['on the input', 'r0 = 0\nlock *(u32 *)(r1 + 1) ^= w0\nexit', 1],
+    ['on the stack', 'r0 = 0\n*(u64 *)(r10 - 8) = r0\nlock *(u32 *)(r10 - 6) += w0\nexit', 2],
+    ['of 8 bytes 4 bytes into the input', 'r0 = 0\nlock *(u64 *)(r1 + 4) += r0\nexit', 1],
+    ['at a variable offset that may be 4', 'r0 = 0\nr2 = *(u8 *)(r1 + 0)\nr2 &= 4\nr3 = r1\nr3 += r2\nlock *(u64 *)(r3 + 0) += r0\nexit', 5],
+  ])('a misaligned atomic %s is refused', (_, text, pc) => {
+    expect(verdict(text)).toEqual({ code: 'E_VERIFY_ATOMIC', pc });
+  });
+
+  it('aligned ones are accepted, and the JIT with the facts runs them', () => {
+    const text = 'r0 = 1\n*(u64 *)(r10 - 8) = r0\nlock *(u32 *)(r10 - 4) += w0\nlock *(u64 *)(r1 + 8) += r0\nr2 = *(u8 *)(r1 + 0)\nr2 &= 8\nr3 = r1\nr3 += r2\nlock *(u32 *)(r3 + 4) += w0\nexit';
+    expect(verdict(text)).toBe('accepted');
+    const program = buildProgram(assemble(text));
+    const result = verify(program, { context: memory(SIZE), helpers: CONFORMANCE_PROTOS });
+    if (!result.ok) return;
+    const inputs = [new Uint8Array(SIZE), Uint8Array.from({ length: SIZE }, (_, i) => (i === 0 ? 8 : i))];
+    checkAccepted(program, text, result.facts, 1000, memoryRuns(mem.alloc(SIZE, 8), inputs));
+  });
+});
