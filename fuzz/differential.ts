@@ -1,24 +1,35 @@
 /**
- * Runs one program through the interpreter and the JIT and compares what they leave behind: r0, the
- * error (code and pc; both fail or neither), the context bytes (with a margin on each side, filled
- * with a pattern, to catch stray reads and writes) and the CPU's whole stack. Both engines share one
- * runtime; before each run the context is rewritten from the input and the stack refilled (zeros or
- * seeded bytes), so they start from identical memory. Cases may also ask for a batch run (runBatch
- * over several copies of the input), compared the same way plus the r0 each event stored.
+ * Runs one program through the checked interpreter and other engines and compares what they leave
+ * behind: r0, the error (code and pc; both fail or neither), the context bytes (with a margin on each
+ * side, filled with a pattern, to catch stray reads and writes) and the CPU's whole stack. The engines:
+ *
+ * - 'jit': the JIT in checked mode (bounds checks, budget), on every program;
+ * - 'jit-facts': the JIT compiled with the verifier's facts (no bounds checks, no budget, guards the
+ *   facts make useless dropped), the code users run, on the programs the verifier accepts under
+ *   memory(input length). An accepted program must not fault at all, so this also checks the facts.
+ *
+ * All share one runtime; before each run the context is rewritten from the input and the stack
+ * refilled (zeros or seeded bytes), so they start from identical memory. Cases may also ask for a batch
+ * run (runBatch over several copies of the input), compared the same way plus the r0 each event stored.
  */
 import { FUZZ_HELPERS } from './helpers.js';
 import { lowerProgram } from './lower.js';
 import { FUZZ_BUDGET, MAX_BATCH, MAX_INPUT } from './program-gen.js';
 import type { ProgramSpec } from './spec.js';
 import { assemble } from '../src/asm/index.js';
-import { BpfError, BpfRuntimeError } from '../src/errors.js';
+import { BpfError, BpfRuntimeError, type ErrorCode } from '../src/errors.js';
 import { createInterpreter } from '../src/interp/index.js';
 import type { Insn } from '../src/isa/insn.js';
-import { compileJit } from '../src/jit/index.js';
+import { compileJit, type JitOptions } from '../src/jit/index.js';
 import { buildProgram, type Program } from '../src/program/program.js';
 import type { Executable, Runtime } from '../src/runtime/executable.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
 import { EngineMemory } from '../src/runtime/memory.js';
+import { memory, verify, type VerifierFacts } from '../src/verifier/index.js';
+
+/** Engines compared with the checked interpreter (see the top of this file). */
+export type FuzzEngine = 'jit' | 'jit-facts';
+export const FUZZ_ENGINES: readonly FuzzEngine[] = ['jit', 'jit-facts'];
 
 /** Bytes checked on each side of the context; filled with a pattern so stray reads show too. */
 export const MARGIN = 64;
@@ -67,14 +78,34 @@ export interface CaseInput {
   readonly jumpTables?: boolean;
 }
 
+/** The JIT compiled with the verifier's facts, next to what it is held to. */
+export interface VerifiedRuns {
+  readonly facts: VerifierFacts;
+  /**
+   * The checked interpreter's outcome; run again without a budget when the facts say the program
+   * needs none (the verified code has none) and the case's budget stopped it.
+   */
+  readonly reference: Outcome;
+  readonly jit: Outcome;
+  readonly batch: { readonly reference: Outcome; readonly jit: Outcome } | undefined;
+}
+
 export interface CaseResult {
   readonly insns: readonly Insn[];
   readonly program: Program;
   /** One run (Executable.run). */
   readonly interp: Outcome;
-  readonly jit: Outcome;
+  /** The checked JIT (engine 'jit'). */
+  readonly jit: Outcome | undefined;
   /** The batch run, when the case asks for one and the single runs agreed. */
   readonly batch: { readonly interp: Outcome; readonly jit: Outcome } | undefined;
+  /**
+   * The verifier's verdict under memory(input length), with engine 'jit-facts': 'accepted' or the
+   * refusal's code; undefined when not asked (other engines, or a misaligned context, see runVerified).
+   */
+  readonly verdict: 'accepted' | ErrorCode | undefined;
+  /** The JIT with facts, for accepted programs, when the checked engines agreed. */
+  readonly verified: VerifiedRuns | undefined;
   /** The first difference, or undefined when the engines agree. */
   readonly difference: string | undefined;
 }
@@ -129,13 +160,23 @@ export function caseOf(spec: ProgramSpec): CaseInput {
 /** Event i of a batch sees the input with every byte xor-ed with 0x35 * i. */
 const eventInput = (input: Uint8Array, i: number): Uint8Array => input.map((b) => b ^ ((0x35 * i) & 0xff));
 
+type Loaded = Executable | RunError;
+
+/** The JIT options a case asks for. */
+const jitOptions = (c: CaseInput): JitOptions => ({
+  budget: c.budget, structure: c.structure, ...(c.jumpTables === false ? { jumpTables: false } : {}),
+});
+
 export class Differential {
   readonly rt: Runtime;
+  readonly engines: ReadonlySet<FuzzEngine>;
   /** 8-aligned start of the context window (the context itself starts MARGIN + shift bytes in). */
   private readonly window: number;
   private readonly results: number;
 
-  constructor() {
+  constructor(engines: readonly FuzzEngine[] = FUZZ_ENGINES) {
+    if (engines.length === 0) throw new Error('no engine to compare with the interpreter');
+    this.engines = new Set(engines);
     this.rt = { mem: new EngineMemory({ cpus: 2 }), helpers: new HelperRegistry(FUZZ_HELPERS) };
     this.window = this.rt.mem.alloc(WINDOW_BYTES + 8 * MAX_BATCH, 8);
     this.results = this.window + WINDOW_BYTES;
@@ -157,26 +198,58 @@ export class Differential {
       throw new Error('input too long, or bad shift or batch size');
     }
     const program = buildProgram(c.insns);
-    const engines = {
-      interp: this.load(() => createInterpreter(program, this.rt, { budget: c.budget })),
-      jit: this.load(() => compileJit(program, this.rt, {
-        budget: c.budget, structure: c.structure, ...(c.jumpTables === false ? { jumpTables: false } : {}),
-      })),
-    };
-    const interp = this.outcome(c, engines.interp, 1);
-    const jit = this.outcome(c, engines.jit, 1);
-    const where = { ctxLen: c.input.length, shift: c.shift };
-    let difference = compareOutcomes(interp, jit, where);
-    let batch: CaseResult['batch'];
-    if (difference === undefined && c.batch > 0) {
-      batch = { interp: this.outcome(c, engines.interp, c.batch), jit: this.outcome(c, engines.jit, c.batch) };
-      const d = compareOutcomes(batch.interp, batch.jit, where);
-      if (d !== undefined) difference = `runBatch of ${c.batch} events: ${d}`;
+    const interpExe = this.load(() => createInterpreter(program, this.rt, { budget: c.budget }));
+    const interp = this.outcome(c, interpExe, 1);
+    let interpBatch: Outcome | undefined;
+    const batchOf = (): Outcome => (interpBatch ??= this.outcome(c, interpExe, c.batch));
+    const checked = this.engines.has('jit') ? this.runChecked(c, program, interp, batchOf) : undefined;
+    const base = { insns: c.insns, program, interp, jit: checked?.jit, batch: checked?.batch };
+    if (checked?.difference !== undefined || !this.engines.has('jit-facts') || c.shift !== 0) {
+      return { ...base, verdict: undefined, verified: undefined, difference: checked?.difference };
     }
-    return { insns: c.insns, program, interp, jit, batch, difference };
+    return { ...base, ...this.runVerified(c, program, interp, batchOf) };
   }
 
-  private load(make: () => Executable): Executable | RunError {
+  /** The checked JIT against the interpreter: one run, then the batch when the case has one. */
+  private runChecked(c: CaseInput, program: Program, interp: Outcome, interpBatch: () => Outcome): Pick<CaseResult, 'jit' | 'batch' | 'difference'> {
+    const exe = this.load(() => compileJit(program, this.rt, jitOptions(c)));
+    const jit = this.outcome(c, exe, 1);
+    const where = { ctxLen: c.input.length, shift: c.shift };
+    const difference = compareOutcomes(interp, jit, where);
+    if (difference !== undefined || c.batch === 0) return { jit, batch: undefined, difference };
+    const batch = { interp: interpBatch(), jit: this.outcome(c, exe, c.batch) };
+    const d = compareOutcomes(batch.interp, batch.jit, where);
+    return { jit, batch, difference: d === undefined ? undefined : `runBatch of ${c.batch} events: ${d}` };
+  }
+
+  /**
+   * Verifies under memory(input length) and, when accepted, holds the JIT compiled with the facts to
+   * the checked interpreter. Only for 8-aligned contexts (shift 0), as the Vm places them: facts about
+   * aligned context accesses assume it, and an atomic the verifier saw aligned would fault misaligned.
+   */
+  private runVerified(c: CaseInput, program: Program, interp: Outcome, interpBatch: () => Outcome): Pick<CaseResult, 'verdict' | 'verified' | 'difference'> {
+    const result = verify(program, { context: memory(c.input.length), helpers: this.rt.helpers });
+    if (!result.ok) return { verdict: result.error.code, verified: undefined, difference: undefined };
+    const facts = result.facts;
+    const exe = this.load(() => compileJit(program, this.rt, { ...jitOptions(c), facts }));
+    // Without `needsBudget` the verified code runs unbudgeted: a run the budget stopped is run again without one.
+    const unbudgeted = facts.needsBudget ? undefined : this.load(() => createInterpreter(program, this.rt, { budget: Number.MAX_SAFE_INTEGER }));
+    const referenceOf = (o: Outcome, count: number): Outcome =>
+      (unbudgeted && o.error?.code === 'E_RUN_BUDGET' ? this.outcome(c, unbudgeted, count) : o);
+    const where = { ctxLen: c.input.length, shift: c.shift };
+    const names = ['interpreter', 'JIT with facts'] as const;
+    const single = { reference: referenceOf(interp, 1), jit: this.outcome(c, exe, 1) };
+    let difference = unsound(single.reference, facts) ?? compareOutcomes(single.reference, single.jit, where, names);
+    let batch: VerifiedRuns['batch'];
+    if (difference === undefined && c.batch > 0) {
+      batch = { reference: referenceOf(interpBatch(), c.batch), jit: this.outcome(c, exe, c.batch) };
+      const d = unsound(batch.reference, facts) ?? compareOutcomes(batch.reference, batch.jit, where, names);
+      if (d !== undefined) difference = `runBatch of ${c.batch} events: ${d}`;
+    }
+    return { verdict: 'accepted', verified: { facts, ...single, batch }, difference };
+  }
+
+  private load(make: () => Executable): Loaded {
     try {
       return make();
     } catch (error) {
@@ -213,7 +286,7 @@ export class Differential {
   }
 
   /** One run (count 1) or a batch of `count` events, from freshly reset memory. */
-  private outcome(c: CaseInput, exe: Executable | RunError, count: number): Outcome {
+  private outcome(c: CaseInput, exe: Loaded, count: number): Outcome {
     this.reset(c, count);
     if (!('run' in exe)) return this.snapshot(c, count, 'load', undefined, exe);
     const phase = count === 1 ? 'run' : 'batch';
@@ -229,6 +302,13 @@ export class Differential {
   }
 }
 
+/** An accepted program may only stop early on its budget, and only when the facts say it needs one. */
+function unsound(reference: Outcome, facts: VerifierFacts): string | undefined {
+  const e = reference.error;
+  if (!e || (e.code === 'E_RUN_BUDGET' && facts.needsBudget)) return undefined;
+  return `the verifier accepted a program that the checked interpreter stops: ${describeOutcome(reference)}`;
+}
+
 /** Where byte `i` of an outcome's memory lies, relative to the (first) context. */
 function place(i: number, shift: number, ctxLen: number): string {
   const d = i - MARGIN - shift;
@@ -241,31 +321,38 @@ function place(i: number, shift: number, ctxLen: number): string {
 
 const byte = (b: number | undefined): string => '0x' + (b ?? 0).toString(16).padStart(2, '0');
 
-/** The first way the two outcomes differ, in words; undefined when they are the same. */
-export function compareOutcomes(interp: Outcome, jit: Outcome, where: { readonly ctxLen: number; readonly shift: number }): string | undefined {
+/**
+ * The first way two outcomes differ, in words; undefined when they are the same. `names` are the
+ * engines' (the reference first).
+ */
+export function compareOutcomes(
+  interp: Outcome, jit: Outcome, where: { readonly ctxLen: number; readonly shift: number },
+  names: readonly [string, string] = ['interpreter', 'JIT'],
+): string | undefined {
+  const [a, b] = names;
   if (interp.phase === 'load' || jit.phase === 'load') {
-    return `a load failed: interpreter ${describeOutcome(interp)}; JIT ${describeOutcome(jit)}`;
+    return `a load failed: ${a} ${describeOutcome(interp)}; ${b} ${describeOutcome(jit)}`;
   }
   const ie = interp.error, je = jit.error;
   if (ie || je) {
     if (!ie || !je || ie.code !== je.code || ie.pc !== je.pc) {
-      return `outcomes differ: interpreter ${describeOutcome(interp)}; JIT ${describeOutcome(jit)}`;
+      return `outcomes differ: ${a} ${describeOutcome(interp)}; ${b} ${describeOutcome(jit)}`;
     }
   } else if (interp.r0 !== jit.r0) {
-    return `r0 differs: interpreter ${hex(interp.r0!)}, JIT ${hex(jit.r0!)}`;
+    return `r0 differs: ${a} ${hex(interp.r0!)}, ${b} ${hex(jit.r0!)}`;
   }
   const r = firstDifference(interp.results, jit.results);
   if (r >= 0) {
     const event = Math.floor(r / 8);
-    return `r0 of event ${event} differs: interpreter ${hex(batchResults(interp)[event]!)}, JIT ${hex(batchResults(jit)[event]!)}`;
+    return `r0 of event ${event} differs: ${a} ${hex(batchResults(interp)[event]!)}, ${b} ${hex(batchResults(jit)[event]!)}`;
   }
   const m = firstDifference(interp.memory, jit.memory);
   if (m >= 0) {
-    return `memory differs at ${place(m, where.shift, where.ctxLen)}: interpreter ${byte(interp.memory[m])}, JIT ${byte(jit.memory[m])}`;
+    return `memory differs at ${place(m, where.shift, where.ctxLen)}: ${a} ${byte(interp.memory[m])}, ${b} ${byte(jit.memory[m])}`;
   }
   const s = firstDifference(interp.stack, jit.stack);
   if (s >= 0) {
-    return `stack differs at entry r10-${interp.stack.length - s}: interpreter ${byte(interp.stack[s])}, JIT ${byte(jit.stack[s])}`;
+    return `stack differs at entry r10-${interp.stack.length - s}: ${a} ${byte(interp.stack[s])}, ${b} ${byte(jit.stack[s])}`;
   }
   return undefined;
 }

@@ -5,7 +5,12 @@
  * functions and ends in exit.
  *
  * Layout: the entry function first, then the subprograms in order; each is
- *   mov r6, r1 ; inits ; r9 = cursor start ; [call next] ; body ; [fold registers into r0] ; exit
+ *   mov r6, r1 ; inits ; [zero the top slots] ; r9 = cursor start ; [call next] ; body ; [fold registers into r0] ; exit
+ *
+ * A `verifiable` spec lowers the same items so that the verifier has a chance to accept the program:
+ * pointer registers (r1, r6, r9, r10) read as numbers are replaced by number registers, a register
+ * that held a computed address is cleared after the access, pointers get no twist, the cursor is not
+ * folded into r0, and stack accesses keep to the top VERIFIABLE_FRAME bytes, which the prologue zeroes.
  */
 import { CodeBuffer, aluRow, jmpRow, rowOf, type Label } from './emit.js';
 import { LOOP_SHAPES } from './loops.js';
@@ -25,6 +30,10 @@ const FOLDED_REGS = [2, 3, 4, 5, 7, 8, 9] as const;
 const FOLD_FACTOR = -0x61c8864f; // 0x9e3779b1 as a signed 32-bit immediate
 const FRAME = 512;
 const STACK = 4096;
+/** The top of the frame a verifiable spec's stack accesses keep to (zeroed by each prologue). */
+const VERIFIABLE_FRAME = 64;
+/** In a verifiable spec, the number register that stands in for a pointer register read as a number. */
+const NUMBER_FOR: Readonly<Record<number, number>> = { 1: 2, 6: 8, 9: 7, 10: 0 };
 
 /** Largest power of two not above n (n >= 1). */
 const floorPow2 = (n: number): number => 2 ** Math.floor(Math.log2(n));
@@ -54,15 +63,28 @@ class FnLowering {
     return this.spec.input.length;
   }
 
+  /** Bytes below r10 that plain stack accesses use. */
+  private get frame(): number {
+    return this.spec.verifiable ? VERIFIABLE_FRAME : FRAME;
+  }
+
+  /** A register read as a number: a pointer register is replaced by a number register in a verifiable spec. */
+  private num(reg: number): number {
+    return this.spec.verifiable ? NUMBER_FOR[reg] ?? reg : reg;
+  }
+
   lower(fn: FnSpec): void {
     this.buf.place(this.entries[this.index]!);
     this.buf.emit(aluRow('mov', 64, 'reg'), { dst: CTX, src: 1 });
     const regs = this.index === 0 ? MAIN_INIT_REGS : SUB_INIT_REGS;
     regs.forEach((reg, k) => this.init(reg, fn.inits[k]));
+    if (this.spec.verifiable) {
+      for (let off = -8; off >= -VERIFIABLE_FRAME; off -= 8) this.buf.emit(rowOf({ kind: 'st', size: 8 }), { dst: FP, off, imm: 0 });
+    }
     const { base, k } = fn.cursor;
     this.buf.emit(aluRow('mov', 64, 'reg'), { dst: CURSOR, src: base === 'fp' ? FP : CTX });
     // 8-aligned, inside the frame or the context (when it has 8 bytes): only steps move it out.
-    const start = base === 'fp' ? -8 * pick(k, FRAME / 8 + 1) : 8 * pick(k, Math.floor(this.ctxLen / 8));
+    const start = base === 'fp' ? -8 * pick(k, this.frame / 8 + 1) : 8 * pick(k, Math.floor(this.ctxLen / 8));
     this.buf.emit(aluRow('add', 64, 'imm'), { dst: CURSOR, imm: start });
     if (fn.callNext) this.call({ t: 'call', callee: 0, args: [], after: [] });
     this.sequence(fn.body, this.exitLabel);
@@ -74,6 +96,7 @@ class FnLowering {
   /** r0 = r0 * K ^ r for every other data register: any register difference shows in r0. */
   private fold(): void {
     for (const reg of FOLDED_REGS) {
+      if (reg === CURSOR && this.spec.verifiable) continue;
       this.buf.emit(aluRow('mul', 64, 'imm'), { dst: 0, imm: FOLD_FACTOR });
       this.buf.emit(aluRow('xor', 64, 'reg'), { dst: 0, src: reg });
     }
@@ -107,7 +130,7 @@ class FnLowering {
   private item(item: Item, after: (skip: number) => Label): void {
     switch (item.t) {
       case 'op':
-        return this.buf.emit(item.row, { dst: item.dst, src: item.src, imm: item.imm, wide: item.wide });
+        return this.buf.emit(item.row, { dst: item.dst, src: this.num(item.src), imm: item.imm, wide: item.wide });
       case 'mem': return this.memory(item);
       case 'step': {
         const row = aluRow(item.delta % 2 === 0 ? 'add' : 'sub', item.narrow ? 32 : 64, 'imm');
@@ -127,7 +150,7 @@ class FnLowering {
   }
 
   private jump(item: JumpItem, target: Label): void {
-    this.buf.emit(item.row, { dst: item.dst, src: item.src, imm: item.imm }, target);
+    this.buf.emit(item.row, { dst: this.num(item.dst), src: this.num(item.src), imm: item.imm }, target);
   }
 
   private switchTree(item: SwitchItem, after: (skip: number) => Label): void {
@@ -142,7 +165,7 @@ class FnLowering {
       b.emit(rowOf({ kind: 'ja', long: false }), {}, node.far ? this.exitLabel : after(node.skip));
       return;
     }
-    for (const op of node.fill) b.emit(op.row, op);
+    for (const op of node.fill) b.emit(op.row, { ...op, src: this.num(op.src) });
     const taken = b.label();
     b.emit(jmpRow(node.cond, item.width), { dst: item.key, imm: node.imm }, taken);
     this.treeNode(item, node.fallen, after);
@@ -208,6 +231,7 @@ class FnLowering {
       const { base, off } = this.address(item.ptr, 1);
       b.emit(aluRow('mov', 64, 'reg'), { dst: 1, src: base });
       b.emit(aluRow('add', 64, 'imm'), { dst: 1, imm: off });
+      this.clearAddress(item.ptr, 1);
     }
     if (item.indirect) {
       b.emit(rowOf({ kind: 'lddw' }), { dst: 0, wide: BigInt(item.id) });
@@ -225,23 +249,30 @@ class FnLowering {
     }
     const { base, off } = this.address(item.addr, form.size);
     if (form.kind === 'ldx') this.buf.emit(item.row, { dst: item.reg, src: base, off });
-    else this.buf.emit(item.row, { dst: base, src: item.reg, off, imm: item.imm });
+    else this.buf.emit(item.row, { dst: base, src: this.num(item.reg), off, imm: item.imm });
+    this.clearAddress(item.addr, form.kind === 'ldx' ? item.reg : undefined);
+  }
+
+  /** In a verifiable spec, a register that held a computed address holds a number again (unless a load just wrote it). */
+  private clearAddress(a: Addr, loaded: number | undefined): void {
+    if (!this.spec.verifiable || (a.m !== 'derived' && a.m !== 'dynamic') || a.tmp === loaded) return;
+    this.buf.emit(aluRow('mov', 64, 'imm'), { dst: a.tmp, imm: 0 });
   }
 
   /** Offset from r10 into the current frame, or from the context start into the context. */
   private target(base: 'fp' | 'ctx', size: number, slot: number, aligned: boolean): number {
-    if (base === 'fp') return within(-FRAME, 0, size, slot, aligned);
+    if (base === 'fp') return within(-this.frame, 0, size, slot, aligned);
     if (this.ctxLen < size) return pick(slot, 8); // no room: the access faults
 
     return within(0, this.ctxLen, size, slot, aligned);
   }
 
   /**
-   * Mask for a run-time offset from r10 - 512 or the context start. Aligned masks keep the access
-   * inside the frame or context; the unaligned frame mask (511) may reach past r10.
+   * Mask for a run-time offset from r10 - frame or the context start. Aligned masks keep the access
+   * inside the frame or context; the unaligned frame mask (frame - 1) may reach past r10.
    */
   private dynamicMask(base: 'fp' | 'ctx', size: number, aligned: boolean): number {
-    if (base === 'fp') return aligned ? FRAME - size : FRAME - 1;
+    if (base === 'fp') return aligned ? this.frame - size : this.frame - 1;
     const room = this.ctxLen - size + 1;
     if (room < 1) return 0;
     const mask = floorPow2(room) - 1;
@@ -268,14 +299,14 @@ class FnLowering {
         b.emit(aluRow('mov', 64, 'reg'), { dst: a.tmp, src: a.base === 'fp' ? FP : CTX });
         if (k % 2 === 0) b.emit(aluRow('add', 64, 'imm'), { dst: a.tmp, imm: k });
         else b.emit(aluRow('sub', 64, 'imm'), { dst: a.tmp, imm: -k });
-        if (a.twist) b.emit(a.twist.row, { ...a.twist, dst: a.tmp });
+        if (a.twist && !this.spec.verifiable) b.emit(a.twist.row, { ...a.twist, dst: a.tmp, src: this.num(a.twist.src) });
         return { base: a.tmp, off: this.target(a.base, size, a.slot, a.aligned) - k };
       }
       case 'dynamic': {
-        b.emit(aluRow('mov', 64, 'reg'), { dst: a.tmp, src: a.from });
+        b.emit(aluRow('mov', 64, 'reg'), { dst: a.tmp, src: this.num(a.from) });
         b.emit(aluRow('and', 64, 'imm'), { dst: a.tmp, imm: this.dynamicMask(a.base, size, a.aligned) });
         b.emit(aluRow('add', 64, 'reg'), { dst: a.tmp, src: a.base === 'fp' ? FP : CTX });
-        return { base: a.tmp, off: a.base === 'fp' ? -FRAME : 0 };
+        return { base: a.tmp, off: a.base === 'fp' ? -this.frame : 0 };
       }
       case 'cursor': return { base: CURSOR, off: a.aligned ? a.off - (a.off % size) : a.off };
       case 'wild': return { base: a.base, off: a.off };

@@ -1,16 +1,18 @@
 /**
- * Differential fuzzing of the interpreter against the JIT:
+ * Differential fuzzing of the checked interpreter against the other engines (differential.ts):
  *
- *   npm run fuzz -- --runs N [--seed S] [--path P] [--ignore-known]
+ *   npm run fuzz -- --runs N [--seed S] [--path P] [--ignore-known] [--engines jit,jit-facts]
  *
- * Runs N generated programs through both engines. On the first difference fast-check shrinks the
- * case, and this prints it as uBPF assembly with its input and both outcomes, then exits 1; otherwise
- * it prints a summary (cases per second, how the runs ended) and exits 0. `--seed` and `--path`
- * (both printed on failure) replay a case. `--ignore-known` counts differences that a known,
- * reported issue explains (known.ts) instead of stopping at them.
+ * Runs N generated programs through the interpreter and the engines (default: all of them: the checked
+ * JIT, and the JIT compiled with the verifier's facts for the programs the verifier accepts). On the
+ * first difference fast-check shrinks the case, and this prints it as uBPF assembly with its input and
+ * every outcome, then exits 1; otherwise it prints a summary (cases per second, how the runs ended, how
+ * many the verifier accepted) and exits 0. `--seed` and `--path` (both printed on failure) replay a
+ * case. `--ignore-known` counts differences that a known, reported issue explains (known.ts) instead
+ * of stopping at them.
  */
 import fc from 'fast-check';
-import { Differential, caseOf, type CaseResult } from './differential.js';
+import { Differential, FUZZ_ENGINES, caseOf, type CaseResult, type FuzzEngine } from './differential.js';
 import { knownIssue } from './known.js';
 import { programSpec } from './program-gen.js';
 import { formatCounterexample } from './report.js';
@@ -21,12 +23,20 @@ interface Args {
   seed: number;
   path: string | undefined;
   ignoreKnown: boolean;
+  engines: FuzzEngine[];
 }
 
-const USAGE = 'usage: npm run fuzz -- [--runs N] [--seed S] [--path P] [--ignore-known]';
+const USAGE = `usage: npm run fuzz -- [--runs N] [--seed S] [--path P] [--ignore-known] [--engines ${FUZZ_ENGINES.join(',')}]`;
+
+function parseEngines(value: string): FuzzEngine[] {
+  const names = value.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const bad = names.filter((n) => !(FUZZ_ENGINES as readonly string[]).includes(n));
+  if (bad.length > 0 || names.length === 0) throw new Error(`--engines takes a list of ${FUZZ_ENGINES.join(', ')}; got ${value}`);
+  return names as FuzzEngine[];
+}
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { runs: 1000, seed: Date.now() % 0x7fffffff, path: undefined, ignoreKnown: false };
+  const args: Args = { runs: 1000, seed: Date.now() % 0x7fffffff, path: undefined, ignoreKnown: false, engines: [...FUZZ_ENGINES] };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i], value = argv[i + 1];
     if (flag === '--help' || flag === '-h') {
@@ -46,6 +56,8 @@ function parseArgs(argv: readonly string[]): Args {
       else args.seed = n;
     } else if (flag === '--path') {
       args.path = value;
+    } else if (flag === '--engines') {
+      args.engines = parseEngines(value);
     } else {
       throw new Error(`unknown option ${flag}\n${USAGE}`);
     }
@@ -60,25 +72,31 @@ class Tally {
   readonly known = new Map<string, number>();
   cases = 0;
   insns = 0;
+  /** Cases the verifier was asked about, and how many it accepted (run by the JIT with facts). */
+  verified = 0;
+  accepted = 0;
 
   add(result: CaseResult): void {
     this.cases++;
     this.insns += result.insns.length;
     const key = result.interp.error ? result.interp.error.code : 'r0';
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    if (result.verdict !== undefined) this.verified++;
+    if (result.verdict === 'accepted') this.accepted++;
   }
 
   summary(): string {
     const parts = [...this.counts].sort((a, b) => b[1] - a[1])
       .map(([k, n]) => `${k === 'r0' ? 'returned' : k} ${((100 * n) / Math.max(1, this.cases)).toFixed(1)}%`);
     const known = [...this.known].map(([id, n]) => `\nknown issue ${id}: ${n} cases`).join('');
-    return `average ${(this.insns / Math.max(1, this.cases)).toFixed(1)} instructions; ${parts.join(', ')}${known}`;
+    const verified = this.verified === 0 ? '' : `\nverifier accepted ${this.accepted} of ${this.verified} aligned cases (${((100 * this.accepted) / this.verified).toFixed(1)}%), run by the JIT with facts`;
+    return `average ${(this.insns / Math.max(1, this.cases)).toFixed(1)} instructions; ${parts.join(', ')}${verified}${known}`;
   }
 }
 
 function main(): number {
   const args = parseArgs(process.argv.slice(2));
-  const diff = new Differential();
+  const diff = new Differential(args.engines);
   const tally = new Tally();
   let failing = false;
   const started = performance.now();
@@ -111,7 +129,7 @@ function main(): number {
       throw new Error(result.difference);
     }
   });
-  console.log(`fuzzing interpreter vs JIT: ${args.runs} cases, seed ${args.seed}${args.path ? `, path ${args.path}` : ''}`);
+  console.log(`fuzzing the interpreter against ${args.engines.join(', ')}: ${args.runs} cases, seed ${args.seed}${args.path ? `, path ${args.path}` : ''}`);
   const details = fc.check(property, { numRuns: args.runs, seed: args.seed, ...(args.path ? { path: args.path } : {}) });
   const seconds = (performance.now() - started) / 1000;
   if (!details.failed) {

@@ -302,6 +302,7 @@ export function programSpec(): fc.Arbitrary<ProgramSpec> {
     cpu: weighted([3, fc.constant(0 as const)], [1, fc.constant(1 as const)]),
     loops: weighted([2, fc.constant(true)], [1, fc.constant(false)]),
     batch: weighted([3, fc.constant(0)], [1, fc.integer({ min: 2, max: MAX_BATCH })]),
+    verifiable: weighted([1, fc.constant(false)], [1, fc.constant(true)]),
     structure: weighted([3, fc.constant('auto' as const)], [1, fc.constant('layout' as const)]),
     main: fnSpec(MAIN_INIT_REGS.length, MAIN_ITEMS, rarely(12)),
     subs: weighted([14, fc.array(sub, { maxLength: 3 })], [1, fc.array(chainLink, { minLength: 6, maxLength: 9 })]),

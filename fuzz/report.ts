@@ -1,5 +1,5 @@
 /**
- * Text for a counterexample: the program as uBPF assembly, the input in hex, both engines' outcomes,
+ * Text for a counterexample: the program as uBPF assembly, the input in hex, every engine's outcome,
  * and a ready-to-paste regression test.
  */
 import { describeOutcome, type CaseResult, type Outcome } from './differential.js';
@@ -35,15 +35,26 @@ export function regressionSnippet(spec: ProgramSpec, result: CaseResult): string
   ].join('\n');
 }
 
+/** The outcome lines of every engine that ran. */
+function outcomeLines(spec: ProgramSpec, result: CaseResult): string[] {
+  const line = (label: string, o: Outcome | undefined): string[] => (o ? [`${label.padEnd(13)}${outcomeLine(o, result)}`] : []);
+  const v = result.verified;
+  const batchOf = `batch of ${spec.batch}, `;
+  return [
+    ...line('interpreter:', result.interp),
+    ...line('JIT:', result.jit),
+    ...(result.batch ? [...line(`${batchOf}interpreter:`, result.batch.interp), ...line(`${batchOf}JIT:`, result.batch.jit)] : []),
+    `verifier:    ${result.verdict === undefined ? 'not asked' : result.verdict} under memory(${spec.input.length})`,
+    ...(v && v.reference !== result.interp ? line('interpreter without a budget:', v.reference) : []),
+    ...line('JIT with facts:', v?.jit),
+    ...(v?.batch ? [...line(`${batchOf}interpreter:`, v.batch.reference), ...line(`${batchOf}JIT with facts:`, v.batch.jit)] : []),
+  ];
+}
+
 export function formatCounterexample(spec: ProgramSpec, result: CaseResult): string {
   return [
     `difference:  ${result.difference ?? '(none on replay)'}`,
-    `interpreter: ${outcomeLine(result.interp, result)}`,
-    `JIT:         ${outcomeLine(result.jit, result)}`,
-    ...(result.batch ? [
-      `batch of ${spec.batch}, interpreter: ${outcomeLine(result.batch.interp, result)}`,
-      `batch of ${spec.batch}, JIT:         ${outcomeLine(result.batch.jit, result)}`,
-    ] : []),
+    ...outcomeLines(spec, result),
     `context:     ${spec.input.length} bytes at an 8-aligned address + ${spec.shift}: ${toHex(spec.input) || '(empty)'}`,
     `run:         cpu ${spec.cpu}, budget ${spec.budget}, JIT structure ${spec.structure}, stack ${spec.stackSeed === 0 ? 'zeroed' : `filled from seed ${spec.stackSeed}`}`,
     `program (uBPF syntax, ${result.insns.length} instructions):`,

@@ -193,6 +193,12 @@ export interface ProgramSpec {
   readonly loops: boolean;
   /** After the single run, also run this many events (0: none) through runBatch. */
   readonly batch: number;
+  /**
+   * Lower towards programs the verifier accepts, so the JIT compiled with its facts runs them too
+   * (lower.ts): registers that hold pointers are not used as numbers, stack accesses keep to the
+   * frame's top slots, which the prologue writes, and pointers are not twisted.
+   */
+  readonly verifiable: boolean;
   readonly main: FnSpec;
   readonly subs: readonly FnSpec[];
 }
