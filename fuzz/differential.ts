@@ -110,7 +110,7 @@ export interface CaseResult {
   readonly difference: string | undefined;
 }
 
-function asRunError(error: unknown): RunError {
+export function asRunError(error: unknown): RunError {
   if (error instanceof BpfRuntimeError) return { code: error.code, pc: error.pc, message: error.message };
   if (error instanceof BpfError) return { code: error.code, pc: 'pc' in error ? Number(error.pc) : -1, message: error.message };
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -1,22 +1,21 @@
 /**
- * Differential fuzzing of the checked interpreter against the other engines (differential.ts):
+ * Differential fuzzing of the checked interpreter against the other engines:
  *
- *   npm run fuzz -- --runs N [--seed S] [--path P] [--ignore-known] [--engines jit,jit-facts]
+ *   npm run fuzz -- --runs N [--seed S] [--path P] [--ignore-known] [--engines jit,jit-facts] [--gen programs,regions]
  *
- * Runs N generated programs through the interpreter and the engines (default: all of them: the checked
- * JIT, and the JIT compiled with the verifier's facts for the programs the verifier accepts). On the
- * first difference fast-check shrinks the case, and this prints it as uBPF assembly with its input and
- * every outcome, then exits 1; otherwise it prints a summary (cases per second, how the runs ended, how
- * many the verifier accepted) and exits 0. `--seed` and `--path` (both printed on failure) replay a
- * case. `--ignore-known` counts differences that a known, reported issue explains (known.ts) instead
- * of stopping at them.
+ * Runs N generated cases (cases.ts): random programs through the interpreter and the engines of
+ * differential.ts (default all: the checked JIT, and the JIT compiled with the verifier's facts for the
+ * programs the verifier accepts), and, one case in four, programs whose pointers cross regions through
+ * the interpreter and the JIT each in a Vm of its own (layout.ts). On the first difference fast-check
+ * shrinks the case, and this prints it with its input and every outcome, then exits 1; otherwise it
+ * prints a summary (cases per second, how the runs ended, how many the verifier accepted) and exits 0.
+ * `--seed` and `--path` (both printed on failure) replay a case; `--gen` picks the generators (one
+ * alone replays the seeds of the tests that use it). `--ignore-known` counts differences that a known,
+ * reported issue explains (known.ts) instead of stopping at them.
  */
 import fc from 'fast-check';
-import { Differential, FUZZ_ENGINES, caseOf, type CaseResult, type FuzzEngine } from './differential.js';
-import { knownIssue } from './known.js';
-import { programSpec } from './program-gen.js';
-import { formatCounterexample } from './report.js';
-import type { ProgramSpec } from './spec.js';
+import { CaseRunner, GENS, fuzzCases, type FuzzCase, type Gen, type Ran } from './cases.js';
+import { FUZZ_ENGINES, type FuzzEngine } from './differential.js';
 
 interface Args {
   runs: number;
@@ -24,19 +23,22 @@ interface Args {
   path: string | undefined;
   ignoreKnown: boolean;
   engines: FuzzEngine[];
+  gens: Gen[];
 }
 
-const USAGE = `usage: npm run fuzz -- [--runs N] [--seed S] [--path P] [--ignore-known] [--engines ${FUZZ_ENGINES.join(',')}]`;
+const USAGE = 'usage: npm run fuzz -- [--runs N] [--seed S] [--path P] [--ignore-known] '
+  + `[--engines ${FUZZ_ENGINES.join(',')}] [--gen ${GENS.join(',')}]`;
 
-function parseEngines(value: string): FuzzEngine[] {
+/** A comma-separated list of names out of `allowed`. */
+function parseList<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
   const names = value.split(',').map((n) => n.trim()).filter((n) => n !== '');
-  const bad = names.filter((n) => !(FUZZ_ENGINES as readonly string[]).includes(n));
-  if (bad.length > 0 || names.length === 0) throw new Error(`--engines takes a list of ${FUZZ_ENGINES.join(', ')}; got ${value}`);
-  return names as FuzzEngine[];
+  const bad = names.filter((n) => !(allowed as readonly string[]).includes(n));
+  if (bad.length > 0 || names.length === 0) throw new Error(`${flag} takes a list of ${allowed.join(', ')}; got ${value}`);
+  return [...new Set(names)] as T[];
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { runs: 1000, seed: Date.now() % 0x7fffffff, path: undefined, ignoreKnown: false, engines: [...FUZZ_ENGINES] };
+  const args: Args = { runs: 1000, seed: Date.now() % 0x7fffffff, path: undefined, ignoreKnown: false, engines: [...FUZZ_ENGINES], gens: [...GENS] };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i], value = argv[i + 1];
     if (flag === '--help' || flag === '-h') {
@@ -57,7 +59,9 @@ function parseArgs(argv: readonly string[]): Args {
     } else if (flag === '--path') {
       args.path = value;
     } else if (flag === '--engines') {
-      args.engines = parseEngines(value);
+      args.engines = parseList(flag, value, FUZZ_ENGINES);
+    } else if (flag === '--gen') {
+      args.gens = parseList(flag, value, GENS);
     } else {
       throw new Error(`unknown option ${flag}\n${USAGE}`);
     }
@@ -70,66 +74,60 @@ class Tally {
   readonly counts = new Map<string, number>();
   /** Differences explained by known issues, by issue id. */
   readonly known = new Map<string, number>();
+  readonly byGen = new Map<Gen, number>();
   cases = 0;
   insns = 0;
   /** Cases the verifier was asked about, and how many it accepted (run by the JIT with facts). */
   verified = 0;
   accepted = 0;
 
-  add(result: CaseResult): void {
+  add(ran: Ran): void {
     this.cases++;
-    this.insns += result.insns.length;
-    const key = result.interp.error ? result.interp.error.code : 'r0';
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-    if (result.verdict !== undefined) this.verified++;
-    if (result.verdict === 'accepted') this.accepted++;
+    this.insns += ran.insns;
+    this.byGen.set(ran.gen, (this.byGen.get(ran.gen) ?? 0) + 1);
+    this.counts.set(ran.end, (this.counts.get(ran.end) ?? 0) + 1);
+    if (ran.verdict !== undefined) this.verified++;
+    if (ran.verdict === 'accepted') this.accepted++;
+    if (ran.known !== undefined) this.known.set(ran.known, (this.known.get(ran.known) ?? 0) + 1);
   }
 
   summary(): string {
-    const parts = [...this.counts].sort((a, b) => b[1] - a[1])
-      .map(([k, n]) => `${k === 'r0' ? 'returned' : k} ${((100 * n) / Math.max(1, this.cases)).toFixed(1)}%`);
+    const percent = (n: number, of: number): string => `${((100 * n) / Math.max(1, of)).toFixed(1)}%`;
+    const gens = [...this.byGen].map(([gen, n]) => `${n} ${gen}`).join(', ');
+    const parts = [...this.counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k === 'r0' ? 'returned' : k} ${percent(n, this.cases)}`);
     const known = [...this.known].map(([id, n]) => `\nknown issue ${id}: ${n} cases`).join('');
-    const verified = this.verified === 0 ? '' : `\nverifier accepted ${this.accepted} of ${this.verified} aligned cases (${((100 * this.accepted) / this.verified).toFixed(1)}%), run by the JIT with facts`;
-    return `average ${(this.insns / Math.max(1, this.cases)).toFixed(1)} instructions; ${parts.join(', ')}${verified}${known}`;
+    const verified = this.verified === 0 ? ''
+      : `\nverifier accepted ${this.accepted} of ${this.verified} aligned program cases (${percent(this.accepted, this.verified)}), run by the JIT with facts`;
+    return `${gens}; average ${(this.insns / Math.max(1, this.cases)).toFixed(1)} instructions; ${parts.join(', ')}${verified}${known}`;
   }
 }
 
 function main(): number {
   const args = parseArgs(process.argv.slice(2));
-  const diff = new Differential(args.engines);
+  const runner = new CaseRunner(args.engines, args.ignoreKnown);
   const tally = new Tally();
   let failing = false;
   const started = performance.now();
   let lastReport = started;
-  const property = fc.property(programSpec(), (spec) => {
-    const c = caseOf(spec);
-    const result = diff.runCase(c);
-    // Also while shrinking, so that the shrunk case stays a new difference.
-    if (result.difference !== undefined && args.ignoreKnown) {
-      const issue = knownIssue(diff, c);
-      if (issue) {
-        if (!failing) {
-          tally.known.set(issue.id, (tally.known.get(issue.id) ?? 0) + 1);
-          tally.add(result);
-        }
-        return;
-      }
-    }
-    if (!failing) {
-      tally.add(result);
+  const property = fc.property(fuzzCases(args.gens), (c) => {
+    const ran = runner.run(c);
+    // Known issues are counted, also while shrinking, so that the shrunk case stays a new difference.
+    if (!failing && (ran.difference === undefined || ran.known !== undefined)) {
+      tally.add(ran);
       const now = performance.now();
       if (now - lastReport > 10_000) {
         lastReport = now;
         process.stderr.write(`  ${tally.cases} cases, ${(tally.cases / ((now - started) / 1000)).toFixed(0)}/s\n`);
       }
     }
-    if (result.difference !== undefined) {
-      if (!failing) process.stderr.write(`difference after ${tally.cases} cases, shrinking...\n`);
+    if (ran.difference !== undefined && ran.known === undefined) {
+      if (!failing) process.stderr.write(`difference after ${tally.cases + 1} cases, shrinking...\n`);
       failing = true;
-      throw new Error(result.difference);
+      throw new Error(ran.difference);
     }
   });
-  console.log(`fuzzing the interpreter against ${args.engines.join(', ')}: ${args.runs} cases, seed ${args.seed}${args.path ? `, path ${args.path}` : ''}`);
+  const against = `${args.gens.includes('programs') ? args.engines.join(', ') : 'jit'}${args.gens.includes('regions') ? ' (region programs: jit, each in its own Vm)' : ''}`;
+  console.log(`fuzzing the interpreter against ${against}: ${args.runs} cases of ${args.gens.join(', ')}, seed ${args.seed}${args.path ? `, path ${args.path}` : ''}`);
   const details = fc.check(property, { numRuns: args.runs, seed: args.seed, ...(args.path ? { path: args.path } : {}) });
   const seconds = (performance.now() - started) / 1000;
   if (!details.failed) {
@@ -142,11 +140,11 @@ function main(): number {
     console.log(`fast-check stopped without a counterexample: ${details.interrupted ? 'interrupted' : 'too many skips'}`);
     return 1;
   }
-  const [spec] = details.counterexample as [ProgramSpec];
+  const [c] = details.counterexample as [FuzzCase];
   console.log(`FAILED after ${details.numRuns} cases and ${details.numShrinks} shrinks (${seconds.toFixed(1)} s)`);
-  console.log(`replay: npm run fuzz -- --runs ${args.runs} --seed ${details.seed} --path ${details.counterexamplePath}\n`);
+  console.log(`replay: npm run fuzz -- --runs ${args.runs} --seed ${details.seed} --path ${details.counterexamplePath} --gen ${args.gens.join(',')}\n`);
   try {
-    console.log(formatCounterexample(spec, diff.runSpec(spec)));
+    console.log(runner.format(c));
   } catch (error) {
     console.log(`the shrunk case throws: ${error instanceof Error ? error.stack : String(error)}`);
   }

@@ -16,7 +16,7 @@ import { OPCODE_TABLE, findRow } from '../src/isa/table.js';
 import { findJumpTables } from '../src/jit/jump-table.js';
 import { buildProgram } from '../src/program/program.js';
 
-/** Fixed, so a failure here reproduces with `npm run fuzz -- --runs 400 --seed <SEED + chunk>`. */
+/** Fixed, so a failure here reproduces with `npm run fuzz -- --gen programs --runs 400 --seed <SEED + chunk>`. */
 const SEED = 20240611;
 const CHUNKS = 6;
 const RUNS_PER_CHUNK = 400;

@@ -1,0 +1,73 @@
+/**
+ * The fuzzer's two generators behind one interface for main.ts:
+ * - 'programs': random programs from the opcode table (program-gen.ts), each run through the checked
+ *   interpreter and the engines of differential.ts (the checked JIT, and the JIT with facts when the
+ *   verifier accepts the program), all sharing one memory;
+ * - 'regions': programs whose pointers cross regions (regions.ts), each run unverified through the
+ *   interpreter and the JIT in a Vm of its own (layout.ts), and held to the runtime's region rules.
+ */
+import fc from 'fast-check';
+import { Differential, caseOf, type FuzzEngine } from './differential.js';
+import { knownIssue } from './known.js';
+import { formatRegionCase, runRegionCase } from './layout.js';
+import { programSpec } from './program-gen.js';
+import { regionSpec, type RegionSpec } from './regions.js';
+import { formatCounterexample } from './report.js';
+import type { ProgramSpec } from './spec.js';
+
+export type Gen = 'programs' | 'regions';
+export const GENS: readonly Gen[] = ['programs', 'regions'];
+
+export type FuzzCase =
+  | { readonly gen: 'programs'; readonly spec: ProgramSpec }
+  | { readonly gen: 'regions'; readonly spec: RegionSpec };
+
+/** How one case went, for the tally. */
+export interface Ran {
+  readonly gen: Gen;
+  readonly difference: string | undefined;
+  /** The id of a known issue that explains the difference (only looked up when asked). */
+  readonly known: string | undefined;
+  readonly insns: number;
+  /** The interpreter's error code, or 'r0' for a normal exit. */
+  readonly end: string;
+  /** The verifier's verdict, when the JIT with facts could run the case. */
+  readonly verdict: string | undefined;
+}
+
+/**
+ * Cases of the chosen generators, region cases one in four when both are chosen. A single generator's
+ * cases are its own arbitrary's, so a seed replays the same cases as the tests that use it directly.
+ */
+export function fuzzCases(gens: readonly Gen[]): fc.Arbitrary<FuzzCase> {
+  const programs = programSpec().map((spec): FuzzCase => ({ gen: 'programs', spec }));
+  const regions = regionSpec().map((spec): FuzzCase => ({ gen: 'regions', spec }));
+  if (gens.length === 1) return gens[0] === 'programs' ? programs : regions;
+  return fc.oneof({ weight: 3, arbitrary: programs }, { weight: 1, arbitrary: regions });
+}
+
+export class CaseRunner {
+  private readonly diff: Differential;
+
+  constructor(engines: readonly FuzzEngine[], private readonly lookUpKnown: boolean) {
+    this.diff = new Differential(engines);
+  }
+
+  run(c: FuzzCase): Ran {
+    if (c.gen === 'regions') {
+      const r = runRegionCase(c.spec);
+      const insns = r.program.text.split('\n').filter((l) => !l.endsWith(':')).length;
+      return { gen: c.gen, difference: r.difference, known: undefined, insns, end: r.interp.error?.code ?? 'r0', verdict: undefined };
+    }
+    const input = caseOf(c.spec);
+    const r = this.diff.runCase(input);
+    const known = r.difference !== undefined && this.lookUpKnown ? knownIssue(this.diff, input)?.id : undefined;
+    return { gen: c.gen, difference: r.difference, known, insns: r.insns.length, end: r.interp.error?.code ?? 'r0', verdict: r.verdict };
+  }
+
+  /** The counterexample report of a case (run again). */
+  format(c: FuzzCase): string {
+    if (c.gen === 'regions') return formatRegionCase(c.spec, runRegionCase(c.spec));
+    return formatCounterexample(c.spec, this.diff.runSpec(c.spec));
+  }
+}
