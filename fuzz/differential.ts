@@ -27,6 +27,13 @@ import { HelperRegistry } from '../src/runtime/helpers.js';
 import { EngineMemory } from '../src/runtime/memory.js';
 import { memory, verify, type VerifierFacts } from '../src/verifier/index.js';
 
+/**
+ * Instructions the verifier may process per case (its default is 1,000,000). Generated programs need
+ * under 1,000; a hand-written loop of 255 rounds needs some 94,000 (half a second), and is left to
+ * the checked engines instead: its verdict is then the verifier's refusal for the budget.
+ */
+const VERIFY_BUDGET = 5_000;
+
 /** Engines compared with the checked interpreter (see the top of this file). */
 export type FuzzEngine = 'jit' | 'jit-facts';
 export const FUZZ_ENGINES: readonly FuzzEngine[] = ['jit', 'jit-facts'];
@@ -228,7 +235,7 @@ export class Differential {
    * aligned context accesses assume it, and an atomic the verifier saw aligned would fault misaligned.
    */
   private runVerified(c: CaseInput, program: Program, interp: Outcome, interpBatch: () => Outcome): Pick<CaseResult, 'verdict' | 'verified' | 'difference'> {
-    const result = verify(program, { context: memory(c.input.length), helpers: this.rt.helpers });
+    const result = verify(program, { context: memory(c.input.length), helpers: this.rt.helpers, budget: VERIFY_BUDGET });
     if (!result.ok) return { verdict: result.error.code, verified: undefined, difference: undefined };
     const facts = result.facts;
     const exe = this.load(() => compileJit(program, this.rt, { ...jitOptions(c), facts }));
