@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../src/asm/index.js';
 import { conformanceHelpers } from '../src/conformance/test-helpers.js';
-import { BpfRuntimeError } from '../src/errors.js';
+import { BpfError, BpfRuntimeError } from '../src/errors.js';
 import { createInterpreter } from '../src/interp/index.js';
 import { compileJit } from '../src/jit/index.js';
 import { buildProgram, type Program } from '../src/program/program.js';
@@ -139,12 +139,14 @@ function outcome(exe: Executable, run: RunSetup, text: string, budgetMayEnd: boo
   try {
     end = `r0=0x${exe.run(run.ctx[0], run.ctx[1]).toString(16)}`;
   } catch (e) {
-    if (!(e instanceof BpfRuntimeError)) throw e;
+    // Faults are BpfRuntimeErrors; a trap outside the JIT's checks is an InternalError (E_INTERNAL).
+    if (!(e instanceof BpfError)) throw e;
+    const pc = e instanceof BpfRuntimeError ? e.pc : -1;
     if (!(budgetMayEnd && e.code === 'E_RUN_BUDGET')) {
       const engine = exe.engine === 'jit' ? 'JIT compiled with its facts' : 'checked interpreter';
-      throw new Error(`accepted program faulted in the ${engine}: ${e.code} at pc ${e.pc}: ${e.message}\n${text}`);
+      throw new Error(`accepted program faulted in the ${engine}: ${e.code} at pc ${pc}: ${e.message}\n${text}`);
     }
-    end = `${e.code}@${e.pc}`;
+    end = `${e.code}@${pc}`;
   }
   return [end, ...run.watch.map(bytesOf), `frame=${bytesOf(frame)}`].join(' ');
 }
