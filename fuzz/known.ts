@@ -13,19 +13,7 @@ export interface KnownIssue {
   explains(diff: Differential, c: CaseInput): boolean;
 }
 
-export const KNOWN_ISSUES: readonly KnownIssue[] = [
-  {
-    id: 'verifier-misaligned-atomic',
-    summary: 'the verifier accepts atomics at misaligned offsets, which the checked engines fault on and the JIT with '
-      + 'facts traps on at pc -1 (failing test: test/verifier-soundness.test.ts, "atomics the verifier accepts are aligned")',
-    explains: (diff, c) => {
-      const r = diff.runCase(c);
-      const fault = r.verified?.batch?.reference.error ?? r.verified?.reference.error;
-      const insn = fault && fault.pc >= 0 ? r.program.insnAt[fault.pc] : undefined;
-      return r.verdict === 'accepted' && fault?.code === 'E_RUN_MEMORY' && insn?.kind === 'atomic' && fault.message.includes('misaligned');
-    },
-  },
-];
+export const KNOWN_ISSUES: readonly KnownIssue[] = [];
 
 /** The known issue behind a case's difference, if any. */
 export function knownIssue(diff: Differential, c: CaseInput): KnownIssue | undefined {
