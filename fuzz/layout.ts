@@ -77,7 +77,7 @@ function breaksRules(o: VmOutcome, expected: Expectation): string | undefined {
   if (expected === undefined) return undefined;
   if (expected === 'exit') return o.error ? `every access lies inside a region, yet it stopped: ${describeVmOutcome(o)}` : undefined;
   if (o.error?.code === 'E_RUN_MEMORY' && o.error.pc === expected.fault) return undefined;
-  return `the access at pc ${expected.fault} lies just outside a region (or in the unused stack) and must fault there; got ${describeVmOutcome(o)}`;
+  return `the access at pc ${expected.fault} touches a guard gap or the stack below the frames in use and must fault there; got ${describeVmOutcome(o)}`;
 }
 
 export function runRegionCase(spec: RegionSpec): RegionResult {

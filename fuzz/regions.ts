@@ -7,18 +7,17 @@
  * mode, through both engines as users run them (layout.ts): the engines must agree, and accesses whose
  * outcome the runtime rules fix must end as the rules say (`expectation`).
  *
- * The rules assumed (the runtime's checked mode): a run may touch its input [r1, r1 + len) and the
- * frames in use, from the current r10 - 512 up to the entry function's r10; regions are separated by
- * at least one byte no run may touch. So an access that lies inside one of them succeeds, and one that
- * touches the byte just outside one of them, or the unused stack below the frames in use, faults at
- * its pc. Other stray accesses (10 bytes past the input, say) depend on the layout: the engines must
- * only agree on them.
+ * The rules (checked mode, src/runtime/memory.ts): a run may touch its input [r1, r1 + len) and the
+ * frames in use, from the current r10 - 512 up to the entry function's r10; a guard gap of GUARD_GAP
+ * bytes lies before every heap allocation (the input's among them) and between the stacks and the
+ * heap, and below the frames in use lie the unused frames and the null guard. So an access inside one
+ * of the regions succeeds, and one that touches a guard gap or the stack below the frames in use
+ * faults at its pc. Others (r10 + 4096 is the input's address in a fresh Vm) depend on the layout:
+ * the engines must only agree on them.
  */
 import fc from 'fast-check';
+import { GUARD_GAP, STACK_FRAME_BYTES as FRAME } from '../src/runtime/memory.js';
 
-const FRAME = 512;
-/** Frames of a CPU's stack: the unused ones lie below the frames in use. */
-const MAX_FRAMES = 8;
 /** Offsets far from the regions: deep in the unused stack, a dead callee frame, past the stack top, far away. */
 const FAR = [-4000, -4096, -3584, -1024, -600, 520, 4096, 65536, -65536];
 
@@ -56,14 +55,17 @@ export interface RegionSpec {
 type Edge = Probe['edge'];
 const edge = (): fc.Arbitrary<Edge> => fc.constantFrom<Edge>('start', 'end');
 
-/** An aim: within 64 bytes of an edge, within 8, inside the region near an edge, or far off. */
+/**
+ * An aim: within 64 bytes of an edge, within 8, inside the region near an edge (mostly, so that runs
+ * go on past their first probes), or far off.
+ */
 const aim = (): fc.Arbitrary<{ edge: Edge; delta: number }> => fc.oneof(
   { weight: 4, arbitrary: fc.record({ edge: edge(), delta: fc.integer({ min: -64, max: 64 }) }) },
   { weight: 3, arbitrary: fc.record({ edge: edge(), delta: fc.integer({ min: -8, max: 8 }) }) },
   {
-    weight: 4,
-    arbitrary: fc.record({ edge: edge(), depth: fc.integer({ min: 0, max: 40 }) })
-      .map(({ edge: e, depth }) => ({ edge: e, delta: e === 'start' ? depth : -depth - 1 })),
+    weight: 9,
+    arbitrary: fc.record({ edge: edge(), depth: fc.integer({ min: 0, max: 24 }) })
+      .map(({ edge: e, depth }) => ({ edge: e, delta: e === 'start' ? depth : -depth - 8 })),
   },
   { weight: 2, arbitrary: fc.record({ edge: edge(), delta: fc.constantFrom(...FAR) }) },
 );
@@ -87,7 +89,11 @@ const probe = (): fc.Arbitrary<Probe> => fc.record({
 
 export function regionSpec(): fc.Arbitrary<RegionSpec> {
   return fc.record({
-    input: fc.oneof({ weight: 1, arbitrary: fc.constant(new Uint8Array(0)) }, { weight: 8, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }) }),
+    input: fc.oneof(
+      { weight: 1, arbitrary: fc.constant(new Uint8Array(0)) },
+      { weight: 3, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }) },
+      { weight: 5, arbitrary: fc.uint8Array({ minLength: 32, maxLength: 64 }) },
+    ),
     main: fc.array(probe(), { minLength: 1, maxLength: 4 }),
     callee: fc.option(fc.array(probe(), { minLength: 1, maxLength: 3 }), { nil: undefined }),
     after: fc.array(probe(), { maxLength: 2 }),
@@ -97,21 +103,23 @@ export function regionSpec(): fc.Arbitrary<RegionSpec> {
 /** What the rules say about one access: it succeeds, it faults, or it depends on the layout. */
 export type Verdict = 'ok' | 'fault' | 'layout';
 
-/** A region relative to a probe's pointer anchor, and the unused stack below it (stack only). */
+/** A region relative to a probe's pointer anchor, and the bytes on each side of it no run may touch. */
 export interface Span {
   readonly start: number;
   readonly end: number;
-  readonly dead?: readonly [number, number];
+  readonly guardBelow: number;
+  readonly guardAbove: number;
 }
 
 /** The region an anchor points into, relative to the anchor, at call depth `depth` (0: main). */
 function spanOf(anchor: Anchor, len: number, depth: number): Span {
   switch (anchor) {
-    case 'ctx': case 'ctx-via-fp': return { start: 0, end: len };
-    case 'ctx-end': return { start: -len, end: 0 };
+    case 'ctx': case 'ctx-via-fp': return { start: 0, end: len, guardBelow: GUARD_GAP, guardAbove: GUARD_GAP };
+    case 'ctx-end': return { start: -len, end: 0, guardBelow: GUARD_GAP, guardAbove: GUARD_GAP };
     case 'fp': case 'fp-via-ctx':
-      // Frames in use: this one down to r10 - 512, the callers' up to main's r10.
-      return { start: -FRAME, end: FRAME * depth, dead: [-FRAME * (MAX_FRAMES - depth), -FRAME] };
+      // Frames in use: this one down to r10 - 512, the callers' up to main's r10. Below them nothing
+      // is a region of a run on CPU 0 (unused frames, then the null guard).
+      return { start: -FRAME, end: FRAME * depth, guardBelow: Infinity, guardAbove: GUARD_GAP };
   }
 }
 
@@ -122,15 +130,14 @@ function displacement(p: Probe, span: Span): number {
 
 /**
  * What the rules say about an access of `size` bytes at `at` (relative to the anchor): inside the
- * region it succeeds; touching the byte just before or just after it (a guard byte at least), or the
- * unused stack below the frames in use, it faults; anything else depends on where the regions lie.
+ * region it succeeds; touching the guard on either side of it, it faults; anything else depends on
+ * where the regions lie.
  */
 export function classify(span: Span, at: number, size: number): Verdict {
   const lo = at, hi = at + size;
   if (lo >= span.start && hi <= span.end) return 'ok';
-  const touches = (x: number): boolean => lo <= x && x < hi;
-  if (touches(span.start - 1) || touches(span.end)) return 'fault';
-  if (span.dead && lo < span.dead[1] && hi > span.dead[0]) return 'fault';
+  const overlaps = (from: number, to: number): boolean => lo < to && hi > from;
+  if (overlaps(span.start - span.guardBelow, span.start) || overlaps(span.end, span.end + span.guardAbove)) return 'fault';
   return 'layout';
 }
 
