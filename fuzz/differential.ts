@@ -264,8 +264,16 @@ export class Differential {
     }
   }
 
+  /**
+   * An empty input is the context (0, 0), as the Vm passes it: the only one a memory(0) program may
+   * get (src/runtime/entry.ts); its batches repeat it (stride 0).
+   */
   private ctxAddr(c: CaseInput): number {
-    return this.window + MARGIN + c.shift;
+    return c.input.length === 0 ? 0 : this.window + MARGIN + c.shift;
+  }
+
+  private stride(c: CaseInput): number {
+    return c.input.length === 0 ? 0 : eventStride(c.input.length);
   }
 
   /** Bytes from MARGIN before the first context to MARGIN after the last of `count` events. */
@@ -299,7 +307,7 @@ export class Differential {
     const phase = count === 1 ? 'run' : 'batch';
     try {
       if (phase === 'batch') {
-        exe.runBatch(this.ctxAddr(c), eventStride(c.input.length), c.input.length, count, this.results, c.cpu);
+        exe.runBatch(this.ctxAddr(c), this.stride(c), c.input.length, count, this.results, c.cpu);
         return this.snapshot(c, count, phase, undefined, undefined);
       }
       return this.snapshot(c, count, phase, exe.run(this.ctxAddr(c), c.input.length, c.cpu), undefined);
