@@ -39,13 +39,19 @@ export interface ProgramFile {
 }
 
 /** Reads a user-named file; a missing or unreadable one is an InputError naming it. */
-export function readInputFile(path: string): Buffer {
+export function readInputFile(path: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new InputError(`cannot read '${path}': ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : String(err);
+    throw new InputError(`cannot read '${path}': ${code}`);
   }
 }
+
+/** A user-named text file, as UTF-8. */
+export const readTextFile = (path: string): string => new TextDecoder().decode(readInputFile(path));
+
+const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 
 /** Assembles text from a file; an AsmError names the file and the line in it (`file:line:column`). */
 export function assembleIn(text: string, at: { readonly file: string; readonly line: number }): Insn[] {
@@ -77,12 +83,12 @@ function readProgramFile(path: string): RawProgramFile {
   }
   const data = readInputFile(path);
   if (ext === '.bin' || ext === '.o' || looksBinary(data)) {
-    if (data.subarray(0, 4).toString('latin1') === '\x7fELF') {
+    if (ELF_MAGIC.every((b, i) => data[i] === b)) {
       throw new InputError(`${path}: ELF objects are not supported yet; extract .text with llvm-objcopy -O binary`);
     }
     return { bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   }
-  return { text: { source: data.toString('utf8'), at: { file: path, line: 1 } } };
+  return { text: { source: new TextDecoder().decode(data), at: { file: path, line: 1 } } };
 }
 
 const fileExtras = (file: RawProgramFile): Omit<ProgramFile, 'program'> => ({
@@ -110,6 +116,6 @@ export function decodeProgramFile(path: string, options: BuildOptions = {}): Ins
 }
 
 /** Text never holds control bytes below tab; bytecode almost always does (register fields, zero imms). */
-function looksBinary(data: Buffer): boolean {
+function looksBinary(data: Uint8Array): boolean {
   return data.subarray(0, 512).some((b) => b < 9);
 }

@@ -3,7 +3,7 @@ import { assembleBytes, disassembleChunks } from '../asm/index.js';
 import { AsmError, InputError } from '../errors.js';
 import { programToDot } from '../program/dot.js';
 import type { Program } from '../program/program.js';
-import { readInputFile, type BuildOptions } from '../source.js';
+import { readInputFile, readTextFile, type BuildOptions } from '../source.js';
 import { verify, type LogLevel, type Termination, type VerifierFacts } from '../verifier/index.js';
 import { HelperRegistry } from '../runtime/helpers.js';
 import { parseEngine, parseHexBytes, parsePositiveInt, parseSyntax } from './args.js';
@@ -16,7 +16,7 @@ import { checkOutputPath, writeOutputFile } from './output-path.js';
 import { decodeProgramNamed, loadProgramNamed } from './program-file.js';
 import { verifyCommand } from './verify.js';
 
-const readText = (path: string): string => readInputFile(path).toString('utf8');
+
 
 const MAX_INSNS_HELP = 'refuse programs of more than N instruction slots (default 1000000, the kernel\'s limit)';
 
@@ -51,7 +51,7 @@ function registerAsm(cli: Command): void {
     .action((input: string, opts: { output: string; syntax?: string }) => {
       const syntax = parseSyntax(opts.syntax);
       checkOutputPath('-o', opts.output);
-      const text = readText(input);
+      const text = readTextFile(input);
       let bytes: Uint8Array;
       try {
         bytes = assembleBytes(text, syntax);
