@@ -1,14 +1,16 @@
 /**
- * Where the tests find the public BPF conformance suite: ../shared/conformance beside the repository
- * (read-only; it is never copied in). Tests that need it skip when it is absent, and leave a skipped
- * test that says where it was looked for, so a run without it does not pass silently.
+ * Where the tests find the public BPF conformance suite: $BPFJIT_CONFORMANCE, else
+ * ../shared/conformance beside the repository (read-only; it is never copied in). Any checkout of
+ * github.com/Alan-Jowett/bpf_conformance works: its tests/ and negative/ folders are what is read.
+ * Tests that need it skip when it is absent, and leave a skipped test that says where it was looked
+ * for, so a run without it does not pass silently.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'vitest';
 import { parseDataFile, type DataFile } from '../src/conformance/data-file.js';
 
-export const CONFORMANCE_ROOT = resolve(import.meta.dirname, '..', '..', 'shared', 'conformance');
+export const CONFORMANCE_ROOT = resolve(process.env['BPFJIT_CONFORMANCE'] ?? join(import.meta.dirname, '..', '..', 'shared', 'conformance'));
 export const CONFORMANCE_TESTS = join(CONFORMANCE_ROOT, 'tests');
 export const conformancePresent = existsSync(CONFORMANCE_TESTS);
 
@@ -28,6 +30,6 @@ export function readConformance(name: string, dir: SuiteDir = 'tests'): DataFile
 export function reportMissingConformance(title: string): void {
   if (conformancePresent) return;
   describe(title, () => {
-    it.skip(`skipped: the conformance suite is not at ${CONFORMANCE_ROOT} (put it at ../shared/conformance)`, () => {});
+    it.skip(`skipped: the conformance suite is not at ${CONFORMANCE_ROOT} (set BPFJIT_CONFORMANCE to a checkout of bpf_conformance, or put one at ../shared/conformance)`, () => {});
   });
 }
