@@ -42,6 +42,10 @@ describe.each(ENGINES)('%s', (engine) => {
     expect(() => prog.exe.run(vm.mem.frameTop(0) - 512, 64)).toThrow(InputError);
     expect(() => prog.exe.run(INTERNAL_START, 64)).toThrow(InputError);
     expect(() => prog.exe.run(vm.mem.buffer.byteLength - 32, 64)).toThrow(InputError);
+    // memory(0) promised r1 = 0: a real address is refused too.
+    const empty = vm.load('r0 = r2\nexit', { engine, context: memory(0) });
+    expect(empty.exe.run(0, 0)).toBe(0n);
+    expect(() => empty.exe.run(vm.mem.heapStart, 0)).toThrow(InputError);
   });
 
   it('refuses a packet context whose pointers leave the heap, for single runs and batches', () => {

@@ -33,14 +33,32 @@ const hex = (n: number): string => `0x${n.toString(16)}`;
 
 export class EntryGuard {
   private memEnd: number;
+  // The checks as plain numbers, so the common case is a handful of compares on the hot path.
+  private readonly lo: number;
+  private readonly minLen: number;
+  private readonly maxLen: number;
+  private readonly alignMask: number;
 
   /** `contract` undefined: an unverified program (checked mode), which may run on any heap context. */
   constructor(readonly contract: EntryContract | undefined, private readonly mem: EngineMemory) {
     this.memEnd = mem.memory.buffer.byteLength;
+    const c = contract;
+    // memory(0) promises r1 = 0: no heap address passes the fast test, and the slow one wants (0, 0).
+    this.lo = c?.r1 === 'null' ? Infinity : mem.heapStart;
+    this.minLen = c ? c.size : 0;
+    this.maxLen = c && c.r2 === 'size' ? c.size : 2 ** 32 - 1;
+    this.alignMask = c?.aligned ? 7 : 0;
   }
 
   /** Throws an InputError unless a run on the context [addr, addr + len) may start. */
   check(addr: number, len: number): void {
+    if (addr >= this.lo && addr + len <= this.memEnd && len >= this.minLen && len <= this.maxLen
+      && (addr & this.alignMask) === 0 && (addr >>> 0) === addr && (len >>> 0) === len) return;
+    this.checkSlowly(addr, len);
+  }
+
+  /** The rest of check: (0, 0) where r1 may be null, memory that grew, and the error that says what is wrong. */
+  private checkSlowly(addr: number, len: number): void {
     const c = this.contract;
     if (addr === 0 && len === 0 && (c === undefined || c.r1 === 'null')) return;
     if (!isU32(addr) || !isU32(len)) {
@@ -50,15 +68,15 @@ export class EntryGuard {
     if (addr < this.mem.heapStart || addr + len > this.end(addr + len)) {
       throw new InputError(`context [${hex(addr)}, +${len}) is not inside the engine heap [${hex(this.mem.heapStart)}, ${hex(this.memEnd)})`);
     }
-    if (c && (c.r2 === 'size' ? len !== c.size : len < c.size)) {
-      throw new InputError(`context length ${len}: the program was verified for ${c.r2 === 'size' ? '' : 'at least '}${c.size} bytes`);
+    if (len < this.minLen || len > this.maxLen) {
+      throw new InputError(`context length ${len}: the program was verified for ${c!.r2 === 'size' ? '' : 'at least '}${c!.size} bytes`);
     }
-    if (c?.aligned && addr % 8 !== 0) throw new InputError(`context ${hex(addr)}: the program's atomics need an 8-byte aligned context`);
+    if (addr % 8 !== 0 && this.alignMask !== 0) throw new InputError(`context ${hex(addr)}: the program's atomics need an 8-byte aligned context`);
   }
 
   /** For batches: every event's context is aligned when the first is and the stride keeps it so. */
   checkStride(stride: number): void {
-    if (this.contract?.aligned && stride % 8 !== 0) throw new InputError(`runBatch: stride ${stride}: the program's atomics need 8-byte aligned contexts`);
+    if ((stride & this.alignMask) !== 0) throw new InputError(`runBatch: stride ${stride}: the program's atomics need 8-byte aligned contexts`);
   }
 
   /** For packet contexts: the packet the struct at `addr` describes lies in the heap (see the module comment). */
