@@ -86,6 +86,13 @@ describe('large programs', () => {
     expect(exe.run(ctx, 7)).toBe(createInterpreter(program, rt).run(ctx, 7));
     expect(exe.run(ctx, 7)).toBe(1499n * 3n + 1500n * 2n);
   });
+  it('loops back to the entry of a function too big for the Relooper', () => {
+    const lines = ['add %r2, 1'];
+    for (let i = 0; i < 1100; i++) lines.push(`jeq %r2, ${i + 5000}, next${i}`, `next${i}:`);
+    lines.push('jlt %r2, 3, entry', 'mov %r0, %r2', 'exit');
+    const program = buildProgram(assemble(['entry:', ...lines].join('\n'), 'ubpf'));
+    expect(compileJit(program, rt).run(0, 0)).toBe(3n);
+  });
   it('compiles a long chain of dependent instructions', () => {
     const lines = ['mov %r0, %r2'];
     for (let i = 0; i < 6000; i++) lines.push(`mul %r0, ${(i % 7) + 3}`, `xor %r0, ${i}`);

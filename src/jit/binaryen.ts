@@ -7,7 +7,7 @@
  * checks every entry point the JIT relies on and fails loudly naming what is missing.
  */
 import binaryen from 'binaryen';
-import { BpfError } from '../errors.js';
+import { BpfError, InternalError } from '../errors.js';
 
 export type Module = binaryen.Module;
 export type Expr = binaryen.ExpressionRef;
@@ -143,9 +143,7 @@ export function optimizeModule(m: Module, settings: OptimizeSettings): void {
 
 /** Validates the module; an invalid module is a JIT bug, reported with binaryen's text form. */
 export function validateModule(m: Module): void {
-  if (!m.validate()) {
-    throw new BpfError('E_INPUT', 'internal JIT error: binaryen rejected the generated module');
-  }
+  if (!m.validate()) throw new InternalError('binaryen rejected the module the JIT generated');
 }
 
 export function emitBinary(m: Module): Uint8Array<ArrayBuffer> {

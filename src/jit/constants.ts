@@ -21,7 +21,7 @@ export function placeConstants(mem: EngineMemory, bytes: Uint8Array): number | u
   const key = bytes.join(','); // tables are small; no Buffer, so this also runs in browsers
   let addr = known.get(key);
   if (addr === undefined) {
-    addr = mem.allocInternal(bytes.length, 8);
+    addr = mem.allocInternal(bytes.length, 64); // a table starts a cache line: it spans as few as it can
     if (addr === undefined) return undefined;
     mem.write(addr, bytes);
     known.set(key, addr);
@@ -39,7 +39,7 @@ const scratch = new WeakMap<EngineMemory, number>();
 export function scratchSlot(mem: EngineMemory): number {
   let addr = scratch.get(mem);
   if (addr === undefined) {
-    addr = mem.allocInternal(8, 8);
+    addr = mem.allocInternal(64, 64); // a cache line of its own: single runs write it
     if (addr === undefined) throw new InternalError('the engine memory has no room for the JIT scratch slot');
     scratch.set(mem, addr);
   }

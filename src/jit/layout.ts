@@ -31,7 +31,9 @@ export function layoutBody(e: FnEmitter, fn: BpfFunction, code: ReadonlyMap<numb
   const order = new Map(fn.blocks.map((b, i) => [b.start, i]));
   const backTargets: number[] = [];
   const slot = new Map<number, number>([[fn.entry, 0]]);
+  let dispatches = false; // also when the only backward target is the entry, whose slot is 0
   const dispatchTo = (pc: number): number => {
+    dispatches = true;
     let k = slot.get(pc);
     if (k === undefined) {
       k = backTargets.length + 1;
@@ -59,9 +61,9 @@ export function layoutBody(e: FnEmitter, fn: BpfFunction, code: ReadonlyMap<numb
     return stmts;
   });
   const targets = [fn.entry, ...backTargets].map(blockLabel);
-  let nest: Expr = backTargets.length > 0 ? m.switch(targets, blockLabel(fn.entry), m.local.get(e.labelLocal, i32)) : m.nop();
+  let nest: Expr = dispatches ? m.switch(targets, blockLabel(fn.entry), m.local.get(e.labelLocal, i32)) : m.nop();
   fn.blocks.forEach((block, i) => {
     nest = m.block(null, [m.block(blockLabel(block.start), [nest]), ...bodies[i]!]);
   });
-  return backTargets.length > 0 ? m.loop(DISPATCH, nest) : nest;
+  return dispatches ? m.loop(DISPATCH, nest) : nest;
 }
