@@ -1,5 +1,5 @@
 /** bpfjit's library entry point. */
-export { Vm, LoadedProgram, type VmOptions, type LoadOptions, type EngineName } from './vm.js';
+export { Vm, LoadedProgram, type VmOptions, type LoadOptions, type EngineOptions, type EngineName } from './vm.js';
 export { toProgram, loadProgramFile, decodeProgramFile, type ProgramSource, type ProgramFile, type BuildOptions } from './source.js';
 export { assemble, assembleBytes, disassemble, disassembleChunks, formatInsn } from './asm/index.js';
 export { decode, decodeSlots, toSlots } from './isa/decode.js';
@@ -11,7 +11,7 @@ export { EngineMemory, type Region } from './runtime/memory.js';
 export { HelperRegistry, HelperFault, checkedAddress, type HelperSpec, type HelperImpl, type HelperEnv } from './runtime/helpers.js';
 export type { Executable, ExecOptions, Runtime } from './runtime/executable.js';
 export { createInterpreter } from './interp/index.js';
-export { compileJit } from './jit/index.js';
+export { compileJit, loadOptimizer, optimizerLoaded, type Tier } from './jit/index.js';
 export { warmUpJit } from './warm-up.js';
 export { BpfError, ProgramError, AsmError, BpfRuntimeError, InputError, type ErrorCode } from './errors.js';
 export {

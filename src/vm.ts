@@ -5,7 +5,8 @@
  */
 import { BpfError, InputError } from './errors.js';
 import { createInterpreter } from './interp/index.js';
-import { compileJit } from './jit/index.js';
+import { compileJit, type Tier } from './jit/index.js';
+import { JitExecutable } from './jit/instance.js';
 import type { Program } from './program/program.js';
 import type { Executable, ExecOptions, Runtime } from './runtime/executable.js';
 import { HelperRegistry, type HelperSpec } from './runtime/helpers.js';
@@ -24,7 +25,19 @@ export interface VmOptions {
   maxSlots?: number;
 }
 
-export interface LoadOptions extends ExecOptions {
+/** What the engines take beyond the runtime's options: for the JIT, its tier (src/jit/index.ts). */
+export interface EngineOptions extends ExecOptions {
+  /**
+   * The JIT's tier: 'baseline' (the code generator's module, compiled at once), 'optimized' (through
+   * binaryen first, in this thread: await loadOptimizer() once before), or 'auto' (default: baseline,
+   * re-optimized in a worker thread once `hotRuns` events have run, swapped in between two runs).
+   */
+  tier?: Tier;
+  /** Events after which an 'auto' program is re-optimized (default 10,000). */
+  hotRuns?: number;
+}
+
+export interface LoadOptions extends EngineOptions {
   engine?: EngineName;
   /** What r1 (and r2) hold at entry: memory(size), event(size), packet() or a structContext. */
   context?: ContextDescriptor;
@@ -69,6 +82,20 @@ export class LoadedProgram {
 
   get program(): Program {
     return this.exe.program;
+  }
+
+  /** What runs the program now: the interpreter, or the JIT's baseline or optimized tier. */
+  get tier(): 'interp' | 'baseline' | 'optimized' {
+    return this.exe instanceof JitExecutable ? this.exe.tier : 'interp';
+  }
+
+  /**
+   * Moves a JIT program to the optimized tier now, through binaryen in a worker thread (an 'auto'
+   * program does so by itself once hot); resolves once the runs that start next use it. Nothing to do
+   * for the interpreter.
+   */
+  async optimize(): Promise<void> {
+    if (this.exe instanceof JitExecutable) await this.exe.optimize();
   }
 
   /**
@@ -166,7 +193,7 @@ export class Vm {
   }
 
   /** Compiles without verifying: checked mode unless `facts` from a successful verify() are given. */
-  compile(program: Program, engine: EngineName, options: ExecOptions = {}, facts?: VerifierFacts): Executable {
+  compile(program: Program, engine: EngineName, options: EngineOptions = {}, facts?: VerifierFacts): Executable {
     return compileFor(engine, program, this.runtime, options, facts);
   }
 }
@@ -177,7 +204,7 @@ export class Vm {
  * inside the memory buffer). Facts that say `needsBudget` keep the budget in both. Without facts both
  * run in checked mode. Either way every run is checked at entry (src/runtime/entry.ts).
  */
-export function compileFor(engine: EngineName, program: Program, rt: Runtime, options: ExecOptions = {}, facts?: VerifierFacts): Executable {
+export function compileFor(engine: EngineName, program: Program, rt: Runtime, options: EngineOptions = {}, facts?: VerifierFacts): Executable {
   const withFacts = facts ? { ...options, facts } : options;
   switch (engine) {
     case 'interp': return createInterpreter(program, rt, withFacts);

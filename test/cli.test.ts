@@ -194,8 +194,18 @@ describe('inspection commands', () => {
     expect(r.out).toContain('$err_code'); // checked mode: the loads are bounds-checked
   });
 
+  it('dumps either tier', () => {
+    const baseline = cli('dump-wasm', SUM, '--type', 'memory:2');
+    const optimized = cli('dump-wasm', SUM, '--type', 'memory:2', '--tier', 'optimized');
+    expect([baseline.code, optimized.code]).toEqual([0, 0]);
+    // binaryen inlines the program's function into the event loop that calls it.
+    expect(baseline.out).toContain('(func $bpf_fn0');
+    expect(optimized.out).not.toContain('(func $bpf_fn0');
+    expect(cli('dump-wasm', SUM, '--tier', 'fast').code).toBe(2);
+  });
+
   it('dumps the verified code with --type, and refuses what the verifier refuses', () => {
-    const verified = cli('dump-wasm', SUM, '--type', 'memory:2', '--unoptimized');
+    const verified = cli('dump-wasm', SUM, '--type', 'memory:2');
     expect(verified.code).toBe(0);
     // No bounds check traps: only take_error's reset of the code is left.
     expect(verified.out.match(/global\.set \$err_code/g)).toHaveLength(1);

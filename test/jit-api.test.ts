@@ -1,15 +1,18 @@
 // The JIT's entry points besides run: the WebAssembly text dump, load-phase timings, the binaryen API
 // check, and unchecked mode (for verified programs).
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { assemble } from '../src/asm/index.js';
 import { BpfRuntimeError } from '../src/errors.js';
 import { checkBinaryenApi } from '../src/jit/binaryen.js';
 import { createInterpreter } from '../src/interp/index.js';
-import { compileJit, compileJitTimed, jitToWat } from '../src/jit/index.js';
+import { compileJit, compileJitTimed, jitToWat, loadOptimizer } from '../src/jit/index.js';
 import { buildProgram } from '../src/program/program.js';
 import type { Runtime } from '../src/runtime/executable.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
 import { EngineMemory } from '../src/runtime/memory.js';
+
+// jitToWat prints through binaryen, the optimizing tier: load it in this thread once.
+beforeAll(() => loadOptimizer());
 
 const rt: Runtime = { mem: new EngineMemory(), helpers: new HelperRegistry() };
 const port80 = buildProgram(assemble([
@@ -26,7 +29,7 @@ describe('jitToWat', () => {
     expect(wat).toContain('(import "env" "helper"');
   });
   it('shows the unoptimized module on request', () => {
-    const raw = jitToWat(port80, rt, { optimize: false });
+    const raw = jitToWat(port80, rt, { tier: 'baseline' });
     expect(raw).toContain('(func $bpf_fn0');
     // optimized, the program is inlined into the event loop
     expect(jitToWat(port80, rt)).not.toContain('(func $bpf_fn0');

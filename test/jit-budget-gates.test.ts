@@ -3,16 +3,19 @@
  * the fuel only at gates. Where the gates are and what they ask for, and that the run still stops at
  * the interpreter's block, with the interpreter's memory, for every budget.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Differential } from '../fuzz/differential.js';
 import { fromHex } from '../fuzz/report.js';
 import { assemble } from '../src/asm/index.js';
 import { budgetPlan, type BudgetPlan } from '../src/jit/budget-gates.js';
-import { jitToWat } from '../src/jit/index.js';
+import { jitToWat, loadOptimizer } from '../src/jit/index.js';
 import { buildProgram, type Program } from '../src/program/program.js';
 import type { Runtime } from '../src/runtime/executable.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
 import { EngineMemory } from '../src/runtime/memory.js';
+
+// jitToWat prints through binaryen, the optimizing tier: load it in this thread once.
+beforeAll(() => loadOptimizer());
 
 const asm = (text: string): Program => buildProgram(assemble(text, 'ubpf'));
 const planOf = (program: Program, fn = 0): BudgetPlan => budgetPlan(program.functions[fn]!, fn > 0);
@@ -138,7 +141,7 @@ describe('budget gates', () => {
   });
 
   it('send the loop to a copy without per-block tests', () => {
-    const wat = jitToWat(asm(LOOPS), { mem: new EngineMemory(), helpers: new HelperRegistry() } satisfies Runtime, { optimize: false });
+    const wat = jitToWat(asm(LOOPS), { mem: new EngineMemory(), helpers: new HelperRegistry() } satisfies Runtime, { tier: 'baseline' });
     // Every budget trap is in the exact copy: one per block of the two functions ...
     expect([...wat.matchAll(/\(global\.set \$err_code\s+\(i32\.const 2\)/g)]).toHaveLength(blockCount(asm(LOOPS)));
     // ... and the gates test the fuel against what their paths need.

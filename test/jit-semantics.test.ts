@@ -1,17 +1,20 @@
 // Instruction semantics of the JIT on edge values: the cases where WebAssembly and BPF disagree
 // (division, shifts, sign extension, byte order, 32-bit forms) spelled out, then every ALU and jump
 // form over a grid of edge values, batch-run and compared with the reference interpreter.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { assemble } from '../src/asm/index.js';
 import { ProgramError } from '../src/errors.js';
 import { createInterpreter } from '../src/interp/index.js';
 import type { RawSlot } from '../src/isa/insn.js';
 import { OPCODE_TABLE } from '../src/isa/table.js';
-import { compileJit, jitToWat } from '../src/jit/index.js';
+import { compileJit, jitToWat, loadOptimizer } from '../src/jit/index.js';
 import { buildProgram, loadSlots, type Program } from '../src/program/program.js';
 import type { Runtime } from '../src/runtime/executable.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
 import { EngineMemory } from '../src/runtime/memory.js';
+
+// jitToWat prints through binaryen, the optimizing tier: load it in this thread once.
+beforeAll(() => loadOptimizer());
 
 const rt: Runtime = { mem: new EngineMemory(), helpers: new HelperRegistry() };
 const U64 = (v: bigint): bigint => BigInt.asUintN(64, v);

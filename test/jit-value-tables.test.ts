@@ -3,18 +3,21 @@
  * become loads from a table of those constants. What is found, and that the JIT with them gives the
  * interpreter's result for every key, with and without them.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { programBytes } from '../bench/programs.js';
 import { CASES } from '../bench/workloads/switch.js';
 import { assemble } from '../src/asm/index.js';
 import { createInterpreter } from '../src/interp/index.js';
-import { compileJit, jitToWat } from '../src/jit/index.js';
+import { compileJit, jitToWat, loadOptimizer } from '../src/jit/index.js';
 import { entryFormat, EXIT_JOIN, findValueTables, type ValueTable } from '../src/jit/value-table.js';
 import { buildProgram, loadBytes, type Program } from '../src/program/program.js';
 import type { Runtime } from '../src/runtime/executable.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
 import { EngineMemory } from '../src/runtime/memory.js';
 import { memory, verify } from '../src/verifier/index.js';
+
+// jitToWat prints through binaryen, the optimizing tier: load it in this thread once.
+beforeAll(() => loadOptimizer());
 
 const rt: Runtime = { mem: new EngineMemory(), helpers: new HelperRegistry() };
 const asm = (lines: readonly string[]): Program => buildProgram(assemble(lines.join('\n'), 'ubpf'));

@@ -4,7 +4,7 @@
  * the interpreter. Also the jump tables recovered from compare trees (jump-table.ts).
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { conformanceFiles, conformancePresent, readConformance, reportMissingConformance } from './conformance-suite.js';
 import { programBytes } from '../bench/programs.js';
 import { assemble } from '../src/asm/index.js';
@@ -12,7 +12,7 @@ import { conformanceHelpers } from '../src/conformance/test-helpers.js';
 import { BpfError } from '../src/errors.js';
 import { createInterpreter } from '../src/interp/index.js';
 import { trapCode } from '../src/jit/abi.js';
-import { compileJit, jitToWat, type JitOptions } from '../src/jit/index.js';
+import { compileJit, jitToWat, loadOptimizer, type JitOptions } from '../src/jit/index.js';
 import { conditionSet, findJumpTables, type JumpTable } from '../src/jit/jump-table.js';
 import { findValueTables } from '../src/jit/value-table.js';
 import { buildProgram, loadBytes, type Program } from '../src/program/program.js';
@@ -20,6 +20,9 @@ import type { Executable, Runtime } from '../src/runtime/executable.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
 import { EngineMemory } from '../src/runtime/memory.js';
 import { memory, verify, type VerifierFacts } from '../src/verifier/index.js';
+
+// jitToWat prints through binaryen, the optimizing tier: load it in this thread once.
+beforeAll(() => loadOptimizer());
 
 const rt: Runtime = { mem: new EngineMemory(), helpers: new HelperRegistry() };
 const asm = (lines: readonly string[]): Program => buildProgram(assemble(lines.join('\n'), 'ubpf'));
@@ -64,13 +67,13 @@ describe('the module of a verified program', () => {
     expect(trapCodes(verified)).toEqual([]);
     expect(verified).not.toMatch(/\$ctx_limit\d/);
     // also before optimization, where nothing could have been folded away
-    expect(trapCodes(jitToWat(port80, rt, { facts: factsOf(port80, 64), optimize: false }))).toEqual([]);
+    expect(trapCodes(jitToWat(port80, rt, { facts: factsOf(port80, 64), tier: 'baseline' }))).toEqual([]);
   });
 
   it('a verified access with a non-negative offset carries it in the wasm load', () => {
     // a-plus-b reads r1 + 0 and r1 + 8: the second as `offset=8` on the load, not an add before it.
     const program = loadBytes(programBytes('a-plus-b'));
-    const unoptimized = (facts?: VerifierFacts): string => jitToWat(program, rt, { ...(facts ? { facts } : {}), optimize: false });
+    const unoptimized = (facts?: VerifierFacts): string => jitToWat(program, rt, { ...(facts ? { facts } : {}), tier: 'baseline' });
     expect(unoptimized(factsOf(program, 16))).toMatch(/i64\.load offset=8\b/);
     expect(unoptimized()).not.toMatch(/load offset=/);
     const at = rt.mem.alloc(16, 8);
@@ -113,7 +116,7 @@ describe('the module of a verified program', () => {
       'exit',
     ]);
     const facts = factsOf(program, 24);
-    const unopt = (options: JitOptions): string => jitToWat(program, rt, { ...options, optimize: false });
+    const unopt = (options: JitOptions): string => jitToWat(program, rt, { ...options, tier: 'baseline' });
     // Checked: four zero tests and one -1 test; verified: only the zero test of `mod r0, r4`. (The
     // other i64.eqz are the 32-bit fast path's test of the high halves, `eqz (shr_u (or a b) 32)`.)
     const zeroTests = (wat: string): number => wat.match(/i64\.eqz\s+\(local\.get/g)?.length ?? 0;
@@ -137,8 +140,8 @@ describe('the module of a verified program', () => {
     const program = asm(['ldxw %r3, [%r1]', 'ldxb %r4, [%r1+4]', 'mov %r0, 0', 'jsgt %r3, %r4, big', 'exit', 'big:', 'mov %r0, 1', 'exit']);
     const facts = factsOf(program, 8);
     expect(facts.insns[3]?.fits32).toBe(true);
-    expect(jitToWat(program, rt, { optimize: false })).toContain('i64.gt_s');
-    const narrow = jitToWat(program, rt, { facts, optimize: false });
+    expect(jitToWat(program, rt, { tier: 'baseline' })).toContain('i64.gt_s');
+    const narrow = jitToWat(program, rt, { facts, tier: 'baseline' });
     expect(narrow).not.toContain('i64.gt_s');
     expect(narrow).toContain('i32.gt_u'); // both non-negative: the signed order is the unsigned one
     const exe = compileJit(program, rt, { facts });
@@ -154,8 +157,8 @@ describe('the module of a verified program', () => {
     // r2 is 8 under memory(8): the branch to `short` is never taken.
     const program = asm(['mov %r0, 1', 'jlt %r2, 8, short', 'ldxdw %r0, [%r1]', 'exit', 'short:', 'mov %r0, 77', 'exit']);
     const facts = factsOf(program, 8);
-    expect(jitToWat(program, rt, { optimize: false })).toContain('(i64.const 77)');
-    expect(jitToWat(program, rt, { facts, optimize: false })).not.toContain('(i64.const 77)');
+    expect(jitToWat(program, rt, { tier: 'baseline' })).toContain('(i64.const 77)');
+    expect(jitToWat(program, rt, { facts, tier: 'baseline' })).not.toContain('(i64.const 77)');
     expect(runOn(compileJit(program, rt, { facts }), new Uint8Array([9, 0, 0, 0, 0, 0, 0, 0]))).toBe(9n);
   });
 

@@ -7,9 +7,10 @@ export function parseSyntax(value: string | undefined): 'ubpf' | 'llvm' | undefi
   throw new InputError(`--syntax must be 'llvm' or 'ubpf', not '${value}'`);
 }
 
-export function parseEngine<T extends string>(value: string, allowed: readonly T[]): T {
+/** One of the allowed words (an engine, a tier) for the option `flag`. */
+export function parseEngine<T extends string>(value: string, allowed: readonly T[], flag = '--engine'): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new InputError(`--engine must be one of ${allowed.join(', ')}, not '${value}'`);
+  throw new InputError(`${flag} must be one of ${allowed.join(', ')}, not '${value}'`);
 }
 
 export function parsePositiveInt(name: string, value: string): number {

@@ -145,16 +145,18 @@ function registerInspect(cli: Command): void {
   cli.command('dump-wasm')
     .description('print the WebAssembly module the JIT generates for a program, as text')
     .argument('<prog>', 'program file')
-    .option('--unoptimized', 'before binaryen optimization')
+    .option('--tier <tier>', 'baseline (as the code generator writes it) or optimized (after binaryen\'s passes)', 'baseline')
     .option('--type <type>', 'verify against memory:SIZE, event:SIZE or packet and show the verified code (default: checked mode)')
     .option('--max-insns <n>', MAX_INSNS_HELP)
-    .action(async (prog: string, opts: { unoptimized?: boolean; type?: string; maxInsns?: string }) => {
+    .action(async (prog: string, opts: { tier: string; type?: string; maxInsns?: string }) => {
+      const tier = parseEngine(opts.tier, ['baseline', 'optimized'] as const, '--tier');
       const program = loadProgramNamed(prog, buildOptions(opts)).program;
       const helpers = new HelperRegistry(helpersFor(prog));
       const facts = opts.type === undefined ? undefined : verifiedFacts(program, helpers, opts.type);
-      const { jitToWat } = await import('../jit/index.js');
+      const { jitToWat, loadOptimizer } = await import('../jit/index.js');
       const { EngineMemory } = await import('../runtime/memory.js');
-      process.stdout.write(jitToWat(program, { mem: new EngineMemory(), helpers }, { optimize: !opts.unoptimized, ...(facts ? { facts } : {}) }));
+      await loadOptimizer(); // binaryen prints the text
+      process.stdout.write(jitToWat(program, { mem: new EngineMemory(), helpers }, { tier, ...(facts ? { facts } : {}) }));
     });
 }
 

@@ -9,7 +9,7 @@
  * as BPF does, so the verifier's `shiftInRange` fact has nothing left to remove.
  */
 import { InternalError } from '../errors.js';
-import { i64, i64Const, type Expr } from './binaryen.js';
+import { i64, i64Const, type Expr } from '../wasm/builder.js';
 import type { FnEmitter } from './emitter.js';
 import type { Insn, InsnOf } from '../isa/insn.js';
 

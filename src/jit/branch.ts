@@ -8,7 +8,7 @@
  * the unsigned i32 one.
  */
 import { InternalError } from '../errors.js';
-import { i64Const, type Expr } from './binaryen.js';
+import { i64Const, type Expr } from '../wasm/builder.js';
 import type { FnEmitter } from './emitter.js';
 import type { InsnOf, JmpCond } from '../isa/insn.js';
 

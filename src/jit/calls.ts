@@ -7,7 +7,7 @@
  * returns 0 at once, so the run ends with r0 = 0 (and a batch moves on to its next event).
  */
 import { GLOBAL, HELPER_IMPORT } from './abi.js';
-import { i32, i64, i64Const, type Expr } from './binaryen.js';
+import { i32, i64, i64Const, type Expr } from '../wasm/builder.js';
 import type { FnEmitter } from './emitter.js';
 import { branchTarget, type InsnOf } from '../isa/insn.js';
 import { FP } from '../isa/opcode.js';

@@ -10,7 +10,7 @@
  * loop, they are plain locals; local-call targets load them from globals in their prologue.
  */
 import { functionName, GLOBAL, ctxLimitGlobal, trapCode } from './abi.js';
-import { i32, i64, i64Const, type Expr, type Module, type WasmType } from './binaryen.js';
+import { i32, i64, i64Const, type Expr, type WasmModule, type ValueType } from '../wasm/builder.js';
 import type { ProgramFacts } from './analysis.js';
 import type { PointerFact } from './pointer-facts.js';
 import { InternalError, type ErrorCode } from '../errors.js';
@@ -19,11 +19,11 @@ import type { BpfFunction, Program } from '../program/program.js';
 import type { HelperRegistry } from '../runtime/helpers.js';
 import { STACK_FRAME_BYTES, STACK_PER_CPU, type EngineMemory, type Region } from '../runtime/memory.js';
 
-export type Structure = 'auto' | 'relooper' | 'layout';
+export type Structure = 'auto' | 'structured' | 'layout';
 
 /** Facts and choices shared by every function of one module. */
 export interface ModuleContext {
-  readonly m: Module;
+  readonly m: WasmModule;
   readonly program: Program;
   readonly facts: ProgramFacts;
   /** Charge the budget per block (false when no run can exceed it). */
@@ -69,9 +69,9 @@ const runGlobal = (value: RunValue): string => {
 };
 
 export class FnEmitter {
-  readonly m: Module;
+  readonly m: WasmModule;
   /** r0, r6..r9, label, fuel. */
-  private readonly vars: WasmType[] = [i64, i64, i64, i64, i64, i32, i64];
+  private readonly vars: ValueType[] = [i64, i64, i64, i64, i64, i32, i64];
   private readonly runLocals = new Map<RunValue, number>();
   /** Local holding the bytes of the stack's frames in use, from r10 - 512 to the top (callees only). */
   private frameSpanLocal: number | undefined;
@@ -118,7 +118,7 @@ export class FnEmitter {
   }
 
   /** A fresh local (binaryen's coalescing merges the ones whose lives do not overlap). */
-  temp(type: WasmType): number {
+  temp(type: ValueType): number {
     this.vars.push(type);
     return this.params + this.vars.length - 1;
   }
@@ -164,7 +164,7 @@ export class FnEmitter {
   }
 
   /** Non-parameter locals, in order. */
-  localTypes(): WasmType[] {
+  localTypes(): ValueType[] {
     return this.vars;
   }
 

@@ -9,14 +9,14 @@
 import { InternalError } from '../errors.js';
 import { functionName } from './abi.js';
 import { emitAlu, emitEnd, emitRoundDown, isRoundDown } from './alu.js';
-import { i32, i64, i64Const, newRelooper, tupleType, type Expr, type Relooper, type RelooperBlock } from './binaryen.js';
+import { i32, i64, i64Const, tupleType, type Expr } from '../wasm/builder.js';
 import { jumpCondition, narrowCompare } from './branch.js';
 import { budgetPlan } from './budget-gates.js';
 import { emitCall, emitCallx, emitExit } from './calls.js';
 import { placeConstants } from './constants.js';
 import { FnEmitter, type ModuleContext } from './emitter.js';
 import { findJumpTables, type JumpTable } from './jump-table.js';
-import { layoutBody, type BlockExit } from './layout.js';
+import { Stackifier, STRUCTURED_MAX_BLOCKS } from '../wasm/stackify.js';
 import { emitMemory } from './memory-access.js';
 import { pointerFacts } from './pointer-facts.js';
 import { columnBytes, EXIT_JOIN, findValueTables, type ValueColumn, type ValueTable } from './value-table.js';
@@ -83,6 +83,13 @@ function blockCode(e: FnEmitter, block: BasicBlock, fastCharge?: number): Expr {
   return e.m.block(null, stmts);
 }
 
+/** Where control goes at the end of a block: a conditional target, then the unconditional one. */
+interface BlockExit {
+  readonly cond?: { readonly test: Expr; readonly target: number };
+  /** Undefined after `exit`. */
+  readonly next?: number;
+}
+
 /** How control leaves a block (a jump to the next instruction has one successor: its test is dropped). */
 function blockExit(e: FnEmitter, block: BasicBlock): BlockExit {
   const last = block.insns[block.insns.length - 1]!;
@@ -117,14 +124,9 @@ function tableIndex(e: FnEmitter, table: JumpTable, narrow: boolean): Expr {
 
 /**
  * Branches of a jump table's block: one switch branch per arm that some key reaches. An arm whose
- * path has instructions runs them in a Relooper block of its own, which then jumps to the arm's
- * target; the switch branches themselves never carry code. binaryen's Relooper may merge two
- * branches of a block once they reach the same target (it skips blocks that compile to nothing,
- * such as a `ja`, a jump to the next instruction or `le64`, and merges branches to equivalent
- * blocks), and a merged branch keeps only one branch's code: code on a switch branch would then run
- * for another arm's keys, or make binaryen abort. Merging branches without code is always sound.
+ * path has instructions runs them on its edge, on the way to the arm's target.
  */
-function addTableBranches(e: FnEmitter, rl: Relooper, from: RelooperBlock, table: JumpTable, blocks: ReadonlyMap<number, RelooperBlock>): void {
+function addTableBranches(e: FnEmitter, rl: Stackifier, from: number, table: JumpTable, blocks: ReadonlyMap<number, number>): void {
   const m = e.m;
   const slotsOf = table.arms.map((): number[] => []);
   table.slots.forEach((arm, slot) => {
@@ -132,14 +134,8 @@ function addTableBranches(e: FnEmitter, rl: Relooper, from: RelooperBlock, table
   });
   table.arms.forEach((arm, i) => {
     if (i !== table.defaultArm && slotsOf[i]!.length === 0) return; // no key reaches it
-    let to = blocks.get(arm.target)!;
-    if (arm.path.length > 0) {
-      const via = rl.addBlock(m.block(null, arm.path.map((insn) => emitInsn(e, insn)!)));
-      rl.addBranch(via, to, 0, 0);
-      to = via;
-    }
-    // Arms are distinct (target, path) pairs: only one arm without code goes to each target.
-    rl.addBranchForSwitch(from, to, i === table.defaultArm ? [] : slotsOf[i]!, 0);
+    const code = arm.path.length > 0 ? m.block(null, arm.path.map((insn) => emitInsn(e, insn)!)) : undefined;
+    rl.addBranchForSwitch(from, blocks.get(arm.target)!, i === table.defaultArm ? [] : slotsOf[i]!, code);
   });
 }
 
@@ -167,31 +163,32 @@ function fastCopy(e: FnEmitter, fn: BpfFunction): FastCopy {
  * The fast copy of a function charged per block, and its gates (budget-gates.ts): each gate tests the
  * fuel once and sends the run on in the fast copy, or into the exact one (`blocks`) when it is short.
  */
-function addFastCopy(e: FnEmitter, rl: Relooper, fn: BpfFunction, exact: ReadonlyMap<number, RelooperBlock>, fast: FastCopy): RelooperBlock {
+function addFastCopy(e: FnEmitter, rl: Stackifier, fn: BpfFunction, exact: ReadonlyMap<number, number>, fast: FastCopy): number {
   const m = e.m;
   const copy = new Map(fn.blocks.map((block) => [block.start, rl.addBlock(fast.code.get(block.start)!)]));
-  const gates = new Map<number, RelooperBlock>();
+  const gates = new Map<number, number>();
   for (const [start, need] of fast.gates) {
     const gate = rl.addBlock(m.nop());
-    rl.addBranch(gate, exact.get(start)!, m.i64.lt_s(m.local.get(e.fuelLocal, i64), i64Const(m, BigInt(need))), 0);
-    rl.addBranch(gate, copy.get(start)!, 0, 0);
+    rl.addBranch(gate, exact.get(start)!, m.i64.lt_s(m.local.get(e.fuelLocal, i64), i64Const(m, BigInt(need))));
+    rl.addBranch(gate, copy.get(start)!);
     gates.set(start, gate);
   }
-  const to = (pc: number): RelooperBlock => gates.get(pc) ?? copy.get(pc)!;
+  const to = (pc: number): number => gates.get(pc) ?? copy.get(pc)!;
   for (const block of fn.blocks) {
     const exit = fast.exits.get(block.start)!;
-    if (exit.cond) rl.addBranch(copy.get(block.start)!, to(exit.cond.target), exit.cond.test, 0);
-    if (exit.next !== undefined) rl.addBranch(copy.get(block.start)!, to(exit.next), 0, 0);
+    if (exit.cond) rl.addBranch(copy.get(block.start)!, to(exit.cond.target), exit.cond.test);
+    if (exit.next !== undefined) rl.addBranch(copy.get(block.start)!, to(exit.next));
   }
   return gates.get(fn.entry)!;
 }
 
-function relooperBody(
+/** The function's body: its blocks (and the fast copy's) as a graph, structured by the stackifier. */
+function structuredBody(
   e: FnEmitter, fn: BpfFunction, code: ReadonlyMap<number, Expr>, exits: ReadonlyMap<number, BlockExit>, tables: ReadonlyMap<number, JumpTable>,
   fast: FastCopy | undefined,
 ): Expr {
-  const rl = newRelooper(e.m);
-  const blocks = new Map<number, RelooperBlock>();
+  const rl = new Stackifier(e.m);
+  const blocks = new Map<number, number>();
   for (const block of fn.blocks) {
     const table = tables.get(block.start);
     const body = code.get(block.start)!;
@@ -207,11 +204,11 @@ function relooperBody(
       continue;
     }
     const exit = exits.get(block.start)!;
-    if (exit.cond) rl.addBranch(from, blocks.get(exit.cond.target)!, exit.cond.test, 0);
-    if (exit.next !== undefined) rl.addBranch(from, blocks.get(exit.next)!, 0, 0);
+    if (exit.cond) rl.addBranch(from, blocks.get(exit.cond.target)!, exit.cond.test);
+    if (exit.next !== undefined) rl.addBranch(from, blocks.get(exit.next)!);
   }
   const entry = fast ? addFastCopy(e, rl, fn, blocks, fast) : blocks.get(fn.entry)!;
-  return rl.renderAndDispose(entry, e.labelLocal);
+  return rl.render(entry, e.labelLocal, { flat: e.mc.structure === 'layout' });
 }
 
 interface Tables {
@@ -281,15 +278,8 @@ function valueTableCode(e: FnEmitter, block: BasicBlock, table: JumpTable, value
   return stmts;
 }
 
-/**
- * binaryen's Relooper recurses per block: past this many blocks in one function it could overflow
- * the stack, so bigger functions get the flat layout (layout.ts), which costs a br_table per
- * backward jump instead of natural loops.
- */
-export const RELOOPER_MAX_BLOCKS = 1000;
-
-/** A function charged per block gets a fast copy (budget-gates.ts) while both copies fit the Relooper. */
-const wantsFastCopy = (mc: ModuleContext, fn: BpfFunction): boolean => mc.budgetChecks && 2 * fn.blocks.length <= RELOOPER_MAX_BLOCKS;
+/** A function charged per block gets a fast copy (budget-gates.ts) while both copies can be structured. */
+const wantsFastCopy = (mc: ModuleContext, fn: BpfFunction): boolean => mc.budgetChecks && 2 * fn.blocks.length <= STRUCTURED_MAX_BLOCKS;
 
 export function compileFunction(mc: ModuleContext, fn: BpfFunction): void {
   const m = mc.m;
@@ -302,9 +292,8 @@ export function compileFunction(mc: ModuleContext, fn: BpfFunction): void {
     code.set(start, m.block(null, [code.get(start)!, ...valueTableCode(e, block, table, values, addrs)]));
     exits.set(start, values.join === EXIT_JOIN ? {} : { next: values.join });
   }
-  const layout = mc.structure === 'layout' || (mc.structure === 'auto' && fn.blocks.length > RELOOPER_MAX_BLOCKS);
-  const fast = !layout && wantsFastCopy(mc, fn) ? fastCopy(e, fn) : undefined;
-  const body = layout ? layoutBody(e, fn, code, exits) : relooperBody(e, fn, code, exits, tables.branch, fast);
+  const fast = mc.structure !== 'layout' && wantsFastCopy(mc, fn) ? fastCopy(e, fn) : undefined;
+  const body = structuredBody(e, fn, code, exits, tables.branch, fast);
   const params = tupleType(new Array(e.params).fill(i64));
   // Every path ends in `return`; the trailing unreachable only tells the validator so.
   m.addFunction(functionName(fn.index), params, i64, e.localTypes(), m.block(null, [...e.prologue(), body, m.unreachable()]));

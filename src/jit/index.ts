@@ -1,13 +1,16 @@
 /**
- * The WebAssembly JIT (docs/architecture.md section 5): a Program becomes one wasm module built with binaryen,
- * optimized, compiled and instantiated synchronously against the engine's shared memory.
+ * The WebAssembly JIT (docs/architecture.md section 5), in two tiers from one code generator. The
+ * baseline tier writes a program's module as bytes itself (module.ts, src/wasm) and instantiates them
+ * at once; the optimizing tier hands the same bytes to binaryen (optimizer.ts) and swaps the result
+ * in between runs. Loading never imports binaryen.
  */
-import { emitBinary, emitText, optimizeModule, validateModule, type Module, type OptimizeSettings } from './binaryen.js';
 import type { Structure } from './emitter.js';
 import { JitExecutable } from './instance.js';
 import { buildModule, type ModuleOptions } from './module.js';
-import { JIT_NO_OPTIMIZE, optimizeSettingsFor } from './optimize.js';
-import { BpfError, InputError, InternalError } from '../errors.js';
+import { compileModule } from './compile.js';
+import { binaryToText, optimizeNow } from './optimizer.js';
+import { InputError } from '../errors.js';
+import { encodeModule } from '../wasm/encode.js';
 import type { Program } from '../program/program.js';
 import { EntryGuard } from '../runtime/entry.js';
 import { DEFAULT_BUDGET, checkRegions, type ExecOptions, type Executable, type Runtime } from '../runtime/executable.js';
@@ -35,13 +38,14 @@ export interface JitOptions extends ExecOptions {
    */
   checked?: boolean;
   /**
-   * Control-flow structuring (default 'auto': binaryen's Relooper, or the flat layout for functions
-   * of more than 1,000 blocks). Forcing one is for tests and measurements.
+   * Control-flow structuring (default 'auto': structured loops and blocks where the graph allows it,
+   * src/wasm/stackify.ts, else the flat layout). 'layout' forces the flat layout, for tests and
+   * measurements.
    */
   structure?: Structure;
   /**
    * Turn compare trees over one register (a C `switch`) into a br_table (default true; see
-   * jump-table.ts). Only with the Relooper, and only where the budget is not charged per block.
+   * jump-table.ts). Only where the budget is not charged per block.
    */
   jumpTables?: boolean;
   /**
@@ -49,15 +53,27 @@ export interface JitOptions extends ExecOptions {
    * constants (default true; see value-table.ts). The table lives in engine memory.
    */
   valueTables?: boolean;
+  /**
+   * 'baseline': the module as the code generator writes it, compiled at once. 'optimized': through
+   * binaryen's passes first, in this thread (loadOptimizer() must have been awaited). 'auto' (the
+   * default): baseline now, and once the program has run `hotRuns` events, the optimized module from
+   * a worker thread replaces it between two runs.
+   */
+  tier?: Tier;
+  /** Events (single runs, or events of a batch) after which an 'auto' program is re-optimized (default 10,000). */
+  hotRuns?: number;
 }
+
+export type Tier = 'baseline' | 'optimized' | 'auto';
+export const DEFAULT_HOT_RUNS = 10_000;
 
 /** Load-time phases in milliseconds (decoding and program building are not the JIT's). */
 export interface JitTimings {
-  /** Code generation into a binaryen module, validation included. */
+  /** Code generation: the module built and written as bytes. */
   readonly build: number;
-  /** binaryen's optimizer, and writing the binary. */
+  /** binaryen's optimizer (0 for the baseline tier). */
   readonly optimize: number;
-  /** `new WebAssembly.Module` (V8's baseline tier; the optimizing tier compiles hot code later). */
+  /** `new WebAssembly.Module` (V8 compiles lazily: its baseline compiler runs on a function's first call). */
   readonly compile: number;
   readonly instantiate: number;
 }
@@ -71,59 +87,40 @@ function moduleOptions(options: JitOptions): ModuleOptions {
   };
 }
 
-function withModule<T>(program: Program, rt: Runtime, options: ModuleOptions, use: (m: Module) => T): T {
-  const m = buildModule(program, rt, options);
-  try {
-    return use(m);
-  } finally {
-    m.dispose();
-  }
+function tierOf(options: JitOptions): Tier {
+  const tier = options.tier ?? 'auto';
+  if (tier !== 'baseline' && tier !== 'optimized' && tier !== 'auto') throw new InputError(`tier must be baseline, optimized or auto, not '${String(tier)}'`);
+  return tier;
 }
 
-function optimizedBinary(program: Program, rt: Runtime, options: ModuleOptions, settings: OptimizeSettings): { binary: Uint8Array<ArrayBuffer>; built: number } {
-  return withModule(program, rt, options, (m) => {
-    validateModule(m);
-    const built = performance.now();
-    optimizeModule(m, settings);
-    return { binary: emitBinary(m), built };
-  });
+function hotRunsOf(options: JitOptions): number {
+  const runs = options.hotRuns ?? DEFAULT_HOT_RUNS;
+  if (!Number.isSafeInteger(runs) || runs < 0) throw new InputError(`hotRuns must be a non-negative integer, got ${runs}`);
+  return runs;
 }
 
-/**
- * The module's bytes. Refusals (BpfErrors) pass through; anything else binaryen throws (its stack
- * overflowing on pathological code) gets one retry without optimization, then becomes a BpfError.
- */
-function moduleBinary(program: Program, rt: Runtime, options: ModuleOptions): { binary: Uint8Array<ArrayBuffer>; built: number } {
-  const settings = optimizeSettingsFor(program.insns.length);
-  let failure: unknown;
-  for (const attempt of settings === JIT_NO_OPTIMIZE ? [settings] : [settings, JIT_NO_OPTIMIZE]) {
-    try {
-      return optimizedBinary(program, rt, options, attempt);
-    } catch (error) {
-      if (error instanceof BpfError) throw error;
-      failure = error;
-    }
-  }
-  throw new InternalError(`the JIT cannot compile this program: ${failure instanceof Error ? failure.message : String(failure)}`);
+/** The baseline module's bytes: the code generator's only output. */
+export function baselineBinary(program: Program, rt: Runtime, options: JitOptions = {}): Uint8Array<ArrayBuffer> {
+  return encodeModule(buildModule(program, rt, moduleOptions(options)).definition());
 }
 
 /** Compiles and reports how long each load phase took. */
 export function compileJitTimed(program: Program, rt: Runtime, options: JitOptions = {}): { exe: Executable; timings: JitTimings } {
+  const tier = tierOf(options);
   const t0 = performance.now();
-  const opts = moduleOptions(options);
-  const { binary, built } = moduleBinary(program, rt, opts);
+  const baseline = baselineBinary(program, rt, options);
+  const t1 = performance.now();
+  const binary = tier === 'optimized' ? optimizeNow(baseline, program.insns.length) : baseline;
   const t2 = performance.now();
-  let module: WebAssembly.Module;
-  try {
-    module = new WebAssembly.Module(binary);
-  } catch (error) {
-    throw new InternalError(`V8 refused the module the JIT generated: ${error instanceof Error ? error.message : String(error)}`);
-  }
+  const module = compileModule(binary);
   const t3 = performance.now();
   const guard = new EntryGuard(options.facts?.entry, rt.mem);
-  const exe = new JitExecutable(program, rt, module, checkRegions(rt.mem, opts.regions), guard, !opts.checked && !options.facts);
+  const unguarded = options.checked === false && !options.facts;
+  const hotRuns = tier === 'auto' ? hotRunsOf(options) : undefined;
+  const exe = new JitExecutable(program, rt, module, checkRegions(rt.mem, options.regions ?? []), guard, unguarded,
+    tier === 'optimized' ? 'optimized' : 'baseline', baseline, hotRuns);
   const t4 = performance.now();
-  return { exe, timings: { build: built - t0, optimize: t2 - built, compile: t3 - t2, instantiate: t4 - t3 } };
+  return { exe, timings: { build: t1 - t0, optimize: t2 - t1, compile: t3 - t2, instantiate: t4 - t3 } };
 }
 
 /** Compiles a program to an Executable (engine 'jit'). */
@@ -131,16 +128,13 @@ export function compileJit(program: Program, rt: Runtime, options: JitOptions = 
   return compileJitTimed(program, rt, options).exe;
 }
 
-/** The module as WebAssembly text, optimized unless `optimize: false` (for the dump-wasm command). */
-export function jitToWat(program: Program, rt: Runtime, options: JitOptions & { optimize?: boolean } = {}): string {
-  try {
-    return withModule(program, rt, moduleOptions(options), (m) => {
-      validateModule(m);
-      if (options.optimize ?? true) optimizeModule(m, optimizeSettingsFor(program.insns.length));
-      return emitText(m);
-    });
-  } catch (error) {
-    if (error instanceof BpfError) throw error;
-    throw new InternalError(`the JIT cannot compile this program: ${error instanceof Error ? error.message : String(error)}`);
-  }
+/**
+ * The module as WebAssembly text: after binaryen's passes, or with `tier: 'baseline'` as the code
+ * generator wrote it (for the dump-wasm command). Printing needs binaryen: await loadOptimizer() first.
+ */
+export function jitToWat(program: Program, rt: Runtime, options: JitOptions = {}): string {
+  const baseline = baselineBinary(program, rt, options);
+  return binaryToText(baseline, options.tier === 'baseline' ? undefined : program.insns.length);
 }
+
+export { loadOptimizer, optimizerLoaded } from './optimizer.js';

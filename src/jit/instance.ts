@@ -7,6 +7,8 @@
  * own: the compiled module is shared, instantiating it again costs ~0.1 ms and only happens on nesting.
  */
 import { HELPER_IMPORT, IMPORT_MODULE, trapErrorCode } from './abi.js';
+import { compileModule } from './compile.js';
+import { TierUp } from './tier-up.js';
 import { BpfError, BpfRuntimeError, InputError, InternalError, type ErrorCode } from '../errors.js';
 import type { Program } from '../program/program.js';
 import { packetError, type EntryGuard } from '../runtime/entry.js';
@@ -86,12 +88,20 @@ export class JitExecutable implements Executable {
   /** Same as run, returning the low 32 bits of r0 as an unsigned number. */
   readonly runU32: (ctxAddr: number, ctxLen: number, cpu?: number) => number;
 
+  /** Set while the program may still move to the optimizing tier ('auto', or optimize() asked for). */
+  private tierUp: TierUp | undefined;
+
   constructor(
-    readonly program: Program, private readonly rt: Runtime, private readonly module: WebAssembly.Module,
+    readonly program: Program, private readonly rt: Runtime, private module: WebAssembly.Module,
     private readonly regions: readonly Region[], private readonly guard: EntryGuard,
     /** Compiled with `checked: false` and no facts: a program's stray access traps in wasm, unplanned. */
-    private readonly unguarded = false,
+    private readonly unguarded: boolean,
+    private currentTier: 'baseline' | 'optimized',
+    /** The baseline bytes (what the optimizer reads); with `hotRuns`, the program tiers up by itself. */
+    private readonly baseline: Uint8Array<ArrayBuffer>,
+    hotRuns: number | undefined,
   ) {
+    if (hotRuns !== undefined && currentTier === 'baseline') this.tierUp = new TierUp(baseline, program.insns.length, hotRuns);
     this.instances.push(this.instantiate());
     const paths = hotPaths(this);
     this.run = paths.run;
@@ -123,6 +133,7 @@ export class JitExecutable implements Executable {
     this.guard.checkStride(stride);
     // Events lie at increasing addresses with one length: the first and the last bound them all.
     this.guard.check(base + (count - 1) * stride, len);
+    if (this.tierUp !== undefined && this.helperDepth === 0) this.stepTier(count - 1);
     const stackStart = this.enter(base, len, cpu);
     const x = this.x;
     try {
@@ -132,9 +143,10 @@ export class JitExecutable implements Executable {
     }
   }
 
-  /** Checks a run's context (entry.ts) and CPU; returns the CPU's stack start. */
+  /** Checks a run's context (entry.ts) and CPU, and moves to the optimized tier when it is ready; returns the CPU's stack start. */
   enter(ctxAddr: number, ctxLen: number, cpu: number): number {
     this.guard.check(ctxAddr, ctxLen);
+    if (this.tierUp !== undefined && this.helperDepth === 0) this.stepTier(1);
     let stackStart = this.stackStarts[cpu];
     if (stackStart === undefined) {
       if (!isU32(cpu) || cpu >= this.rt.mem.cpus) throw new InputError(`cpu ${cpu} is out of range (engine has ${this.rt.mem.cpus})`);
@@ -143,6 +155,40 @@ export class JitExecutable implements Executable {
     }
     this.cpu = cpu;
     return stackStart;
+  }
+
+  /** The tier the next run uses: 'baseline' until the optimized module is installed. */
+  get tier(): 'baseline' | 'optimized' {
+    return this.currentTier;
+  }
+
+  /**
+   * Re-optimizes the program through binaryen in the optimizer worker now (an 'auto' program does
+   * so by itself once hot); resolves once the optimized module serves the runs that start next.
+   */
+  async optimize(): Promise<void> {
+    if (this.currentTier === 'optimized') return;
+    this.tierUp ??= new TierUp(this.baseline, this.program.insns.length, Infinity);
+    const binary = await this.tierUp.start();
+    if (this.currentTier === 'baseline') this.install(binary);
+  }
+
+  /**
+   * Counts events towards tiering up and installs the optimized module once it is there. Called only
+   * at the start of an outermost run: a run in progress (or a helper's nested one) keeps the instance
+   * it started with, and the instances nested runs use are made afresh from the new module.
+   */
+  private stepTier(events: number): void {
+    const binary = this.tierUp!.step(events);
+    if (binary) this.install(binary);
+  }
+
+  private install(binary: Uint8Array<ArrayBuffer>): void {
+    this.module = compileModule(binary);
+    this.instances.length = 0;
+    this.instances.push(this.instantiate());
+    this.currentTier = 'optimized';
+    this.tierUp = undefined;
   }
 
   /** The helper import: (pc, id, r1..r5) -> r0, looked up at call time like the interpreter does. */

@@ -7,7 +7,7 @@
  * Atomics must also be naturally aligned (wasm atomics trap otherwise; BPF requires it): a misaligned
  * atomic is E_RUN_MEMORY too.
  */
-import { i64, i64Const, type Expr } from './binaryen.js';
+import { i64, i64Const, type Expr } from '../wasm/builder.js';
 import type { FnEmitter } from './emitter.js';
 import type { PointerFact } from './pointer-facts.js';
 import type { AccessSize, InsnOf } from '../isa/insn.js';

@@ -4,7 +4,7 @@
  */
 import { EXPORT, GLOBAL, HELPER_IMPORT, IMPORT_MODULE, ctxLimitGlobal, functionName, trapCode } from './abi.js';
 import { analyzeProgram, callDepthIsStatic } from './analysis.js';
-import { i32, i64, i64Const, importSharedMemory, newModule, none, tupleType, type Expr, type Module } from './binaryen.js';
+import { WasmModule, i32, i64, i64Const, none, tupleType, type Expr } from '../wasm/builder.js';
 import type { ModuleContext, Structure } from './emitter.js';
 import { scratchSlot } from './constants.js';
 import { compileFunction } from './function.js';
@@ -41,7 +41,7 @@ function addGlobals(mc: ModuleContext): void {
 }
 
 /** Small exports for the wrapper's slow paths (errors, helper environment, unwinding). */
-function addServiceExports(m: Module): void {
+function addServiceExports(m: WasmModule): void {
   // take_error() clears the code, so a later unplanned trap is not misread.
   const take = m.block(null, [
     m.local.set(0, m.global.get(GLOBAL.errCode, i32)),
@@ -166,7 +166,7 @@ function addDriveFunction(mc: ModuleContext, budget: number): void {
 }
 
 /** run64 / run32 (ctx, len, stackStart) and run_batch (base, stride, len, count, results, stackStart). */
-function addEntryExports(m: Module, scratch: number): void {
+function addEntryExports(m: WasmModule, scratch: number): void {
   const get = (i: number): Expr => m.local.get(i, i32);
   const k = (n: number): Expr => m.i32.const(n);
   const single = (): Expr => m.call(DRIVE_FUNCTION, [get(0), k(0), get(1), k(1), k(scratch), get(2)], i64);
@@ -208,7 +208,7 @@ function checkFacts(program: Program, facts: VerifierFacts | undefined): void {
  * bounds every loop, unless its facts say `needsBudget`) and no call-depth check (it refuses a ninth
  * frame), and by default no bounds checks; `checked: true` keeps bounds checks and the budget anyway.
  */
-function moduleContext(m: Module, program: Program, rt: Runtime, options: ModuleOptions, memoryEnd: number): ModuleContext {
+function moduleContext(m: WasmModule, program: Program, rt: Runtime, options: ModuleOptions, memoryEnd: number): ModuleContext {
   refuseFrameWrites(program);
   checkFacts(program, options.facts);
   const facts = analyzeProgram(program);
@@ -221,23 +221,18 @@ function moduleContext(m: Module, program: Program, rt: Runtime, options: Module
   };
 }
 
-/** The module for `program`, not yet optimized; the caller owns (and disposes) it. */
-export function buildModule(program: Program, rt: Runtime, options: ModuleOptions): Module {
+/** The module for `program`, as the baseline tier runs it. */
+export function buildModule(program: Program, rt: Runtime, options: ModuleOptions): WasmModule {
   const memoryEnd = rt.mem.memory.buffer.byteLength;
-  const m = newModule();
-  try {
-    const scratch = scratchSlot(rt.mem); // before any value table takes the internal area's room
-    const mc = moduleContext(m, program, rt, options, memoryEnd);
-    importSharedMemory(m, Math.floor(memoryEnd / WASM_PAGE), MAX_WASM32_PAGES);
-    addGlobals(mc);
-    m.addFunctionImport(HELPER_IMPORT, IMPORT_MODULE, HELPER_IMPORT, tupleType([i32, i32, i64, i64, i64, i64, i64, i64]), i64);
-    for (const fn of program.functions) compileFunction(mc, fn);
-    addDriveFunction(mc, options.budget);
-    addEntryExports(m, scratch);
-    addServiceExports(m);
-    return m;
-  } catch (error) {
-    m.dispose();
-    throw error;
-  }
+  const m = new WasmModule();
+  const scratch = scratchSlot(rt.mem); // before any value table takes the internal area's room
+  const mc = moduleContext(m, program, rt, options, memoryEnd);
+  m.importMemory(IMPORT_MODULE, 'memory', Math.floor(memoryEnd / WASM_PAGE), MAX_WASM32_PAGES, true);
+  addGlobals(mc);
+  m.addFunctionImport(HELPER_IMPORT, IMPORT_MODULE, HELPER_IMPORT, tupleType([i32, i32, i64, i64, i64, i64, i64, i64]), i64);
+  for (const fn of program.functions) compileFunction(mc, fn);
+  addDriveFunction(mc, options.budget);
+  addEntryExports(m, scratch);
+  addServiceExports(m);
+  return m;
 }

@@ -10,10 +10,14 @@ import { memarg } from './leb.js';
 
 /** A function signature: one value type, none, or several (parameters). */
 export type Signature = Type | readonly ValueType[];
+export type { Expr, Type, ValueType } from './expr.js';
 
 export const none: Type = 'none';
 export const i32: ValueType = 'i32';
 export const i64: ValueType = 'i64';
+
+/** A 64-bit constant from its exact bits (any bigint; taken modulo 2^64). */
+export const i64Const = (m: WasmModule, value: bigint): Expr => m.i64.const(value);
 
 /** Parameter or result types as a list (binaryen's `createType` over a list is the list itself here). */
 export const tupleType = (types: readonly ValueType[]): readonly ValueType[] => types;

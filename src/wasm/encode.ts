@@ -269,6 +269,25 @@ function exportSection(def: ModuleDef, ix: Indexes): Bytes {
   return s;
 }
 
+/** The custom "name" section: function names (subsection 1) and global names (7), for text dumps and stack traces. */
+function nameSection(def: ModuleDef): Bytes {
+  const s = new Bytes();
+  s.name('name');
+  const names = (id: number, list: readonly string[]): void => {
+    const sub = new Bytes();
+    sub.bytes(uleb(list.length));
+    list.forEach((name, i) => {
+      sub.bytes(uleb(i));
+      sub.name(name);
+    });
+    s.byte(id);
+    s.sized(sub);
+  };
+  names(1, [...def.functionImports, ...def.functions].map((f) => f.name));
+  if (def.globals.length > 0) names(7, def.globals.map((g) => g.name));
+  return s;
+}
+
 /** The module's bytes, ready for `new WebAssembly.Module`. */
 export function encodeModule(def: ModuleDef): Uint8Array<ArrayBuffer> {
   const functions = new Map<string, number>();
@@ -292,5 +311,6 @@ export function encodeModule(def: ModuleDef): Uint8Array<ArrayBuffer> {
   if (def.globals.length > 0) section(out, 6, globalSection(def, ix));
   section(out, 7, exportSection(def, ix));
   section(out, 10, code);
+  section(out, 0, nameSection(def));
   return out.view().slice() as Uint8Array<ArrayBuffer>;
 }
