@@ -19,7 +19,7 @@ const args = (e: FnEmitter): Expr[] => [1, 2, 3, 4, 5].map((r) => e.get(r));
 /** Ends the whole run with r0 = 0 when a helper asked to unwind. */
 function unwindCheck(e: FnEmitter): Expr {
   const m = e.m;
-  return m.if(m.global.get(GLOBAL.unwinding, i32), m.return(i64Const(m, 0n)));
+  return m.if(m.global.get(GLOBAL.unwinding, i32), e.ret(i64Const(m, 0n)));
 }
 
 function helperCall(e: FnEmitter, pc: number, id: Expr): Expr[] {
@@ -72,5 +72,5 @@ export function emitExit(e: FnEmitter): Expr {
   const m = e.m;
   // The entry's fuel dies with the run; a callee hands what is left back to its caller.
   const save = e.isEntry ? [] : e.saveFuel();
-  return m.block(null, [...save, m.return(e.get(0))]);
+  return m.block(null, [...save, e.ret(e.get(0))]);
 }

@@ -68,6 +68,16 @@ const runGlobal = (value: RunValue): string => {
   return ctxLimitGlobal(Number(value.slice('ctxLimit'.length)));
 };
 
+/**
+ * The entry function's code is written into the event loop that runs it (module.ts), as binaryen's
+ * inliner would do: its parameters and locals then sit after the loop function's own parameters
+ * (`base` of them), and its `return` sets a result local and leaves the block `label`.
+ */
+export interface Inlined {
+  readonly base: number;
+  readonly label: string;
+}
+
 export class FnEmitter {
   readonly m: WasmModule;
   /** r0, r6..r9, label, fuel. */
@@ -78,12 +88,33 @@ export class FnEmitter {
   readonly params: number;
   readonly labelLocal: number;
   readonly fuelLocal: number;
+  /** Where local 0 of this function is: 0, or after the loop function's parameters when inlined. */
+  readonly base: number;
+  /** Inlined: the local that receives r0 when the function returns. */
+  readonly result: number | undefined;
 
-  constructor(readonly mc: ModuleContext, readonly fn: BpfFunction, readonly pointers: ReadonlyMap<number, PointerFact>) {
+  constructor(
+    readonly mc: ModuleContext, readonly fn: BpfFunction, readonly pointers: ReadonlyMap<number, PointerFact>,
+    readonly inlined?: Inlined,
+  ) {
     this.m = mc.m;
+    this.base = inlined?.base ?? 0;
     this.params = paramCount(fn.index);
-    this.labelLocal = this.params + 5;
-    this.fuelLocal = this.params + 6;
+    this.labelLocal = this.base + this.params + 5;
+    this.fuelLocal = this.base + this.params + 6;
+    this.result = inlined ? this.temp(i64) : undefined;
+  }
+
+  /** Leaves the function with `value` as r0: a `return`, or when inlined the result local and a branch. */
+  ret(value: Expr): Expr {
+    const m = this.m;
+    if (!this.inlined) return m.return(value);
+    return m.block(null, [m.local.set(this.result!, value), m.br(this.inlined.label)]);
+  }
+
+  /** The local holding parameter `i` (r1..r5, r10, then the entry's run-wide values). */
+  paramLocal(i: number): number {
+    return this.base + i;
   }
 
   /** The verifier's facts about the instruction at `pc` (undefined for unverified programs). */
@@ -102,10 +133,10 @@ export class FnEmitter {
 
   /** Wasm local holding BPF register r. */
   regLocal(r: number): number {
-    if (r >= 1 && r <= 5) return r - 1;
-    if (r === 10) return 5;
-    if (r === 0) return this.params;
-    if (r >= 6 && r <= 9) return this.params + r - 5;
+    if (r >= 1 && r <= 5) return this.base + r - 1;
+    if (r === 10) return this.base + 5;
+    if (r === 0) return this.base + this.params;
+    if (r >= 6 && r <= 9) return this.base + this.params + r - 5;
     throw new InternalError(`no register r${r}`);
   }
 
@@ -120,12 +151,12 @@ export class FnEmitter {
   /** A fresh local (binaryen's coalescing merges the ones whose lives do not overlap). */
   temp(type: ValueType): number {
     this.vars.push(type);
-    return this.params + this.vars.length - 1;
+    return this.base + this.params + this.vars.length - 1;
   }
 
   /** A run-wide i64 value (stack start, context start, context limit per access size). */
   run(value: RunValue): Expr {
-    if (this.isEntry) return this.m.local.get(REG_PARAMS + RUN_VALUES.indexOf(value), i64);
+    if (this.isEntry) return this.m.local.get(this.paramLocal(REG_PARAMS + RUN_VALUES.indexOf(value)), i64);
     let index = this.runLocals.get(value);
     if (index === undefined) {
       index = this.temp(i64);
@@ -163,9 +194,9 @@ export class FnEmitter {
     return loads;
   }
 
-  /** Non-parameter locals, in order. */
+  /** Non-parameter locals, in order (inlined: the parameters too, since they are locals of the loop function). */
   localTypes(): ValueType[] {
-    return this.vars;
+    return this.inlined ? [...new Array<ValueType>(this.params).fill(i64), ...this.vars] : this.vars;
   }
 
   /** Stops the run with `code` at `pc` (the wrapper turns the trap into a BpfRuntimeError). */

@@ -14,7 +14,7 @@ import { jumpCondition, narrowCompare } from './branch.js';
 import { budgetPlan } from './budget-gates.js';
 import { emitCall, emitCallx, emitExit } from './calls.js';
 import { placeConstants } from './constants.js';
-import { FnEmitter, type ModuleContext } from './emitter.js';
+import { FnEmitter, type Inlined, type ModuleContext } from './emitter.js';
 import { findJumpTables, type JumpTable } from './jump-table.js';
 import { Stackifier, STRUCTURED_MAX_BLOCKS } from '../wasm/stackify.js';
 import { emitMemory } from './memory-access.js';
@@ -281,9 +281,9 @@ function valueTableCode(e: FnEmitter, block: BasicBlock, table: JumpTable, value
 /** A function charged per block gets a fast copy (budget-gates.ts) while both copies can be structured. */
 const wantsFastCopy = (mc: ModuleContext, fn: BpfFunction): boolean => mc.budgetChecks && 2 * fn.blocks.length <= STRUCTURED_MAX_BLOCKS;
 
-export function compileFunction(mc: ModuleContext, fn: BpfFunction): void {
-  const m = mc.m;
-  const e = new FnEmitter(mc, fn, mc.checked ? pointerFacts(fn, fn.index === 0) : new Map());
+/** A function's code, as statements: the prologue, then its structured blocks. */
+export function functionBody(e: FnEmitter): Expr[] {
+  const { mc, fn, m } = e;
   const tables = findTables(e, fn);
   const code = new Map(fn.blocks.map((block) => [block.start, blockCode(e, block)]));
   const exits = new Map(fn.blocks.map((block) => [block.start, blockExit(e, block)]));
@@ -294,7 +294,18 @@ export function compileFunction(mc: ModuleContext, fn: BpfFunction): void {
   }
   const fast = mc.structure !== 'layout' && wantsFastCopy(mc, fn) ? fastCopy(e, fn) : undefined;
   const body = structuredBody(e, fn, code, exits, tables.branch, fast);
+  return [...e.prologue(), body];
+}
+
+export const emitterFor = (mc: ModuleContext, fn: BpfFunction, inlined?: Inlined): FnEmitter =>
+  new FnEmitter(mc, fn, mc.checked ? pointerFacts(fn, fn.index === 0) : new Map(), inlined);
+
+/** A local-call target as a wasm function of its own: (r1..r5, r10) -> r0. */
+export function compileFunction(mc: ModuleContext, fn: BpfFunction): void {
+  const m = mc.m;
+  const e = emitterFor(mc, fn);
+  const body = functionBody(e);
   const params = tupleType(new Array(e.params).fill(i64));
   // Every path ends in `return`; the trailing unreachable only tells the validator so.
-  m.addFunction(functionName(fn.index), params, i64, e.localTypes(), m.block(null, [...e.prologue(), body, m.unreachable()]));
+  m.addFunction(functionName(fn.index), params, i64, e.localTypes(), m.block(null, [...body, m.unreachable()]));
 }

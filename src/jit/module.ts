@@ -5,9 +5,9 @@
 import { EXPORT, GLOBAL, HELPER_IMPORT, IMPORT_MODULE, ctxLimitGlobal, functionName, trapCode } from './abi.js';
 import { analyzeProgram, callDepthIsStatic } from './analysis.js';
 import { WasmModule, i32, i64, i64Const, none, tupleType, type Expr } from '../wasm/builder.js';
-import type { ModuleContext, Structure } from './emitter.js';
+import type { FnEmitter, ModuleContext, Structure } from './emitter.js';
 import { scratchSlot } from './constants.js';
-import { compileFunction } from './function.js';
+import { compileFunction, emitterFor, functionBody } from './function.js';
 import { InputError } from '../errors.js';
 import type { Program } from '../program/program.js';
 import { STACK_PER_CPU, WASM_PAGE, type Region } from '../runtime/memory.js';
@@ -58,31 +58,32 @@ function addServiceExports(m: WasmModule): void {
 
 const DRIVE_FUNCTION = 'drive';
 /**
- * drive's parameters (all i32) and locals (r0, then the context limits for access sizes 1, 2, 4, 8).
- * The loop stores every event's r0 without testing whether anyone wants it, which is faster than the
- * test; single runs store theirs in a scratch slot (constants.ts) and take it from drive's return
- * value. The limits are locals computed here, not i64 parameters, which measured slower
- * (bench/README.md, "Design measurements").
+ * drive's parameters (all i32). Its locals are the entry function's, inlined into its event loop
+ * (emitter.ts), plus the context limits for access sizes 1, 2, 4, 8. The loop stores every event's r0
+ * without testing whether anyone wants it, which is faster than the test; single runs store theirs in
+ * a scratch slot (constants.ts) and take it from drive's return value. The limits are locals computed
+ * here, not i64 parameters, which measured slower (bench/README.md, "Design measurements").
  */
-const D = { BASE: 0, STRIDE: 1, LEN: 2, COUNT: 3, RESULTS: 4, STACK: 5, R0: 6, LIMITS: 7 } as const;
+const D = { BASE: 0, STRIDE: 1, LEN: 2, COUNT: 3, RESULTS: 4, STACK: 5 } as const;
+const DRIVE_PARAMS = 6;
 const LIMIT_SIZES = [1, 2, 4, 8] as const;
 
-/** Local-call targets and helpers read the run-wide values from globals; the entry gets parameters. */
+/** Local-call targets and helpers read the run-wide values from globals; the entry gets them as locals. */
 const needsRunGlobals = (mc: ModuleContext): boolean => mc.program.functions.length > 1 || mc.facts.callsHelpers;
 
 /**
  * Once per drive call: the context limits max(len - size + 1, 0) (an access of `size` bytes at
  * ctx + d is inside the context iff d <u limit), and the globals that callees and helpers read.
  */
-function sharedSetup(mc: ModuleContext): Expr[] {
+function sharedSetup(mc: ModuleContext, limits: readonly number[]): Expr[] {
   const m = mc.m;
   const get = (i: number): Expr => m.local.get(i, i32);
   const stmts: Expr[] = [];
   LIMIT_SIZES.forEach((size, k) => {
     if (!mc.checked || !mc.facts.accessSizes.has(size)) return;
     const spare = (): Expr => m.i64.sub(m.i64.extend_u(get(D.LEN)), i64Const(m, BigInt(size - 1)));
-    stmts.push(m.local.set(D.LIMITS + k, m.select(m.i64.gt_s(spare(), i64Const(m, 0n)), spare(), i64Const(m, 0n))));
-    if (needsRunGlobals(mc)) stmts.push(m.global.set(ctxLimitGlobal(size), m.local.get(D.LIMITS + k, i64)));
+    stmts.push(m.local.set(limits[k]!, m.select(m.i64.gt_s(spare(), i64Const(m, 0n)), spare(), i64Const(m, 0n))));
+    if (needsRunGlobals(mc)) stmts.push(m.global.set(ctxLimitGlobal(size), m.local.get(limits[k]!, i64)));
   });
   if (needsRunGlobals(mc)) {
     stmts.push(m.global.set(GLOBAL.stackStart, m.i64.extend_u(get(D.STACK))));
@@ -124,45 +125,55 @@ function perEventSetup(mc: ModuleContext, budget: number): Expr[] {
   return stmts;
 }
 
-/** entry(r1 = ctx, r2 = len, r3..r5 = 0, r10 = frame top, stack start, ctx start, limits). */
-function callEntry(mc: ModuleContext): Expr {
-  const m = mc.m;
+/**
+ * The entry's registers and run-wide values for one event: r1 = ctx, r2 = len, r3..r5 = 0, r10 =
+ * frame top, stack start, ctx start, limits. A function's locals start at 0 on every call, the
+ * inlined entry's would keep the last event's: unverified code may read r0 and r6-r9 before writing
+ * them (they read 0, src/runtime/executable.ts), and the flat layout dispatches on the label local.
+ */
+function entryRegisters(e: FnEmitter, limits: readonly number[]): Expr[] {
+  const m = e.m;
   const ctx = (): Expr => m.i64.extend_u(m.local.get(D.BASE, i32));
   const stack = (): Expr => m.i64.extend_u(m.local.get(D.STACK, i32));
   const zero = (): Expr => i64Const(m, 0n);
   const top = m.i64.add(stack(), i64Const(m, BigInt(STACK_PER_CPU)));
-  const limits = LIMIT_SIZES.map((_, k) => m.local.get(D.LIMITS + k, i64));
-  const args = [ctx(), m.i64.extend_u(m.local.get(D.LEN, i32)), zero(), zero(), zero(), top, stack(), ctx(), ...limits];
-  return m.call(functionName(0), args, i64);
+  const values = [ctx(), m.i64.extend_u(m.local.get(D.LEN, i32)), zero(), zero(), zero(), top, stack(), ctx(), ...limits.map((l) => m.local.get(l, i64))];
+  const stmts = values.map((value, i) => m.local.set(e.paramLocal(i), value));
+  if (!e.mc.verified) for (const r of [0, 6, 7, 8, 9]) stmts.push(e.set(r, zero()));
+  stmts.push(m.local.set(e.labelLocal, m.i32.const(0)));
+  return stmts;
 }
 
 /**
- * drive(base, stride, len, count, results, stackStart) -> r0 of the last event.
- * The one caller of the entry function, so binaryen inlines the program into this event loop; both
- * single runs (count 1) and batches go through it. The loop is do-while, so count must be at least 1
- * (the wrapper never calls run_batch for no events): a guard in front of it, or the count tested at
- * the top, measured slower (bench/README.md, "Design measurements").
+ * drive(base, stride, len, count, results, stackStart) -> r0 of the last event: the event loop, with
+ * the program's entry function written into it (no call per event). Both single runs (count 1) and
+ * batches go through it. The loop is do-while, so count must be at least 1 (the wrapper never calls
+ * run_batch for no events): a guard in front of it, or the count tested at the top, measured slower
+ * (bench/README.md, "Design measurements").
  */
 function addDriveFunction(mc: ModuleContext, budget: number): void {
   const m = mc.m;
+  const e = emitterFor(mc, mc.program.functions[0]!, { base: DRIVE_PARAMS, label: 'ran' });
+  const limits = LIMIT_SIZES.map(() => e.temp(i64));
+  const r0 = e.result!;
   const bump = (i: number, by: Expr): Expr => m.local.set(i, m.i32.add(m.local.get(i, i32), by));
   const body = m.block(null, [
-    ...sharedSetup(mc),
+    ...sharedSetup(mc, limits),
     m.loop('next', m.block(null, [
       ...perEventSetup(mc, budget),
-      m.local.set(D.R0, callEntry(mc)),
+      ...entryRegisters(e, limits),
+      m.block('ran', [...functionBody(e), m.unreachable()]),
       // A helper may start a nested run of this program; it must not see this run's unwinding.
       ...(mc.facts.callsHelpers ? [m.global.set(GLOBAL.unwinding, m.i32.const(0))] : []),
-      m.i64.store(0, 8, m.local.get(D.RESULTS, i32), m.local.get(D.R0, i64)),
+      m.i64.store(0, 8, m.local.get(D.RESULTS, i32), m.local.get(r0, i64)),
       bump(D.BASE, m.local.get(D.STRIDE, i32)),
       bump(D.RESULTS, m.i32.const(8)),
       bump(D.COUNT, m.i32.const(-1)),
       m.br('next', m.local.get(D.COUNT, i32)),
     ])),
-    m.local.get(D.R0, i64),
+    m.local.get(r0, i64),
   ], i64);
-  const params = tupleType(new Array(D.R0).fill(i32));
-  m.addFunction(DRIVE_FUNCTION, params, i64, [i64, ...LIMIT_SIZES.map(() => i64)], body);
+  m.addFunction(DRIVE_FUNCTION, tupleType(new Array(DRIVE_PARAMS).fill(i32)), i64, e.localTypes(), body);
 }
 
 /** run64 / run32 (ctx, len, stackStart) and run_batch (base, stride, len, count, results, stackStart). */
@@ -230,7 +241,7 @@ export function buildModule(program: Program, rt: Runtime, options: ModuleOption
   m.importMemory(IMPORT_MODULE, 'memory', Math.floor(memoryEnd / WASM_PAGE), MAX_WASM32_PAGES, true);
   addGlobals(mc);
   m.addFunctionImport(HELPER_IMPORT, IMPORT_MODULE, HELPER_IMPORT, tupleType([i32, i32, i64, i64, i64, i64, i64, i64]), i64);
-  for (const fn of program.functions) compileFunction(mc, fn);
+  for (const fn of program.functions.slice(1)) compileFunction(mc, fn); // the entry is written into drive
   addDriveFunction(mc, options.budget);
   addEntryExports(m, scratch);
   addServiceExports(m);
