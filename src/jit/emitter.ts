@@ -141,11 +141,31 @@ export class FnEmitter {
   }
 
   get(r: number): Expr {
-    return this.m.local.get(this.regLocal(r), i64);
+    return this.m.local.get(this.shadow?.get(r) ?? this.regLocal(r), i64);
   }
 
   set(r: number, value: Expr): Expr {
-    return this.m.local.set(this.regLocal(r), value);
+    if (!this.shadow) return this.m.local.set(this.regLocal(r), value);
+    const t = this.temp(i64);
+    this.shadow.set(r, t);
+    return this.m.local.set(t, value);
+  }
+
+  /** While speculating: the local each register written so far lives in. */
+  private shadow: Map<number, number> | undefined;
+
+  /**
+   * Emits code whose register writes go to fresh locals instead (reads see them), so it can run
+   * whether or not its results are kept; returns the code and where each written register ended up.
+   */
+  speculate(emit: () => Expr[]): { code: Expr[]; writes: ReadonlyMap<number, number> } {
+    const writes = new Map<number, number>();
+    this.shadow = writes;
+    try {
+      return { code: emit(), writes };
+    } finally {
+      this.shadow = undefined;
+    }
   }
 
   /** A fresh local (binaryen's coalescing merges the ones whose lives do not overlap). */

@@ -19,6 +19,7 @@ import { findJumpTables, type JumpTable } from './jump-table.js';
 import { Stackifier, STRUCTURED_MAX_BLOCKS } from '../wasm/stackify.js';
 import { emitMemory } from './memory-access.js';
 import { pointerFacts } from './pointer-facts.js';
+import { findSelectArms, selectCode } from './select.js';
 import { columnBytes, EXIT_JOIN, findValueTables, type ValueColumn, type ValueTable } from './value-table.js';
 import { branchTarget, type Insn } from '../isa/insn.js';
 import { lddwValue } from '../runtime/executable.js';
@@ -291,6 +292,14 @@ export function functionBody(e: FnEmitter): Expr[] {
     const block = fn.blocks.find((b) => b.start === start)!;
     code.set(start, m.block(null, [code.get(start)!, ...valueTableCode(e, block, table, values, addrs)]));
     exits.set(start, values.join === EXIT_JOIN ? {} : { next: values.join });
+  }
+  // Not where blocks are charged one by one: an arm turned into selects is no block of its own.
+  if (!mc.budgetChecks) {
+    const skip = (start: number): boolean => tables.branch.has(start) || tables.value.has(start) || e.isDead(start);
+    for (const arm of findSelectArms(fn, skip).values()) {
+      code.set(arm.from, m.block(null, [code.get(arm.from)!, ...selectCode(e, arm, (insn) => emitInsn(e, insn))]));
+      exits.set(arm.from, { next: arm.join });
+    }
   }
   const fast = mc.structure !== 'layout' && wantsFastCopy(mc, fn) ? fastCopy(e, fn) : undefined;
   const body = structuredBody(e, fn, code, exits, tables.branch, fast);
