@@ -162,15 +162,21 @@ function fastCopy(e: FnEmitter, fn: BpfFunction): FastCopy {
 
 /**
  * The fast copy of a function charged per block, and its gates (budget-gates.ts): each gate tests the
- * fuel once and sends the run on in the fast copy, or into the exact one (`blocks`) when it is short.
+ * fuel once and sends the run on in the fast copy, or, when it is short, into the exact copy at the
+ * gate's block. The exact copy is cold (it runs only while a budget runs out), and entering it in
+ * the middle of its loops would make the graph irreducible, so it is not part of this graph: a gate
+ * sets `exactLabel` to its block's entry number and leaves the block `EXACT` to the exact copy's
+ * dispatch (exactCopy). Returns the entry, and the exact copy's entry blocks in number order.
  */
-function addFastCopy(e: FnEmitter, rl: Stackifier, fn: BpfFunction, exact: ReadonlyMap<number, number>, fast: FastCopy): number {
+function addFastCopy(e: FnEmitter, rl: Stackifier, fn: BpfFunction, fast: FastCopy, exactLabel: number): { entry: number; entries: number[] } {
   const m = e.m;
   const copy = new Map(fn.blocks.map((block) => [block.start, rl.addBlock(fast.code.get(block.start)!)]));
   const gates = new Map<number, number>();
+  const entries: number[] = [];
   for (const [start, need] of fast.gates) {
     const gate = rl.addBlock(m.nop());
-    rl.addBranch(gate, exact.get(start)!, m.i64.lt_s(m.local.get(e.fuelLocal, i64), i64Const(m, BigInt(need))));
+    const toExact = rl.addBlock(m.block(null, [m.local.set(exactLabel, m.i32.const(entries.push(start) - 1)), m.br(EXACT)]));
+    rl.addBranch(gate, toExact, m.i64.lt_s(m.local.get(e.fuelLocal, i64), i64Const(m, BigInt(need))));
     rl.addBranch(gate, copy.get(start)!);
     gates.set(start, gate);
   }
@@ -180,7 +186,14 @@ function addFastCopy(e: FnEmitter, rl: Stackifier, fn: BpfFunction, exact: Reado
     if (exit.cond) rl.addBranch(copy.get(block.start)!, to(exit.cond.target), exit.cond.test);
     if (exit.next !== undefined) rl.addBranch(copy.get(block.start)!, to(exit.next));
   }
-  return gates.get(fn.entry)!;
+  return { entry: gates.get(fn.entry)!, entries };
+}
+
+const EXACT = 'exact';
+
+/** The exact copy as a flat layout entered at the gates' blocks: after the end of the block `EXACT`. */
+function exactCopy(e: FnEmitter, graph: Stackifier, blocks: ReadonlyMap<number, number>, entries: readonly number[], exactLabel: number): Expr {
+  return graph.renderDispatch(entries.map((start) => blocks.get(start)!), exactLabel);
 }
 
 /** The function's body: its blocks (and the fast copy's) as a graph, structured by the stackifier. */
@@ -208,8 +221,12 @@ function structuredBody(
     if (exit.cond) rl.addBranch(from, blocks.get(exit.cond.target)!, exit.cond.test);
     if (exit.next !== undefined) rl.addBranch(from, blocks.get(exit.next)!);
   }
-  const entry = fast ? addFastCopy(e, rl, fn, blocks, fast) : blocks.get(fn.entry)!;
-  return rl.render(entry, e.labelLocal, { flat: e.mc.structure === 'layout' });
+  if (!fast) return rl.render(blocks.get(fn.entry)!, e.labelLocal, { flat: e.mc.structure === 'layout' });
+  const exactLabel = e.temp(i32);
+  const fastGraph = new Stackifier(e.m);
+  const { entry, entries } = addFastCopy(e, fastGraph, fn, fast, exactLabel);
+  const fastBody = fastGraph.render(entry, e.labelLocal);
+  return e.m.block(null, [e.m.block(EXACT, [fastBody]), exactCopy(e, rl, blocks, entries, exactLabel)]);
 }
 
 interface Tables {

@@ -79,6 +79,17 @@ export class Stackifier {
   /** Which translation the last render used. */
   layout: 'structured' | 'flat' | undefined;
 
+  /**
+   * The flat layout of the graph, entered at any of `entries`: the label local chooses, entry k at
+   * value k. For cold code entered from elsewhere (the exact copy of a function charged per block).
+   */
+  renderDispatch(entries: readonly number[], labelLocal: number): Expr {
+    const seen = new Set<number>();
+    for (const entry of entries) for (const v of reversePostorder(this.nodes, entry)) seen.add(v);
+    this.layout = 'flat';
+    return flatLayout(this.m, this.nodes, [...seen], labelLocal, entries);
+  }
+
   private node(i: number): Node {
     const node = this.nodes[i];
     if (!node) throw new InternalError(`stackifier: no block ${i}`);
@@ -300,12 +311,13 @@ class Structured {
  * nested inside `b{k+1}`, so a forward branch is one `br`, falling through to the next block needs
  * nothing, and a backward branch sets the label local and re-enters a dispatching br_table.
  */
-function flatLayout(m: WasmModule, nodes: readonly Node[], reachable: readonly number[], labelLocal: number): Expr {
-  const order = [reachable[0]!, ...reachable.slice(1).sort((a, b) => a - b)];
+function flatLayout(m: WasmModule, nodes: readonly Node[], reachable: readonly number[], labelLocal: number, entries?: readonly number[]): Expr {
+  const order = entries ? [...reachable].sort((a, b) => a - b) : [reachable[0]!, ...reachable.slice(1).sort((a, b) => a - b)];
   const position = new Map(order.map((v, k) => [v, k]));
-  const backTargets: number[] = [];
-  const slot = new Map<number, number>([[order[0]!, 0]]);
-  let dispatches = false;
+  const starts = entries ?? [order[0]!];
+  const backTargets: number[] = starts.slice(1);
+  const slot = new Map<number, number>(starts.map((v, k) => [v, k]));
+  let dispatches = entries !== undefined;
   const blockLabel = (v: number): string => `b${v}`;
   const dispatchTo = (to: number): number => {
     dispatches = true;
@@ -327,9 +339,10 @@ function flatLayout(m: WasmModule, nodes: readonly Node[], reachable: readonly n
     const node = nodes[v]!;
     return [node.code, ...exitCode(m, node, `S${v}`, label, branch)];
   });
-  const labels = [order[0]!, ...backTargets].map(blockLabel);
-  // The label local starts at 0, the entry's slot: the dispatch's first round enters the entry.
-  let nest: Expr = dispatches ? m.switch(labels, blockLabel(order[0]!), m.local.get(labelLocal, i32)) : m.nop();
+  const labels = [starts[0]!, ...backTargets].map(blockLabel);
+  // The label local starts at 0, the entry's slot (or at the slot of the entry chosen): the
+  // dispatch's first round enters it.
+  let nest: Expr = dispatches ? m.switch(labels, blockLabel(starts[0]!), m.local.get(labelLocal, i32)) : m.nop();
   order.forEach((v, k) => {
     nest = m.block(null, [m.block(blockLabel(v), [nest]), ...bodies[k]!]);
   });
