@@ -1,12 +1,12 @@
 /**
- * The optimizer settings every JIT module gets, chosen by measurement (bench/README.md, "Design
- * measurements"):
+ * The optimizing tier's passes, chosen by measurement (bench/README.md, "Design measurements"):
  *
- * - binaryen's full -O2 pipeline (dozens of passes, each a whole-module walk) costs far more load time
- *   than it saves run time, since V8's optimizing tier already does the scalar work itself.
+ * - binaryen's full -O2 pipeline (dozens of passes, each a whole-module walk) costs several times as
+ *   much and runs no faster, since V8's optimizing tier already does the scalar work itself.
  * - What V8 does not do is inline across wasm functions or turn short data-dependent branches into
- *   `select`s. `inlining` moves the entry function into the event loop (its only caller; see
- *   module.ts), and simplify-locals followed by remove-unused-brs makes the selects.
+ *   `select`s. `inlining` moves small local-call targets into their callers (the code generator writes
+ *   the entry into the event loop itself, module.ts), and simplify-locals followed by
+ *   remove-unused-brs makes the selects the code generator's own if-conversion (select.ts) leaves.
  * - optimize-instructions at the end pays on byte loops (memcpy).
  * These passes match -O2's run time on every workload measured, at a fraction of its cost. They
  * read the baseline tier's module, whose blocks come as the stackifier nested them; a first round of
