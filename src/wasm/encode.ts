@@ -12,9 +12,13 @@ import { sleb32, sleb64, uleb } from './leb.js';
 const VALUE_TYPE: Record<ValueType, number> = { i32: 0x7f, i64: 0x7e };
 const blockType = (t: Type): number => (t === 'i32' || t === 'i64' ? VALUE_TYPE[t] : 0x40);
 
+const utf8 = new TextEncoder();
+/** Names repeat from module to module (exports, globals, imports): encoded once. */
+const encodedNames = new Map<string, Uint8Array>();
+
 /** A growable byte buffer. */
 class Bytes {
-  private buf = new Uint8Array(256);
+  private buf = new Uint8Array(128);
   length = 0;
 
   byte(b: number): void {
@@ -34,9 +38,13 @@ class Bytes {
   }
 
   name(text: string): void {
-    const utf8 = new TextEncoder().encode(text);
-    this.bytes(uleb(utf8.length));
-    this.bytes(utf8);
+    let bytes = encodedNames.get(text);
+    if (!bytes) {
+      bytes = utf8.encode(text);
+      if (encodedNames.size < 4096) encodedNames.set(text, bytes);
+    }
+    this.bytes(uleb(bytes.length));
+    this.bytes(bytes);
   }
 
   view(): Uint8Array {
