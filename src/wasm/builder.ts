@@ -6,7 +6,6 @@
  * optimizing tier, docs/architecture.md section 5).
  */
 import { joinTypes, sequenceType, type Expr, type Type, type ValueType } from './expr.js';
-import { memarg } from './leb.js';
 
 /** A function signature: one value type, none, or several (parameters). */
 export type Signature = Type | readonly ValueType[];
@@ -45,16 +44,20 @@ export interface ModuleDef {
   readonly exports: ReadonlyArray<{ name: string; function: string }>;
 }
 
-const op = (type: Type, code: readonly number[], args: readonly Expr[], imm?: readonly number[]): Expr =>
-  imm ? { k: 'op', type, code, args, imm } : { k: 'op', type, code, args };
+const op = (type: Type, code: number, args: readonly Expr[]): Expr => ({ k: 'op', type, code, args });
+
+/** A load or store: the memarg is log2 of the alignment in bytes, and the offset. */
+const memOp = (type: Type, code: number, args: readonly Expr[], alignBytes: number, offset: number, sub?: number): Expr =>
+  sub === undefined ? { k: 'op', type, code, args, mem: { alignLog2: Math.log2(alignBytes), offset } }
+    : { k: 'op', type, code, sub, args, mem: { alignLog2: Math.log2(alignBytes), offset } };
 
 const params = (sig: Signature): ValueType[] => (typeof sig === 'string' ? (sig === 'i32' || sig === 'i64' ? [sig] : []) : [...sig]);
 const result = (sig: Signature): ValueType | 'none' => (sig === 'i32' || sig === 'i64' ? sig : 'none');
 
 /** Unary and binary operators of one width, by binaryen's names. */
 function arithmetic(t: ValueType, base: number) {
-  const un = (code: number, type: Type = t) => (a: Expr): Expr => op(type, [code], [a]);
-  const bin = (code: number, type: Type = t) => (a: Expr, b: Expr): Expr => op(type, [code], [a, b]);
+  const un = (code: number, type: Type = t) => (a: Expr): Expr => op(type, code, [a]);
+  const bin = (code: number, type: Type = t) => (a: Expr, b: Expr): Expr => op(type, code, [a, b]);
   const cmp = (offset: number): ((a: Expr, b: Expr) => Expr) => bin(base + offset, 'i32');
   const a = t === 'i32' ? 0x67 : 0x79; // clz
   return {
@@ -69,18 +72,18 @@ function arithmetic(t: ValueType, base: number) {
 /** Loads and stores: (offset, align in bytes, pointer[, value]). */
 function access(type: ValueType, code: number, bytes: number) {
   return {
-    load: (offset: number, align: number, ptr: Expr): Expr => op(type, [code], [ptr], memarg(align || bytes, offset)),
-    store: (offset: number, align: number, ptr: Expr, value: Expr): Expr => op('none', [code], [ptr, value], memarg(align || bytes, offset)),
+    load: (offset: number, align: number, ptr: Expr): Expr => memOp(type, code, [ptr], align || bytes, offset),
+    store: (offset: number, align: number, ptr: Expr, value: Expr): Expr => memOp('none', code, [ptr, value], align || bytes, offset),
   };
 }
 
 /** Atomic read-modify-write (threads proposal, prefix 0xfe): add, sub, and, or, xor, xchg, cmpxchg. */
 function rmw(type: ValueType, first: number, bytes: number) {
-  const binary = (k: number) => (offset: number, ptr: Expr, value: Expr): Expr => op(type, [0xfe, first + k], [ptr, value], memarg(bytes, offset));
+  const binary = (k: number) => (offset: number, ptr: Expr, value: Expr): Expr => memOp(type, 0xfe, [ptr, value], bytes, offset, first + k);
   return {
     add: binary(0), sub: binary(7), and: binary(14), or: binary(21), xor: binary(28), xchg: binary(35),
     cmpxchg: (offset: number, ptr: Expr, expected: Expr, replacement: Expr): Expr =>
-      op(type, [0xfe, first + 42], [ptr, expected, replacement], memarg(bytes, offset)),
+      memOp(type, 0xfe, [ptr, expected, replacement], bytes, offset, first + 42),
   };
 }
 
@@ -89,9 +92,9 @@ function i32Ops() {
   return {
     ...arithmetic('i32', 0x45),
     const: (value: number): Expr => ({ k: 'i32.const', type: 'i32', value: value | 0 }),
-    wrap: (a: Expr): Expr => op('i32', [0xa7], [a]),
-    extend8_s: (a: Expr): Expr => op('i32', [0xc0], [a]),
-    extend16_s: (a: Expr): Expr => op('i32', [0xc1], [a]),
+    wrap: (a: Expr): Expr => op('i32', 0xa7, [a]),
+    extend8_s: (a: Expr): Expr => op('i32', 0xc0, [a]),
+    extend16_s: (a: Expr): Expr => op('i32', 0xc1, [a]),
     load: ld(0x28, 4), load8_s: ld(0x2c, 1), load8_u: ld(0x2d, 1), load16_s: ld(0x2e, 2), load16_u: ld(0x2f, 2),
     store: access('i32', 0x36, 4).store, store8: access('i32', 0x3a, 1).store, store16: access('i32', 0x3b, 2).store,
     atomic: { rmw: rmw('i32', 0x1e, 4) },
@@ -104,11 +107,11 @@ function i64Ops() {
   return {
     ...arithmetic('i64', 0x50),
     const: (value: bigint): Expr => ({ k: 'i64.const', type: 'i64', value: BigInt.asIntN(64, value) }),
-    extend_s: (a: Expr): Expr => op('i64', [0xac], [a]),
-    extend_u: (a: Expr): Expr => op('i64', [0xad], [a]),
-    extend8_s: (a: Expr): Expr => op('i64', [0xc2], [a]),
-    extend16_s: (a: Expr): Expr => op('i64', [0xc3], [a]),
-    extend32_s: (a: Expr): Expr => op('i64', [0xc4], [a]),
+    extend_s: (a: Expr): Expr => op('i64', 0xac, [a]),
+    extend_u: (a: Expr): Expr => op('i64', 0xad, [a]),
+    extend8_s: (a: Expr): Expr => op('i64', 0xc2, [a]),
+    extend16_s: (a: Expr): Expr => op('i64', 0xc3, [a]),
+    extend32_s: (a: Expr): Expr => op('i64', 0xc4, [a]),
     load: ld(0x29, 8), load8_s: ld(0x30, 1), load8_u: ld(0x31, 1), load16_s: ld(0x32, 2), load16_u: ld(0x33, 2),
     load32_s: ld(0x34, 4), load32_u: ld(0x35, 4),
     store: st(0x37, 8), store8: st(0x3c, 1), store16: st(0x3d, 2), store32: st(0x3e, 4),
@@ -142,7 +145,7 @@ export class WasmModule {
 
   /** `m.memory.size()` in pages (a name, as binaryen takes one, is ignored: there is one memory). */
   readonly memory = {
-    size: (_name?: string): Expr => op('i32', [0x3f, 0x00], []),
+    size: (_name?: string): Expr => ({ k: 'op', type: 'i32', code: 0x3f, sub: 0, args: [] }),
   };
 
   block(label: string | null, body: readonly Expr[], type?: Type): Expr {
@@ -176,7 +179,7 @@ export class WasmModule {
   }
 
   drop(value: Expr): Expr {
-    return op('none', [0x1a], [value]);
+    return op('none', 0x1a, [value]);
   }
 
   /** Evaluates ifTrue, ifFalse, then the condition, as WebAssembly's select does. */
@@ -185,11 +188,11 @@ export class WasmModule {
   }
 
   unreachable(): Expr {
-    return op('unreachable', [0x00], []);
+    return op('unreachable', 0x00, []);
   }
 
   nop(): Expr {
-    return op('none', [0x01], []);
+    return op('none', 0x01, []);
   }
 
   addFunction(name: string, paramTypes: Signature, resultType: Signature, vars: readonly ValueType[], body: Expr): void {

@@ -7,7 +7,7 @@
 import { InternalError } from '../errors.js';
 import type { Expr, Type, ValueType } from './expr.js';
 import type { FunctionDef, ModuleDef } from './builder.js';
-import { sleb32, sleb64, uleb } from './leb.js';
+import { putSleb32, putSleb64, putUleb } from './leb.js';
 
 const VALUE_TYPE: Record<ValueType, number> = { i32: 0x7f, i64: 0x7e };
 const blockType = (t: Type): number => (t === 'i32' || t === 'i64' ? VALUE_TYPE[t] : 0x40);
@@ -31,34 +31,19 @@ class Bytes {
     for (let i = 0; i < list.length; i++) this.buf[this.length++] = list[i]!;
   }
 
-  /** Unsigned LEB128, written in place (no array per number: modules hold thousands of them). */
+  /** LEB128 numbers, written in place (no array per number: modules hold thousands of them). */
+  private readonly put = (b: number): void => this.byte(b);
+
   uleb(value: number): void {
-    let v = value;
-    while (v >= 0x80) {
-      this.byte((v % 0x80) | 0x80);
-      v = Math.floor(v / 0x80);
-    }
-    this.byte(v);
+    putUleb(value, this.put);
   }
 
-  /** Signed LEB128 of a 32-bit integer, written in place. */
   sleb32(value: number): void {
-    let v = value | 0;
-    for (;;) {
-      const b = v & 0x7f;
-      v >>= 7;
-      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
-        this.byte(b);
-        return;
-      }
-      this.byte(b | 0x80);
-    }
+    putSleb32(value, this.put);
   }
 
-  /** Signed LEB128 of a 64-bit integer: the 32-bit path when it fits (the encoding is the same). */
   sleb64(value: bigint): void {
-    if (value >= -0x80000000n && value <= 0x7fffffffn) this.sleb32(Number(value));
-    else this.bytes(sleb64(value));
+    putSleb64(value, this.put);
   }
 
   /** A vector's or section's contents, preceded by their byte length. */
@@ -73,7 +58,7 @@ class Bytes {
       bytes = utf8.encode(text);
       if (encodedNames.size < 4096) encodedNames.set(text, bytes);
     }
-    this.bytes(uleb(bytes.length));
+    this.uleb(bytes.length);
     this.bytes(bytes);
   }
 
@@ -125,8 +110,12 @@ function writeExpr(out: Bytes, root: Expr, ix: Indexes): void {
           push(e, 1);
           pushAll(e.args);
         } else {
-          out.bytes(e.code);
-          if (e.imm) out.bytes(e.imm);
+          out.byte(e.code);
+          if (e.sub !== undefined) out.uleb(e.sub);
+          if (e.mem) {
+            out.uleb(e.mem.alignLog2);
+            out.uleb(e.mem.offset);
+          }
         }
         break;
       case 'i32.const': out.byte(0x41); out.sleb32(e.value); break;
@@ -212,9 +201,9 @@ function writeLocals(out: Bytes, vars: readonly ValueType[]): void {
     if (last && last[1] === t) last[0]++;
     else runs.push([1, t]);
   }
-  out.bytes(uleb(runs.length));
+  out.uleb(runs.length);
   for (const [count, t] of runs) {
-    out.bytes(uleb(count));
+    out.uleb(count);
     out.byte(VALUE_TYPE[t]);
   }
 }
@@ -247,10 +236,10 @@ class TypeTable {
   }
 
   write(out: Bytes): void {
-    out.bytes(uleb(this.entries.length));
+    out.uleb(this.entries.length);
     for (const { params, result } of this.entries) {
       out.byte(0x60);
-      out.bytes(uleb(params.length));
+      out.uleb(params.length);
       for (const p of params) out.byte(VALUE_TYPE[p]);
       if (result === 'none') out.byte(0);
       else out.bytes([1, VALUE_TYPE[result]]);
@@ -265,12 +254,12 @@ function section(out: Bytes, id: number, content: Bytes): void {
 
 function importSection(def: ModuleDef, types: TypeTable): Bytes {
   const s = new Bytes();
-  s.bytes(uleb(def.functionImports.length + (def.memory ? 1 : 0)));
+  s.uleb(def.functionImports.length + (def.memory ? 1 : 0));
   for (const imp of def.functionImports) {
     s.name(imp.module);
     s.name(imp.field);
     s.byte(0x00);
-    s.bytes(uleb(types.index(imp.params, imp.result)));
+    s.uleb(types.index(imp.params, imp.result));
   }
   if (def.memory) {
     const mem = def.memory;
@@ -278,15 +267,15 @@ function importSection(def: ModuleDef, types: TypeTable): Bytes {
     s.name(mem.field);
     s.byte(0x02);
     s.byte(mem.shared ? 0x03 : 0x01);
-    s.bytes(uleb(mem.initial));
-    s.bytes(uleb(mem.maximum));
+    s.uleb(mem.initial);
+    s.uleb(mem.maximum);
   }
   return s;
 }
 
 function globalSection(def: ModuleDef, ix: Indexes): Bytes {
   const s = new Bytes();
-  s.bytes(uleb(def.globals.length));
+  s.uleb(def.globals.length);
   for (const g of def.globals) {
     s.byte(VALUE_TYPE[g.type]);
     s.byte(g.mutable ? 1 : 0);
@@ -298,11 +287,11 @@ function globalSection(def: ModuleDef, ix: Indexes): Bytes {
 
 function exportSection(def: ModuleDef, ix: Indexes): Bytes {
   const s = new Bytes();
-  s.bytes(uleb(def.exports.length));
+  s.uleb(def.exports.length);
   for (const exp of def.exports) {
     s.name(exp.name);
     s.byte(0x00);
-    s.bytes(uleb(indexOf(ix.functions, exp.function, 'function')));
+    s.uleb(indexOf(ix.functions, exp.function, 'function'));
   }
   return s;
 }
@@ -313,9 +302,9 @@ function nameSection(def: ModuleDef): Bytes {
   s.name('name');
   const names = (id: number, list: readonly string[]): void => {
     const sub = new Bytes();
-    sub.bytes(uleb(list.length));
+    sub.uleb(list.length);
     list.forEach((name, i) => {
-      sub.bytes(uleb(i));
+      sub.uleb(i);
       sub.name(name);
     });
     s.byte(id);
@@ -334,10 +323,10 @@ export function encodeModule(def: ModuleDef): Uint8Array<ArrayBuffer> {
   const types = new TypeTable();
   const imports = importSection(def, types);
   const funcs = new Bytes();
-  funcs.bytes(uleb(def.functions.length));
-  for (const fn of def.functions) funcs.bytes(uleb(types.index(fn.params, fn.result)));
+  funcs.uleb(def.functions.length);
+  for (const fn of def.functions) funcs.uleb(types.index(fn.params, fn.result));
   const code = new Bytes();
-  code.bytes(uleb(def.functions.length));
+  code.uleb(def.functions.length);
   for (const fn of def.functions) code.sized(writeFunction(fn, ix));
   const typeSection = new Bytes();
   types.write(typeSection);

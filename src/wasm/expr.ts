@@ -10,15 +10,17 @@
 export type ValueType = 'i32' | 'i64';
 export type Type = ValueType | 'none' | 'unreachable';
 
-/** A fixed-size instruction: its opcode bytes and immediates are known when it is built. */
+/** An instruction with fixed immediates: its operands, then its opcode and immediates. */
 interface Op {
   readonly k: 'op';
   readonly type: Type;
-  /** Opcode bytes (a prefix byte first for atomics and memory.size's memory index). */
-  readonly code: readonly number[];
+  /** The opcode byte (0xfe for the threads prefix). */
+  readonly code: number;
+  /** After the prefix, the atomic operation; for memory.size, the memory index. */
+  readonly sub?: number;
   readonly args: readonly Expr[];
-  /** Immediates after the opcode, already encoded (memarg, constant, local or global index). */
-  readonly imm?: readonly number[];
+  /** A load's, store's or atomic's memarg: log2 of the alignment, and the offset. */
+  readonly mem?: { readonly alignLog2: number; readonly offset: number };
 }
 
 interface ConstI32 { readonly k: 'i32.const'; readonly type: 'i32'; readonly value: number }
