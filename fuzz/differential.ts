@@ -128,7 +128,7 @@ export interface CaseResult {
   readonly program: Program;
   /** One run (Executable.run). */
   readonly interp: Outcome;
-  /** The interpreter's batch run, when the case asks for one and some engine's single run agreed. */
+  /** The interpreter's batch run, when the case asks for one and some engine got that far. */
   readonly interpBatch: Outcome | undefined;
   /**
    * The engines that ran, in FUZZ_ENGINES order: every checked one asked for; the verified ones for
