@@ -2,14 +2,15 @@
  * The fuzzer's two generators behind one interface for main.ts:
  * - 'programs': random programs from the opcode table (program-gen.ts), each run through the checked
  *   interpreter and the engines of differential.ts (the checked JIT, and the JIT with facts when the
- *   verifier accepts the program), all sharing one memory;
+ *   verifier accepts the program, each in the baseline and the optimized tier), all sharing one memory;
  * - 'regions': programs whose pointers cross regions (regions.ts), each run unverified through the
- *   interpreter and the JIT in a Vm of its own (layout.ts), and held to the runtime's region rules.
+ *   interpreter and the JIT (in the tiers of the chosen engines) in a Vm of its own (layout.ts), and
+ *   held to the runtime's region rules.
  */
 import fc from 'fast-check';
-import { Differential, caseOf, type FuzzEngine } from './differential.js';
+import { Differential, ENGINE_KINDS, caseOf, type FuzzEngine } from './differential.js';
 import { knownIssue } from './known.js';
-import { formatRegionCase, runRegionCase } from './layout.js';
+import { REGION_TIERS, formatRegionCase, runRegionCase, type RegionTier } from './layout.js';
 import { programSpec } from './program-gen.js';
 import { regionSpec, type RegionSpec } from './regions.js';
 import { formatCounterexample } from './report.js';
@@ -46,16 +47,22 @@ export function fuzzCases(gens: readonly Gen[]): fc.Arbitrary<FuzzCase> {
   return fc.oneof({ weight: 3, arbitrary: programs }, { weight: 1, arbitrary: regions });
 }
 
+/** The JIT's tiers that region programs run through: those of the chosen engines. */
+export const regionTiers = (engines: readonly FuzzEngine[]): RegionTier[] =>
+  REGION_TIERS.filter((tier) => engines.some((e) => ENGINE_KINDS[e].tier === tier));
+
 export class CaseRunner {
   private readonly diff: Differential;
+  private readonly tiers: readonly RegionTier[];
 
   constructor(engines: readonly FuzzEngine[], private readonly lookUpKnown: boolean) {
     this.diff = new Differential(engines);
+    this.tiers = regionTiers(engines);
   }
 
   run(c: FuzzCase): Ran {
     if (c.gen === 'regions') {
-      const r = runRegionCase(c.spec);
+      const r = runRegionCase(c.spec, this.tiers);
       const insns = r.program.text.split('\n').filter((l) => !l.endsWith(':')).length;
       return { gen: c.gen, difference: r.difference, known: undefined, insns, end: r.interp.error?.code ?? 'r0', verdict: undefined };
     }
@@ -67,7 +74,7 @@ export class CaseRunner {
 
   /** The counterexample report of a case (run again). */
   format(c: FuzzCase): string {
-    if (c.gen === 'regions') return formatRegionCase(c.spec, runRegionCase(c.spec));
+    if (c.gen === 'regions') return formatRegionCase(c.spec, runRegionCase(c.spec, this.tiers));
     return formatCounterexample(c.spec, this.diff.runSpec(c.spec));
   }
 }

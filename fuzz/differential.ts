@@ -6,7 +6,10 @@
  * - 'jit': the JIT in checked mode (bounds checks, budget), on every program;
  * - 'jit-facts': the JIT compiled with the verifier's facts (no bounds checks, no budget, guards the
  *   facts make useless dropped), the code users run, on the programs the verifier accepts under
- *   memory(input length). An accepted program must not fault at all, so this also checks the facts.
+ *   memory(input length). An accepted program must not fault at all, so this also checks the facts;
+ * - 'jit-opt' and 'jit-facts-opt': the same two in the optimized tier (the module through binaryen's
+ *   passes), which a program reaches once it runs hot. They need binaryen in this thread: await
+ *   loadOptimizer() before constructing a Differential with them. The other two are the baseline tier.
  *
  * All share one runtime; before each run the context is rewritten from the input and the stack
  * refilled (zeros or seeded bytes), so they start from identical memory. Cases may also ask for a batch
@@ -20,7 +23,8 @@ import { assemble } from '../src/asm/index.js';
 import { BpfError, BpfRuntimeError, type ErrorCode } from '../src/errors.js';
 import { createInterpreter } from '../src/interp/index.js';
 import type { Insn } from '../src/isa/insn.js';
-import { compileJit, type JitOptions } from '../src/jit/index.js';
+import { compileJit, optimizerLoaded, type JitOptions } from '../src/jit/index.js';
+import { JitExecutable } from '../src/jit/instance.js';
 import { buildProgram, type Program } from '../src/program/program.js';
 import type { Executable, Runtime } from '../src/runtime/executable.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
@@ -35,8 +39,19 @@ import { memory, verify, type VerifierFacts } from '../src/verifier/index.js';
 const VERIFY_BUDGET = 5_000;
 
 /** Engines compared with the checked interpreter (see the top of this file). */
-export type FuzzEngine = 'jit' | 'jit-facts';
-export const FUZZ_ENGINES: readonly FuzzEngine[] = ['jit', 'jit-facts'];
+export type FuzzEngine = 'jit' | 'jit-opt' | 'jit-facts' | 'jit-facts-opt';
+export const FUZZ_ENGINES: readonly FuzzEngine[] = ['jit', 'jit-opt', 'jit-facts', 'jit-facts-opt'];
+
+/** What each engine is: compiled with the verifier's facts or not, in which tier, and its name in reports. */
+export const ENGINE_KINDS: Readonly<Record<FuzzEngine, { readonly verified: boolean; readonly tier: 'baseline' | 'optimized'; readonly label: string }>> = {
+  'jit': { verified: false, tier: 'baseline', label: 'JIT' },
+  'jit-opt': { verified: false, tier: 'optimized', label: 'optimized JIT' },
+  'jit-facts': { verified: true, tier: 'baseline', label: 'JIT with facts' },
+  'jit-facts-opt': { verified: true, tier: 'optimized', label: 'optimized JIT with facts' },
+};
+
+/** True when some of `engines` run the optimized tier (and so need loadOptimizer() first). */
+export const needsOptimizer = (engines: readonly FuzzEngine[]): boolean => engines.some((e) => ENGINE_KINDS[e].tier === 'optimized');
 
 /** Bytes checked on each side of the context; filled with a pattern so stray reads show too. */
 export const MARGIN = 64;
@@ -85,7 +100,18 @@ export interface CaseInput {
   readonly jumpTables?: boolean;
 }
 
-/** The JIT compiled with the verifier's facts, next to what it is held to. */
+/** How one engine ended a case. */
+export interface EngineRuns {
+  readonly engine: FuzzEngine;
+  /** The tier the compiled program said it ran in (undefined when it could not be compiled). */
+  readonly tier: 'baseline' | 'optimized' | undefined;
+  /** One run (Executable.run). */
+  readonly single: Outcome;
+  /** The batch run, when the case asks for one and the single runs agreed. */
+  readonly batch: Outcome | undefined;
+}
+
+/** What the engines compiled with the verifier's facts are held to. */
 export interface VerifiedRuns {
   readonly facts: VerifierFacts;
   /**
@@ -93,8 +119,8 @@ export interface VerifiedRuns {
    * needs none (the verified code has none) and the case's budget stopped it.
    */
   readonly reference: Outcome;
-  readonly jit: Outcome;
-  readonly batch: { readonly reference: Outcome; readonly jit: Outcome } | undefined;
+  /** The same for the batch run, when one was compared. */
+  readonly referenceBatch: Outcome | undefined;
 }
 
 export interface CaseResult {
@@ -102,20 +128,26 @@ export interface CaseResult {
   readonly program: Program;
   /** One run (Executable.run). */
   readonly interp: Outcome;
-  /** The checked JIT (engine 'jit'). */
-  readonly jit: Outcome | undefined;
-  /** The batch run, when the case asks for one and the single runs agreed. */
-  readonly batch: { readonly interp: Outcome; readonly jit: Outcome } | undefined;
+  /** The interpreter's batch run, when the case asks for one and some engine got that far. */
+  readonly interpBatch: Outcome | undefined;
   /**
-   * The verifier's verdict under memory(input length), with engine 'jit-facts': 'accepted' or the
-   * refusal's code; undefined when not asked (other engines, or a misaligned context, see runVerified).
+   * The engines that ran, in FUZZ_ENGINES order: every checked one asked for; the verified ones for
+   * programs the verifier accepted, once the checked ones agreed (runVerified).
+   */
+  readonly runs: readonly EngineRuns[];
+  /**
+   * The verifier's verdict under memory(input length), with a verified engine: 'accepted' or the
+   * refusal's code; undefined when not asked (no verified engine, or a misaligned context, see runVerified).
    */
   readonly verdict: 'accepted' | ErrorCode | undefined;
-  /** The JIT with facts, for accepted programs, when the checked engines agreed. */
+  /** What the verified engines are held to, for accepted programs, when the checked engines agreed. */
   readonly verified: VerifiedRuns | undefined;
   /** The first difference, or undefined when the engines agree. */
   readonly difference: string | undefined;
 }
+
+/** The runs of one engine in a case, if it ran. */
+export const runsOf = (result: CaseResult, engine: FuzzEngine): EngineRuns | undefined => result.runs.find((r) => r.engine === engine);
 
 export function asRunError(error: unknown): RunError {
   if (error instanceof BpfRuntimeError) return { code: error.code, pc: error.pc, message: error.message };
@@ -169,10 +201,16 @@ const eventInput = (input: Uint8Array, i: number): Uint8Array => input.map((b) =
 
 type Loaded = Executable | RunError;
 
-/** The JIT options a case asks for. */
-const jitOptions = (c: CaseInput): JitOptions => ({
-  budget: c.budget, structure: c.structure, ...(c.jumpTables === false ? { jumpTables: false } : {}),
+/** The JIT options a case asks for, for an engine. */
+const jitOptions = (c: CaseInput, engine: FuzzEngine): JitOptions => ({
+  budget: c.budget, structure: c.structure, tier: ENGINE_KINDS[engine].tier, ...(c.jumpTables === false ? { jumpTables: false } : {}),
 });
+
+/** The engine's single run against the reference's, then its batch run (when asked) if those agreed. */
+interface Comparison {
+  readonly runs: EngineRuns;
+  readonly difference: string | undefined;
+}
 
 export class Differential {
   readonly rt: Runtime;
@@ -183,6 +221,9 @@ export class Differential {
 
   constructor(engines: readonly FuzzEngine[] = FUZZ_ENGINES) {
     if (engines.length === 0) throw new Error('no engine to compare with the interpreter');
+    if (needsOptimizer(engines) && !optimizerLoaded()) {
+      throw new Error(`engines ${engines.filter((e) => ENGINE_KINDS[e].tier === 'optimized').join(', ')} run binaryen: await loadOptimizer() first`);
+    }
     this.engines = new Set(engines);
     this.rt = { mem: new EngineMemory({ cpus: 2 }), helpers: new HelperRegistry(FUZZ_HELPERS) };
     this.window = this.rt.mem.alloc(WINDOW_BYTES + 8 * MAX_BATCH, 8);
@@ -209,51 +250,65 @@ export class Differential {
     const interp = this.outcome(c, interpExe, 1);
     let interpBatch: Outcome | undefined;
     const batchOf = (): Outcome => (interpBatch ??= this.outcome(c, interpExe, c.batch));
-    const checked = this.engines.has('jit') ? this.runChecked(c, program, interp, batchOf) : undefined;
-    const base = { insns: c.insns, program, interp, jit: checked?.jit, batch: checked?.batch };
-    if (checked?.difference !== undefined || !this.engines.has('jit-facts') || c.shift !== 0) {
-      return { ...base, verdict: undefined, verified: undefined, difference: checked?.difference };
+    // Every checked engine runs, so that a report shows each tier's outcome; the first difference counts.
+    const checked = this.chosen(false).map((engine) => {
+      const exe = this.load(() => compileJit(program, this.rt, jitOptions(c, engine)));
+      return this.compare(c, engine, exe, interp, batchOf);
+    });
+    const base = { insns: c.insns, program, interp };
+    const difference = checked.find((x) => x.difference !== undefined)?.difference;
+    const runs = checked.map((x) => x.runs);
+    if (difference !== undefined || this.chosen(true).length === 0 || c.shift !== 0) {
+      return { ...base, interpBatch, runs, verdict: undefined, verified: undefined, difference };
     }
-    return { ...base, ...this.runVerified(c, program, interp, batchOf) };
+    const v = this.runVerified(c, program, interp, batchOf);
+    return { ...base, interpBatch, runs: [...runs, ...v.runs], verdict: v.verdict, verified: v.verified, difference: v.difference };
   }
 
-  /** The checked JIT against the interpreter: one run, then the batch when the case has one. */
-  private runChecked(c: CaseInput, program: Program, interp: Outcome, interpBatch: () => Outcome): Pick<CaseResult, 'jit' | 'batch' | 'difference'> {
-    const exe = this.load(() => compileJit(program, this.rt, jitOptions(c)));
-    const jit = this.outcome(c, exe, 1);
+  /** The chosen engines, checked or verified, in FUZZ_ENGINES order. */
+  private chosen(verified: boolean): FuzzEngine[] {
+    return FUZZ_ENGINES.filter((e) => this.engines.has(e) && ENGINE_KINDS[e].verified === verified);
+  }
+
+  /** An engine against the reference: one run, then the batch when the case has one and the run agreed. */
+  private compare(c: CaseInput, engine: FuzzEngine, exe: Loaded, reference: Outcome, referenceBatch: () => Outcome): Comparison {
+    const names = ['interpreter', ENGINE_KINDS[engine].label] as const;
     const where = { ctxLen: c.input.length, shift: c.shift };
-    const difference = compareOutcomes(interp, jit, where);
-    if (difference !== undefined || c.batch === 0) return { jit, batch: undefined, difference };
-    const batch = { interp: interpBatch(), jit: this.outcome(c, exe, c.batch) };
-    const d = compareOutcomes(batch.interp, batch.jit, where);
-    return { jit, batch, difference: d === undefined ? undefined : `runBatch of ${c.batch} events: ${d}` };
+    const tier = exe instanceof JitExecutable ? exe.tier : undefined;
+    const single = this.outcome(c, exe, 1);
+    const difference = compareOutcomes(reference, single, where, names);
+    if (difference !== undefined || c.batch === 0) return { runs: { engine, tier, single, batch: undefined }, difference };
+    const batch = this.outcome(c, exe, c.batch);
+    const d = compareOutcomes(referenceBatch(), batch, where, names);
+    return { runs: { engine, tier, single, batch }, difference: d === undefined ? undefined : `runBatch of ${c.batch} events: ${d}` };
   }
 
   /**
    * Verifies under memory(input length) and, when accepted, holds the JIT compiled with the facts to
-   * the checked interpreter. Only for 8-aligned contexts (shift 0), as the Vm places them: facts about
-   * aligned context accesses assume it, and an atomic the verifier saw aligned would fault misaligned.
+   * the checked interpreter, in each tier asked for. Only for 8-aligned contexts (shift 0), as the Vm
+   * places them: facts about aligned context accesses assume it, and an atomic the verifier saw
+   * aligned would fault misaligned.
    */
-  private runVerified(c: CaseInput, program: Program, interp: Outcome, interpBatch: () => Outcome): Pick<CaseResult, 'verdict' | 'verified' | 'difference'> {
+  private runVerified(c: CaseInput, program: Program, interp: Outcome, interpBatch: () => Outcome): Pick<CaseResult, 'runs' | 'verdict' | 'verified' | 'difference'> {
     const result = verify(program, { context: memory(c.input.length), helpers: this.rt.helpers, budget: VERIFY_BUDGET });
-    if (!result.ok) return { verdict: result.error.code, verified: undefined, difference: undefined };
+    if (!result.ok) return { runs: [], verdict: result.error.code, verified: undefined, difference: undefined };
     const facts = result.facts;
-    const exe = this.load(() => compileJit(program, this.rt, { ...jitOptions(c), facts }));
     // Without `needsBudget` the verified code runs unbudgeted: a run the budget stopped is run again without one.
     const unbudgeted = facts.needsBudget ? undefined : this.load(() => createInterpreter(program, this.rt, { budget: Number.MAX_SAFE_INTEGER }));
     const referenceOf = (o: Outcome, count: number): Outcome =>
       (unbudgeted && o.error?.code === 'E_RUN_BUDGET' ? this.outcome(c, unbudgeted, count) : o);
-    const where = { ctxLen: c.input.length, shift: c.shift };
-    const names = ['interpreter', 'JIT with facts'] as const;
-    const single = { reference: referenceOf(interp, 1), jit: this.outcome(c, exe, 1) };
-    let difference = unsound(single.reference, facts) ?? compareOutcomes(single.reference, single.jit, where, names);
-    let batch: VerifiedRuns['batch'];
-    if (difference === undefined && c.batch > 0) {
-      batch = { reference: referenceOf(interpBatch(), c.batch), jit: this.outcome(c, exe, c.batch) };
-      const d = unsound(batch.reference, facts) ?? compareOutcomes(batch.reference, batch.jit, where, names);
-      if (d !== undefined) difference = `runBatch of ${c.batch} events: ${d}`;
+    const reference = referenceOf(interp, 1);
+    let referenceBatch: Outcome | undefined;
+    const batchOf = (): Outcome => (referenceBatch ??= referenceOf(interpBatch(), c.batch));
+    const runs: EngineRuns[] = [];
+    let difference = unsound(reference, facts) ?? (c.batch > 0 ? unsound(batchOf(), facts, c.batch) : undefined);
+    for (const engine of difference === undefined ? this.chosen(true) : []) {
+      const exe = this.load(() => compileJit(program, this.rt, { ...jitOptions(c, engine), facts }));
+      const x = this.compare(c, engine, exe, reference, batchOf);
+      runs.push(x.runs);
+      difference ??= x.difference;
     }
-    return { verdict: 'accepted', verified: { facts, ...single, batch }, difference };
+    return { runs, verdict: 'accepted', verified: { facts, reference, referenceBatch }, difference };
   }
 
   private load(make: () => Executable): Loaded {
@@ -317,11 +372,15 @@ export class Differential {
   }
 }
 
-/** An accepted program may only stop early on its budget, and only when the facts say it needs one. */
-function unsound(reference: Outcome, facts: VerifierFacts): string | undefined {
+/**
+ * An accepted program may only stop early on its budget, and only when the facts say it needs one.
+ * `batch`: the events of a batch run.
+ */
+function unsound(reference: Outcome, facts: VerifierFacts, batch?: number): string | undefined {
   const e = reference.error;
   if (!e || (e.code === 'E_RUN_BUDGET' && facts.needsBudget)) return undefined;
-  return `the verifier accepted a program that the checked interpreter stops: ${describeOutcome(reference)}`;
+  const run = batch === undefined ? '' : `runBatch of ${batch} events: `;
+  return `${run}the verifier accepted a program that the checked interpreter stops: ${describeOutcome(reference)}`;
 }
 
 /** Where byte `i` of an outcome's memory lies, relative to the (first) context. */

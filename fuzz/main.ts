@@ -1,12 +1,13 @@
 /**
  * Differential fuzzing of the checked interpreter against the other engines:
  *
- *   npm run fuzz -- --runs N [--seed S] [--path P] [--ignore-known] [--engines jit,jit-facts] [--gen programs,regions]
+ *   npm run fuzz -- --runs N [--seed S] [--path P] [--ignore-known] [--engines jit,jit-opt,jit-facts,jit-facts-opt] [--gen programs,regions]
  *
  * Runs N generated cases (cases.ts): random programs through the interpreter and the engines of
  * differential.ts (default all: the checked JIT, and the JIT compiled with the verifier's facts for the
- * programs the verifier accepts), and, one case in four, programs whose pointers cross regions through
- * the interpreter and the JIT each in a Vm of its own (layout.ts). On the first difference fast-check
+ * programs the verifier accepts, each in the baseline tier and in the optimized one), and, one case in
+ * four, programs whose pointers cross regions through the interpreter and the JIT (in the chosen
+ * engines' tiers) each in a Vm of its own (layout.ts). On the first difference fast-check
  * shrinks the case, and this prints it with its input and every outcome, then exits 1; otherwise it
  * prints a summary (cases per second, how the runs ended, how many the verifier accepted) and exits 0.
  * `--seed` and `--path` (both printed on failure) replay a case; `--gen` picks the generators (one
@@ -14,8 +15,9 @@
  * reported issue explains (known.ts) instead of stopping at them.
  */
 import fc from 'fast-check';
-import { CaseRunner, GENS, fuzzCases, type FuzzCase, type Gen, type Ran } from './cases.js';
-import { FUZZ_ENGINES, type FuzzEngine } from './differential.js';
+import { CaseRunner, GENS, fuzzCases, regionTiers, type FuzzCase, type Gen, type Ran } from './cases.js';
+import { FUZZ_ENGINES, needsOptimizer, type FuzzEngine } from './differential.js';
+import { loadOptimizer } from '../src/jit/index.js';
 
 interface Args {
   runs: number;
@@ -102,8 +104,9 @@ class Tally {
   }
 }
 
-function main(): number {
+async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  if (needsOptimizer(args.engines)) await loadOptimizer();
   const runner = new CaseRunner(args.engines, args.ignoreKnown);
   const tally = new Tally();
   let failing = false;
@@ -126,7 +129,8 @@ function main(): number {
       throw new Error(ran.difference);
     }
   });
-  const against = `${args.gens.includes('programs') ? args.engines.join(', ') : 'jit'}${args.gens.includes('regions') ? ' (region programs: jit, each in its own Vm)' : ''}`;
+  const tiers = regionTiers(args.engines).join(' and ');
+  const against = `${args.gens.includes('programs') ? args.engines.join(', ') : `the ${tiers} JIT`}${args.gens.includes('regions') ? ` (region programs: the ${tiers} JIT, each run in its own Vm)` : ''}`;
   console.log(`fuzzing the interpreter against ${against}: ${args.runs} cases of ${args.gens.join(', ')}, seed ${args.seed}${args.path ? `, path ${args.path}` : ''}`);
   const details = fc.check(property, { numRuns: args.runs, seed: args.seed, ...(args.path ? { path: args.path } : {}) });
   const seconds = (performance.now() - started) / 1000;
@@ -152,7 +156,7 @@ function main(): number {
 }
 
 try {
-  process.exitCode = main();
+  process.exitCode = await main();
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));
   process.exitCode = 2;

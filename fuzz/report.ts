@@ -2,7 +2,7 @@
  * Text for a counterexample: the program as uBPF assembly, the input in hex, every engine's outcome,
  * and a ready-to-paste regression test.
  */
-import { describeOutcome, type CaseResult, type Outcome } from './differential.js';
+import { ENGINE_KINDS, describeOutcome, type CaseResult, type EngineRuns, type Outcome } from './differential.js';
 import type { ProgramSpec } from './spec.js';
 import { disassemble, formatInsn } from '../src/asm/index.js';
 
@@ -37,17 +37,21 @@ export function regressionSnippet(spec: ProgramSpec, result: CaseResult): string
 
 /** The outcome lines of every engine that ran. */
 function outcomeLines(spec: ProgramSpec, result: CaseResult): string[] {
-  const line = (label: string, o: Outcome | undefined): string[] => (o ? [`${label.padEnd(13)}${outcomeLine(o, result)}`] : []);
-  const v = result.verified;
+  const line = (label: string, o: Outcome | undefined): string[] => (o ? [`${`${label}:`.padEnd(12)} ${outcomeLine(o, result)}`] : []);
   const batchOf = `batch of ${spec.batch}, `;
+  const v = result.verified;
+  const lines = (runs: readonly EngineRuns[]): string[] => runs.flatMap((r) => {
+    const label = ENGINE_KINDS[r.engine].label;
+    return [...line(label, r.single), ...line(batchOf + label, r.batch)];
+  });
   return [
-    ...line('interpreter:', result.interp),
-    ...line('JIT:', result.jit),
-    ...(result.batch ? [...line(`${batchOf}interpreter:`, result.batch.interp), ...line(`${batchOf}JIT:`, result.batch.jit)] : []),
+    ...line('interpreter', result.interp),
+    ...line(batchOf + 'interpreter', result.interpBatch),
+    ...lines(result.runs.filter((r) => !ENGINE_KINDS[r.engine].verified)),
     `verifier:    ${result.verdict === undefined ? 'not asked' : result.verdict} under memory(${spec.input.length})`,
-    ...(v && v.reference !== result.interp ? line('interpreter without a budget:', v.reference) : []),
-    ...line('JIT with facts:', v?.jit),
-    ...(v?.batch ? [...line(`${batchOf}interpreter:`, v.batch.reference), ...line(`${batchOf}JIT with facts:`, v.batch.jit)] : []),
+    ...(v && v.reference !== result.interp ? line('interpreter without a budget', v.reference) : []),
+    ...(v && v.referenceBatch !== result.interpBatch ? line(`${batchOf}interpreter without a budget`, v.referenceBatch) : []),
+    ...lines(result.runs.filter((r) => ENGINE_KINDS[r.engine].verified)),
   ];
 }
 

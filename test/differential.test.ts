@@ -1,10 +1,11 @@
 // Differential testing: the interpreter and the JIT must end every program with the same r0, the same
 // memory and the same error (code and pc); so must the JIT compiled with the verifier's facts, on the
-// programs the verifier accepts. Random programs come from fuzz/program-gen.ts (built from the opcode
-// table); `npm run fuzz -- --runs N` runs as many as asked outside the test suite.
+// programs the verifier accepts; both in the baseline tier and in the optimized one. Random programs
+// come from fuzz/program-gen.ts (built from the opcode table); `npm run fuzz -- --runs N` runs as
+// many as asked outside the test suite, every one through all four engines.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Differential, caseOf, type CaseResult } from '../fuzz/differential.js';
+import { Differential, FUZZ_ENGINES, caseOf, runsOf, type CaseInput, type CaseResult } from '../fuzz/differential.js';
 import { knownIssue } from '../fuzz/known.js';
 import { lowerProgram } from '../fuzz/lower.js';
 import { LOOP_SHAPES } from '../fuzz/loops.js';
@@ -12,28 +13,49 @@ import { category, programSpec, rowsOf } from '../fuzz/program-gen.js';
 import { formatCounterexample, fromHex } from '../fuzz/report.js';
 import type { ProgramSpec } from '../fuzz/spec.js';
 import { assemble } from '../src/asm/index.js';
+import { encode } from '../src/isa/encode.js';
 import { OPCODE_TABLE, findRow } from '../src/isa/table.js';
+import { loadOptimizer } from '../src/jit/index.js';
 import { findJumpTables } from '../src/jit/jump-table.js';
 import { buildProgram } from '../src/program/program.js';
 
-/** Fixed, so a failure here reproduces with `npm run fuzz -- --gen programs --runs 400 --seed <SEED + chunk>`. */
+/** Fixed, so a failure here reproduces with `npm run fuzz -- --gen programs --runs 300 --seed <SEED + chunk>`. */
 const SEED = 20240611;
 const CHUNKS = 6;
-const RUNS_PER_CHUNK = 400;
+const RUNS_PER_CHUNK = 300;
+/**
+ * binaryen takes some 10 ms per case, twice the rest of the case: every generated case runs through
+ * the baseline engines, one in OPTIMIZED_SHARE through the optimized ones too.
+ */
+const OPTIMIZED_SHARE = 4;
 
+// The optimized tier runs binaryen in this thread.
+await loadOptimizer();
 const diff = new Differential();
+const baselineDiff = new Differential(['jit', 'jit-facts']);
 /** How the generated runs ended, by interpreter error code ('r0' for a normal exit). */
 const ends = new Map<string, number>();
 /** Cases whose difference a known, reported issue explains (fuzz/known.ts), by issue id. */
 const excused = new Map<string, number>();
 /** The verifier's verdicts on the cases the JIT with facts could run (aligned contexts), by code. */
 const verdicts = new Map<string, number>();
+/** Each engine's runs, by the tier its executable reported ('load' when it could not be compiled). */
+const tiers = new Map<string, number>();
+
+/** Whether a case goes through the optimized tier too: by a hash of its program and input, so a replay makes the same choice. */
+function throughOptimized(c: CaseInput): boolean {
+  let h = 0x811c9dc5;
+  for (const bytes of [encode(c.insns), c.input]) for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
+  return (h >>> 0) % OPTIMIZED_SHARE === 0;
+}
 
 function check(spec: ProgramSpec): void {
   const c = caseOf(spec);
-  const result = diff.runCase(c);
+  const engines = throughOptimized(c) ? diff : baselineDiff;
+  const result = engines.runCase(c);
+  for (const r of result.runs) tiers.set(`${r.engine} ${r.tier ?? 'load'}`, (tiers.get(`${r.engine} ${r.tier ?? 'load'}`) ?? 0) + 1);
   if (result.difference !== undefined) {
-    const issue = knownIssue(diff, c);
+    const issue = knownIssue(engines, c);
     if (!issue) throw new Error(`${result.difference}\n${formatCounterexample(spec, result)}`);
     excused.set(issue.id, (excused.get(issue.id) ?? 0) + 1);
   }
@@ -42,7 +64,7 @@ function check(spec: ProgramSpec): void {
   if (result.verdict !== undefined) verdicts.set(result.verdict, (verdicts.get(result.verdict) ?? 0) + 1);
 }
 
-describe('interpreter, JIT and JIT with facts agree on generated programs', () => {
+describe('interpreter, JIT and JIT with facts, in both tiers, agree on generated programs', () => {
   for (let chunk = 0; chunk < CHUNKS; chunk++) {
     it(`${RUNS_PER_CHUNK} programs, seed ${SEED + chunk}`, () => {
       fc.assert(fc.property(programSpec(), check), { seed: SEED + chunk, numRuns: RUNS_PER_CHUNK });
@@ -61,6 +83,17 @@ describe('interpreter, JIT and JIT with facts agree on generated programs', () =
     if (verdicts.size === 0) fc.assert(fc.property(programSpec(), check), { seed: SEED, numRuns: 500 });
     const asked = [...verdicts.values()].reduce((a, b) => a + b, 0);
     expect((verdicts.get('accepted') ?? 0) / asked).toBeGreaterThan(0.2);
+  });
+
+  it('every engine runs a good share of the programs, in its own tier', () => {
+    if (tiers.size === 0) fc.assert(fc.property(programSpec(), check), { seed: SEED, numRuns: 500 });
+    const cases = [...ends.values()].reduce((a, b) => a + b, 0);
+    // Each compiles every program the interpreter runs (the generator's programs all load).
+    expect(tiers.get('jit baseline')).toBe(cases);
+    expect(tiers.get('jit-opt optimized')! / cases).toBeGreaterThan(0.8 / OPTIMIZED_SHARE);
+    expect(tiers.get('jit-facts baseline')! / cases).toBeGreaterThan(0.2);
+    expect(tiers.get('jit-facts-opt optimized')! / cases).toBeGreaterThan(0.2 / OPTIMIZED_SHARE);
+    expect([...tiers.keys()].sort()).toEqual(['jit baseline', 'jit-facts baseline', 'jit-facts-opt optimized', 'jit-opt optimized']);
   });
 });
 
@@ -180,10 +213,13 @@ describe('regressions found by the fuzzer', () => {
   });
 });
 
-/** Runs hand-written uBPF assembly through both engines; returns the (shared) outcome. */
+/** Runs hand-written uBPF assembly through the interpreter and every engine; returns the (shared) outcome. */
 function agree(asm: string, input = '', options: Parameters<Differential['runAsm']>[2] = {}): CaseResult {
   const result = diff.runAsm(asm, fromHex(input), options);
   expect(result.difference).toBeUndefined();
+  // The checked engines always run; the verified ones when the verifier accepts (aligned contexts only).
+  const ran = result.runs.map((r) => r.engine);
+  expect(ran).toEqual(result.verdict === 'accepted' ? FUZZ_ENGINES : ['jit', 'jit-opt']);
   return result;
 }
 
@@ -216,7 +252,8 @@ describe('hand-written cases at the edges of the runtime rules', () => {
       const r = agree(asm, input);
       expect(r.verdict).toBe('accepted');
       expect(r.verified!.facts.insns[3]).toMatchObject({ divisorNonZero: true });
-      return r.verified!.jit.r0;
+      expect(runsOf(r, 'jit-facts-opt')!.single.r0).toBe(runsOf(r, 'jit-facts')!.single.r0);
+      return runsOf(r, 'jit-facts')!.single.r0;
     };
     expect(r0('05 00 00 00 00 00 00 00')).toBe(20n);
     expect(r0('00 00 00 00 00 00 00 00')).toBe(100n);
@@ -260,8 +297,9 @@ describe('hand-written cases at the edges of the runtime rules', () => {
     // Event i's first byte is 0x10 ^ (0x35 * i): event 1 (0x25) unwinds, the others return it + 1.
     const asm = 'ldxb %r0, [%r1]\nmov %r6, %r0\nmov %r1, %r0\nsub %r1, 0x25\ncall 2\nmov %r0, %r6\nadd %r0, 1\nexit';
     const r = agree(asm, '10 00 00 00', { batch: 3, cpu: 1 });
-    expect(r.batch).toBeDefined();
-    expect(r.batch!.interp.error).toBeUndefined();
-    expect([...r.batch!.interp.results].filter((_, i) => i % 8 === 0)).toEqual([0x11, 0, (0x10 ^ 0x6a) + 1]);
+    expect(r.interpBatch).toBeDefined();
+    expect(r.interpBatch!.error).toBeUndefined();
+    expect([...r.interpBatch!.results].filter((_, i) => i % 8 === 0)).toEqual([0x11, 0, (0x10 ^ 0x6a) + 1]);
+    for (const run of r.runs) expect(run.batch).toBeDefined();
   });
 });

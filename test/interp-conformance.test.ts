@@ -1,7 +1,8 @@
 // Runs every program of the BPF conformance suite (../shared/conformance/tests) through the interpreter.
 import { describe, expect, it } from 'vitest';
-import { conformanceFiles, conformancePresent, readConformance, reportMissingConformance } from './conformance-suite.js';
+import { CONFORMANCE_ROOT, conformanceFiles, conformancePresent, readConformance, reportMissingConformance } from './conformance-suite.js';
 import { assemble } from '../src/asm/index.js';
+import { runConformance } from '../src/conformance/runner.js';
 import { conformanceHelpers } from '../src/conformance/test-helpers.js';
 import { createInterpreter } from '../src/interp/index.js';
 import { buildProgram, loadBytes } from '../src/program/program.js';
@@ -34,6 +35,15 @@ describe.skipIf(!conformancePresent)('conformance suite through the interpreter'
     const { r0, expected } = runFile(name, rt);
     expect(expected).toBeDefined();
     expect('0x' + r0.toString(16)).toBe('0x' + expected!.toString(16));
+  });
+});
+
+// This file never loads binaryen, so the runner must refuse the optimized tier up front: compiling
+// file by file would fail every program, and so pass every file the suite wants refused.
+describe.skipIf(!conformancePresent)('the conformance runner without binaryen loaded', () => {
+  it("refuses tier 'optimized' before running anything, and runs the others", () => {
+    expect(() => runConformance(CONFORMANCE_ROOT, 'both', { tier: 'optimized' })).toThrow(expect.objectContaining({ code: 'E_INPUT', message: expect.stringContaining('loadOptimizer') }));
+    expect(runConformance(CONFORMANCE_ROOT, 'both', { tier: 'baseline' })).toMatchObject({ failed: 0 });
   });
 });
 

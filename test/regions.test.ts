@@ -1,15 +1,19 @@
 // Stray pointers in checked mode (unverified programs), run as `bpfjit run --unverified` runs them: each
-// engine in a Vm of its own (fuzz/layout.ts). Both engines must lay a run out alike (the same addresses
-// leak the same way into r0 and memory), and an access that leaves its region must fault, at the same
-// pc in both, instead of landing in a neighbouring region: regions are separated by guard gaps and the
-// stack is limited to the frames in use. The issue's hand-written reproducers are in
+// engine in a Vm of its own (fuzz/layout.ts), the JIT in its baseline and its optimized tier. The
+// engines must lay a run out alike (the same addresses leak the same way into r0 and memory), and an
+// access that leaves its region must fault, at the same pc in all, instead of landing in a
+// neighbouring region: regions are separated by guard gaps and the stack is limited to the frames in use. The issue's hand-written reproducers are in
 // run-guarantees.test.ts and runtime-rules.test.ts; here are generated cases (fuzz/regions.ts), and
 // `npm run fuzz -- --gen regions --runs N` runs as many as asked.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatRegionCase, runRegionCase } from '../fuzz/layout.js';
+import { REGION_TIERS, formatRegionCase, runRegionCase } from '../fuzz/layout.js';
 import { classify, expectation, lowerRegions, regionSpec, type Span, type Verdict } from '../fuzz/regions.js';
+import { loadOptimizer } from '../src/jit/index.js';
 import { GUARD_GAP } from '../src/runtime/memory.js';
+
+// The optimized tier runs binaryen in this thread.
+await loadOptimizer();
 
 /** Fixed, so a failure reproduces with `npm run fuzz -- --gen regions --runs 300 --seed 20240612`. */
 const SEED = 20240612;
@@ -39,9 +43,10 @@ describe('what the region rules fix (fuzz/regions.ts classify)', () => {
 });
 
 describe('generated region programs', () => {
-  it(`${RUNS} programs, seed ${SEED}: the engines agree and stray accesses end as the rules say`, () => {
+  it(`${RUNS} programs, seed ${SEED}: the interpreter and both JIT tiers agree and stray accesses end as the rules say`, () => {
     fc.assert(fc.property(regionSpec(), (spec) => {
       const result = runRegionCase(spec);
+      expect(result.jit.map((j) => j.outcome.tier)).toEqual(REGION_TIERS);
       if (result.difference !== undefined) throw new Error(`${result.difference}\n${formatRegionCase(spec, result)}`);
     }), { seed: SEED, numRuns: RUNS });
   });

@@ -6,12 +6,14 @@
  * with no -- asm or -- raw section holds the empty program, which goes to the loader like any other
  * (the suite's negative/empty*.data expect it refused); a file that cannot be parsed is not
  * understood: a failure wherever it lies. Unverified runs (checked mode) still verify the programs
- * the suite expects refused: checked mode runs unsafe programs on purpose.
+ * the suite expects refused: checked mode runs unsafe programs on purpose. The JIT runs in the tier
+ * asked for (options.tier); 'auto' runs each program once, so it stays in baseline.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BpfError, InputError } from '../errors.js';
 import { encode } from '../isa/encode.js';
+import { optimizerLoaded, type Tier } from '../jit/index.js';
 import { buildProgram, loadBytes, type Program } from '../program/program.js';
 import { HelperRegistry } from '../runtime/helpers.js';
 import { EngineMemory } from '../runtime/memory.js';
@@ -85,21 +87,31 @@ function buildFrom(file: DataFile): Program {
 export interface ConformanceOptions {
   /** Verify each program under memory(size of its -- mem) and run it unchecked (default true). */
   readonly verify?: boolean;
+  /**
+   * The JIT's tier (default 'auto', which runs each program once, in baseline). 'optimized' needs
+   * binaryen in this thread: await loadOptimizer() before.
+   */
+  readonly tier?: Tier;
+}
+
+interface Settings {
+  readonly shouldVerify: boolean;
+  readonly tier: Tier;
 }
 
 /** Verified programs run without checks; unverified ones in checked mode. */
-function compile(engine: EngineName, program: Program, rt: Runtime, mem: Uint8Array, shouldVerify: boolean): Executable {
+function compile(engine: EngineName, program: Program, rt: Runtime, mem: Uint8Array, settings: Settings): Executable {
   let facts: VerifierFacts | undefined;
-  if (shouldVerify) {
+  if (settings.shouldVerify) {
     const result = verify(program, { context: memory(mem.length), helpers: rt.helpers });
     if (!result.ok) throw result.error;
     facts = result.facts;
   }
-  return compileFor(engine, program, rt, {}, facts);
+  return compileFor(engine, program, rt, engine === 'jit' ? { tier: settings.tier } : {}, facts);
 }
 
-function runOn(engine: EngineName, program: Program, rt: Runtime, mem: Uint8Array, shouldVerify: boolean): bigint {
-  const exe = compile(engine, program, rt, mem, shouldVerify);
+function runOn(engine: EngineName, program: Program, rt: Runtime, mem: Uint8Array, settings: Settings): bigint {
+  const exe = compile(engine, program, rt, mem, settings);
   if (mem.length === 0) return exe.run(0, 0, 0);
   const addr = rt.mem.alloc(mem.length, 8);
   rt.mem.write(addr, mem);
@@ -111,12 +123,12 @@ type Outcome = { ok: true; r0: bigint } | { ok: false; error: string };
 /** A file that passes only when the program is refused. */
 const expectsRefusal = (file: DataFile, negative: boolean): boolean => file.expectError || (negative && file.result === undefined);
 
-function attempt(engine: EngineName, file: DataFile, rt: Runtime, shouldVerify: boolean, refusalExpected: boolean): Outcome {
+function attempt(engine: EngineName, file: DataFile, rt: Runtime, settings: Settings, refusalExpected: boolean): Outcome {
   try {
     const program = buildFrom(file);
     // Checked mode runs unsafe programs by design, so a well-formed one the suite wants refused
     // (error.data reads r0 before setting it) is asked of the verifier, which refuses it.
-    return { ok: true, r0: runOn(engine, program, rt, file.mem, shouldVerify || refusalExpected) };
+    return { ok: true, r0: runOn(engine, program, rt, file.mem, { ...settings, shouldVerify: settings.shouldVerify || refusalExpected }) };
   } catch (err) {
     if (err instanceof BpfError) return { ok: false, error: `${err.code}: ${err.message}` };
     // Not a BpfError: a bug in bpfjit. One line, like every other detail; the caller may add the stack.
@@ -150,7 +162,7 @@ function judge(path: string, negative: boolean, file: DataFile, out: Outcome): C
 /** A file the runner cannot make a test of: never a pass, whatever folder it is in. */
 const notUnderstood = (path: string, why: string): CaseResult => ({ file: path, passed: false, notUnderstood: true, detail: `not understood: ${why}` });
 
-function runCase(path: string, engine: ConformanceEngine, rt: Runtime, shouldVerify: boolean): CaseResult {
+function runCase(path: string, engine: ConformanceEngine, rt: Runtime, settings: Settings): CaseResult {
   const negative = basename(dirname(path)) === 'negative';
   let file: DataFile;
   try {
@@ -160,7 +172,7 @@ function runCase(path: string, engine: ConformanceEngine, rt: Runtime, shouldVer
   }
   const engines: EngineName[] = engine === 'both' ? ['interp', 'jit'] : [engine];
   const refusalExpected = expectsRefusal(file, negative);
-  const results = engines.map((e) => ({ e, r: judge(path, negative, file, attempt(e, file, rt, shouldVerify, refusalExpected)) }));
+  const results = engines.map((e) => ({ e, r: judge(path, negative, file, attempt(e, file, rt, settings, refusalExpected)) }));
   const failed = results.find((x) => !x.r.passed);
   if (failed) return { ...failed.r, detail: `[${failed.e}] ${failed.r.detail}` };
   return results[0]!.r;
@@ -168,9 +180,15 @@ function runCase(path: string, engine: ConformanceEngine, rt: Runtime, shouldVer
 
 /** Runs one .data file, or every one under a directory. */
 export function runConformance(dir: string, engine: ConformanceEngine = 'jit', options: ConformanceOptions = {}): ConformanceReport {
+  const tier = options.tier ?? 'auto';
+  // Checked here, not per file: a compile that cannot start would pass every file the suite wants refused.
+  if (!['baseline', 'optimized', 'auto'].includes(tier)) throw new InputError(`tier must be baseline, optimized or auto, not '${String(tier)}'`);
+  if (tier === 'optimized' && !optimizerLoaded()) {
+    throw new InputError("tier 'optimized' needs binaryen in this thread: await loadOptimizer() before runConformance");
+  }
   const files = listDataFiles(dir);
   const rt: Runtime = { mem: new EngineMemory({ cpus: 1 }), helpers: new HelperRegistry(conformanceHelpers()) };
-  const results = files.map((f) => runCase(f, engine, rt, options.verify ?? true));
+  const results = files.map((f) => runCase(f, engine, rt, { shouldVerify: options.verify ?? true, tier }));
   const passed = results.filter((r) => r.passed).length;
   return { results, passed, failed: results.length - passed, notUnderstood: results.filter((r) => r.notUnderstood).length };
 }
