@@ -194,6 +194,11 @@ describe('inspection commands', () => {
     expect(r.out).toContain('$err_code'); // checked mode: the loads are bounds-checked
   });
 
+  it('runs in either tier, and refuses an unknown one', () => {
+    for (const tier of ['baseline', 'optimized', 'auto']) expect(cli('run', SUM, '--mem-hex', '05fa', '--tier', tier).out).toBe('0xff\n');
+    expect(cli('run', SUM, '--mem-hex', '05fa', '--tier', 'fast').code).toBe(2);
+  });
+
   it('dumps either tier', () => {
     const baseline = cli('dump-wasm', SUM, '--type', 'memory:2');
     const optimized = cli('dump-wasm', SUM, '--type', 'memory:2', '--tier', 'optimized');

@@ -76,6 +76,7 @@ function registerRun(cli: Command): void {
     .description('run a program once (r1 = input memory, r2 = its length) and print r0')
     .argument('<prog>', 'program: .s/.asm text, .bin bytecode or conformance .data')
     .option('--engine <engine>', 'interp or jit', 'jit')
+    .option('--tier <tier>', 'the JIT\'s tier: baseline, optimized (binaryen first) or auto (baseline, optimized once hot)', 'auto')
     .option('--mem <file>', 'input memory from a file')
     .option('--mem-hex <hex>', 'input memory as hex bytes')
     .option('--repeat <n>', 'also time at least N runs and print the median time of one (see below)')
@@ -87,9 +88,11 @@ function registerRun(cli: Command): void {
     .addHelpText('after', REPEAT_HELP)
     .action(async (prog: string, opts: RunOpts) => {
       const repeat = opts.repeat === undefined ? undefined : parsePositiveInt('--repeat', opts.repeat);
+      const tier = parseEngine(opts.tier, ['baseline', 'optimized', 'auto'] as const, '--tier');
       const { runCommand } = await import('./run.js');
+      if (tier === 'optimized') await (await import('../jit/index.js')).loadOptimizer();
       runCommand(prog, {
-        engine: parseEngine(opts.engine, ['interp', 'jit'] as const), mem: memOption(opts), repeat,
+        engine: parseEngine(opts.engine, ['interp', 'jit'] as const), tier, mem: memOption(opts), repeat,
         type: opts.type, unverified: opts.unverified ?? false, logLevel: parseLogLevel(opts.logLevel),
         termination: parseTermination(opts.termination), ...buildOptions(opts),
       });
@@ -113,7 +116,7 @@ function registerRun(cli: Command): void {
 const TERMINATION_HELP = 'prove (loops must be proven to end) or budget (loops only proven safe; runs keep the instruction budget)';
 
 interface RunOpts {
-  engine: string; mem?: string; memHex?: string; repeat?: string; type: string; unverified?: boolean; logLevel: string; termination: string;
+  engine: string; tier: string; mem?: string; memHex?: string; repeat?: string; type: string; unverified?: boolean; logLevel: string; termination: string;
   maxInsns?: string;
 }
 

@@ -1,5 +1,6 @@
 import type { ProgramFile } from '../source.js';
 import { VerifyError, type LogLevel, type Termination } from '../verifier/index.js';
+import type { Tier } from '../jit/index.js';
 import { Vm, type EngineName, type LoadedProgram } from '../vm.js';
 import { noteMissingInput, parseContextType } from './context-arg.js';
 import { helpersFor } from './helpers.js';
@@ -8,6 +9,8 @@ import { timeRuns, timingLine } from './timing.js';
 
 export interface RunCommandOptions {
   engine: EngineName;
+  /** The JIT's tier (default 'auto'). */
+  tier?: Tier;
   mem: Uint8Array | undefined;
   repeat: number | undefined;
   type: string;
@@ -22,11 +25,12 @@ export interface RunCommandOptions {
 /** Verifies and compiles; a refusal of a program given no input says so (noteMissingInput). */
 function loadForRun(path: string, file: ProgramFile, mem: Uint8Array, inputGiven: boolean, opts: RunCommandOptions): LoadedProgram {
   const vm = new Vm({ helpers: helpersFor(path) });
-  if (opts.unverified) return vm.load(file.program, { engine: opts.engine, unverified: true });
+  const tier = opts.tier ?? 'auto';
+  if (opts.unverified) return vm.load(file.program, { engine: opts.engine, tier, unverified: true });
   const context = parseContextType(opts.type, mem.length);
   let loaded: LoadedProgram;
   try {
-    loaded = vm.load(file.program, { engine: opts.engine, context, logLevel: opts.logLevel, termination: opts.termination ?? 'prove' });
+    loaded = vm.load(file.program, { engine: opts.engine, tier, context, logLevel: opts.logLevel, termination: opts.termination ?? 'prove' });
   } catch (err) {
     if (err instanceof VerifyError && opts.logLevel > 0) process.stderr.write(err.log.endsWith('\n') ? err.log : `${err.log}\n`);
     throw noteMissingInput(err, inputGiven, opts.type);

@@ -16,7 +16,7 @@ export const IMPORT_MODULE = 'env';
 export const HELPER_IMPORT = 'helper';
 
 export const EXPORT = {
-  /** (ctx: i32, len: i32, visible: i32, stackStart: i32) -> i64; visible = context bytes inside the memory. */
+  /** (ctx: i32, len: i32, stackStart: i32) -> i64. */
   run64: 'run64',
   /** Same parameters, -> i32: only i32 crosses, so no BigInt on the hot path. */
   run32: 'run32',

@@ -7,10 +7,7 @@ import { MAX_CALL_FRAMES } from '../runtime/memory.js';
 import type { BasicBlock, BpfFunction, Program } from '../program/program.js';
 
 export interface ProgramFacts {
-  /** Most instructions one run can be charged, or Infinity when some function has a loop. */
-  readonly maxCost: number;
   /** Most frames alive at once (the entry counts as one). */
-  readonly maxFrames: number;
   /** Access sizes of memory instructions, for the per-size context limits. */
   readonly accessSizes: ReadonlySet<number>;
   /** The program calls helpers (call N or callx), so it can unwind. */
@@ -44,7 +41,7 @@ export function postOrder(fn: BpfFunction): BasicBlock[] | undefined {
 }
 
 /** Longest charged path through the entry function, callees included; Infinity if a loop is reachable. */
-function maxCost(program: Program): number {
+export function maxCost(program: Program): number {
   const costs: Array<number | undefined> = new Array(program.functions.length).fill(undefined);
   const fnCost = (index: number): number => {
     const known = costs[index];
@@ -89,8 +86,8 @@ export function analyzeProgram(program: Program): ProgramFacts {
     if (isMemory(insn)) accessSizes.add((insn as Extract<Insn, { size: number }>).size);
     if (insn.kind === 'callx' || (insn.kind === 'call' && insn.mode === 'helper')) callsHelpers = true;
   }
-  return { maxCost: maxCost(program), maxFrames: maxFrames(program), accessSizes, callsHelpers };
+  return { accessSizes, callsHelpers };
 }
 
 /** True when no run can need more frames than allowed, so local calls need no depth check. */
-export const callDepthIsStatic = (facts: ProgramFacts): boolean => facts.maxFrames <= MAX_CALL_FRAMES;
+export const callDepthIsStatic = (program: Program): boolean => maxFrames(program) <= MAX_CALL_FRAMES;

@@ -5,9 +5,9 @@
  * Local layout (params first, as wasm requires):
  *   0..4 r1..r5   5 r10 (the frame pointer)                       all i64 params
  *   entry function only: 6 stack start, 7 context start, 8..11 context limits for sizes 1, 2, 4, 8
- *   then r0, r6..r9, the Relooper label (i32), fuel, and temporaries.
- * The entry gets the run-wide values as parameters so that, once binaryen inlines it into the event
- * loop, they are plain locals; local-call targets load them from globals in their prologue.
+ *   then r0, r6..r9, the flat layout's label (i32), fuel, and temporaries.
+ * The entry is written into the event loop (module.ts), so its "parameters" are plain locals there,
+ * set per event; local-call targets load the run-wide values from globals in their prologue.
  */
 import { functionName, GLOBAL, ctxLimitGlobal, trapCode } from './abi.js';
 import { i32, i64, i64Const, type Expr, type WasmModule, type ValueType } from '../wasm/builder.js';
@@ -48,7 +48,7 @@ export interface ModuleContext {
   readonly regions: readonly Region[];
   /** The memory's size when compiling; it never shrinks, so a region inside it stays inside. */
   readonly memoryEnd: number;
-  /** Control-flow structuring: the Relooper, the flat layout, or by function size. */
+  /** Control-flow structuring: structured where the graph allows it ('auto'), or always the flat layout. */
   readonly structure: Structure;
   /** The runtime's helpers, to refuse static calls to unregistered ids at load time. */
   readonly helpers: HelperRegistry;
@@ -168,7 +168,7 @@ export class FnEmitter {
     }
   }
 
-  /** A fresh local (binaryen's coalescing merges the ones whose lives do not overlap). */
+  /** A fresh local (V8's register allocator, and binaryen's coalescing in the optimizing tier, merge the ones whose lives do not overlap). */
   temp(type: ValueType): number {
     this.vars.push(type);
     return this.base + this.params + this.vars.length - 1;

@@ -1,10 +1,11 @@
 /**
- * One BPF function (the entry or a local-call target) becomes one wasm function
- * (r1..r5, r10: i64, the entry also gets the run-wide values) -> r0: i64. Its basic blocks go to
- * binaryen's Relooper, which turns the arbitrary jump graph into structured blocks and loops (or, for
- * very big functions, to the flat layout of layout.ts). A compare tree over one register ends its root
- * block in a `br_table` instead (jump-table.ts), or, when its arms only set constants, in loads from a
- * table of them (value-table.ts). Code the verifier proved dead becomes `unreachable`.
+ * One BPF function becomes wasm code: a local-call target a wasm function (r1..r5, r10: i64) -> r0,
+ * the entry the body of the event loop (module.ts). Its basic blocks go to the stackifier
+ * (src/wasm/stackify.ts), which structures the jump graph into blocks and loops (or lays it out flat
+ * when it cannot). A compare tree over one register ends its root block in a `br_table` instead
+ * (jump-table.ts), or, when its arms only set constants, in loads from a table of them
+ * (value-table.ts); a short arm that only computes registers becomes selects (select.ts). Code the
+ * verifier proved dead becomes `unreachable`.
  */
 import { InternalError } from '../errors.js';
 import { functionName } from './abi.js';

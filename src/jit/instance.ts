@@ -118,7 +118,7 @@ export class JitExecutable implements Executable {
     return new WebAssembly.Instance(this.module, imports).exports as unknown as JitExports;
   }
 
-  /** The instance for a run starting now. Not private: hotPaths' generated code calls it, like enter, visible and translate. */
+  /** The instance for a run starting now. Not private: hotPaths' generated code calls it, like enter and translate. */
   get x(): JitExports {
     const depth = this.helperDepth;
     if (depth === 0) return this.instances[0]!;

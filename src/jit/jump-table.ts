@@ -247,8 +247,8 @@ function coveringArc(intervals: readonly Interval[], max: bigint): { lo: bigint;
  * takes 6 or 7 compares to reach each of its 64 arms). It does not pay for a tree that splits the
  * key range into a few wide intervals, like log2.bin's chain of `if (v >> 4) { v >>= 4; r += 4; }`
  * over one value (arms for the keys 0-1, 2-3, 4-15, and 16 and up as the default): a key needs
- * only a couple of compares, and the arms are if-then diamonds that rejoin, which binaryen turns
- * into branch-free `select`s; the table put an unpredictable indirect jump in their place and made
+ * only a couple of compares, and the arms are if-then diamonds that rejoin, which become branch-free
+ * `select`s (select.ts); the table put an unpredictable indirect jump in their place and made
  * log2 up to 2.6 times slower. The rule: at least half of the non-default arms must be reached by
  * some key alone, a key the tree narrowed to one value on the way (as an `==` leaf does, or a range
  * test that leaves one value). It counts arms, not slots, because a tree may have copies of its

@@ -3,7 +3,7 @@
  * globals, one function per BPF function, and the entry points the wrapper calls (see abi.ts).
  */
 import { EXPORT, GLOBAL, HELPER_IMPORT, IMPORT_MODULE, ctxLimitGlobal, functionName, trapCode } from './abi.js';
-import { analyzeProgram, callDepthIsStatic } from './analysis.js';
+import { analyzeProgram, callDepthIsStatic, maxCost } from './analysis.js';
 import { WasmModule, i32, i64, i64Const, none, tupleType, type Expr } from '../wasm/builder.js';
 import type { FnEmitter, ModuleContext, Structure } from './emitter.js';
 import { scratchSlot } from './constants.js';
@@ -227,8 +227,9 @@ function moduleContext(m: WasmModule, program: Program, rt: Runtime, options: Mo
   return {
     m, program, facts, checked: options.checked, regions: checkRegions(rt.mem, options.regions), memoryEnd, helpers: rt.helpers,
     structure: options.structure, verified: options.facts, jumpTables: options.jumpTables, valueTables: options.valueTables, mem: rt.mem,
-    budgetChecks: (!trusted || options.facts.needsBudget === true) && facts.maxCost > options.budget,
-    depthChecks: options.facts === undefined && !callDepthIsStatic(facts),
+    // Each walk of the call graph only where its answer matters (a verified load needs neither).
+    budgetChecks: (!trusted || options.facts.needsBudget === true) && maxCost(program) > options.budget,
+    depthChecks: options.facts === undefined && !callDepthIsStatic(program),
   };
 }
 

@@ -1,14 +1,16 @@
 /**
- * The optimizer settings every JIT module gets, chosen by measurement (bench/README.md, "Design
- * measurements"):
+ * The optimizing tier's passes, chosen by measurement (bench/README.md, "Design measurements"):
  *
- * - binaryen's full -O2 pipeline (dozens of passes, each a whole-module walk) costs far more load time
- *   than it saves run time, since V8's optimizing tier already does the scalar work itself.
+ * - binaryen's full -O2 pipeline (dozens of passes, each a whole-module walk) costs several times as
+ *   much and runs no faster, since V8's optimizing tier already does the scalar work itself.
  * - What V8 does not do is inline across wasm functions or turn short data-dependent branches into
- *   `select`s. `inlining` moves the entry function into the event loop (its only caller; see
- *   module.ts), and simplify-locals followed by remove-unused-brs makes the selects.
+ *   `select`s. `inlining` moves small local-call targets into their callers (the code generator writes
+ *   the entry into the event loop itself, module.ts), and simplify-locals followed by
+ *   remove-unused-brs makes the selects the code generator's own if-conversion (select.ts) leaves.
  * - optimize-instructions at the end pays on byte loops (memcpy).
- * These 12 passes match -O2's run time on every workload measured, at a fraction of its cost.
+ * These passes match -O2's run time on every workload measured, at a fraction of its cost. They
+ * read the baseline tier's module, whose blocks come as the stackifier nested them; a first round of
+ * merge-blocks, remove-unused-brs and vacuum flattens those before the rest.
  */
 import type { OptimizeSettings } from './binaryen.js';
 
@@ -17,6 +19,8 @@ export const JIT_OPTIMIZE: OptimizeSettings = {
   shrinkLevel: 0,
   inlineFunctionsWithLoops: true,
   passes: [
+    // The baseline module's blocks are nested as the stackifier placed them: flatten them first.
+    'merge-blocks', 'remove-unused-brs', 'vacuum',
     'inlining', 'remove-unused-brs', 'optimize-instructions', 'simplify-locals-nostructure', 'vacuum',
     'coalesce-locals', 'simplify-locals', 'vacuum', 'coalesce-locals', 'merge-blocks', 'remove-unused-brs',
     'optimize-instructions',

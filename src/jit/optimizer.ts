@@ -68,7 +68,7 @@ class BackgroundOptimizer {
   /** One worker, however many callers ask at once (the promise is what they share). */
   private async start(): Promise<import('node:worker_threads').Worker> {
     const { Worker } = await import('node:worker_threads');
-    const worker = new Worker(new URL('./optimizer-worker.js', import.meta.url));
+    const worker = new Worker(await workerUrl());
     worker.unref();
     worker.on('message', (msg: { id: number; binary?: Uint8Array<ArrayBuffer>; error?: string }) => this.settle(worker, msg));
     worker.on('error', (error) => this.failAll(error));
@@ -92,6 +92,14 @@ class BackgroundOptimizer {
     for (const job of this.jobs.values()) job.reject(error);
     this.jobs.clear();
   }
+}
+
+/** The worker's script: beside this module when built; from dist/ when tests run the TypeScript sources. */
+async function workerUrl(): Promise<URL> {
+  const here = new URL('./optimizer-worker.js', import.meta.url);
+  const { existsSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  return existsSync(fileURLToPath(here)) ? here : new URL('../../dist/src/jit/optimizer-worker.js', import.meta.url);
 }
 
 const background = new BackgroundOptimizer();

@@ -31,8 +31,9 @@ function speculable(insn: Insn): boolean {
 }
 
 export interface SelectArm {
-  /** The block whose conditional jump is replaced. */
+  /** The block whose conditional jump is replaced (its start). */
   readonly from: number;
+  readonly jump: Extract<Insn, { kind: 'jmp' }>;
   readonly arm: BasicBlock;
   /** Where both ways meet: the block's successor from now on. */
   readonly join: number;
@@ -55,7 +56,7 @@ export function findSelectArms(fn: BpfFunction, skip: (start: number) => boolean
       if (!arm || preds.get(armStart) !== 1 || arm.succs.length !== 1 || arm.succs[0] !== join || skip(armStart)) continue;
       const body = arm.insns[arm.insns.length - 1]!.kind === 'ja' ? arm.insns.slice(0, -1) : arm.insns;
       if (body.length === 0 || body.length > MAX_ARM || !body.every(speculable)) continue;
-      arms.set(block.start, { from: block.start, arm, join, armWhenTaken });
+      arms.set(block.start, { from: block.start, jump: last, arm, join, armWhenTaken });
       break;
     }
   }
@@ -65,10 +66,8 @@ export function findSelectArms(fn: BpfFunction, skip: (start: number) => boolean
 /** What ends the branching block instead of its jump: the arm computed aside, then one select per register. */
 export function selectCode(e: FnEmitter, s: SelectArm, emit: (insn: Insn) => Expr | undefined): Expr[] {
   const m = e.m;
-  const from = e.fn.blocks.find((b) => b.start === s.from)!;
-  const jump = from.insns[from.insns.length - 1] as Extract<Insn, { kind: 'jmp' }>;
   const cond = e.temp(i32);
-  const stmts: Expr[] = [m.local.set(cond, jumpCondition(e, jump))];
+  const stmts: Expr[] = [m.local.set(cond, jumpCondition(e, s.jump))];
   const { code, writes } = e.speculate(() => s.arm.insns.flatMap((insn) => {
     const c = emit(insn);
     return c === undefined ? [] : [c];

@@ -116,9 +116,13 @@ function i64Ops() {
   };
 }
 
+/** The operators depend on no module: one set serves them all (a module is built per program load). */
+const I32_OPS = i32Ops();
+const I64_OPS = i64Ops();
+
 export class WasmModule {
-  readonly i32 = i32Ops();
-  readonly i64 = i64Ops();
+  readonly i32 = I32_OPS;
+  readonly i64 = I64_OPS;
   private readonly functions: FunctionDef[] = [];
   private readonly globals: GlobalDef[] = [];
   private readonly functionImports: Array<ModuleDef['functionImports'][number]> = [];

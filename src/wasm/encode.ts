@@ -12,9 +12,13 @@ import { sleb32, sleb64, uleb } from './leb.js';
 const VALUE_TYPE: Record<ValueType, number> = { i32: 0x7f, i64: 0x7e };
 const blockType = (t: Type): number => (t === 'i32' || t === 'i64' ? VALUE_TYPE[t] : 0x40);
 
+const utf8 = new TextEncoder();
+/** Names repeat from module to module (exports, globals, imports): encoded once. */
+const encodedNames = new Map<string, Uint8Array>();
+
 /** A growable byte buffer. */
 class Bytes {
-  private buf = new Uint8Array(256);
+  private buf = new Uint8Array(128);
   length = 0;
 
   byte(b: number): void {
@@ -27,16 +31,50 @@ class Bytes {
     for (let i = 0; i < list.length; i++) this.buf[this.length++] = list[i]!;
   }
 
+  /** Unsigned LEB128, written in place (no array per number: modules hold thousands of them). */
+  uleb(value: number): void {
+    let v = value;
+    while (v >= 0x80) {
+      this.byte((v % 0x80) | 0x80);
+      v = Math.floor(v / 0x80);
+    }
+    this.byte(v);
+  }
+
+  /** Signed LEB128 of a 32-bit integer, written in place. */
+  sleb32(value: number): void {
+    let v = value | 0;
+    for (;;) {
+      const b = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+        this.byte(b);
+        return;
+      }
+      this.byte(b | 0x80);
+    }
+  }
+
+  /** Signed LEB128 of a 64-bit integer: the 32-bit path when it fits (the encoding is the same). */
+  sleb64(value: bigint): void {
+    if (value >= -0x80000000n && value <= 0x7fffffffn) this.sleb32(Number(value));
+    else this.bytes(sleb64(value));
+  }
+
   /** A vector's or section's contents, preceded by their byte length. */
   sized(inner: Bytes): void {
-    this.bytes(uleb(inner.length));
+    this.uleb(inner.length);
     this.bytes(inner.view());
   }
 
   name(text: string): void {
-    const utf8 = new TextEncoder().encode(text);
-    this.bytes(uleb(utf8.length));
-    this.bytes(utf8);
+    let bytes = encodedNames.get(text);
+    if (!bytes) {
+      bytes = utf8.encode(text);
+      if (encodedNames.size < 4096) encodedNames.set(text, bytes);
+    }
+    this.bytes(uleb(bytes.length));
+    this.bytes(bytes);
   }
 
   view(): Uint8Array {
@@ -91,15 +129,15 @@ function writeExpr(out: Bytes, root: Expr, ix: Indexes): void {
           if (e.imm) out.bytes(e.imm);
         }
         break;
-      case 'i32.const': out.byte(0x41); out.bytes(sleb32(e.value)); break;
-      case 'i64.const': out.byte(0x42); out.bytes(sleb64(e.value)); break;
-      case 'local.get': out.byte(0x20); out.bytes(uleb(e.index)); break;
+      case 'i32.const': out.byte(0x41); out.sleb32(e.value); break;
+      case 'i64.const': out.byte(0x42); out.sleb64(e.value); break;
+      case 'local.get': out.byte(0x20); out.uleb(e.index); break;
       case 'local.set':
-        if (phase === 0) { push(e, 1); push(e.value, 0); } else { out.byte(e.tee ? 0x22 : 0x21); out.bytes(uleb(e.index)); }
+        if (phase === 0) { push(e, 1); push(e.value, 0); } else { out.byte(e.tee ? 0x22 : 0x21); out.uleb(e.index); }
         break;
-      case 'global.get': out.byte(0x23); out.bytes(uleb(indexOf(ix.globals, e.name, 'global'))); break;
+      case 'global.get': out.byte(0x23); out.uleb(indexOf(ix.globals, e.name, 'global')); break;
       case 'global.set':
-        if (phase === 0) { push(e, 1); push(e.value, 0); } else { out.byte(0x24); out.bytes(uleb(indexOf(ix.globals, e.name, 'global'))); }
+        if (phase === 0) { push(e, 1); push(e.value, 0); } else { out.byte(0x24); out.uleb(indexOf(ix.globals, e.name, 'global')); }
         break;
       case 'block': case 'loop':
         if (phase === 0) {
@@ -118,17 +156,17 @@ function writeExpr(out: Bytes, root: Expr, ix: Indexes): void {
         writeIf(out, e, phase, labels, push);
         break;
       case 'br':
-        if (phase === 0 && e.cond) { push(e, 1); push(e.cond, 0); } else { out.byte(e.cond ? 0x0d : 0x0c); out.bytes(uleb(depth(e.label))); }
+        if (phase === 0 && e.cond) { push(e, 1); push(e.cond, 0); } else { out.byte(e.cond ? 0x0d : 0x0c); out.uleb(depth(e.label)); }
         break;
       case 'br_table':
         if (phase === 0) { push(e, 1); push(e.index, 0); break; }
         out.byte(0x0e);
-        out.bytes(uleb(e.labels.length));
-        for (const label of e.labels) out.bytes(uleb(depth(label)));
-        out.bytes(uleb(depth(e.fallback)));
+        out.uleb(e.labels.length);
+        for (const label of e.labels) out.uleb(depth(label));
+        out.uleb(depth(e.fallback));
         break;
       case 'call':
-        if (phase === 0 && e.args.length > 0) { push(e, 1); pushAll(e.args); } else { out.byte(0x10); out.bytes(uleb(indexOf(ix.functions, e.name, 'function'))); }
+        if (phase === 0 && e.args.length > 0) { push(e, 1); pushAll(e.args); } else { out.byte(0x10); out.uleb(indexOf(ix.functions, e.name, 'function')); }
         break;
       case 'return':
         if (phase === 0 && e.value) { push(e, 1); push(e.value, 0); } else out.byte(0x0f);
