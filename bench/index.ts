@@ -4,7 +4,7 @@
  * The JIT runs each workload's program verified (no bounds checks, no budget) when the verifier
  * accepts it, else in checked mode, marked in the table.
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { writeOutputFile } from '../src/cli/output-path.js';
 import { InputError, InternalError } from '../src/errors.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
@@ -91,7 +91,9 @@ function environmentLine(engines: Engines): string {
   const missing = Object.entries(engines.missing).map(([e, why]) => (e === 'optimizer'
     ? `the JIT's optimized tier missing (binaryen: ${why})` : `${e} missing (${why})`));
   const present = (['interp', 'jit'] as const).filter((e) => engines[e]);
-  return [`node ${process.version}`, cpus()[0]?.model ?? 'unknown cpu', `engines: ${[...present, 'js'].join(', ')}`, ...missing].join('; ');
+  // The machine is shared: its load when the run starts says how far to trust the figures.
+  const machine = `${cpus()[0]?.model ?? 'unknown cpu'} (${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)})`;
+  return [`node ${process.version}`, machine, `engines: ${[...present, 'js'].join(', ')}`, ...missing].join('; ');
 }
 
 /** The tables after the main one, each with its title, for the terminal and for Markdown. */

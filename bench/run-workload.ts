@@ -107,24 +107,26 @@ interface Context {
   readonly errors: string[];
 }
 
+/** The build of one tier to time, the auto build loaded (and run until it tiers up) on first use. */
+async function tierBuild(p: Prepared, tier: JitTier, mode: Mode, ctx: Context, auto: { build?: AutoBuild | undefined }): Promise<Build | undefined> {
+  if (tier !== 'auto') return p.tiers[tier] ? { exe: p.tiers[tier] } : undefined;
+  ctx.step(`jit ${mode} (auto: running until it tiers up)`);
+  auto.build ??= await autoBuild(p, ctx.engines, ctx.rt, mode, ctx.errors);
+  return auto.build ? { auto: auto.build } : undefined;
+}
+
 /**
  * The JIT's records of one mode: the main build (optimized tier), each variant right after it (so
  * the two figures of a comparison come from neighbouring tasks), the baseline tier, then 'auto'.
  */
 async function jitRecords(p: Prepared, mode: Mode, ctx: Context, auto: { build?: AutoBuild | undefined }): Promise<RunRecord[]> {
   const out: RunRecord[] = [];
-  const tiers = ctx.engines.tiers;
-  for (const tier of tiers) {
-    if (tier === 'auto') {
-      ctx.step(`jit ${mode} (auto: running until it tiers up)`);
-      auto.build ??= await autoBuild(p, ctx.engines, ctx.rt, mode, ctx.errors);
-      if (!auto.build) continue;
-    }
+  for (const tier of ctx.engines.tiers) {
+    const build = await tierBuild(p, tier, mode, ctx, auto);
+    if (!build) continue;
     ctx.step(`jit ${mode} (${tier})`);
-    const exe = tier === 'auto' ? undefined : p.tiers[tier];
-    if (tier !== 'auto' && !exe) continue;
-    out.push(await record(p, 'jit', mode, ctx.budget, tier === 'auto' ? { auto: auto.build! } : { exe: exe! }));
-    if (exe !== p.executables.jit) continue;
+    out.push(await record(p, 'jit', mode, ctx.budget, build));
+    if (build.exe !== p.executables.jit) continue;
     for (const variant of VARIANTS) {
       if (!p.variants[variant]) continue;
       ctx.step(`jit ${mode} (${variant})`);
