@@ -16,7 +16,7 @@ export interface BenchEntry {
 export function benchCatalog(): BenchEntry[] {
   return [
     ...WORKLOADS.map((w) => ({ name: w.name, summary: w.summary })),
-    { name: LOAD, summary: 'load latency: bytes to a first result, by phase, and in fresh processes' },
+    { name: LOAD, summary: 'load latency per JIT tier: bytes to a first result by phase, steady and in fresh processes; bpfjit run' },
     { name: VERIFY, summary: 'verification time: verify() on straight-line programs and a loop' },
     { name: LOAD_1M, summary: 'loading 1,000,000 instructions: decode + build, verify, refusal and disasm' },
   ];

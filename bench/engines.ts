@@ -1,9 +1,11 @@
 /**
- * Loads the engines. The interpreter (src/interp) and the JIT (src/jit, which imports binaryen) are
- * imported dynamically, so that an engine that fails to load (binaryen missing or broken) is reported
- * with its reason while the other engine's figures still come out; bench-programs.test.ts makes that
- * a test failure.
+ * Loads the engines. The interpreter (src/interp) and the JIT (src/jit) are imported dynamically, so
+ * that an engine that fails to load is reported with its reason while the other engine's figures
+ * still come out; bench-programs.test.ts makes that a test failure. The JIT's optimizing tier needs
+ * binaryen in this thread (loadOptimizer); without it only the baseline tier is measured, and the
+ * report says why.
  */
+import type { JitTimings } from '../src/jit/index.js';
 import type { Program } from '../src/program/program.js';
 import type { ExecOptions, Executable, Runtime } from '../src/runtime/executable.js';
 import type { VerifierFacts } from '../src/verifier/facts.js';
@@ -12,6 +14,10 @@ export type EngineName = 'interp' | 'jit' | 'js';
 export type BpfEngine = Exclude<EngineName, 'js'>;
 export const ENGINE_NAMES: readonly EngineName[] = ['interp', 'jit', 'js'];
 
+/** The JIT's tiers (src/jit/index.ts): the bench times each of them. */
+export type JitTier = 'baseline' | 'optimized' | 'auto';
+export const JIT_TIERS: readonly JitTier[] = ['optimized', 'baseline', 'auto'];
+
 export type Factory = (program: Program, rt: Runtime, options?: ExecOptions) => Executable;
 /** The JIT's options the benchmark uses (a subset of JitOptions). */
 export interface JitBuildOptions extends ExecOptions {
@@ -19,18 +25,22 @@ export interface JitBuildOptions extends ExecOptions {
   facts?: VerifierFacts;
   jumpTables?: boolean;
   valueTables?: boolean;
+  tier?: JitTier;
+  /** Events after which an 'auto' build is re-optimized. */
+  hotRuns?: number;
 }
 export type JitFactory = (program: Program, rt: Runtime, options?: JitBuildOptions) => Executable;
-/** Load-phase timings in milliseconds, as compileJitTimed reports them (field names are the JIT's). */
-export type PhaseTimings = Readonly<Record<string, number>>;
-export type TimedFactory = (program: Program, rt: Runtime, options?: ExecOptions) => { exe: Executable; timings: PhaseTimings };
+/** compileJitTimed: the executable and the time of each of the JIT's load phases. */
+export type TimedFactory = (program: Program, rt: Runtime, options?: JitBuildOptions) => { exe: Executable; timings: JitTimings };
 
 export interface Engines {
   readonly interp?: Factory;
   readonly jit?: JitFactory;
   readonly jitTimed?: TimedFactory;
-  /** Why an engine could not be loaded. */
-  readonly missing: Partial<Record<BpfEngine, string>>;
+  /** The JIT tiers that can run: all of them, or only 'baseline' when binaryen failed to load. */
+  readonly tiers: readonly JitTier[];
+  /** Why an engine (or the JIT's optimizing tier) could not be loaded. */
+  readonly missing: Partial<Record<BpfEngine | 'optimizer', string>>;
 }
 
 // Specifiers in a table, imported one by one (see loadEngines).
@@ -39,17 +49,32 @@ const MODULES: Record<BpfEngine, { path: string; factory: string }> = {
   jit: { path: '../src/jit/index.js', factory: 'compileJit' },
 };
 
+const firstLine = (err: unknown): string => (err instanceof Error ? err.message.split('\n')[0]! : String(err));
+
 async function importModule(path: string): Promise<Record<string, unknown> | string> {
   try {
     return (await import(path)) as Record<string, unknown>;
   } catch (err) {
-    return err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    return firstLine(err);
+  }
+}
+
+/** Loads binaryen in this thread for the 'optimized' tier; returns why not, when it fails. */
+async function loadOptimizer(mod: Record<string, unknown>): Promise<string | undefined> {
+  const load = mod['loadOptimizer'];
+  if (typeof load !== 'function') return 'src/jit/index.js does not export loadOptimizer()';
+  try {
+    await (load as () => Promise<void>)();
+    return undefined;
+  } catch (err) {
+    return firstLine(err);
   }
 }
 
 export async function loadEngines(): Promise<Engines> {
   const found: { interp?: Factory; jit?: JitFactory; jitTimed?: TimedFactory } = {};
-  const missing: Partial<Record<BpfEngine, string>> = {};
+  const missing: Engines['missing'] = {};
+  let optimizer: string | undefined;
   for (const engine of ['interp', 'jit'] as const) {
     const { path, factory } = MODULES[engine];
     const mod = await importModule(path);
@@ -59,19 +84,12 @@ export async function loadEngines(): Promise<Engines> {
       missing[engine] = `${path} does not export ${factory}()`;
     } else {
       found[engine] = mod[factory] as Factory;
-      if (engine === 'jit' && typeof mod['compileJitTimed'] === 'function') found.jitTimed = mod['compileJitTimed'] as TimedFactory;
+      if (engine !== 'jit') continue;
+      if (typeof mod['compileJitTimed'] === 'function') found.jitTimed = mod['compileJitTimed'] as TimedFactory;
+      optimizer = await loadOptimizer(mod);
     }
   }
-  return { ...found, missing };
-}
-
-/** The numeric fields of a timings record, in its own order (nested objects are flattened). */
-export function phaseEntries(timings: unknown, prefix = ''): Array<[string, number]> {
-  if (typeof timings !== 'object' || timings === null) return [];
-  const out: Array<[string, number]> = [];
-  for (const [key, value] of Object.entries(timings)) {
-    if (typeof value === 'number') out.push([prefix + key, value]);
-    else out.push(...phaseEntries(value, `${prefix}${key}.`));
-  }
-  return out;
+  if (optimizer !== undefined) missing.optimizer = optimizer;
+  const tiers = !found.jit ? [] : optimizer === undefined ? JIT_TIERS : JIT_TIERS.filter((t) => t === 'baseline');
+  return { ...found, tiers, missing };
 }

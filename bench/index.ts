@@ -4,28 +4,27 @@
  * The JIT runs each workload's program verified (no bounds checks, no budget) when the verifier
  * accepts it, else in checked mode, marked in the table.
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { writeOutputFile } from '../src/cli/output-path.js';
 import { InputError, InternalError } from '../src/errors.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
-import type { Executable, Runtime } from '../src/runtime/executable.js';
+import type { Runtime } from '../src/runtime/executable.js';
 import { EngineMemory } from '../src/runtime/memory.js';
 import { LOAD, LOAD_1M, VERIFY } from './catalog.js';
 import { ENGINE_NAMES, loadEngines, type EngineName, type Engines } from './engines.js';
 import { load1mRows, load1mTitle, measureLoad1m } from './load-1m.js';
-import { measureLoadTimes, type LoadTimes } from './load-time.js';
-import { FULL_BUDGET, QUICK_BUDGET, measure, type Budget } from './measure.js';
-import { prepare, type Prepared } from './prepare.js';
+import { cliRunLine, loadTables } from './load-report.js';
+import { FULL_LOAD_PLAN, measureLoadTimes, QUICK_LOAD_PLAN, type LoadTimes } from './load-time.js';
+import { FULL_BUDGET, QUICK_BUDGET } from './measure.js';
 import { NO_PROGRESS, progressOn, type Progress } from './progress.js';
 import {
-  binaryenLine, configurationRows, fallbackNotes, type Fallback, loadRows, markdownTable, resultRows, textTable, variantRows, variantTitle, verifierRows, wrap,
-  type BenchRecord, type RunRecord,
+  fallbackNotes, type Fallback, markdownTable, resultRows, textTable, TIER_TITLE, tierNotes, tierRows,
+  variantRows, variantTitle, verifierRows, wrap, type BenchRecord,
 } from './report.js';
-import type { Mode } from './tasks.js';
-import { verifyEngine } from './verify.js';
+import { AUTO_TIMEOUT_MS, benchWorkload, VARIANTS, type WorkloadOutcome } from './run-workload.js';
 import { measureVerifyTimes } from './verify-time.js';
 import { WORKLOADS } from './workloads/index.js';
-import type { JitVariant, Workload } from './workload.js';
+import type { Workload } from './workload.js';
 
 export type { BenchRecord, RunRecord, VerifierRecord } from './report.js';
 export type { EngineName } from './engines.js';
@@ -57,12 +56,6 @@ export interface RunBenchOptions {
  */
 export class BenchVerificationError extends InternalError {}
 
-/** Order of the modes within a workload. */
-const MODES: ReadonlyArray<readonly [EngineName, Mode]> = [
-  ['interp', 'event'], ['interp', 'batch'], ['jit', 'event'], ['jit', 'batch'], ['js', 'event'],
-];
-const VARIANTS: readonly JitVariant[] = ['checked', 'no-value-tables', 'no-jump-tables'];
-
 interface Selection {
   readonly workloads: Workload[];
   readonly load: boolean;
@@ -88,77 +81,26 @@ function selectEngines(all: Engines, wanted: readonly EngineName[] | undefined):
   const engines: Engines = {
     ...(want.has('interp') && all.interp ? { interp: all.interp } : {}),
     ...(want.has('jit') && all.jit ? { jit: all.jit, ...(all.jitTimed ? { jitTimed: all.jitTimed } : {}) } : {}),
+    tiers: want.has('jit') ? all.tiers : [],
     missing: all.missing,
   };
   return { engines, js: want.has('js') };
 }
 
-/** Every executable of the workload, variants included, named for error messages. */
-function allBuilds(p: Prepared): Array<[string, Executable]> {
-  const builds: Array<[string, Executable]> = Object.entries(p.executables);
-  for (const [variant, exe] of Object.entries(p.variants)) builds.push([`jit (${variant})`, exe]);
-  return builds;
-}
-
-/** One mode's record; `variant` measures that JIT build instead of the main one. */
-function record(p: Prepared, engine: EngineName, mode: Mode, budget: Budget, variant?: JitVariant): RunRecord {
-  const build = variant === undefined ? undefined : p.variants[variant];
-  const m = measure(p, engine, mode, budget, build);
-  const checked = engine === 'jit' && (variant === undefined ? p.jitBuild?.checked === true : variant === 'checked');
-  const budgetOnly = engine === 'jit' && !checked && p.jitBuild?.checked === false && p.jitBuild.budget !== undefined;
-  return {
-    workload: p.workload.name, engine, mode, nsPerOp: m.nsPerOp, opsPerSec: m.opsPerSec, samples: m.samples,
-    ...(checked ? { checked: true } : {}), ...(budgetOnly ? { budget: true } : {}), ...(variant === undefined ? {} : { variant }),
-  };
-}
-
-interface WorkloadOutcome {
-  readonly records: RunRecord[];
-  /** Why the JIT did not run the program fully verified, when it did not. */
-  readonly fallback?: Fallback;
-}
-
-/**
- * Verifies, then measures every mode of one workload; returns the records or the reason it was
- * skipped. A JIT variant is measured right after the main JIT build of the same mode, so the two
- * figures of a comparison come from neighbouring tasks of one run.
- */
-function benchWorkload(w: Workload, rt: Runtime, engines: Engines, js: boolean, budget: Budget, step: (what: string) => void): WorkloadOutcome | string {
-  const errors: string[] = [];
-  step('verifying and compiling');
-  const p = prepare(w, 'full', rt, engines, errors);
-  for (const [name, exe] of allBuilds(p)) {
-    const problem = verifyEngine(p, exe);
-    if (problem) errors.push(`${name} ${problem}`);
-  }
-  if (errors.length > 0) return errors.join('; ');
-  const records: RunRecord[] = [];
-  for (const [engine, mode] of MODES) {
-    if (engine === 'js' ? !js : !p.executables[engine]) continue;
-    step(`${engine} ${mode}`);
-    records.push(record(p, engine, mode, budget));
-    if (engine !== 'jit') continue;
-    for (const variant of VARIANTS) {
-      if (!p.variants[variant]) continue;
-      step(`${engine} ${mode} (${variant})`);
-      records.push(record(p, engine, mode, budget, variant));
-    }
-  }
-  const build = p.jitBuild;
-  const fallback: Fallback | undefined = build?.checked ? { mode: 'checked', reason: build.reason }
-    : build?.budget ? { mode: 'budget', reason: build.budget.reason } : undefined;
-  return { records, ...(fallback ? { fallback } : {}) };
-}
-
 function environmentLine(engines: Engines): string {
-  const missing = Object.entries(engines.missing).map(([e, why]) => `${e} missing (${why})`);
+  const missing = Object.entries(engines.missing).map(([e, why]) => (e === 'optimizer'
+    ? `the JIT's optimized tier missing (binaryen: ${why})` : `${e} missing (${why})`));
   const present = (['interp', 'jit'] as const).filter((e) => engines[e]);
-  return [`node ${process.version}`, cpus()[0]?.model ?? 'unknown cpu', `engines: ${[...present, 'js'].join(', ')}`, ...missing].join('; ');
+  // The machine is shared: its load when the run starts says how far to trust the figures.
+  const machine = `${cpus()[0]?.model ?? 'unknown cpu'} (${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)})`;
+  return [`node ${process.version}`, machine, `engines: ${[...present, 'js'].join(', ')}`, ...missing].join('; ');
 }
 
 /** The tables after the main one, each with its title, for the terminal and for Markdown. */
 function extraTables(records: readonly BenchRecord[]): Array<{ title: string; rows: string[][] }> {
   const tables: Array<{ title: string; rows: string[][] }> = [];
+  const tiers = tierRows(records);
+  if (tiers) tables.push({ title: TIER_TITLE, rows: tiers });
   for (const variant of VARIANTS) {
     const rows = variantRows(records, variant);
     if (rows) tables.push({ title: variantTitle(variant), rows });
@@ -167,6 +109,10 @@ function extraTables(records: readonly BenchRecord[]): Array<{ title: string; ro
   if (verifier) tables.push({ title: 'verification time (median time of one verify() call)', rows: verifier });
   return tables;
 }
+
+/** Footnotes of the main table: JIT builds not fully verified, 'auto' builds that never tiered up. */
+const mainNotes = (records: readonly BenchRecord[], fallbacks: ReadonlyMap<string, Fallback>): string[] =>
+  [...fallbackNotes(fallbacks), ...tierNotes(records, AUTO_TIMEOUT_MS)];
 
 interface Report {
   readonly records: readonly BenchRecord[];
@@ -181,11 +127,11 @@ interface Report {
 function markdownReport(report: Report): string {
   const { records, load, fallbacks, env } = report;
   const parts = [`Measured with ${env}. ns/event is the median of the samples.`];
-  if (records.some(isMainRecord)) parts.push('', markdownTable(resultRows(records)), ...fallbackNotes(fallbacks).map((n) => `\n${n}`));
+  if (records.some(isMainRecord)) parts.push('', markdownTable(resultRows(records)), ...mainNotes(records, fallbacks).map((n) => `\n${n}`));
   for (const t of [...extraTables(records), ...(report.load1m ? [report.load1m] : [])]) parts.push('', `${t.title}:`, '', markdownTable(t.rows));
   if (load) {
-    const configs = configurationRows(load);
-    parts.push('', markdownTable(loadRows(load)), '', binaryenLine(load), ...(configs ? ['', markdownTable(configs)] : []), '', ...load.notes.map((n) => `- ${n}`));
+    for (const t of loadTables(load)) parts.push('', `${t.title}:`, '', markdownTable(t.rows));
+    parts.push('', cliRunLine(load), '', ...load.notes.map((n) => `- ${n}`));
   }
   return `${parts.join('\n')}\n`;
 }
@@ -221,7 +167,7 @@ function logTables(out: Output, records: readonly BenchRecord[], fallbacks: Read
     out.blank();
     out.table(resultRows(records));
   }
-  for (const note of fallbackNotes(fallbacks)) out.prose(note);
+  for (const note of mainNotes(records, fallbacks)) out.prose(note);
   for (const t of [...extraTables(records), ...more]) {
     out.blank();
     out.prose(`${t.title}:`);
@@ -230,14 +176,13 @@ function logTables(out: Output, records: readonly BenchRecord[], fallbacks: Read
 }
 
 function logLoadTimes(out: Output, lt: LoadTimes): void {
-  out.blank();
-  out.table(loadRows(lt));
-  out.prose(binaryenLine(lt));
-  const configs = configurationRows(lt);
-  if (configs) {
+  for (const t of loadTables(lt)) {
     out.blank();
-    out.table(configs);
+    out.prose(`${t.title}:`);
+    out.table(t.rows);
   }
+  out.blank();
+  out.prose(cliRunLine(lt));
   for (const note of lt.notes) out.prose(`  ${note}`, '    ');
 }
 
@@ -268,12 +213,12 @@ async function benchAll(options: RunBenchOptions, out: Output, progress: Progres
   const steps = workloads.length + (load ? 1 : 0) + (verify ? 1 : 0) + (load1m ? 1 : 0);
   let done = 0;
   const at = (what: string): void => progress.show(`bench [${done + 1}/${steps}] ${what}`);
-  // Load latency first, so its "first load in this process" row really is the process's first JIT compile.
+  // Load latency first: its fresh processes then share the machine with nothing of this one's.
   let loadTimes: LoadTimes | undefined;
   if (load) {
     at('load latency (in this process and in fresh ones)');
-    loadTimes = measureLoadTimes(rt, engines, options.quick ? 5 : 20, options.quick ? 1 : 3);
-    logLoadTimes(out, loadTimes);
+    loadTimes = await measureLoadTimes(rt, engines, options.quick ? QUICK_LOAD_PLAN : FULL_LOAD_PLAN);
+    if (loadTimes) logLoadTimes(out, loadTimes);
     done++;
   }
   const records: BenchRecord[] = [];
@@ -281,7 +226,7 @@ async function benchAll(options: RunBenchOptions, out: Output, progress: Progres
   const fallbacks = new Map<string, Fallback>();
   for (const w of workloads) {
     const t0 = performance.now();
-    const outcome = benchWorkload(w, rt, engines, js, budget, (what) => at(`${w.name}: ${what}`));
+    const outcome = await benchWorkload(w, rt, engines, js, budget, (what) => at(`${w.name}: ${what}`));
     done++;
     if (typeof outcome === 'string') {
       failures.push(`${w.name}: ${outcome}`);
@@ -294,7 +239,7 @@ async function benchAll(options: RunBenchOptions, out: Output, progress: Progres
   }
   if (verify) {
     at('verification time');
-    records.push(...measureVerifyTimes(budget));
+    records.push(...await measureVerifyTimes(budget));
     done++;
   }
   if (load1m) at('loading 1,000,000 instructions');

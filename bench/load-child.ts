@@ -1,30 +1,32 @@
 /**
- * One fresh process of the load-latency-by-configuration measurement (load-time.ts starts it with
- * the V8 flags under test): imports the JIT (which starts binaryen), optionally warms it up, then
- * loads `count` variants of port80 and prints `{ warmUpMs, loadMs: [...] }` as JSON.
- * Usage: node [v8 flags] dist/bench/load-child.js WARMUP_LOADS COUNT
+ * One fresh process of the load-latency measurement (load-time.ts starts it): the first load of one
+ * program in one JIT tier, with every import inside the time. It imports nothing statically, so the
+ * first line runs right after node's own start-up; then bpfjit's package entry (and binaryen, for the
+ * optimized tier), then one load (load-phases.ts). Prints one JSON object (ChildResult), times in ms
+ * from process start (`performance.now()` counts from it).
+ * Usage: node dist/bench/load-child.js PROGRAM TIER ALU_SLOTS
  */
-import { loadBytes } from '../src/program/program.js';
-import type { Runtime } from '../src/runtime/executable.js';
-import { HelperRegistry } from '../src/runtime/helpers.js';
-import { EngineMemory } from '../src/runtime/memory.js';
-import { variant } from './load-variant.js';
-import { programBytes } from './programs.js';
+import type { ChildResult } from './load-phases.js';
 
-const [warmUp, count] = process.argv.slice(2).map(Number);
-const { compileJit } = await import('../src/jit/index.js');
-const { warmUpJit } = await import('../src/warm-up.js');
-const rt: Runtime = { mem: new EngineMemory({ cpus: 1 }), helpers: new HelperRegistry() };
-const ctx = rt.mem.alloc(64, 64);
-const w0 = performance.now();
-warmUpJit(rt, warmUp ?? 0);
-const warmUpMs = performance.now() - w0;
-const bytes = programBytes('port80');
-const ms: number[] = [];
-for (let k = 0; k < (count ?? 0); k++) {
-  const t0 = performance.now();
-  const exe = compileJit(loadBytes(variant(bytes, k)), rt);
-  ms.push(performance.now() - t0);
-  exe.run(ctx, 64);
-}
-process.stdout.write(JSON.stringify({ warmUpMs, loadMs: ms }));
+const nodeStartMs = performance.now();
+const [name, tier, aluSlots] = process.argv.slice(2);
+const lib = await import('../src/index.js');
+// compileJitTimed is not in the package entry; src/jit/index.js is loaded by it already.
+const { compileJitTimed } = await import('../src/jit/index.js');
+if (tier === 'optimized') await lib.loadOptimizer();
+const importsDoneMs = performance.now();
+
+// The bench's own code, and reading (or generating) the program's bytes: not counted.
+const prepare0 = performance.now();
+const { loadProgram, timeLoad } = await import('./load-phases.js');
+const program = loadProgram(name ?? '', Number(aluSlots));
+const prepareMs = performance.now() - prepare0;
+
+const rt = { mem: new lib.EngineMemory({ cpus: 1 }), helpers: new lib.HelperRegistry() };
+const ctx = rt.mem.alloc(program.ctxLen, 64);
+const api = { loadBytes: lib.loadBytes, verify: lib.verify, memory: lib.memory, compileJitTimed };
+const sample = timeLoad(api, rt, program.bytes, program.ctxLen, ctx, tier === 'optimized' ? 'optimized' : 'baseline');
+const result: ChildResult = {
+  nodeStartMs, importMs: importsDoneMs - nodeStartMs, sample, firstResultMs: performance.now() - prepareMs,
+};
+process.stdout.write(JSON.stringify(result));

@@ -1,85 +1,71 @@
 /**
- * Load latency: how long it takes from program bytes to a first result, split into phases, for a
- * 19-instruction program (port80) and a 1,000-instruction one (a generated ALU program).
+ * Load latency: from a program's bytes to its first result, by phase (load-phases.ts), in both JIT
+ * tiers, for port80, log2, switch and a 4,096-instruction program; in steady state in this process,
+ * and as the first load of a fresh process with every import counted. Plus `bpfjit run` of a small
+ * program, timed from spawning the command to its exit.
  *
- * Every repetition loads a variant of the program that differs in one immediate, because V8 keeps
- * a cache of compiled WebAssembly modules keyed by their bytes and would otherwise hand back the
+ * Every load in this process is of a variant of the program differing in one immediate, because V8
+ * keeps a cache of compiled WebAssembly modules keyed by their bytes and would otherwise hand back the
  * previous compile. Node 20's V8 compiles WebAssembly lazily with its baseline compiler (Liftoff):
- * "wasm compile" validates the module, the Liftoff compile of a function happens on its first call
- * (inside "first run"), and the optimizing tier (TurboFan) runs later in the background; no figure
- * here includes it.
+ * "compile" validates the module, the Liftoff compile of a function happens on its first call (inside
+ * "first run"), and V8's optimizing tier (TurboFan) runs later in the background; no figure here
+ * includes it.
  */
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { loadBytes, type Program } from '../src/program/program.js';
-import { lowLatencyV8Flags, lowLatencyV8FlagsApplied } from '../src/v8-flags.js';
-import type { Executable, Runtime } from '../src/runtime/executable.js';
-import { aluProgram } from './alu-program.js';
-import { phaseEntries, type Engines } from './engines.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadBytes } from '../src/program/program.js';
+import type { Runtime } from '../src/runtime/executable.js';
+import { memory, verify } from '../src/verifier/index.js';
+import type { Engines } from './engines.js';
+import {
+  LOAD_TIERS, PHASES, loadPrograms, timeLoad, type ChildResult, type LoadApi, type LoadProgram, type LoadSample, type LoadTier,
+} from './load-phases.js';
 import { variant } from './load-variant.js';
-import { programBytes } from './programs.js';
+import { nextTurn } from './measure.js';
+import { programsDir } from './programs.js';
 
-/** Loads of port80 in fresh processes under one V8 configuration (medians over the processes). */
-export interface LoadConfiguration {
-  readonly name: string;
-  readonly flags: readonly string[];
-  readonly warmUpLoads: number;
-  readonly warmUpMs: number;
-  /** The first load after the warm-up (if any). */
-  readonly firstMs: number;
-  /** Median of loads 1-20 and of loads 101-150. */
-  readonly earlyMs: number;
-  readonly lateMs: number;
+/** Median ms of each phase of the steady-state loads of one program in one tier. */
+export interface SteadyRow {
+  readonly program: string;
+  readonly tier: LoadTier;
+  readonly ms: LoadSample;
+}
+
+/** The first load of one program in one tier in fresh processes: medians over the processes. */
+export interface FreshRow {
+  readonly program: string;
+  readonly tier: LoadTier;
+  readonly nodeStartMs: number;
+  readonly importMs: number;
+  readonly loadMs: number;
+  readonly firstRunMs: number;
+  readonly firstResultMs: number;
   readonly processes: number;
 }
 
 export interface LoadTimes {
   readonly programs: ReadonlyArray<{ readonly name: string; readonly slots: number }>;
-  /** Median milliseconds of each phase, one value per program (undefined: not measured). */
-  readonly phases: ReadonlyArray<{ readonly phase: string; readonly ms: ReadonlyArray<number | undefined> }>;
-  /** First `import('binaryen')` in a fresh node process, in ms (one per attempt). */
-  readonly binaryenImportMs: readonly number[];
-  /** Fresh-process loads by V8 configuration; empty when the child processes failed. */
-  readonly configurations: readonly LoadConfiguration[];
+  readonly steady: readonly SteadyRow[];
+  /** Empty when every child process failed. */
+  readonly fresh: readonly FreshRow[];
+  /** Wall ms of each `bpfjit run` (an empty list when the command failed). */
+  readonly cliRunMs: readonly number[];
   readonly notes: readonly string[];
 }
 
-const COLD = 'jit: total + first run, first load in this process';
-const FIRST_RUN = 'jit: first run (includes lazy Liftoff compile)';
-
-function record(samples: Map<string, number[]>, phase: string, ms: number): void {
-  samples.set(phase, [...(samples.get(phase) ?? []), ms]);
+/** How much to measure: loads per program and tier in this process, fresh processes per program and tier. */
+export interface LoadPlan {
+  readonly warmUpRounds: number;
+  readonly rounds: number;
+  readonly processes: number;
+  readonly cliRuns: number;
+  /** Instructions of the generated program (4,096; tests use fewer). */
+  readonly aluSlots: number;
 }
 
-/** Runs fn, records its time under `phase`, returns its value and the time. */
-function timed<T>(samples: Map<string, number[]>, phase: string, fn: () => T): [T, number] {
-  const t0 = performance.now();
-  const value = fn();
-  const ms = performance.now() - t0;
-  record(samples, phase, ms);
-  return [value, ms];
-}
-
-function loadJit(program: Program, rt: Runtime, engines: Engines, samples: Map<string, number[]>): [Executable, number] {
-  if (!engines.jitTimed) return timed(samples, 'jit: total', () => engines.jit!(program, rt));
-  const [out, ms] = timed(samples, 'jit: total', () => engines.jitTimed!(program, rt));
-  for (const [phase, phaseMs] of phaseEntries(out.timings)) record(samples, `jit: ${phase}`, phaseMs);
-  return [out.exe, ms];
-}
-
-/** Loads one variant through every engine, adding each phase's time to `samples`. */
-function loadOnce(bytes: Uint8Array, rt: Runtime, engines: Engines, ctx: number, samples: Map<string, number[]>, cold: boolean): void {
-  const [program] = timed(samples, 'decode + program build (loadBytes)', () => loadBytes(bytes));
-  if (engines.interp) {
-    const [exe] = timed(samples, 'interp: create', () => engines.interp!(program, rt));
-    timed(samples, 'interp: first run', () => exe.run(ctx, 64));
-  }
-  if (!engines.jit) return;
-  const [exe, loadMs] = loadJit(program, rt, engines, samples);
-  const [, runMs] = timed(samples, FIRST_RUN, () => exe.run(ctx, 64));
-  if (cold) record(samples, COLD, loadMs + runMs);
-}
+export const FULL_LOAD_PLAN: LoadPlan = { warmUpRounds: 10, rounds: 30, processes: 3, cliRuns: 5, aluSlots: 4096 };
+export const QUICK_LOAD_PLAN: LoadPlan = { warmUpRounds: 2, rounds: 5, processes: 1, cliRuns: 3, aluSlots: 4096 };
 
 export const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -87,84 +73,120 @@ export const median = (xs: readonly number[]): number => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
-/** Time of the first `import('binaryen')` in a fresh process (excludes node's own start-up). */
-export function binaryenImportMs(): number | undefined {
-  const url = pathToFileURL(createRequire(import.meta.url).resolve('binaryen')).href;
-  const code = `const t0 = performance.now(); await import(${JSON.stringify(url)}); process.stdout.write(String(performance.now() - t0));`;
-  const out = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
-  const ms = Number(out.stdout);
-  return out.status === 0 && Number.isFinite(ms) ? ms : undefined;
+const medianSample = (samples: readonly LoadSample[]): LoadSample =>
+  Object.fromEntries(PHASES.map((phase) => [phase, median(samples.map((s) => s[phase]))])) as unknown as LoadSample;
+
+/**
+ * Loads every program in every tier, round after round (interleaved, so a slow spell of the machine
+ * is shared), with a turn of the event loop between rounds; the first rounds only warm up.
+ */
+async function measureSteady(api: LoadApi, rt: Runtime, tiers: readonly LoadTier[], programs: readonly LoadProgram[], plan: LoadPlan): Promise<SteadyRow[]> {
+  const ctx = rt.mem.alloc(Math.max(...programs.map((p) => p.ctxLen)), 64);
+  const samples = new Map<string, LoadSample[]>();
+  let k = 0;
+  for (let round = 0; round < plan.warmUpRounds + plan.rounds; round++) {
+    for (const p of programs) {
+      for (const tier of tiers) {
+        const sample = timeLoad(api, rt, variant(p.bytes, ++k), p.ctxLen, ctx, tier);
+        if (round < plan.warmUpRounds) continue;
+        const key = `${p.name}/${tier}`;
+        samples.set(key, [...(samples.get(key) ?? []), sample]);
+      }
+    }
+    await nextTurn();
+  }
+  return programs.flatMap((p) => tiers.map((tier) => ({ program: p.name, tier, ms: medianSample(samples.get(`${p.name}/${tier}`)!) })));
 }
 
-const CHILD = new URL('./load-child.js', import.meta.url);
-const CHILD_LOADS = 150;
+/**
+ * A compiled file of the bench next to this module, or in dist/bench when this module runs from its
+ * TypeScript source (under vitest).
+ */
+function compiledFile(name: string): string | undefined {
+  for (const rel of [`./${name}`, `../dist/bench/${name}`]) {
+    const path = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
 
-/** One fresh process: its warm-up time and each load's time, or undefined when it failed. */
-function childLoads(flags: readonly string[], warmUpLoads: number): { warmUpMs: number; loadMs: number[] } | undefined {
-  const out = spawnSync(process.execPath, [...flags, fileURLToPath(CHILD), String(warmUpLoads), String(CHILD_LOADS)], { encoding: 'utf8' });
+function childResult(program: string, tier: LoadTier, aluSlots: number): ChildResult | undefined {
+  const child = compiledFile('load-child.js');
+  if (!child) return undefined;
+  const out = spawnSync(process.execPath, [child, program, tier, String(aluSlots)], { encoding: 'utf8' });
   if (out.status !== 0) return undefined;
   try {
-    return JSON.parse(out.stdout) as { warmUpMs: number; loadMs: number[] };
+    return JSON.parse(out.stdout) as ChildResult;
   } catch {
     return undefined;
   }
 }
 
-/**
- * port80 loads in fresh processes: V8's defaults, the bpfjit command's flags (src/v8-flags.ts), and
- * those flags plus warmUpJit (src/warm-up.ts). Each configuration runs in `processes` processes, one
- * after the other; every figure is the median over them.
- */
-export function measureLoadConfigurations(processes: number): LoadConfiguration[] {
-  const configs = [
-    { name: 'V8 defaults', flags: [] as string[], warmUpLoads: 0 },
-    { name: 'low-latency V8 flags', flags: lowLatencyV8Flags(), warmUpLoads: 0 },
-    { name: 'flags + warmUpJit(rt, 10)', flags: lowLatencyV8Flags(), warmUpLoads: 10 },
-  ];
-  const runs = configs.map(() => [] as Array<{ warmUpMs: number; loadMs: number[] }>);
-  // Interleaved, so a slow spell of the machine does not land on one configuration only.
-  for (let p = 0; p < processes; p++) {
-    configs.forEach((c, i) => {
-      const run = childLoads(c.flags, c.warmUpLoads);
-      if (run) runs[i]!.push(run);
-    });
+/** First loads in fresh processes, `plan.processes` per program and tier, interleaved. */
+function measureFresh(tiers: readonly LoadTier[], programs: readonly LoadProgram[], plan: LoadPlan): FreshRow[] {
+  const runs = new Map<string, ChildResult[]>();
+  for (let i = 0; i < plan.processes; i++) {
+    for (const p of programs) {
+      for (const tier of tiers) {
+        const r = childResult(p.name, tier, plan.aluSlots);
+        if (r) runs.set(`${p.name}/${tier}`, [...(runs.get(`${p.name}/${tier}`) ?? []), r]);
+      }
+    }
   }
-  return configs.flatMap((c, i) => {
-    const rs = runs[i]!;
+  return programs.flatMap((p) => tiers.flatMap((tier) => {
+    const rs = runs.get(`${p.name}/${tier}`) ?? [];
     if (rs.length === 0) return [];
+    const m = (f: (r: ChildResult) => number): number => median(rs.map(f));
     return [{
-      ...c,
-      warmUpMs: median(rs.map((r) => r.warmUpMs)),
-      firstMs: median(rs.map((r) => r.loadMs[0]!)),
-      earlyMs: median(rs.map((r) => median(r.loadMs.slice(0, 20)))),
-      lateMs: median(rs.map((r) => median(r.loadMs.slice(100, 150)))),
-      processes: rs.length,
+      program: p.name, tier, nodeStartMs: m((r) => r.nodeStartMs), importMs: m((r) => r.importMs), loadMs: m((r) => r.sample.load),
+      firstRunMs: m((r) => r.sample.firstRun), firstResultMs: m((r) => r.firstResultMs), processes: rs.length,
     }];
-  });
+  }));
 }
 
-export function measureLoadTimes(rt: Runtime, engines: Engines, reps: number, importAttempts: number): LoadTimes {
-  const programs = [{ name: 'port80', bytes: programBytes('port80') }, { name: 'alu-1000', bytes: aluProgram(1000) }];
-  const ctx = rt.mem.alloc(64, 64);
-  const perProgram = programs.map((p, i) => {
-    const samples = new Map<string, number[]>();
-    for (let k = 0; k < reps; k++) loadOnce(variant(p.bytes, k), rt, engines, ctx, samples, i === 0 && k === 0);
-    return samples;
-  });
-  const names = [...new Set(perProgram.flatMap((s) => [...s.keys()]))];
-  const phases = names.map((phase) => ({ phase, ms: perProgram.map((s) => (s.has(phase) ? median(s.get(phase)!) : undefined)) }));
-  const imports = Array.from({ length: importAttempts }, binaryenImportMs).filter((x): x is number => x !== undefined);
-  const flags = lowLatencyV8FlagsApplied() ? `with the bpfjit command's V8 flags (${lowLatencyV8Flags().join(' ')})` : 'with V8\'s default flags';
+/** A 64-byte frame port80 accepts: IPv4 (IHL 5), TCP, destination port 80. */
+export function port80Frame(): Uint8Array {
+  const frame = new Uint8Array(64);
+  frame.set([0x08, 0x00, 0x45], 12);
+  frame[23] = 6;
+  frame.set([0x00, 0x50], 36);
+  return frame;
+}
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+/** Wall ms of `bpfjit run port80.bin` on one frame, spawn to exit, `runs` times; a failed run is left out. */
+export function measureCliRun(runs: number): number[] {
+  const bin = [fileURLToPath(new URL('../bin/bpfjit.js', import.meta.url)), fileURLToPath(new URL('../../bin/bpfjit.js', import.meta.url))]
+    .find((path) => existsSync(path));
+  if (!bin) return [];
+  const args = [bin, 'run', `${programsDir()}port80.bin`, '--mem-hex', hex(port80Frame())];
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const out = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    const t1 = performance.now();
+    if (out.status === 0 && out.stdout === '0x1\n') ms.push(t1 - t0);
+  }
+  return ms;
+}
+
+/** The load tables; undefined without the JIT. Only the tiers the engines have are measured. */
+export async function measureLoadTimes(rt: Runtime, engines: Engines, plan: LoadPlan): Promise<LoadTimes | undefined> {
+  if (!engines.jitTimed) return undefined;
+  const api: LoadApi = { loadBytes, verify, memory, compileJitTimed: engines.jitTimed };
+  const tiers = LOAD_TIERS.filter((t) => engines.tiers.includes(t));
+  const programs = loadPrograms(plan.aluSlots);
+  const steady = await measureSteady(api, rt, tiers, programs, plan);
+  const fresh = measureFresh(tiers, programs, plan);
+  const cliRunMs = measureCliRun(plan.cliRuns);
   return {
     programs: programs.map((p) => ({ name: p.name, slots: p.bytes.length / 8 })),
-    phases,
-    binaryenImportMs: imports,
-    configurations: engines.jit ? measureLoadConfigurations(importAttempts) : [],
+    steady, fresh, cliRunMs,
     notes: [
-      `Medians of the first ${reps} loads in this process (${flags}), each of a variant differing in one immediate (V8 caches compiled modules by their bytes).`,
-      'WebAssembly figures include V8\'s baseline tier only: Node 20 compiles lazily with Liftoff, on a function\'s first call (inside "first run"); TurboFan optimizes hot code later, in the background, and is not included.',
-      'binaryen start-up: the first import(\'binaryen\') in a fresh node process (loading and instantiating binaryen\'s own WebAssembly), paid once per process before the first JIT compile; not included in the rows above.',
-      `By configuration: ${CHILD_LOADS} port80 loads (decode, JIT build, optimize, compile, instantiate) in each of ${importAttempts} fresh processes per configuration, after binaryen's start-up and the warm-up; medians over the processes.`,
+      `Steady state: medians of ${plan.rounds} loads per program and tier in this process, after ${plan.warmUpRounds} rounds of warm-up, each load of a variant differing in one immediate (V8 caches compiled modules by their bytes). A load decodes and builds the program, verifies it under memory(one event), and compiles it with the verifier's facts; "load" is all of that, "first run" the first run after it.`,
+      'WebAssembly figures include V8\'s baseline compiler only: Node 20 compiles lazily with Liftoff, on a function\'s first call (inside "first run"); TurboFan optimizes hot code later, in the background.',
+      `Fresh process: the first load in a new node process (V8's default flags), medians of ${plan.processes} per program and tier. "node start" is node's own start-up, before the first line of the script; "imports" is bpfjit's package entry (and binaryen, loaded by loadOptimizer(), in the optimized tier); "start to result" runs from process start to the first result, not counting reading the program's bytes.`,
     ],
   };
 }

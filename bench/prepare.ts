@@ -2,13 +2,14 @@
  * Puts one workload in place: decodes its program, builds its input, copies the events into the
  * engine memory (for the BPF engines) and into a plain buffer (for the JavaScript function), and
  * computes the expected result of every event with the JavaScript function. The JIT builds the
- * program verified when the verifier accepts it (verification.ts), else checked, plus the variants
- * the workload compares with.
+ * program verified when the verifier accepts it (verification.ts), else checked, once per tier, plus
+ * the variants the workload compares with (in the optimized tier). The 'auto' build is made where it
+ * is measured (run-workload.ts): it tiers up by itself once it runs.
  */
 import { loadBytes, type Program } from '../src/program/program.js';
 import type { Executable, Runtime } from '../src/runtime/executable.js';
 import type { EngineMemory } from '../src/runtime/memory.js';
-import type { BpfEngine, Engines, JitBuildOptions } from './engines.js';
+import type { BpfEngine, Engines, JitBuildOptions, JitTier } from './engines.js';
 import { programBytes } from './programs.js';
 import { jitBuildFor, type JitBuild } from './verification.js';
 import { expected64, type EventSet, type InputSize, type JitVariant, type Workload } from './workload.js';
@@ -30,10 +31,15 @@ export interface Prepared {
   readonly jsView: DataView;
   /** Expected r0 of each event. */
   readonly expected: readonly bigint[];
+  /** The interpreter, and the JIT's main build: its optimized tier, or its baseline without binaryen. */
   readonly executables: Partial<Record<BpfEngine, Executable>>;
   /** How the main JIT executable was built (undefined without a JIT). */
   readonly jitBuild: JitBuild | undefined;
-  /** The workload's extra JIT builds (Workload.compare). */
+  /** The JIT's options for this workload (the facts, when verified), for a build in another tier. */
+  readonly jitOptions: JitBuildOptions;
+  /** The JIT's builds in the 'baseline' and 'optimized' tiers. */
+  readonly tiers: Partial<Record<Exclude<JitTier, 'auto'>, Executable>>;
+  /** The workload's extra JIT builds (Workload.compare), in the main build's tier. */
   readonly variants: Partial<Record<JitVariant, Executable>>;
 }
 
@@ -52,11 +58,7 @@ function attempt<T>(what: string, errors: string[], build: () => T): T | undefin
   }
 }
 
-interface Built {
-  readonly executables: Partial<Record<BpfEngine, Executable>>;
-  readonly jitBuild: JitBuild | undefined;
-  readonly variants: Partial<Record<JitVariant, Executable>>;
-}
+type Built = Pick<Prepared, 'executables' | 'jitBuild' | 'jitOptions' | 'tiers' | 'variants'>;
 
 /**
  * Builds each available engine's executable; an engine that refuses the program is reported. The
@@ -65,25 +67,32 @@ interface Built {
 function buildExecutables(w: Workload, program: Program, len: number, rt: Runtime, engines: Engines, errors: string[]): Built {
   const executables: Partial<Record<BpfEngine, Executable>> = {};
   const variants: Partial<Record<JitVariant, Executable>> = {};
+  const tiers: Built['tiers'] = {};
   if (engines.interp) {
     const exe = attempt('interp', errors, () => engines.interp!(program, rt));
     if (exe) executables.interp = exe;
   }
   const jit = engines.jit;
-  if (!jit) return { executables, jitBuild: undefined, variants };
+  if (!jit) return { executables, jitBuild: undefined, jitOptions: {}, tiers, variants };
   const jitBuild = jitBuildFor(w.program, program, len, rt);
-  const main: JitBuildOptions = jitBuild.checked ? {} : { facts: jitBuild.facts };
-  const exe = attempt('jit', errors, () => jit(program, rt, main));
-  if (exe) executables.jit = exe;
+  const jitOptions: JitBuildOptions = jitBuild.checked ? {} : { facts: jitBuild.facts };
+  for (const tier of ['optimized', 'baseline'] as const) {
+    if (!engines.tiers.includes(tier)) continue;
+    const exe = attempt(`jit (${tier})`, errors, () => jit(program, rt, { ...jitOptions, tier }));
+    if (exe) tiers[tier] = exe;
+  }
+  const mainTier = tiers.optimized ? 'optimized' : 'baseline';
+  if (tiers[mainTier]) executables.jit = tiers[mainTier];
+  const main: JitBuildOptions = { ...jitOptions, tier: mainTier };
   for (const variant of w.compare ?? []) {
     // A checked variant of a program that is already checked would measure the same build twice.
     if (variant === 'checked' && jitBuild.checked) continue;
-    const options: JitBuildOptions = variant === 'checked' ? {}
+    const options: JitBuildOptions = variant === 'checked' ? { tier: mainTier }
       : variant === 'no-value-tables' ? { ...main, valueTables: false } : { ...main, jumpTables: false };
     const built = attempt(`jit (${variant})`, errors, () => jit(program, rt, options));
     if (built) variants[variant] = built;
   }
-  return { executables, jitBuild, variants };
+  return { executables, jitBuild, jitOptions, tiers, variants };
 }
 
 export function prepare(w: Workload, size: InputSize, rt: Runtime, engines: Engines, errors: string[]): Prepared {

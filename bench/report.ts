@@ -1,6 +1,5 @@
 /** Formats the measurements: a plain-text table for the terminal, Markdown for the README, JSON records. */
 import type { EngineName } from './engines.js';
-import type { LoadTimes } from './load-time.js';
 import type { Mode } from './tasks.js';
 import type { JitVariant } from './workload.js';
 
@@ -9,6 +8,8 @@ export interface RunRecord {
   readonly workload: string;
   readonly engine: EngineName;
   readonly mode: Mode;
+  /** JIT rows only: the tier whose code the samples ran (the executable's tier after they ran). */
+  readonly tier?: 'baseline' | 'optimized';
   readonly nsPerOp: number;
   readonly opsPerSec: number;
   readonly samples: number;
@@ -18,6 +19,10 @@ export interface RunRecord {
   readonly budget?: boolean;
   /** A comparison build of the workload (Workload.compare), reported in its own table. */
   readonly variant?: JitVariant;
+  /** Only when true: loaded with tier 'auto' (it starts in the baseline tier and tiers up when hot). */
+  readonly auto?: boolean;
+  /** With `auto`: ms from its first timed call to its first run in the optimized tier (absent: it never got there). */
+  readonly tierUpMs?: number;
 }
 
 /** One JSON record of `--json` for the verification-time benchmark: ns per verify() call. */
@@ -41,18 +46,12 @@ const isRun = (r: BenchRecord): r is RunRecord => r.engine !== 'verifier';
 /** Rows of the main table: every engine's main build. */
 const isMain = (r: BenchRecord): r is RunRecord => isRun(r) && r.variant === undefined;
 
-const HEADER = ['workload', 'engine', 'mode', 'checked', 'ns/event', 'events/s', 'vs jit batch', 'vs js', 'samples'];
+const HEADER = ['workload', 'engine', 'mode', 'tier', 'checked', 'ns/event', 'vs jit batch', 'vs js', 'samples'];
 
 export function formatNs(ns: number): string {
   if (ns < 100) return ns.toFixed(2);
   if (ns < 10_000) return ns.toFixed(1);
   return Math.round(ns).toLocaleString('en-US');
-}
-
-export function formatRate(perSec: number): string {
-  const units: Array<[number, string]> = [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
-  for (const [scale, unit] of units) if (perSec >= scale) return `${(perSec / scale).toFixed(perSec / scale < 10 ? 2 : 1)} ${unit}`;
-  return perSec.toFixed(1);
 }
 
 /** "3.20x" slower (or "0.50x" faster) than the reference; "-" when there is no reference. */
@@ -73,23 +72,77 @@ function checkedCell(r: RunRecord): string {
 }
 
 /**
- * Header plus one row per main record, with each record's ratios to JIT batch and to hand-written JS.
- * A JIT row in checked mode (the verifier refused the program) says `yes *`, one verified safe but
- * not proven to end `budget *`; see fallbackNotes.
+ * The `tier` cell: the tier a JIT row's samples ran; `auto` for a build loaded with tier 'auto' that
+ * reached the optimized tier before it was timed, `auto *` for one that did not (see tierNotes).
+ */
+function tierCell(r: RunRecord): string {
+  if (r.auto) return r.tier === 'optimized' ? 'auto' : 'auto *';
+  return r.tier ?? '-';
+}
+
+/** The reference of the `vs jit batch` column: the main JIT build's batch row, in the optimized tier when there is one. */
+function jitBatchOf(same: readonly RunRecord[]): RunRecord | undefined {
+  const batches = same.filter((o) => o.engine === 'jit' && o.mode === 'batch' && !o.auto);
+  return batches.find((o) => o.tier === 'optimized') ?? batches[0];
+}
+
+/**
+ * Header plus one row per main record, with each record's ratios to JIT batch (optimized tier) and
+ * to hand-written JS. A JIT row in checked mode (the verifier refused the program) says `yes *`, one
+ * verified safe but not proven to end `budget *`; see fallbackNotes.
  */
 export function resultRows(records: readonly BenchRecord[]): string[][] {
   const rows = [HEADER];
   const main = records.filter(isMain);
   for (const r of main) {
     const same = main.filter((o) => o.workload === r.workload);
-    const jitBatch = same.find((o) => o.engine === 'jit' && o.mode === 'batch');
     const js = same.find((o) => o.engine === 'js');
     rows.push([
-      r.workload, r.engine, r.mode, checkedCell(r), formatNs(r.nsPerOp), formatRate(r.opsPerSec),
-      ratio(r.nsPerOp, jitBatch), ratio(r.nsPerOp, js), String(r.samples),
+      r.workload, r.engine, r.mode, tierCell(r), checkedCell(r), formatNs(r.nsPerOp),
+      ratio(r.nsPerOp, jitBatchOf(same)), ratio(r.nsPerOp, js), String(r.samples),
     ]);
   }
   return rows;
+}
+
+/** A main JIT record of the workload and mode in one tier ('auto': the build loaded with tier 'auto'). */
+function jitRecord(records: readonly RunRecord[], workload: string, mode: Mode, tier: 'baseline' | 'optimized' | 'auto'): RunRecord | undefined {
+  return records.find((r) => isMain(r) && r.engine === 'jit' && r.workload === workload && r.mode === mode
+    && (tier === 'auto' ? r.auto === true : !r.auto && r.tier === tier));
+}
+
+const formatSeconds = (ms: number | undefined): string => (ms === undefined ? '-' : (ms / 1000).toFixed(2));
+
+/**
+ * The JIT's tiers side by side, one row per workload and mode: the baseline and 'auto' builds'
+ * ns/event and their ratio to the optimized tier's, and how long the 'auto' build took to tier up.
+ * Undefined when no workload was measured in two tiers.
+ */
+export function tierRows(records: readonly BenchRecord[]): string[][] | undefined {
+  const rows = [['workload', 'mode', 'optimized ns', 'baseline ns', 'base / opt', 'auto ns', 'auto / opt', 'tier-up s']];
+  const runs = records.filter(isRun);
+  const pairs = runs.filter((r) => isMain(r) && r.engine === 'jit' && !r.auto && r.tier === 'optimized');
+  for (const opt of pairs) {
+    const base = jitRecord(runs, opt.workload, opt.mode, 'baseline');
+    const auto = jitRecord(runs, opt.workload, opt.mode, 'auto');
+    if (!base && !auto) continue;
+    const cell = (r: RunRecord | undefined): string => (r ? formatNs(r.nsPerOp) : '-');
+    const rel = (r: RunRecord | undefined): string => (r ? ratio(r.nsPerOp, opt) : '-');
+    rows.push([
+      opt.workload, opt.mode, formatNs(opt.nsPerOp), cell(base), rel(base),
+      auto && auto.tier !== 'optimized' ? `${cell(auto)} *` : cell(auto), rel(auto), formatSeconds(auto?.tierUpMs),
+    ]);
+  }
+  return rows.length > 1 ? rows : undefined;
+}
+
+export const TIER_TITLE = 'JIT tiers (ns/event of the baseline tier and of a build loaded with tier \'auto\', '
+  + 'next to the optimized tier; tier-up: from the auto build\'s first timed call to its first optimized run)';
+
+/** Footnotes for builds loaded with tier 'auto' that were timed in the baseline tier: they never tiered up. */
+export function tierNotes(records: readonly BenchRecord[], timeoutMs: number): string[] {
+  const stuck = records.filter(isRun).filter((r) => r.auto && r.tier !== 'optimized');
+  return stuck.map((r) => `* ${r.workload} ${r.mode}: loaded with tier 'auto', still in the baseline tier after ${timeoutMs / 1000} s of runs, so timed there`);
 }
 
 /** Why the JIT did not run a workload fully verified: checked mode, or verified with the budget kept. */
@@ -127,7 +180,8 @@ export function variantRows(records: readonly BenchRecord[], variant: JitVariant
   const h = VARIANT_HEADERS[variant];
   const rows = [['workload', 'mode', h.main, h.variant, h.ratio]];
   for (const v of records.filter(isRun).filter((r) => r.variant === variant)) {
-    const main = records.filter(isMain).find((r) => r.workload === v.workload && r.engine === 'jit' && r.mode === v.mode);
+    // The main build of the variant's tier (the optimized one, when binaryen loaded).
+    const main = records.filter(isMain).find((r) => r.workload === v.workload && r.engine === 'jit' && r.mode === v.mode && !r.auto && r.tier === v.tier);
     if (!main) continue;
     rows.push([v.workload, v.mode, formatNs(main.nsPerOp), formatNs(v.nsPerOp), ratio(v.nsPerOp, main)]);
   }
@@ -165,30 +219,6 @@ export function markdownTable(rows: readonly string[][]): string {
 
 export function formatMs(ms: number): string {
   return ms < 1 ? ms.toFixed(3) : ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
-}
-
-/** Phases as rows, programs as columns, in milliseconds. */
-export function loadRows(lt: LoadTimes): string[][] {
-  const head = ['load phase (ms)', ...lt.programs.map((p) => `${p.name} (${p.slots} insns)`)];
-  return [head, ...lt.phases.map((ph) => [ph.phase, ...ph.ms.map((ms) => (ms === undefined ? '-' : formatMs(ms)))])];
-}
-
-/** Load latency by V8 configuration; undefined when none was measured. */
-export function configurationRows(lt: LoadTimes): string[][] | undefined {
-  if (lt.configurations.length === 0) return undefined;
-  const rows = [['port80 load (ms), fresh process', 'warm-up', 'first load', 'loads 1-20', 'loads 101-150', 'processes']];
-  for (const c of lt.configurations) {
-    const warm = c.warmUpLoads === 0 ? '-' : `${formatMs(c.warmUpMs)} (${c.warmUpLoads} loads)`;
-    rows.push([c.name, warm, formatMs(c.firstMs), formatMs(c.earlyMs), formatMs(c.lateMs), String(c.processes)]);
-  }
-  return rows;
-}
-
-export function binaryenLine(lt: LoadTimes): string {
-  const xs = [...lt.binaryenImportMs].sort((a, b) => a - b);
-  if (xs.length === 0) return 'binaryen start-up: not measured (the child process failed)';
-  return `binaryen start-up (first import in a fresh process): ${formatMs(xs[xs.length >> 1]!)} ms` +
-    (xs.length > 1 ? ` (median of ${xs.length}: ${xs.map(formatMs).join(', ')})` : '');
 }
 
 /** Printed report lines are at most this wide: a terminal of 100 columns shows them unbroken. */

@@ -34,20 +34,22 @@ export const VERIFY_CASES: readonly VerifyCase[] = [
 ];
 
 /** Measures verify() on each case; throws when a case is refused (the verifier regressed). */
-export function measureVerifyTimes(budget: Budget): VerifierRecord[] {
-  return VERIFY_CASES.map((c) => {
+export async function measureVerifyTimes(budget: Budget): Promise<VerifierRecord[]> {
+  const records: VerifierRecord[] = [];
+  for (const c of VERIFY_CASES) {
     const program = c.program();
     const once = (): ReturnType<typeof verify> => verify(program, { context: c.context, helpers: new Map() });
     const t0 = performance.now();
     const first = once();
     const callMs = performance.now() - t0;
     if (!first.ok) throw new Error(`${c.name}: the verifier refused it: ${first.error.message}`);
-    const { medianMs, samples } = timeTask(c.name, () => void once(), callMs, budget);
+    const { medianMs, samples } = await timeTask(c.name, () => void once(), callMs, budget);
     const nsPerOp = medianMs * 1e6;
-    return {
+    records.push({
       workload: c.name, engine: 'verifier', mode: 'verify', nsPerOp, opsPerSec: 1e9 / nsPerOp, samples,
       insns: program.insns.length, insnsProcessed: first.stats.insnsProcessed,
       statesStored: first.stats.statesStored, peakStates: first.stats.peakStates,
-    };
-  });
+    });
+  }
+  return records;
 }

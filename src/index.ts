@@ -12,7 +12,6 @@ export { HelperRegistry, HelperFault, checkedAddress, type HelperSpec, type Help
 export type { Executable, ExecOptions, Runtime } from './runtime/executable.js';
 export { createInterpreter } from './interp/index.js';
 export { compileJit, loadOptimizer, optimizerLoaded, type Tier } from './jit/index.js';
-export { warmUpJit } from './warm-up.js';
 export { BpfError, ProgramError, AsmError, BpfRuntimeError, InputError, type ErrorCode } from './errors.js';
 export {
   verify, memory, event, packet, structContext, VerifyError, DEFAULT_VERIFY_BUDGET,

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBench, type BenchRecord } from '../bench/index.js';
-import { fallbackNotes, markdownTable, resultRows, variantRows, verifierRows, type RunRecord, type VerifierRecord } from '../bench/report.js';
+import {
+  fallbackNotes, markdownTable, resultRows, tierNotes, tierRows, variantRows, verifierRows, type RunRecord, type VerifierRecord,
+} from '../bench/report.js';
 import { WORKLOADS } from '../bench/workloads/index.js';
 import { load1mRows, measureLoad1m, mixedProgram } from '../bench/load-1m.js';
 import { loadBytes } from '../src/program/program.js';
@@ -65,20 +67,25 @@ describe('report', () => {
   const rec = (engine: RunRecord['engine'], mode: RunRecord['mode'], ns: number, extra: Partial<RunRecord> = {}): RunRecord =>
     ({ workload: 'w', engine, mode, nsPerOp: ns, opsPerSec: 1e9 / ns, samples: 10, ...extra });
 
-  it('gives ratios to JIT batch and to JavaScript', () => {
-    const rows = resultRows([rec('jit', 'batch', 2), rec('interp', 'event', 200), rec('js', 'event', 4)]);
-    expect(rows[0]).toEqual(['workload', 'engine', 'mode', 'checked', 'ns/event', 'events/s', 'vs jit batch', 'vs js', 'samples']);
-    expect(rows[1]).toEqual(['w', 'jit', 'batch', 'no', '2.00', '500.0 M', '1.00x', '0.50x', '10']);
-    expect(rows[2]).toEqual(['w', 'interp', 'event', 'yes', '200.0', '5.00 M', '100x', '50.0x', '10']);
-    expect(rows[3]![3]).toBe('-');
-    expect(markdownTable(rows).split('\n')[1]).toBe('| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  it('gives ratios to JIT batch (optimized tier) and to JavaScript', () => {
+    const rows = resultRows([rec('jit', 'batch', 4, { tier: 'baseline' }), rec('jit', 'batch', 2, { tier: 'optimized' }), rec('interp', 'event', 200), rec('js', 'event', 4)]);
+    expect(rows[0]).toEqual(['workload', 'engine', 'mode', 'tier', 'checked', 'ns/event', 'vs jit batch', 'vs js', 'samples']);
+    expect(rows[1]).toEqual(['w', 'jit', 'batch', 'baseline', 'no', '4.00', '2.00x', '1.00x', '10']);
+    expect(rows[2]).toEqual(['w', 'jit', 'batch', 'optimized', 'no', '2.00', '1.00x', '0.50x', '10']);
+    expect(rows[3]).toEqual(['w', 'interp', 'event', '-', 'yes', '200.0', '100x', '50.0x', '10']);
+    expect(rows[4]![4]).toBe('-');
+    expect(markdownTable(rows).split('\n')[1]).toBe('| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: |');
   });
 
   it('marks a JIT row in checked mode and keeps variants out of the main table', () => {
-    const records = [rec('jit', 'batch', 3, { checked: true }), rec('jit', 'batch', 2), rec('jit', 'batch', 4, { checked: true, variant: 'checked' })];
+    const records = [
+      rec('jit', 'batch', 3, { tier: 'optimized', checked: true }), rec('jit', 'batch', 2, { tier: 'optimized' }),
+      rec('jit', 'batch', 5, { tier: 'baseline' }), rec('jit', 'batch', 4, { tier: 'optimized', checked: true, variant: 'checked' }),
+    ];
     const rows = resultRows([records[0]!]);
-    expect(rows[1]![3]).toBe('yes *');
-    expect(resultRows(records.slice(1))).toHaveLength(2);
+    expect(rows[1]![4]).toBe('yes *');
+    expect(resultRows(records.slice(1))).toHaveLength(3);
+    // The variant is compared with the main build of its own tier, not the baseline one.
     expect(variantRows(records.slice(1), 'checked')).toEqual([
       ['workload', 'mode', 'verified ns/event', 'checked ns/event', 'checked / verified'],
       ['w', 'batch', '2.00', '4.00', '2.00x'],
@@ -87,8 +94,24 @@ describe('report', () => {
     expect(fallbackNotes(new Map([['w', { mode: 'checked', reason: 'E_VERIFY_LOOP: ...' }]]))).toEqual(['* w: not verified, so the JIT runs it in checked mode: E_VERIFY_LOOP: ...']);
   });
 
+  it('sets the tiers side by side, with the auto build\'s tier-up time, and footnotes one that never tiered up', () => {
+    const records = [
+      rec('jit', 'event', 10, { tier: 'optimized' }), rec('jit', 'event', 15, { tier: 'baseline' }),
+      rec('jit', 'event', 11, { tier: 'optimized', auto: true, tierUpMs: 450 }),
+      rec('jit', 'batch', 2, { tier: 'optimized' }), rec('jit', 'batch', 3, { tier: 'baseline' }), rec('jit', 'batch', 3.2, { tier: 'baseline', auto: true }),
+    ];
+    expect(resultRows(records).slice(1).map((r) => r[3])).toEqual(['optimized', 'baseline', 'auto', 'optimized', 'baseline', 'auto *']);
+    expect(tierRows(records)).toEqual([
+      ['workload', 'mode', 'optimized ns', 'baseline ns', 'base / opt', 'auto ns', 'auto / opt', 'tier-up s'],
+      ['w', 'event', '10.00', '15.00', '1.50x', '11.00', '1.10x', '0.45'],
+      ['w', 'batch', '2.00', '3.00', '1.50x', '3.20 *', '1.60x', '-'],
+    ]);
+    expect(tierNotes(records, 10_000)).toEqual(["* w batch: loaded with tier 'auto', still in the baseline tier after 10 s of runs, so timed there"]);
+    expect(tierRows(records.filter((r) => r.tier === 'optimized' && !r.auto))).toBeUndefined();
+  });
+
   it('marks a JIT row verified safe but kept on the budget', () => {
-    expect(resultRows([rec('jit', 'batch', 3, { budget: true })])[1]![3]).toBe('budget *');
+    expect(resultRows([rec('jit', 'batch', 3, { budget: true })])[1]![4]).toBe('budget *');
     const [note] = fallbackNotes(new Map([['w', { mode: 'budget', reason: 'E_VERIFY_LOOP: ...' }]]));
     expect(note).toMatch(/^\* w: verified safe with termination 'budget' .*instruction budget kept.*: E_VERIFY_LOOP: \.\.\.$/);
   });
@@ -134,11 +157,19 @@ describe('runBench', () => {
     await runBench({ filter: ['return-const'], quick: true, json: join(dir, 'r.json'), markdown: join(dir, 'r.md'), log: (l) => lines.push(l) });
     const records = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as BenchRecord[];
     expect(records.length).toBeGreaterThanOrEqual(2);
+    const base = ['workload', 'engine', 'mode', 'nsPerOp', 'opsPerSec', 'samples'];
     for (const r of records) {
-      expect(Object.keys(r)).toEqual(['workload', 'engine', 'mode', 'nsPerOp', 'opsPerSec', 'samples']);
+      const auto = 'auto' in r && r.auto ? ['auto', ...('tierUpMs' in r ? ['tierUpMs'] : [])] : [];
+      expect(Object.keys(r)).toEqual(r.engine === 'jit' ? [...base.slice(0, 3), 'tier', ...base.slice(3), ...auto] : base);
       expect(r.workload).toBe('return-const');
       expect(r.nsPerOp).toBeGreaterThan(0);
     }
+    // Each JIT row says the tier its samples ran; the auto build ran in the optimized tier when it got there in time.
+    const jit = records.filter((r): r is RunRecord => r.engine === 'jit');
+    expect(jit.map((r) => [r.mode, r.auto ? 'auto' : r.tier])).toEqual([
+      ['event', 'optimized'], ['event', 'baseline'], ['event', 'auto'], ['batch', 'optimized'], ['batch', 'baseline'], ['batch', 'auto'],
+    ]);
+    for (const r of jit.filter((j) => j.auto)) expect(r.tier === 'optimized').toBe(r.tierUpMs !== undefined);
     expect(records.some((r) => r.engine === 'js' && r.mode === 'event')).toBe(true);
     expect(readFileSync(join(dir, 'r.md'), 'utf8')).toContain('| return-const |');
     expect(lines.join('\n')).toContain('return-const');
@@ -149,11 +180,15 @@ describe('runBench', () => {
     const lines: string[] = [];
     await runBench({ filter: ['port80', 'verify'], engines: ['jit'], quick: true, json: join(dir, 'r.json'), markdown: join(dir, 'r.md'), log: (l) => lines.push(l) });
     const records = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as BenchRecord[];
-    const jit = records.filter((r) => r.workload === 'port80');
-    expect(jit.map((r) => [r.mode, 'variant' in r ? r.variant : undefined, 'checked' in r ? r.checked : undefined])).toEqual([
-      ['event', undefined, undefined], ['event', 'checked', true], ['batch', undefined, undefined], ['batch', 'checked', true],
+    const jit = records.filter((r): r is RunRecord => r.workload === 'port80');
+    // The checked build is measured right after the main build of its mode, in the optimized tier.
+    expect(jit.map((r) => [r.mode, r.auto ? 'auto' : r.tier, r.variant, r.checked])).toEqual([
+      ['event', 'optimized', undefined, undefined], ['event', 'optimized', 'checked', true], ['event', 'baseline', undefined, undefined],
+      ['event', 'auto', undefined, undefined],
+      ['batch', 'optimized', undefined, undefined], ['batch', 'optimized', 'checked', true], ['batch', 'baseline', undefined, undefined],
+      ['batch', 'auto', undefined, undefined],
     ]);
-    for (const r of jit) expect(['interp', 'jit', 'js']).toContain(r.engine);
+    for (const r of jit) expect(r.engine).toBe('jit');
     const verifier = records.filter((r): r is VerifierRecord => r.engine === 'verifier');
     expect(verifier.map((r) => r.workload)).toEqual(['verify-straight-1000', 'verify-straight-4096', 'verify-loop-10000']);
     for (const r of verifier) {
@@ -163,6 +198,7 @@ describe('runBench', () => {
     expect(verifier[2]!.insnsProcessed).toBeGreaterThan(10_000);
     const md = readFileSync(join(dir, 'r.md'), 'utf8');
     expect(md).toContain('verified vs checked');
+    expect(md).toContain('JIT tiers');
     expect(md).toContain('| verify-loop-10000 |');
     expect(lines.join('\n')).toContain('port80: IPv4');
   });
@@ -172,10 +208,11 @@ describe('runBench', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bpfjit-bench-'));
     await runBench({ filter: ['primes'], engines: ['jit'], quick: true, json: join(dir, 'r.json'), log: (l) => lines.push(l) });
     const records = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as RunRecord[];
-    expect(records.map((r) => [r.engine, r.mode, r.checked, r.budget])).toEqual([['jit', 'event', undefined, true], ['jit', 'batch', undefined, true]]);
+    expect(records.map((r) => [r.engine, r.mode, r.checked, r.budget])).toEqual(['event', 'event', 'event', 'batch', 'batch', 'batch'].map((m) => ['jit', m, undefined, true]));
     // Report lines are wrapped at 100 columns: join continuation lines to read the footnote whole.
     const text = lines.join('\n').replace(/\n +/g, ' ');
-    expect(text).toMatch(/primes +jit +event +budget \*/);
+    expect(text).toMatch(/primes +jit +event +optimized +budget \*/);
+    expect(text).toMatch(/primes +jit +batch +baseline +budget \*/);
     expect(text).toContain("* primes: verified safe with termination 'budget' (no bounds checks, the instruction budget kept), because the verifier cannot prove a loop ends: E_VERIFY_LOOP");
   });
 

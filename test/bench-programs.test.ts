@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { loadEngines, type BpfEngine, type Engines } from '../bench/engines.js';
 import { prepare } from '../bench/prepare.js';
 import { programBytes, programsDir } from '../bench/programs.js';
+import { tierOf } from '../bench/run-workload.js';
 import { verifyEngine } from '../bench/verify.js';
 import { WORKLOADS } from '../bench/workloads/index.js';
 import { loadBytes } from '../src/program/program.js';
@@ -30,8 +31,9 @@ function need<E extends BpfEngine>(engine: E): NonNullable<Engines[E]> {
 }
 
 describe('benchmark programs', () => {
-  it('both engines load', () => {
+  it('both engines load, the JIT with every tier', () => {
     expect(engines.missing).toEqual({});
+    expect(engines.tiers).toEqual(['optimized', 'baseline', 'auto']);
     expect(typeof engines.interp).toBe('function');
     expect(typeof engines.jit).toBe('function');
   });
@@ -46,9 +48,13 @@ describe('benchmark programs', () => {
       it(`${w.name}: ${engine} agrees with the JavaScript version`, () => {
         const rt: Runtime = { mem: new EngineMemory(), helpers: new HelperRegistry() };
         const errors: string[] = [];
-        const p = prepare(w, 'small', rt, { [engine]: need(engine), missing: {} }, errors);
+        const p = prepare(w, 'small', rt, { [engine]: need(engine), tiers: engines.tiers, missing: {} }, errors);
         expect(errors).toEqual([]);
         expect(verifyEngine(p, p.executables[engine]!)).toBeUndefined();
+        for (const [tier, exe] of Object.entries(p.tiers)) {
+          expect(tierOf(exe)).toBe(tier);
+          expect(verifyEngine(p, exe), `jit (${tier})`).toBeUndefined();
+        }
         for (const [variant, exe] of Object.entries(p.variants)) expect(verifyEngine(p, exe), `jit (${variant})`).toBeUndefined();
       });
     }
@@ -60,7 +66,7 @@ describe('benchmark programs', () => {
     const rt: Runtime = { mem: new EngineMemory(), helpers: new HelperRegistry() };
     const jit = need('jit');
     const builds = WORKLOADS.map((w) => {
-      const p = prepare(w, 'small', rt, { jit, missing: {} }, []);
+      const p = prepare(w, 'small', rt, { jit, tiers: ['baseline'], missing: {} }, []);
       if (w.compare?.includes('checked')) expect(p.variants.checked).toBeDefined();
       return [w.name, p.jitBuild!] as const;
     });
