@@ -142,7 +142,9 @@ export const TIER_TITLE = 'JIT tiers (ns/event of the baseline tier and of a bui
 /** Footnotes for builds loaded with tier 'auto' that were timed in the baseline tier: they never tiered up. */
 export function tierNotes(records: readonly BenchRecord[], timeoutMs: number): string[] {
   const stuck = records.filter(isRun).filter((r) => r.auto && r.tier !== 'optimized');
-  return stuck.map((r) => `* ${r.workload} ${r.mode}: loaded with tier 'auto', still in the baseline tier after ${timeoutMs / 1000} s of runs, so timed there`);
+  return stuck.map((r) => (r.mode === 'event'
+    ? `* ${r.workload} event: loaded with tier 'auto', timed in the baseline tier: single runs do not tier up`
+    : `* ${r.workload} ${r.mode}: loaded with tier 'auto', still in the baseline tier after ${timeoutMs / 1000} s of runs, so timed there`));
 }
 
 /** Why the JIT did not run a workload fully verified: checked mode, or verified with the budget kept. */

@@ -53,10 +53,12 @@ function allBuilds(p: Prepared): Array<[string, Executable]> {
 }
 
 /**
- * Runs the auto build's timed call until its tier is 'optimized', a turn of the event loop after
- * each call: the worker's reply arrives by message, and V8 needs turns to install its own code.
+ * Runs the auto build's timed call (a batch) until its tier is 'optimized', a turn of the event loop
+ * after each call: V8 needs turns to install its own code.
  */
 async function reachOptimized(p: Prepared, exe: Executable, mode: Mode): Promise<number | undefined> {
+  // Only batch events count towards tiering up (src/jit/instance.ts): per event, 'auto' stays baseline.
+  if (mode === 'event') return undefined;
   const call = timedCall(p, 'jit', mode, 1, exe);
   const t0 = performance.now();
   while (tierOf(exe) !== 'optimized') {
@@ -107,22 +109,25 @@ interface Context {
   readonly errors: string[];
 }
 
-/** The build of one tier to time, the auto build loaded (and run until it tiers up) on first use. */
-async function tierBuild(p: Prepared, tier: JitTier, mode: Mode, ctx: Context, auto: { build?: AutoBuild | undefined }): Promise<Build | undefined> {
+/**
+ * The build of one tier to time. An auto build of its own per mode: per event it stays baseline (only
+ * batch events count towards tiering up), by batches it is run until it tiers up before it is timed.
+ */
+async function tierBuild(p: Prepared, tier: JitTier, mode: Mode, ctx: Context): Promise<Build | undefined> {
   if (tier !== 'auto') return p.tiers[tier] ? { exe: p.tiers[tier] } : undefined;
   ctx.step(`jit ${mode} (auto: running until it tiers up)`);
-  auto.build ??= await autoBuild(p, ctx.engines, ctx.rt, mode, ctx.errors);
-  return auto.build ? { auto: auto.build } : undefined;
+  const build = await autoBuild(p, ctx.engines, ctx.rt, mode, ctx.errors);
+  return build ? { auto: build } : undefined;
 }
 
 /**
  * The JIT's records of one mode: the main build (optimized tier), each variant right after it (so
  * the two figures of a comparison come from neighbouring tasks), the baseline tier, then 'auto'.
  */
-async function jitRecords(p: Prepared, mode: Mode, ctx: Context, auto: { build?: AutoBuild | undefined }): Promise<RunRecord[]> {
+async function jitRecords(p: Prepared, mode: Mode, ctx: Context): Promise<RunRecord[]> {
   const out: RunRecord[] = [];
   for (const tier of ctx.engines.tiers) {
-    const build = await tierBuild(p, tier, mode, ctx, auto);
+    const build = await tierBuild(p, tier, mode, ctx);
     if (!build) continue;
     ctx.step(`jit ${mode} (${tier})`);
     out.push(await record(p, 'jit', mode, ctx.budget, build));
@@ -152,11 +157,10 @@ export async function benchWorkload(w: Workload, rt: Runtime, engines: Engines, 
   if (errors.length > 0) return errors.join('; ');
   const ctx: Context = { rt, engines, budget, step, errors };
   const records: RunRecord[] = [];
-  const auto: { build?: AutoBuild | undefined } = {};
   for (const [engine, mode] of MODES) {
     if (engine === 'js' ? !js : !p.executables[engine]) continue;
     if (engine === 'jit') {
-      records.push(...await jitRecords(p, mode, ctx, auto));
+      records.push(...await jitRecords(p, mode, ctx));
       continue;
     }
     step(`${engine} ${mode}`);

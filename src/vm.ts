@@ -30,10 +30,10 @@ export interface EngineOptions extends ExecOptions {
   /**
    * The JIT's tier: 'baseline' (the code generator's module, compiled at once), 'optimized' (through
    * binaryen first, in this thread: await loadOptimizer() once before), or 'auto' (default: baseline,
-   * re-optimized in a worker thread once `hotRuns` events have run, swapped in between two runs).
+   * re-optimized in a worker thread once `hotRuns` events have run in batches, swapped in between two runs).
    */
   tier?: Tier;
-  /** Events after which an 'auto' program is re-optimized (default 10,000). */
+  /** Batch events after which an 'auto' program is re-optimized (default 10,000). */
   hotRuns?: number;
 }
 

@@ -56,11 +56,11 @@ export interface JitOptions extends ExecOptions {
   /**
    * 'baseline': the module as the code generator writes it, compiled at once. 'optimized': through
    * binaryen's passes first, in this thread (loadOptimizer() must have been awaited). 'auto' (the
-   * default): baseline now, and once the program has run `hotRuns` events, the optimized module from
-   * a worker thread replaces it between two runs.
+   * default): baseline now, and once the program has run `hotRuns` events in batches (runBatch), the
+   * optimized module from a worker thread replaces it between two runs.
    */
   tier?: Tier;
-  /** Events (single runs, or events of a batch) after which an 'auto' program is re-optimized (default 10,000). */
+  /** Batch events after which an 'auto' program is re-optimized (default 10,000). */
   hotRuns?: number;
 }
 

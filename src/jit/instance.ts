@@ -30,6 +30,15 @@ interface JitExports {
 
 const isU32 = (n: number): boolean => (n >>> 0) === n;
 
+/** Events between two looks at the optimizer's mailbox while it works. */
+const POLL_EVENTS = 256;
+/**
+ * "Nothing to look at": a count that never runs out in practice (and is looked at harmlessly if it
+ * does). A small integer, not Infinity: V8 keeps the field as an untagged int, where a double would
+ * change the field's representation under code already optimized for it.
+ */
+const NEVER = 2 ** 30;
+
 let hotPathCopies = 0;
 
 /**
@@ -90,6 +99,14 @@ export class JitExecutable implements Executable {
 
   /** Set while the program may still move to the optimizing tier ('auto', or optimize() asked for). */
   private tierUp: TierUp | undefined;
+  /**
+   * Batch events until the tier is looked at again: counting down `hotRuns`, then every POLL_EVENTS
+   * while the optimizer works; NEVER when there is nothing to wait for. Only batches count: a single
+   * run's cost is mostly the call into WebAssembly, which the optimizer does not change, and a module
+   * swapped under a JS call site leaves V8 a slower call to it (bench/README.md, "Design
+   * measurements"); a batch runs the program inside WebAssembly, where the optimizer pays.
+   */
+  private untilCheck = NEVER;
 
   constructor(
     readonly program: Program, private readonly rt: Runtime, private module: WebAssembly.Module,
@@ -101,7 +118,10 @@ export class JitExecutable implements Executable {
     private readonly baseline: Uint8Array<ArrayBuffer>,
     hotRuns: number | undefined,
   ) {
-    if (hotRuns !== undefined && currentTier === 'baseline') this.tierUp = new TierUp(baseline, program.insns.length, hotRuns);
+    if (hotRuns !== undefined && currentTier === 'baseline') {
+      this.tierUp = new TierUp(baseline, program.insns.length);
+      this.untilCheck = Math.min(hotRuns, NEVER);
+    }
     this.instances.push(this.instantiate());
     const paths = hotPaths(this);
     this.run = paths.run;
@@ -133,7 +153,7 @@ export class JitExecutable implements Executable {
     this.guard.checkStride(stride);
     // Events lie at increasing addresses with one length: the first and the last bound them all.
     this.guard.check(base + (count - 1) * stride, len);
-    if (this.tierUp !== undefined && this.helperDepth === 0) this.stepTier(count - 1);
+    if ((this.untilCheck -= count) <= 0) this.checkTier();
     const stackStart = this.enter(base, len, cpu);
     const x = this.x;
     try {
@@ -146,7 +166,6 @@ export class JitExecutable implements Executable {
   /** Checks a run's context (entry.ts) and CPU, and moves to the optimized tier when it is ready; returns the CPU's stack start. */
   enter(ctxAddr: number, ctxLen: number, cpu: number): number {
     this.guard.check(ctxAddr, ctxLen);
-    if (this.tierUp !== undefined && this.helperDepth === 0) this.stepTier(1);
     let stackStart = this.stackStarts[cpu];
     if (stackStart === undefined) {
       if (!isU32(cpu) || cpu >= this.rt.mem.cpus) throw new InputError(`cpu ${cpu} is out of range (engine has ${this.rt.mem.cpus})`);
@@ -168,18 +187,25 @@ export class JitExecutable implements Executable {
    */
   async optimize(): Promise<void> {
     if (this.currentTier === 'optimized') return;
-    this.tierUp ??= new TierUp(this.baseline, this.program.insns.length, Infinity);
+    this.tierUp ??= new TierUp(this.baseline, this.program.insns.length);
+    this.untilCheck = Math.min(this.untilCheck, POLL_EVENTS);
     const binary = await this.tierUp.start();
     if (this.currentTier === 'baseline') this.install(binary);
   }
 
   /**
-   * Counts events towards tiering up and installs the optimized module once it is there. Called only
-   * at the start of an outermost run: a run in progress (or a helper's nested one) keeps the instance
-   * it started with, and the instances nested runs use are made afresh from the new module.
+   * Sends the program to the optimizer once it is hot, then installs the optimized module once it is
+   * there. Only at the start of an outermost run: a run in progress (or a helper's nested one) keeps
+   * the instance it started with, and the instances nested runs use are made afresh from the new module.
    */
-  private stepTier(events: number): void {
-    const binary = this.tierUp!.step(events);
+  private checkTier(): void {
+    if (!this.tierUp) {
+      this.untilCheck = NEVER;
+      return;
+    }
+    this.untilCheck = this.helperDepth > 0 ? 1 : POLL_EVENTS;
+    if (this.helperDepth > 0) return;
+    const binary = this.tierUp.poll();
     if (binary) this.install(binary);
   }
 
@@ -189,6 +215,7 @@ export class JitExecutable implements Executable {
     this.instances.push(this.instantiate());
     this.currentTier = 'optimized';
     this.tierUp = undefined;
+    this.untilCheck = NEVER;
   }
 
   /** The helper import: (pc, id, r1..r5) -> r0, looked up at call time like the interpreter does. */

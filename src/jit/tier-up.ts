@@ -1,11 +1,11 @@
 /**
  * When an 'auto' program becomes hot, and how its optimized module reaches the thread that runs it.
  *
- * Runs count down the program's `hotRuns`; at zero the baseline bytes go to the optimizer worker
- * (optimizer.ts). The worker writes the optimized bytes into a shared mailbox and sets its status
- * word; the next run to start on this thread sees the word (one atomic load per run while the request
- * is out) and installs the module before it begins, so the swap needs no turn of the event loop and
- * never happens inside a run. A caller awaiting `start()` gets the same bytes by message.
+ * The executable counts events down from the program's `hotRuns` (instance.ts); at zero the baseline
+ * bytes go to the optimizer worker (optimizer.ts). The worker writes the optimized bytes into a
+ * shared mailbox and sets its status word; the executable looks at the word every so many events and
+ * installs the module at the start of a run, so the swap needs no turn of the event loop and never
+ * happens inside a run. A caller awaiting `start()` gets the same bytes by message.
  */
 import { optimizeInBackground, type Mailbox } from './optimizer.js';
 
@@ -13,20 +13,18 @@ const PENDING = 0;
 const READY = 1;
 
 export class TierUp {
-  private untilHot: number;
   private mailbox: Mailbox | undefined;
   private request: Promise<Uint8Array<ArrayBuffer>> | undefined;
 
-  constructor(private readonly baseline: Uint8Array, private readonly insns: number, hotRuns: number) {
-    this.untilHot = hotRuns;
-  }
+  constructor(private readonly baseline: Uint8Array, private readonly insns: number) {}
 
-  /** Counts `events` more; returns the optimized module's bytes once they are there to install. */
-  step(events: number): Uint8Array<ArrayBuffer> | undefined {
-    if (this.mailbox) return this.collect(this.mailbox);
-    this.untilHot -= events;
-    if (this.untilHot <= 0) void this.start().catch(() => undefined); // a failure keeps the baseline
-    return undefined;
+  /**
+   * Called once the program is hot, then every so many events: sends the baseline out the first time
+   * (a failure keeps the baseline), and returns the optimized module's bytes once they are there.
+   */
+  poll(): Uint8Array<ArrayBuffer> | undefined {
+    if (!this.request) void this.start().catch(() => undefined);
+    return this.mailbox ? this.collect(this.mailbox) : undefined;
   }
 
   /** Sends the baseline to the optimizer now (once); resolves with the optimized bytes. */
