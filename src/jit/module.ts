@@ -241,7 +241,8 @@ export function buildModule(program: Program, rt: Runtime, options: ModuleOption
   const mc = moduleContext(m, program, rt, options, memoryEnd);
   m.importMemory(IMPORT_MODULE, 'memory', Math.floor(memoryEnd / WASM_PAGE), MAX_WASM32_PAGES, true);
   addGlobals(mc);
-  m.addFunctionImport(HELPER_IMPORT, IMPORT_MODULE, HELPER_IMPORT, tupleType([i32, i32, i64, i64, i64, i64, i64, i64]), i64);
+  // V8 (Node 20) compiles a wrapper for every function import with each module, ~0.1 ms: bench/README.md.
+  if (mc.facts.callsHelpers) m.addFunctionImport(HELPER_IMPORT, IMPORT_MODULE, HELPER_IMPORT, tupleType([i32, i32, i64, i64, i64, i64, i64, i64]), i64);
   for (const fn of program.functions.slice(1)) compileFunction(mc, fn); // the entry is written into drive
   addDriveFunction(mc, options.budget);
   addEntryExports(m, scratch);
