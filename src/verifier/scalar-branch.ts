@@ -7,7 +7,7 @@
 import type { JmpCond, Width } from '../isa/insn.js';
 import { scalarFrom, boundsOf, bmax, bmin, type Scalar } from './scalar.js';
 import { viewOf, type View } from './scalar-alu.js';
-import { U32, U64, tnumIntersect } from './tnum.js';
+import { U32, U64, tnumEq, tnumIntersect } from './tnum.js';
 
 /** The jump conditions plus the negation of jset. */
 export type Cond = JmpCond | 'jnset';
@@ -25,6 +25,8 @@ export const SWAP: Readonly<Record<Cond, Cond>> = {
 
 const copy = (v: View): View => ({ ...v });
 const isConstView = (v: View): boolean => v.umin === v.umax;
+const sameView = (x: View, y: View): boolean => x.umin === y.umin && x.umax === y.umax && x.smin === y.smin
+  && x.smax === y.smax && tnumEq(x.tnum, y.tnum);
 
 /** a > b (strict) or a >= b, unsigned. */
 function greaterU(a: View, b: View, strict: boolean): void {
@@ -128,11 +130,14 @@ export function applyView(s: Scalar, v: View, w: Width): Scalar | undefined {
 
 /** What `a cond b` implies for the two operands, or undefined when it cannot hold. */
 export function assume(cond: Cond, w: Width, a: Scalar, b: Scalar): [Scalar, Scalar] | undefined {
-  const va = copy(viewOf(a, w));
-  const vb = copy(viewOf(b, w));
+  const oa = viewOf(a, w);
+  const ob = viewOf(b, w);
+  const va = copy(oa);
+  const vb = copy(ob);
   if (!refineViews(cond, va, vb, w)) return undefined;
-  const ra = applyView(a, va, w);
-  const rb = ra && applyView(b, vb, w);
+  // An operand the condition taught nothing (a switch's `!=` edges, mostly) stays as it is.
+  const ra = sameView(oa, va) ? a : applyView(a, va, w);
+  const rb = ra && (sameView(ob, vb) ? b : applyView(b, vb, w));
   return ra && rb ? [ra, rb] : undefined;
 }
 

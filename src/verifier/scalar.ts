@@ -155,6 +155,7 @@ function toTnum(b: Bounds): boolean {
  * each other: no value satisfies them all, e.g. the untaken edge of a branch decided by the ranges.
  */
 export function syncBounds(b: Bounds): boolean {
+  if (b.umax <= S32_MAX || (b.smin >= 0n && b.smax <= S32_MAX)) return syncSmall(b);
   // Each round can only narrow; stop at a fixed point (usually after one or two rounds).
   for (let round = 0; round < 3; round++) {
     const { umin, umax, smin, smax, u32min, u32max, s32min, s32max, tnum } = b;
@@ -170,6 +171,31 @@ export function syncBounds(b: Bounds): boolean {
   return !empty(b);
 }
 
+
+/**
+ * syncBounds for a value known to lie in [0, 2^31): its unsigned, signed, 64-bit and 32-bit values
+ * are then one number, so the four ranges are one range, and only it and the tnum teach each other,
+ * to a fixed point.
+ */
+function syncSmall(b: Bounds): boolean {
+  let lo = bmax(bmax(b.umin, b.smin), bmax(b.u32min, b.s32min));
+  let hi = bmin(bmin(b.umax, b.smax), bmin(b.u32max, b.s32max));
+  let tnum: Tnum | undefined = b.tnum;
+  for (;;) {
+    if (lo > hi) return false;
+    tnum = tnumIntersect(tnum, tnumRange(lo, hi));
+    if (!tnum) return false;
+    const l = bmax(lo, tnum.value);
+    const h = bmin(hi, tnum.value | tnum.mask);
+    if (l === lo && h === hi) break;
+    lo = l;
+    hi = h;
+  }
+  b.umin = b.smin = b.u32min = b.s32min = lo;
+  b.umax = b.smax = b.u32max = b.s32max = hi;
+  b.tnum = tnum;
+  return true;
+}
 
 /** A scalar from bounds, or undefined when they describe no value. */
 export function scalarFrom(b: Bounds, id = 0, delta = 0): Scalar | undefined {
