@@ -30,7 +30,7 @@ export const H = {
   DATA: 24, DATA_SIZE: 28,
   /** Arrays: bytes between the CPU copies' blocks. */
   CPU_STRIDE: 32,
-  /** Hash maps: */
+  /** Hash maps (BUCKETS is 0 for arrays): */
   BUCKETS: 36, BUCKET_MASK: 40, FREE: 44, COUNT: 48, ELEM_SIZE: 52, VALUE_OFFSET: 56, SEED: 60,
   /** 1 when the map evicts its least recently used element when full. */
   LRU: 64, LRU_HEAD: 68, LRU_TAIL: 72,
@@ -75,7 +75,7 @@ export function allocateMap(mem: EngineMemory, spec: ValidSpec, zeroSeed: boolea
   const fields: Array<[number, number]> = [
     [H.TYPE, spec.type], [H.KEY_SIZE, spec.keySize], [H.VALUE_SIZE, spec.valueSize], [H.MAX_ENTRIES, spec.maxEntries],
     [H.STRIDE, stride], [H.COPIES, copies], [H.DATA, data], [H.DATA_SIZE, dataSize], [H.CPU_STRIDE, cpuStride],
-    [H.BUCKETS, header + HEADER_SIZE], [H.BUCKET_MASK, Math.max(buckets - 1, 0)], [H.ELEM_SIZE, elemSize],
+    [H.BUCKETS, array ? 0 : header + HEADER_SIZE], [H.BUCKET_MASK, Math.max(buckets - 1, 0)], [H.ELEM_SIZE, elemSize],
     [H.VALUE_OFFSET, valueOffset], [H.SEED, zeroSeed ? 0 : randomSeed()], [H.LRU, isLruType(spec.type) ? 1 : 0],
   ];
   const view = mem.view;
