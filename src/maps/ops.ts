@@ -27,12 +27,12 @@
  * is no bucket lock, and an update of an existing key copies the value in place where the kernel
  * swaps in a new element atomically.
  */
-import { WasmModule, type Expr } from '../wasm/builder.js';
+import { WasmModule, i32, i64, type Expr } from '../wasm/builder.js';
 import { encodeModule } from '../wasm/encode.js';
 import type { EngineMemory } from '../runtime/memory.js';
 import { BPF_EXIST, BPF_NOEXIST } from './types.js';
 import { E, H } from './layout.js';
-import { Fn, i32, i64 } from './wasm-fn.js';
+import { Fn } from './wasm-fn.js';
 
 export const ENOENT = 2;
 export const E2BIG = 7;
@@ -103,26 +103,31 @@ function addKeysEqual(m: WasmModule): void {
   ]);
 }
 
+/**
+ * `then` when element `e` holds the key: the hashes first, the bytes only when they agree. f's
+ * locals `map`, `key`, `e` and `hash` name them.
+ */
+function ifMatch(f: Fn, hash: string, then: Expr): Expr {
+  const m = f.m;
+  const I = m.i32;
+  const bytesEqual = m.call('keys_equal', [I.add(f.get('e'), I.const(E.KEY)), f.get('key'), I.load(H.KEY_SIZE, 4, f.get('map'))], i32);
+  return m.if(I.eq(I.load(E.HASH, 4, f.get('e')), f.get(hash)), m.if(bytesEqual, then));
+}
+
 /** find(map, key, hash) -> the element holding key, or 0: a walk of the key's bucket. */
 function addFind(m: WasmModule): void {
   const f = new Fn(m, ['map', 'key', 'hash'], ['e']);
-  const I = m.i32;
-  const hdr = (field: number): Expr => I.load(field, 4, f.get('map'));
-  const match = I.and(
-    I.eq(I.load(E.HASH, 4, f.get('e')), f.get('hash')),
-    m.call('keys_equal', [I.add(f.get('e'), I.const(E.KEY)), f.get('key'), hdr(H.KEY_SIZE)], i32),
-  );
   f.add('find', i32, [
-    f.set('e', I.load(0, 4, bucketOf(f, f.get('hash')))),
-    f.while(f.get('e'), () => [m.if(match, m.return(f.get('e'))), f.set('e', I.load(E.NEXT, 4, f.get('e')))]),
-    I.const(0),
+    f.set('e', m.i32.load(0, 4, bucketOf(f, f.get('hash')))),
+    f.while(f.get('e'), () => [ifMatch(f, 'hash', m.return(f.get('e'))), f.set('e', m.i32.load(E.NEXT, 4, f.get('e')))]),
+    m.i32.const(0),
   ]);
 }
 
-/** The address of the bucket slot (the u32 head of a chain) for a hash; `map` names a local of f. */
-function bucketOf(f: Fn, hash: Expr, map = 'map'): Expr {
+/** The address of the bucket slot (the u32 head of a chain) for a hash, in f's map. */
+function bucketOf(f: Fn, hash: Expr): Expr {
   const I = f.m.i32;
-  return I.add(I.load(H.BUCKETS, 4, f.get(map)), I.shl(I.and(hash, I.load(H.BUCKET_MASK, 4, f.get(map))), I.const(2)));
+  return I.add(I.load(H.BUCKETS, 4, f.get('map')), I.shl(I.and(hash, I.load(H.BUCKET_MASK, 4, f.get('map'))), I.const(2)));
 }
 
 /**
@@ -164,6 +169,7 @@ function addLru(m: WasmModule): void {
     ev.set('link', bucketOf(ev, I.load(E.HASH, 4, ev.get('e')))),
     ev.while(I.const(1), (exit) => [
       ev.set('cur', I.load(0, 4, ev.get('link'))),
+      m.if(I.eqz(ev.get('cur')), m.unreachable()), // a broken chain traps rather than spins
       m.if(I.eq(ev.get('cur'), ev.get('e')), m.block(null, [I.store(0, 4, ev.get('link'), I.load(E.NEXT, 4, ev.get('e'))), m.br(exit)])),
       ev.set('link', ev.get('cur')), // the next field is at offset 0: an element is a link too
     ]),
@@ -203,17 +209,17 @@ function addHashOps(m: WasmModule): void {
   ]);
 
   // Copies the value in place: the kernel swaps in a new element (see the note at the top).
-  const up = new Fn(m, ['map', 'key', 'value', 'flags', 'cpu'], ['h', 'e', 'v']);
-  const copyValue = (): Expr => m.if(I.eq(up.get('cpu'), c(-1)),
-    m.memory.copy(up.get('v'), up.get('value'), I.mul(hdr(up, H.COPIES), hdr(up, H.STRIDE))),
-    m.memory.copy(up.get('v'), up.get('value'), hdr(up, H.VALUE_SIZE)));
+  const up = new Fn(m, ['map', 'key', 'value', 'flags', 'cpu'], ['h', 'e', 'slot']);
+  const all = (): Expr => I.eq(up.get('cpu'), c(-1));
+  const copyValue = (): Expr => m.if(all(),
+    m.memory.copy(valueAt(up, up.get('e'), c(0)), up.get('value'), I.mul(hdr(up, H.COPIES), hdr(up, H.STRIDE))),
+    m.memory.copy(valueAt(up, up.get('e'), up.get('cpu')), up.get('value'), hdr(up, H.VALUE_SIZE)));
   up.add('hash_update_impl', i32, [
     m.if(I.or(I.gt_u(up.get('flags'), c(BPF_EXIST)), badCpu(up, true)), m.return(c(-EINVAL))),
     up.set('h', hashOf(up)),
     up.set('e', m.call('find', [up.get('map'), up.get('key'), up.get('h')], i32)),
     m.if(up.get('e'), m.block(null, [
       m.if(I.eq(up.get('flags'), c(BPF_NOEXIST)), m.return(c(-EEXIST))),
-      up.set('v', valueAt(up, up.get('e'), m.select(I.eq(up.get('cpu'), c(-1)), c(0), up.get('cpu')))),
       copyValue(),
       m.call('lru_touch', [up.get('map'), up.get('e')], 'none'),
       m.return(c(0)),
@@ -227,11 +233,10 @@ function addHashOps(m: WasmModule): void {
     m.memory.copy(I.add(up.get('e'), c(E.KEY)), up.get('key'), hdr(up, H.KEY_SIZE)),
     // A new element's copies start at zero: the element may have held another key's value.
     m.memory.fill(valueAt(up, up.get('e'), c(0)), c(0), I.mul(hdr(up, H.COPIES), hdr(up, H.STRIDE))),
-    up.set('v', valueAt(up, up.get('e'), m.select(I.eq(up.get('cpu'), c(-1)), c(0), up.get('cpu')))),
     copyValue(),
-    up.set('v', bucketOf(up, up.get('h'))),
-    I.store(E.NEXT, 4, up.get('e'), I.load(0, 4, up.get('v'))),
-    I.store(0, 4, up.get('v'), up.get('e')),
+    up.set('slot', bucketOf(up, up.get('h'))),
+    I.store(E.NEXT, 4, up.get('e'), I.load(0, 4, up.get('slot'))),
+    I.store(0, 4, up.get('slot'), up.get('e')),
     setHdr(up, H.COUNT, I.add(hdr(up, H.COUNT), c(1))),
     m.if(hdr(up, H.LRU), m.call('lru_push_front', [up.get('map'), up.get('e')], 'none')),
     c(0),
@@ -245,8 +250,7 @@ function addHashOps(m: WasmModule): void {
     del.while(I.const(1), () => [
       del.set('e', I.load(0, 4, del.get('link'))),
       m.if(I.eqz(del.get('e')), m.return(c(-ENOENT))),
-      m.if(I.and(I.eq(I.load(E.HASH, 4, del.get('e')), del.get('h')),
-        m.call('keys_equal', [I.add(del.get('e'), c(E.KEY)), del.get('key'), hdr(del, H.KEY_SIZE)], i32)), m.block(null, [
+      ifMatch(del, 'h', m.block(null, [
         I.store(0, 4, del.get('link'), I.load(E.NEXT, 4, del.get('e'))),
         m.if(hdr(del, H.LRU), m.call('lru_unlink', [del.get('map'), del.get('e')], 'none')),
         I.store(E.NEXT, 4, del.get('e'), hdr(del, H.FREE)),

@@ -1,41 +1,34 @@
 /**
- * A little help for writing the map operations with the module builder: named i32 locals and a
- * while loop. Kept apart from ops.ts so that the operations read as the algorithms they are.
+ * A little help for writing the map operations with the module builder: locals by name and a while
+ * loop, so that ops.ts reads as the algorithms it implements. Every parameter and local is i32.
  */
-import { i32, i64, type Expr, type ValueType, type WasmModule } from '../wasm/builder.js';
+import { i32, type Expr, type ValueType, type WasmModule } from '../wasm/builder.js';
 
 export class Fn {
   private readonly index = new Map<string, number>();
-  private readonly vars: ValueType[] = [];
+  private readonly locals: ValueType[];
   private loops = 0;
 
-  constructor(readonly m: WasmModule, readonly params: readonly string[], locals: readonly string[], paramType: ValueType = i32) {
-    params.forEach((p, i) => this.index.set(p, i));
-    for (const l of locals) {
-      this.index.set(l, params.length + this.vars.length);
-      this.vars.push(i32);
-    }
-    this.paramType = paramType;
+  constructor(readonly m: WasmModule, private readonly params: readonly string[], locals: readonly string[]) {
+    [...params, ...locals].forEach((name, i) => this.index.set(name, i));
+    this.locals = locals.map(() => i32);
   }
-
-  private readonly paramType: ValueType;
 
   private at(name: string): number {
     const i = this.index.get(name);
-    if (i === undefined) throw new Error(`no local '${name}'`);
+    if (i === undefined) throw new Error(`map operations: no local '${name}'`);
     return i;
   }
 
   get(name: string): Expr {
-    const i = this.at(name);
-    return this.m.local.get(i, i < this.params.length ? this.paramType : i32);
+    return this.m.local.get(this.at(name), i32);
   }
 
   set(name: string, value: Expr): Expr {
     return this.m.local.set(this.at(name), value);
   }
 
-  /** `while (cond) body`; body may `br(exit)` to leave early (exit is returned to it). */
+  /** `while (cond) body`; the body may `br(exit)` to leave the loop (exit is the label it is given). */
   while(cond: Expr, body: (exit: string) => Expr[]): Expr {
     const m = this.m;
     const top = `loop${this.loops++}`;
@@ -43,11 +36,8 @@ export class Fn {
     return m.block(exit, [m.loop(top, m.block(null, [m.br(exit, m.i32.eqz(cond)), ...body(exit), m.br(top)]))], 'none');
   }
 
-  /** Adds the function: body statements, then the result. */
+  /** Adds the function: its statements, the last one giving the result. */
   add(name: string, result: ValueType | 'none', body: readonly Expr[]): void {
-    const params = this.params.map(() => this.paramType);
-    this.m.addFunction(name, params, result, this.vars, this.m.block(null, [...body], result === 'none' ? 'none' : result));
+    this.m.addFunction(name, this.params.map(() => i32), result, this.locals, this.m.block(null, body, result));
   }
 }
-
-export { i32, i64 };
