@@ -38,7 +38,7 @@ describe('map types', () => {
 describe('creation checks', () => {
   it('an array is indexed by a 4-byte key', () => {
     expect(refusal({ type: 'array', keySize: 8, valueSize: 4, maxEntries: 1, name: 'counts' }))
-      .toBe("map 'counts': keySize (an array is indexed by a u32) 8 must be an integer in 4..4");
+      .toBe("map 'counts': keySize 8 must be 4 (an array is indexed by a u32)");
     expect(refusal({ type: 'percpu_array', keySize: 2, valueSize: 4, maxEntries: 1 })).toMatch(/^unnamed percpu_array map: keySize/);
   });
 

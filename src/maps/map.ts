@@ -62,6 +62,7 @@ export class BpfMap<V extends MapValues = MapValues> {
   private readonly scratch: Scratch;
   private readonly label: string;
 
+  /** Use createMap, which checks the spec. */
   constructor(readonly mem: EngineMemory, spec: ValidSpec) {
     this.type = spec.typeName;
     this.typeId = spec.type;
@@ -91,12 +92,15 @@ export class BpfMap<V extends MapValues = MapValues> {
     return this.scratch.addr + 2 * MAX_KEY_SIZE;
   }
 
-  private putKey(key: MapBytes, what = 'key'): bigint {
-    this.mem.write(this.keyAddr, toBytes(key, this.keySize, `${this.label}: ${what}`));
+  private putKey(key: MapBytes): bigint {
+    this.mem.write(this.keyAddr, toBytes(key, this.keySize, `${this.label}: key`));
     return BigInt(this.keyAddr);
   }
 
-  /** The value of `key` (a copy), one per CPU for a per-CPU map; undefined when the key is absent. */
+  /**
+   * The value of `key` (a copy), one per CPU for a per-CPU map; undefined when the key is absent. As
+   * the kernel's syscall, a host lookup does not count as a use of an LRU map's key.
+   */
   lookup(key: MapBytes): V | undefined {
     const k = this.putKey(key);
     const at = (cpu: number): number => Number(this.ops.lookup(BigInt(this.address), k, BigInt(cpu)));
@@ -135,6 +139,8 @@ export class BpfMap<V extends MapValues = MapValues> {
    * kernel does. A per-CPU map takes one value for every CPU, or an array of one per CPU.
    */
   update(key: MapBytes, value: MapBytes | readonly MapBytes[], flags: number = BPF_ANY): void {
+    // Flags the wasm's u32 would not hold as given; the rest it judges itself.
+    if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) throw this.fail('update', EINVAL, `invalid flags ${flags}`);
     const k = this.putKey(key);
     let cpu = 0;
     if (this.perCpu) {
@@ -149,7 +155,6 @@ export class BpfMap<V extends MapValues = MapValues> {
       if (Array.isArray(value)) throw new InputError(`${this.label}: update takes one value: the map is not per-CPU`);
       this.mem.write(this.valueAddr, toBytes(value as MapBytes, this.valueSize, `${this.label}: value`));
     }
-    if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) throw this.fail('update', EINVAL, `invalid flags ${flags}`);
     const rc = this.ops.update(BigInt(this.address), k, BigInt(this.valueAddr), BigInt(flags), BigInt(cpu));
     if (rc !== 0n) throw this.fail('update', -Number(rc), this.updateReason(-Number(rc), key, flags));
   }

@@ -64,9 +64,8 @@ export function validateSpec(spec: MapSpec): ValidSpec {
     }
     return value;
   };
-  const keySize = isArrayType(type)
-    ? int('keySize (an array is indexed by a u32)', spec.keySize, 4, 4)
-    : int('keySize', spec.keySize, 1, MAX_KEY_SIZE);
+  if (isArrayType(type) && spec.keySize !== 4) throw new InputError(`${where}: keySize ${String(spec.keySize)} must be 4 (an array is indexed by a u32)`);
+  const keySize = int('keySize', spec.keySize, 1, MAX_KEY_SIZE);
   const valueSize = int('valueSize', spec.valueSize, 1, isPerCpuType(type) ? MAX_PERCPU_VALUE_SIZE : MAX_VALUE_SIZE);
   const maxEntries = int('maxEntries', spec.maxEntries, 1, 0xffffffff);
   const flags = int('flags', spec.flags ?? 0, 0, 0xffffffff);
