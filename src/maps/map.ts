@@ -9,11 +9,10 @@ import { InputError, MapError } from '../errors.js';
 import type { EngineMemory } from '../runtime/memory.js';
 import { BPF_ANY, BPF_F, isArrayType, isPerCpuType, type MapTypeId, type MapTypeName, type PerCpuMapType } from './types.js';
 import { allocateMap, type MapLayout } from './layout.js';
-import { E2BIG, EEXIST, EINVAL, ENOENT, mapOperations, type MapOpsExports } from './ops.js';
+import { E2BIG, EEXIST, EINVAL, ENOENT, ERRNO_NAME } from './errno.js';
+import { mapOperations, type MapOpsExports } from './ops.js';
 import { MAX_KEY_SIZE, mapLabel, validateSpec, type MapSpec, type ValidSpec } from './spec.js';
 import { toBigInt, toBytes, type MapBytes } from './values.js';
-
-const ERRNO_NAME: Record<number, string> = { [ENOENT]: 'ENOENT', [E2BIG]: 'E2BIG', [EEXIST]: 'EEXIST', [EINVAL]: 'EINVAL' };
 
 /** The scratch area of each memory: a key, the key next_key writes, then a value (every CPU's copy). */
 interface Scratch { readonly addr: number; readonly size: number }

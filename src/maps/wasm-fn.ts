@@ -1,8 +1,11 @@
 /**
  * A little help for writing the map operations with the module builder: locals by name and a while
- * loop, so that ops.ts reads as the algorithms it implements. Every parameter and local is i32.
+ * loop, so that ops-hash.ts and ops-array.ts read as the algorithms they implement. Every parameter
+ * and local is i32.
  */
 import { i32, type Expr, type ValueType, type WasmModule } from '../wasm/builder.js';
+import { InternalError } from '../errors.js';
+import { H } from './layout.js';
 
 export class Fn {
   private readonly index = new Map<string, number>();
@@ -16,7 +19,7 @@ export class Fn {
 
   private at(name: string): number {
     const i = this.index.get(name);
-    if (i === undefined) throw new Error(`map operations: no local '${name}'`);
+    if (i === undefined) throw new InternalError(`map operations: no local '${name}'`);
     return i;
   }
 
@@ -26,6 +29,15 @@ export class Fn {
 
   set(name: string, value: Expr): Expr {
     return this.m.local.set(this.at(name), value);
+  }
+
+  /** A u32 field of the header of the map in local `map`. */
+  hdr(field: number): Expr {
+    return this.m.i32.load(field, 4, this.get('map'));
+  }
+
+  setHdr(field: number, value: Expr): Expr {
+    return this.m.i32.store(field, 4, this.get('map'), value);
   }
 
   /** `while (cond) body`; the body may `br(exit)` to leave the loop (exit is the label it is given). */
@@ -41,3 +53,10 @@ export class Fn {
     this.m.addFunction(name, this.params.map(() => i32), result, this.locals, this.m.block(null, body, result));
   }
 }
+
+/** A cpu argument that names no copy: -1 means all copies for updates; anything else past the copies is refused. */
+export const badCpu = (f: Fn, allowAll: boolean): Expr => {
+  const I = f.m.i32;
+  const out = I.ge_u(f.get('cpu'), f.hdr(H.COPIES));
+  return allowAll ? I.and(out, I.ne(f.get('cpu'), I.const(-1))) : out;
+};
