@@ -22,7 +22,6 @@ export const IMPLEMENTED = new Set<number>([
   BPF_MAP_TYPE.LRU_HASH, BPF_MAP_TYPE.LRU_PERCPU_HASH,
 ]);
 
-export type ImplementedMapTypeName = 'hash' | 'array' | 'percpu_hash' | 'percpu_array' | 'lru_hash' | 'lru_percpu_hash';
 export type PerCpuMapType = 'percpu_hash' | 'percpu_array' | 'lru_percpu_hash'
   | typeof BPF_MAP_TYPE.PERCPU_HASH | typeof BPF_MAP_TYPE.PERCPU_ARRAY | typeof BPF_MAP_TYPE.LRU_PERCPU_HASH;
 
