@@ -60,6 +60,8 @@ export type ErrorCode =
   | 'E_RUN_CALL_DEPTH'
   | 'E_RUN_HELPER'
   | 'E_RUN_UNKNOWN_HELPER'
+  // a map operation the kernel would answer with an errno (src/maps)
+  | 'E_MAP'
   // input files and arguments
   | 'E_INPUT'
   // a bug in bpfjit itself, never the user's input
@@ -120,6 +122,18 @@ export class BpfRuntimeError extends BpfError {
 export class InputError extends BpfError {
   constructor(message: string) {
     super('E_INPUT', message);
+  }
+}
+
+/**
+ * A map update or delete that the kernel would refuse with an errno (EEXIST, ENOENT, E2BIG, EINVAL):
+ * `errno` is its name, and the message names the map and the operation.
+ */
+export class MapError extends BpfError {
+  readonly errno: string;
+  constructor(errno: string, message: string) {
+    super('E_MAP', message);
+    this.errno = errno;
   }
 }
 

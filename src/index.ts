@@ -12,7 +12,14 @@ export { HelperRegistry, HelperFault, checkedAddress, type HelperSpec, type Help
 export type { Executable, ExecOptions, Runtime } from './runtime/executable.js';
 export { createInterpreter } from './interp/index.js';
 export { compileJit, loadOptimizer, optimizerLoaded, type Tier } from './jit/index.js';
-export { BpfError, ProgramError, AsmError, BpfRuntimeError, InputError, type ErrorCode } from './errors.js';
+export { BpfError, ProgramError, AsmError, BpfRuntimeError, InputError, MapError, type ErrorCode } from './errors.js';
+export { createMap, BpfMap, type MapValues } from './maps/map.js';
+export type { MapSpec } from './maps/spec.js';
+export type { MapBytes } from './maps/values.js';
+export {
+  BPF_MAP_TYPE, BPF_F, BPF_ANY, BPF_NOEXIST, BPF_EXIST, type MapTypeId, type MapTypeName, type PerCpuMapType,
+} from './maps/types.js';
+export { mapOperations, type MapOpsExports } from './maps/ops.js';
 export {
   verify, memory, event, packet, structContext, VerifyError, DEFAULT_VERIFY_BUDGET,
   type ContextDescriptor, type CtxField, type HelperProto, type ArgKind, type RetKind, type VerifierFacts,

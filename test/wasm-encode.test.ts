@@ -82,6 +82,24 @@ describe('expressions', () => {
     expect(f(1)).toBe(0x1122334455667788n + 9n);
   });
 
+  it('copies and fills memory (bulk memory), overlapping copies included', () => {
+    const m = withMemory(new WasmModule());
+    const k = (n: number): ReturnType<WasmModule['i32']['const']> => m.i32.const(n);
+    m.addFunction('f', 'none', 'none', [], m.block(null, [
+      m.memory.fill(k(100), k(0xab), k(3)),
+      m.memory.copy(k(200), k(99), k(5)),
+      m.memory.copy(k(301), k(300), k(4)), // overlapping, forwards: as memmove
+    ]));
+    m.addFunctionExport('f', 'f');
+    const mem = memory();
+    const bytes = new Uint8Array(mem.buffer);
+    bytes.set([1, 2, 3, 4, 5], 300);
+    instantiate(m, mem)['f']!();
+    expect([...bytes.slice(99, 104)]).toEqual([0, 0xab, 0xab, 0xab, 0]);
+    expect([...bytes.slice(200, 206)]).toEqual([0, 0xab, 0xab, 0xab, 0, 0]);
+    expect([...bytes.slice(300, 306)]).toEqual([1, 1, 2, 3, 4, 0]);
+  });
+
   it('writes 100,000 nested blocks without running out of stack', () => {
     const m = withMemory(new WasmModule());
     let body = m.br('b0');

@@ -143,9 +143,14 @@ export class WasmModule {
     set: (name: string, value: Expr): Expr => ({ k: 'global.set', type: 'none', name, value }),
   };
 
-  /** `m.memory.size()` in pages (a name, as binaryen takes one, is ignored: there is one memory). */
+  /**
+   * `m.memory.size()` in pages (a name, as binaryen takes one, is ignored: there is one memory), and
+   * bulk memory's copy and fill (prefix 0xfc, then memory index bytes).
+   */
   readonly memory = {
     size: (_name?: string): Expr => ({ k: 'op', type: 'i32', code: 0x3f, sub: 0, args: [] }),
+    copy: (dest: Expr, source: Expr, size: Expr): Expr => ({ k: 'op', type: 'none', code: 0xfc, sub: 10, args: [dest, source, size], imm: [0, 0] }),
+    fill: (dest: Expr, value: Expr, size: Expr): Expr => ({ k: 'op', type: 'none', code: 0xfc, sub: 11, args: [dest, value, size], imm: [0] }),
   };
 
   block(label: string | null, body: readonly Expr[], type?: Type): Expr {

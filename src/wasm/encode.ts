@@ -116,6 +116,7 @@ function writeExpr(out: Bytes, root: Expr, ix: Indexes): void {
             out.uleb(e.mem.alignLog2);
             out.uleb(e.mem.offset);
           }
+          if (e.imm) out.bytes(e.imm);
         }
         break;
       case 'i32.const': out.byte(0x41); out.sleb32(e.value); break;

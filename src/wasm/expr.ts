@@ -21,6 +21,8 @@ interface Op {
   readonly args: readonly Expr[];
   /** A load's, store's or atomic's memarg: log2 of the alignment, and the offset. */
   readonly mem?: { readonly alignLog2: number; readonly offset: number };
+  /** Raw immediate bytes written last (bulk memory's memory indexes). */
+  readonly imm?: readonly number[];
 }
 
 interface ConstI32 { readonly k: 'i32.const'; readonly type: 'i32'; readonly value: number }

@@ -1,0 +1,237 @@
+/**
+ * The hash map operations in WebAssembly (ops.ts gives the ABI, layout.ts the layout): one chain of
+ * elements per bucket, a free list of elements, and for LRU maps a list by recency. They serve hash,
+ * per-CPU hash and both LRU kinds; the header says which.
+ */
+import { i32, type Expr, type WasmModule } from '../wasm/builder.js';
+import { BPF_EXIST, BPF_NOEXIST } from './types.js';
+import { E2BIG, EEXIST, EINVAL, ENOENT } from './errno.js';
+import { E, H } from './layout.js';
+import { badCpu, Fn } from './wasm-fn.js';
+
+/** Murmur3's 32-bit mix over the key's 4-byte words, FNV-1a over the tail, murmur's finalizer. */
+function addHashKey(m: WasmModule): void {
+  const f = new Fn(m, ['map', 'key'], ['len', 'h', 'i', 'k']);
+  const I = m.i32;
+  const c = (n: number): Expr => I.const(n);
+  const mulSet = (name: string, by: number): Expr => f.set(name, I.mul(f.get(name), c(by)));
+  const xorShift = (by: number): Expr => f.set('h', I.xor(f.get('h'), I.shr_u(f.get('h'), c(by))));
+  f.add('hash_key', i32, [
+    f.set('len', f.hdr(H.KEY_SIZE)),
+    f.set('h', I.xor(f.hdr(H.SEED), f.get('len'))),
+    f.while(I.le_u(I.add(f.get('i'), c(4)), f.get('len')), () => [
+      f.set('k', I.load(0, 1, I.add(f.get('key'), f.get('i')))),
+      mulSet('k', 0xcc9e2d51), f.set('k', I.rotl(f.get('k'), c(15))), mulSet('k', 0x1b873593),
+      f.set('h', I.rotl(I.xor(f.get('h'), f.get('k')), c(13))),
+      f.set('h', I.add(I.mul(f.get('h'), c(5)), c(0xe6546b64))),
+      f.set('i', I.add(f.get('i'), c(4))),
+    ]),
+    f.while(I.lt_u(f.get('i'), f.get('len')), () => [
+      f.set('h', I.mul(I.xor(f.get('h'), I.load8_u(0, 1, I.add(f.get('key'), f.get('i')))), c(0x01000193))),
+      f.set('i', I.add(f.get('i'), c(1))),
+    ]),
+    xorShift(16), mulSet('h', 0x85ebca6b), xorShift(13), mulSet('h', 0xc2b2ae35), xorShift(16),
+    f.get('h'),
+  ]);
+}
+
+/** keys_equal(a, b, len): 8 bytes at a time, then bytewise (loads need no alignment in wasm). */
+function addKeysEqual(m: WasmModule): void {
+  const f = new Fn(m, ['a', 'b', 'len'], ['i']);
+  const I = m.i32;
+  const at = (p: string): Expr => I.add(f.get(p), f.get('i'));
+  const step = (n: number): Expr => f.set('i', I.add(f.get('i'), I.const(n)));
+  f.add('keys_equal', i32, [
+    f.while(I.le_u(I.add(f.get('i'), I.const(8)), f.get('len')), () => [
+      m.if(m.i64.ne(m.i64.load(0, 1, at('a')), m.i64.load(0, 1, at('b'))), m.return(I.const(0))), step(8),
+    ]),
+    f.while(I.lt_u(f.get('i'), f.get('len')), () => [
+      m.if(I.ne(I.load8_u(0, 1, at('a')), I.load8_u(0, 1, at('b'))), m.return(I.const(0))), step(1),
+    ]),
+    I.const(1),
+  ]);
+}
+
+/**
+ * `then` when element `e` holds the key: the hashes first, the bytes only when they agree. f's
+ * locals `map`, `key`, `e` and `hash` name them.
+ */
+function ifMatch(f: Fn, hash: string, then: Expr): Expr {
+  const m = f.m;
+  const I = m.i32;
+  const bytesEqual = m.call('keys_equal', [I.add(f.get('e'), I.const(E.KEY)), f.get('key'), f.hdr(H.KEY_SIZE)], i32);
+  return m.if(I.eq(I.load(E.HASH, 4, f.get('e')), f.get(hash)), m.if(bytesEqual, then));
+}
+
+/** find(map, key, hash) -> the element holding key, or 0: a walk of the key's bucket. */
+function addFind(m: WasmModule): void {
+  const f = new Fn(m, ['map', 'key', 'hash'], ['e']);
+  f.add('find', i32, [
+    f.set('e', m.i32.load(0, 4, bucketOf(f, f.get('hash')))),
+    f.while(f.get('e'), () => [ifMatch(f, 'hash', m.return(f.get('e'))), f.set('e', m.i32.load(E.NEXT, 4, f.get('e')))]),
+    m.i32.const(0),
+  ]);
+}
+
+/** The address of the bucket slot (the u32 head of a chain) for a hash, in f's map. */
+function bucketOf(f: Fn, hash: Expr): Expr {
+  const I = f.m.i32;
+  return I.add(f.hdr(H.BUCKETS), I.shl(I.and(hash, f.hdr(H.BUCKET_MASK)), I.const(2)));
+}
+
+/**
+ * The LRU list of an LRU map: a doubly linked list through the elements, most recently used at the
+ * head. Exact LRU, where the kernel approximates it with per-CPU lists and reference bits.
+ */
+function addLru(m: WasmModule): void {
+  const I = m.i32;
+  const link = (f: Fn, e: string, off: number): Expr => I.load(off, 4, f.get(e));
+  const setLink = (f: Fn, e: string, off: number, v: Expr): Expr => I.store(off, 4, f.get(e), v);
+
+  const unlink = new Fn(m, ['map', 'e'], ['p', 'n']);
+  unlink.add('lru_unlink', 'none', [
+    unlink.set('p', link(unlink, 'e', E.LRU_PREV)), unlink.set('n', link(unlink, 'e', E.LRU_NEXT)),
+    m.if(unlink.get('p'), setLink(unlink, 'p', E.LRU_NEXT, unlink.get('n')), unlink.setHdr(H.LRU_HEAD, unlink.get('n'))),
+    m.if(unlink.get('n'), setLink(unlink, 'n', E.LRU_PREV, unlink.get('p')), unlink.setHdr(H.LRU_TAIL, unlink.get('p'))),
+  ]);
+
+  const front = new Fn(m, ['map', 'e'], ['head']);
+  front.add('lru_push_front', 'none', [
+    front.set('head', front.hdr(H.LRU_HEAD)),
+    setLink(front, 'e', E.LRU_PREV, I.const(0)), setLink(front, 'e', E.LRU_NEXT, front.get('head')),
+    m.if(front.get('head'), setLink(front, 'head', E.LRU_PREV, front.get('e')), front.setHdr(H.LRU_TAIL, front.get('e'))),
+    front.setHdr(H.LRU_HEAD, front.get('e')),
+  ]);
+
+  const touch = new Fn(m, ['map', 'e'], []);
+  const moves = I.and(touch.hdr(H.LRU), I.ne(touch.get('e'), touch.hdr(H.LRU_HEAD)));
+  touch.add('lru_touch', 'none', [m.if(moves, m.block(null, [
+    m.call('lru_unlink', [touch.get('map'), touch.get('e')], 'none'),
+    m.call('lru_push_front', [touch.get('map'), touch.get('e')], 'none'),
+  ]))]);
+
+  // evict(map) -> the least recently used element, taken out of its bucket and of the list.
+  const ev = new Fn(m, ['map'], ['e', 'link', 'cur']);
+  ev.add('lru_evict', i32, [
+    ev.set('e', ev.hdr(H.LRU_TAIL)),
+    ev.set('link', bucketOf(ev, I.load(E.HASH, 4, ev.get('e')))),
+    ev.while(I.const(1), (exit) => [
+      ev.set('cur', I.load(0, 4, ev.get('link'))),
+      m.if(I.eqz(ev.get('cur')), m.unreachable()), // a broken chain traps rather than spins
+      m.if(I.eq(ev.get('cur'), ev.get('e')), m.block(null, [I.store(0, 4, ev.get('link'), I.load(E.NEXT, 4, ev.get('e'))), m.br(exit)])),
+      ev.set('link', ev.get('cur')), // the next field is at offset 0: an element is a link too
+    ]),
+    m.call('lru_unlink', [ev.get('map'), ev.get('e')], 'none'),
+    ev.setHdr(H.COUNT, I.sub(ev.hdr(H.COUNT), I.const(1))),
+    ev.get('e'),
+  ]);
+}
+
+/** The address of an element's value copy for `cpu`. */
+const valueAt = (f: Fn, e: Expr, cpu: Expr): Expr => {
+  const I = f.m.i32;
+  return I.add(I.add(e, f.hdr(H.VALUE_OFFSET)), I.mul(cpu, f.hdr(H.STRIDE)));
+};
+
+function addHashOps(m: WasmModule): void {
+  const I = m.i32;
+  const c = (n: number): Expr => I.const(n);
+  const hashOf = (f: Fn): Expr => m.call('hash_key', [f.get('map'), f.get('key')], i32);
+
+  const look = new Fn(m, ['map', 'key', 'cpu', 'touch'], ['e']);
+  look.add('hash_lookup_impl', i32, [
+    m.if(badCpu(look, false), m.return(c(0))),
+    look.set('e', m.call('find', [look.get('map'), look.get('key'), hashOf(look)], i32)),
+    m.if(I.eqz(look.get('e')), m.return(c(0))),
+    m.if(look.get('touch'), m.call('lru_touch', [look.get('map'), look.get('e')], 'none')),
+    valueAt(look, look.get('e'), look.get('cpu')),
+  ]);
+
+  // Copies the value in place: the kernel swaps in a new element (see the note at the top).
+  const up = new Fn(m, ['map', 'key', 'value', 'flags', 'cpu'], ['h', 'e', 'slot']);
+  const all = (): Expr => I.eq(up.get('cpu'), c(-1));
+  const copyValue = (): Expr => m.if(all(),
+    m.memory.copy(valueAt(up, up.get('e'), c(0)), up.get('value'), I.mul(up.hdr(H.COPIES), up.hdr(H.STRIDE))),
+    m.memory.copy(valueAt(up, up.get('e'), up.get('cpu')), up.get('value'), up.hdr(H.VALUE_SIZE)));
+  up.add('hash_update_impl', i32, [
+    m.if(I.or(I.gt_u(up.get('flags'), c(BPF_EXIST)), badCpu(up, true)), m.return(c(-EINVAL))),
+    up.set('h', hashOf(up)),
+    up.set('e', m.call('find', [up.get('map'), up.get('key'), up.get('h')], i32)),
+    m.if(up.get('e'), m.block(null, [
+      m.if(I.eq(up.get('flags'), c(BPF_NOEXIST)), m.return(c(-EEXIST))),
+      copyValue(),
+      m.call('lru_touch', [up.get('map'), up.get('e')], 'none'),
+      m.return(c(0)),
+    ])),
+    m.if(I.eq(up.get('flags'), c(BPF_EXIST)), m.return(c(-ENOENT))),
+    up.set('e', up.hdr(H.FREE)),
+    m.if(up.get('e'), up.setHdr(H.FREE, I.load(E.NEXT, 4, up.get('e'))), m.if(up.hdr(H.LRU),
+      up.set('e', m.call('lru_evict', [up.get('map')], i32)),
+      m.return(c(-E2BIG)))),
+    I.store(E.HASH, 4, up.get('e'), up.get('h')),
+    m.memory.copy(I.add(up.get('e'), c(E.KEY)), up.get('key'), up.hdr(H.KEY_SIZE)),
+    // A new element's copies start at zero: the element may have held another key's value.
+    m.memory.fill(valueAt(up, up.get('e'), c(0)), c(0), I.mul(up.hdr(H.COPIES), up.hdr(H.STRIDE))),
+    copyValue(),
+    up.set('slot', bucketOf(up, up.get('h'))),
+    I.store(E.NEXT, 4, up.get('e'), I.load(0, 4, up.get('slot'))),
+    I.store(0, 4, up.get('slot'), up.get('e')),
+    up.setHdr(H.COUNT, I.add(up.hdr(H.COUNT), c(1))),
+    m.if(up.hdr(H.LRU), m.call('lru_push_front', [up.get('map'), up.get('e')], 'none')),
+    c(0),
+  ]);
+
+  // Unlinks through the address of the link that points at the element (a bucket slot or a next field).
+  const del = new Fn(m, ['map', 'key'], ['h', 'link', 'e']);
+  del.add('hash_delete_impl', i32, [
+    del.set('h', hashOf(del)),
+    del.set('link', bucketOf(del, del.get('h'))),
+    del.while(I.const(1), () => [
+      del.set('e', I.load(0, 4, del.get('link'))),
+      m.if(I.eqz(del.get('e')), m.return(c(-ENOENT))),
+      ifMatch(del, 'h', m.block(null, [
+        I.store(0, 4, del.get('link'), I.load(E.NEXT, 4, del.get('e'))),
+        m.if(del.hdr(H.LRU), m.call('lru_unlink', [del.get('map'), del.get('e')], 'none')),
+        I.store(E.NEXT, 4, del.get('e'), del.hdr(H.FREE)),
+        del.setHdr(H.FREE, del.get('e')),
+        del.setHdr(H.COUNT, I.sub(del.hdr(H.COUNT), c(1))),
+        m.return(c(0)),
+      ])),
+      del.set('link', del.get('e')),
+    ]),
+    c(-ENOENT),
+  ]);
+
+  // As the kernel's htab_map_get_next_key: the element after key in its bucket, else the first of
+  // the next non-empty bucket; a key not (or no longer) in the map starts over from the first.
+  const next = new Fn(m, ['map', 'key', 'out'], ['h', 'e', 'i']);
+  const emit = (): Expr => m.block(null, [
+    m.memory.copy(next.get('out'), I.add(next.get('e'), c(E.KEY)), next.hdr(H.KEY_SIZE)), m.return(c(0)),
+  ]);
+  next.add('hash_next_key_impl', i32, [
+    m.if(next.get('key'), m.block(null, [
+      next.set('h', hashOf(next)),
+      next.set('e', m.call('find', [next.get('map'), next.get('key'), next.get('h')], i32)),
+      m.if(next.get('e'), m.block(null, [
+        next.set('e', I.load(E.NEXT, 4, next.get('e'))),
+        m.if(next.get('e'), emit()),
+        next.set('i', I.add(I.and(next.get('h'), next.hdr(H.BUCKET_MASK)), c(1))),
+      ])),
+    ])),
+    next.while(I.le_u(next.get('i'), next.hdr(H.BUCKET_MASK)), () => [
+      next.set('e', I.load(0, 4, I.add(next.hdr(H.BUCKETS), I.shl(next.get('i'), c(2))))),
+      m.if(next.get('e'), emit()),
+      next.set('i', I.add(next.get('i'), c(1))),
+    ]),
+    c(-ENOENT),
+  ]);
+}
+
+/** Every hash map function: the helpers, then the operations the exports wrap. */
+export function addHashFunctions(m: WasmModule): void {
+  addHashKey(m);
+  addKeysEqual(m);
+  addFind(m);
+  addLru(m);
+  addHashOps(m);
+}

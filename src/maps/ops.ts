@@ -1,0 +1,114 @@
+/**
+ * The map operations: ONE implementation, in WebAssembly over the engine memory, that the host API
+ * (map.ts), the interpreter and JIT-compiled code all call (docs/architecture.md section 2, "Maps").
+ * The module is compiled once and instantiated once per EngineMemory, importing it as `env.memory`,
+ * shared, as the JIT's modules do (src/jit/module.ts), so JIT code can later import these functions
+ * and call them wasm to wasm. The storage layout is layout.ts's; the functions are in ops-hash.ts and
+ * ops-array.ts.
+ *
+ * ABI: every export takes and returns i64, the type of a BPF register (src/jit/calls.ts passes r1..r5
+ * as i64). `map` is the address of the map's header, other pointers are byte addresses in the engine
+ * memory; results are an address (0 for none) or 0 / -errno as the kernel's helpers return.
+ *
+ *   array_lookup(map, key) -> value | 0             percpu_array_lookup(map, key, cpu) -> value | 0
+ *   array_update(map, key, value, flags) -> 0|-errno
+ *   percpu_array_update(map, key, value, flags, cpu) -> 0|-errno
+ *   array_delete(map, key) -> -EINVAL               array_next_key(map, key | 0, next_out) -> 0|-ENOENT
+ *   hash_lookup(map, key) -> value | 0              percpu_hash_lookup(map, key, cpu) -> value | 0
+ *   hash_lookup_sys(map, key, cpu) -> value | 0     (the host's: not a use for an LRU map, as in the kernel)
+ *   hash_update(map, key, value, flags) -> 0|-errno percpu_hash_update(map, key, value, flags, cpu) -> 0|-errno
+ *   hash_delete(map, key) -> 0|-ENOENT              hash_next_key(map, key | 0, next_out) -> 0|-ENOENT
+ *   map_clear(map) -> 0                             (empties a hash map, zeroes an array: host only)
+ *
+ * The hash functions serve hash, per-CPU hash and both LRU kinds (the header says which). A `cpu` of
+ * -1 in a per-CPU update (the host's) means `value` holds every CPU's copy, stride bytes apart, as the
+ * kernel's syscall takes them; a program passes its own CPU, and a new element's other copies are zeroed.
+ *
+ * Not yet safe against concurrent updates from several threads (workers are future work): there
+ * is no bucket lock, and an update of an existing key copies the value in place where the kernel
+ * swaps in a new element atomically.
+ */
+import { WasmModule, i32, i64 } from '../wasm/builder.js';
+import { encodeModule } from '../wasm/encode.js';
+import type { EngineMemory } from '../runtime/memory.js';
+import { EINVAL } from './errno.js';
+import { addHashFunctions } from './ops-hash.js';
+import { addArrayOps, addClear } from './ops-array.js';
+
+/** wasm32's largest memory: declaring it accepts the engine memory whatever its maximum (as src/jit/module.ts). */
+const MAX_WASM32_PAGES = 65536;
+
+type B = bigint;
+export interface MapOpsExports {
+  array_lookup(map: B, key: B): B;
+  percpu_array_lookup(map: B, key: B, cpu: B): B;
+  array_update(map: B, key: B, value: B, flags: B): B;
+  percpu_array_update(map: B, key: B, value: B, flags: B, cpu: B): B;
+  array_delete(map: B, key: B): B;
+  array_next_key(map: B, key: B, out: B): B;
+  hash_lookup(map: B, key: B): B;
+  percpu_hash_lookup(map: B, key: B, cpu: B): B;
+  hash_lookup_sys(map: B, key: B, cpu: B): B;
+  hash_update(map: B, key: B, value: B, flags: B): B;
+  percpu_hash_update(map: B, key: B, value: B, flags: B, cpu: B): B;
+  hash_delete(map: B, key: B): B;
+  hash_next_key(map: B, key: B, out: B): B;
+  map_clear(map: B): B;
+}
+
+/**
+ * The i64 exports (the ABI above) over the i32 implementations: each wraps its arguments and widens
+ * the result, addresses unsigned, -errno signed. Extra arguments are constants (cpu 0, touch).
+ */
+const EXPORTS: ReadonlyArray<{ name: keyof MapOpsExports; impl: string; params: number; extra: number[]; address: boolean }> = [
+  { name: 'array_lookup', impl: 'array_lookup_impl', params: 2, extra: [0], address: true },
+  { name: 'percpu_array_lookup', impl: 'array_lookup_impl', params: 3, extra: [], address: true },
+  { name: 'array_update', impl: 'array_update_impl', params: 4, extra: [0], address: false },
+  { name: 'percpu_array_update', impl: 'array_update_impl', params: 5, extra: [], address: false },
+  { name: 'array_next_key', impl: 'array_next_key_impl', params: 3, extra: [], address: false },
+  { name: 'hash_lookup', impl: 'hash_lookup_impl', params: 2, extra: [0, 1], address: true },
+  { name: 'percpu_hash_lookup', impl: 'hash_lookup_impl', params: 3, extra: [1], address: true },
+  { name: 'hash_lookup_sys', impl: 'hash_lookup_impl', params: 3, extra: [0], address: true },
+  { name: 'hash_update', impl: 'hash_update_impl', params: 4, extra: [0], address: false },
+  { name: 'percpu_hash_update', impl: 'hash_update_impl', params: 5, extra: [], address: false },
+  { name: 'hash_delete', impl: 'hash_delete_impl', params: 2, extra: [], address: false },
+  { name: 'hash_next_key', impl: 'hash_next_key_impl', params: 3, extra: [], address: false },
+  { name: 'map_clear', impl: 'map_clear_impl', params: 1, extra: [], address: false },
+];
+
+function addExports(m: WasmModule): void {
+  for (const x of EXPORTS) {
+    const args = Array.from({ length: x.params }, (_, i) => m.i32.wrap(m.local.get(i, i64)));
+    const call = m.call(x.impl, [...args, ...x.extra.map((n) => m.i32.const(n))], i32);
+    m.addFunction(x.name, new Array(x.params).fill(i64), i64, [], x.address ? m.i64.extend_u(call) : m.i64.extend_s(call));
+    m.addFunctionExport(x.name, x.name);
+  }
+  // Arrays cannot delete an element (kernel: array_map_delete_elem returns -EINVAL).
+  m.addFunction('array_delete', [i64, i64], i64, [], m.i64.const(BigInt(-EINVAL)));
+  m.addFunctionExport('array_delete', 'array_delete');
+}
+
+/** The module's bytes; the same for every memory (the memory is an import). */
+export function buildMapOpsModule(): WasmModule {
+  const m = new WasmModule();
+  m.importMemory('env', 'memory', 1, MAX_WASM32_PAGES, true);
+  addHashFunctions(m);
+  addArrayOps(m);
+  addClear(m);
+  addExports(m);
+  return m;
+}
+
+let compiled: WebAssembly.Module | undefined;
+const instances = new WeakMap<EngineMemory, MapOpsExports>();
+
+/** The map operations over this memory: compiled once per process, instantiated once per memory. */
+export function mapOperations(mem: EngineMemory): MapOpsExports {
+  let ops = instances.get(mem);
+  if (!ops) {
+    compiled ??= new WebAssembly.Module(encodeModule(buildMapOpsModule().definition()));
+    ops = new WebAssembly.Instance(compiled, { env: { memory: mem.memory } }).exports as unknown as MapOpsExports;
+    instances.set(mem, ops);
+  }
+  return ops;
+}

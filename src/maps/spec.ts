@@ -1,0 +1,75 @@
+/**
+ * What a map is created from, and the checks the kernel's BPF_MAP_CREATE makes for the implemented
+ * types (kernel/bpf/arraymap.c array_map_alloc_check, hashtab.c htab_map_alloc_check), with errors
+ * that name the map and the field instead of answering EINVAL.
+ */
+import { InputError } from '../errors.js';
+import {
+  BPF_F, IMPLEMENTED, isArrayType, isLruType, isPerCpuType, mapTypeId, mapTypeName,
+  type MapTypeId, type MapTypeName,
+} from './types.js';
+
+export interface MapSpec {
+  /** A name ('hash', 'percpu_array', ...) or Linux's number (BPF_MAP_TYPE). */
+  readonly type: MapTypeName | MapTypeId | number | string;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  /** BPF_F_* creation flags; see BPF_F for the ones accepted. */
+  readonly flags?: number;
+  /** Up to 15 characters of [A-Za-z0-9_.], as the kernel's BPF_OBJ_NAME_LEN allows. */
+  readonly name?: string;
+}
+
+/** A spec that passed the checks, with its type resolved. */
+export interface ValidSpec {
+  readonly type: MapTypeId;
+  readonly typeName: MapTypeName;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+  readonly name: string;
+}
+
+/** The kernel refuses hash keys larger than a BPF stack (MAX_BPF_STACK): a program must be able to build one. */
+export const MAX_KEY_SIZE = 512;
+/** Per-CPU values are capped at PCPU_MIN_UNIT_SIZE as in the kernel; others at 1 MiB (the kernel's cap is kmalloc's). */
+export const MAX_PERCPU_VALUE_SIZE = 32768;
+export const MAX_VALUE_SIZE = 1 << 20;
+/** A map's storage must fit the engine's address space with room to spare (docs/architecture.md section 2). */
+export const MAX_STORAGE_BYTES = 1 << 29;
+
+/** How the map is called in messages: `map 'counts'`, or `unnamed hash map`. */
+export const mapLabel = (name: string, typeName: string): string => (name ? `map '${name}'` : `unnamed ${typeName} map`);
+
+function flagsAllowed(type: MapTypeId): number {
+  if (isArrayType(type)) return 0;
+  return BPF_F.ZERO_SEED | (isLruType(type) ? 0 : BPF_F.NO_PREALLOC);
+}
+
+export function validateSpec(spec: MapSpec): ValidSpec {
+  const name = spec.name ?? '';
+  if (typeof name !== 'string' || name.length > 15 || !/^[A-Za-z0-9_.]*$/.test(name)) {
+    throw new InputError(`map name ${JSON.stringify(name)}: must be at most 15 characters of letters, digits, '_' and '.'`);
+  }
+  const type = mapTypeId(spec.type);
+  if (type === undefined) throw new InputError(`${name ? `map '${name}'` : 'map'}: unknown map type ${JSON.stringify(spec.type)}`);
+  const typeName = mapTypeName(type);
+  const where = mapLabel(name, typeName);
+  if (!IMPLEMENTED.has(type)) throw new InputError(`${where}: map type '${typeName}' (${type}) is not supported yet`);
+  const int = (field: string, value: unknown, min: number, max: number): number => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new InputError(`${where}: ${field} ${String(value)} must be an integer in ${min}..${max}`);
+    }
+    return value;
+  };
+  if (isArrayType(type) && spec.keySize !== 4) throw new InputError(`${where}: keySize ${String(spec.keySize)} must be 4 (an array is indexed by a u32)`);
+  const keySize = int('keySize', spec.keySize, 1, MAX_KEY_SIZE);
+  const valueSize = int('valueSize', spec.valueSize, 1, isPerCpuType(type) ? MAX_PERCPU_VALUE_SIZE : MAX_VALUE_SIZE);
+  const maxEntries = int('maxEntries', spec.maxEntries, 1, 0xffffffff);
+  const flags = int('flags', spec.flags ?? 0, 0, 0xffffffff);
+  const unknown = flags & ~flagsAllowed(type);
+  if (unknown !== 0) throw new InputError(`${where}: flags 0x${(unknown >>> 0).toString(16)} not supported for map type '${typeName}'`);
+  return { type, typeName, keySize, valueSize, maxEntries, flags, name };
+}
