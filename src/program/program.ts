@@ -8,6 +8,7 @@ import { InputError, ProgramError } from '../errors.js';
 import { MAX_SLOTS, SLOT_BYTES, decode, decodeSlots } from '../isa/decode.js';
 import { toRawSlots } from '../isa/encode.js';
 import { branchTarget, type Insn, type RawSlot } from '../isa/insn.js';
+import type { MapSpec } from '../maps/spec.js';
 
 export interface BasicBlock {
   /** Slot index of the first instruction. */
@@ -35,6 +36,11 @@ export interface Program {
   readonly functions: readonly BpfFunction[];
   /** Function index containing each slot. */
   readonly functionOf: Int32Array;
+  /**
+   * Maps the program declares (in assembly, later in an ELF object), in the order `lddw rX,
+   * map_by_idx(N)` numbers them; a loader creates them or binds maps the host gives it.
+   */
+  readonly maps: readonly MapSpec[];
 }
 
 export interface BuildOptions {
@@ -43,6 +49,8 @@ export interface BuildOptions {
    * kernel's limit; a larger program is refused before any work is done on it.
    */
   readonly maxSlots?: number;
+  /** The maps the program declares (Program.maps). */
+  readonly maps?: readonly MapSpec[];
 }
 
 function maxSlotsOf(options: BuildOptions): number {
@@ -177,7 +185,7 @@ function checkNoRecursion(insns: readonly Insn[], functions: readonly BpfFunctio
  * Register use (uninitialized reads, writes to r10) is the verifier's business: a program that reads
  * an uninitialized register is well formed, just unsafe, and disasm, cfg and checked runs take it.
  */
-function structure(insns: readonly Insn[]): Program {
+function structure(insns: readonly Insn[], options: BuildOptions): Program {
   const last = insns[insns.length - 1]!;
   const slotCount = last.pc + (last.kind === 'lddw' ? 2 : 1);
   const insnAt = indexBySlot(insns, slotCount);
@@ -196,7 +204,7 @@ function structure(insns: readonly Insn[]): Program {
     return { index, entry, end, blocks };
   });
   checkNoRecursion(insns, functions, functionOf);
-  return { insns, slotCount, insnAt, functions, functionOf };
+  return { insns, slotCount, insnAt, functions, functionOf, maps: options.maps ?? [] };
 }
 
 /**
@@ -214,12 +222,12 @@ export function canonicalInsns(insns: readonly Insn[], options: BuildOptions = {
 
 /** Builds a program from instructions, checking them as the decoder checks bytecode. */
 export function buildProgram(insns: readonly Insn[], options: BuildOptions = {}): Program {
-  return structure(canonicalInsns(insns, options));
+  return structure(canonicalInsns(insns, options), options);
 }
 
 export function loadSlots(slots: readonly RawSlot[], options: BuildOptions = {}): Program {
   checkProgramSize(slots.length, options);
-  return structure(decodeSlots(slots));
+  return structure(decodeSlots(slots), options);
 }
 
 /** Decodes bytecode under the size limit, checked on its length first, without building a program (disasm needs no more). */
@@ -230,5 +238,5 @@ export function decodeProgram(bytes: Uint8Array, options: BuildOptions = {}): In
 
 /** Decodes little-endian bytecode and builds the program. */
 export function loadBytes(bytes: Uint8Array, options: BuildOptions = {}): Program {
-  return structure(decodeProgram(bytes, options));
+  return structure(decodeProgram(bytes, options), options);
 }
