@@ -6,8 +6,8 @@
  * will share the map (docs/architecture.md section 2, "Maps").
  */
 import { InputError, MapError } from '../errors.js';
-import type { EngineMemory } from '../runtime/memory.js';
-import { BPF_ANY, BPF_F, isArrayType, isPerCpuType, type MapTypeId, type MapTypeName, type PerCpuMapType } from './types.js';
+import type { EngineMemory, Region } from '../runtime/memory.js';
+import { BPF_ANY, BPF_F, BPF_MAP_TYPE, isArrayType, isPerCpuType, type MapTypeId, type MapTypeName, type PerCpuMapType } from './types.js';
 import { allocateMap, type MapLayout } from './layout.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT, ERRNO_NAME } from './errno.js';
 import { mapOperations, type MapOpsExports } from './ops.js';
@@ -59,7 +59,8 @@ export class BpfMap<V extends MapValues = MapValues> {
   private readonly layout: MapLayout;
   private readonly ops: KindOps;
   private readonly scratch: Scratch;
-  private readonly label: string;
+  /** How messages name the map: `map 'counts'`, or `unnamed hash map`. */
+  readonly label: string;
 
   /** Use createMap, which checks the spec. */
   constructor(readonly mem: EngineMemory, spec: ValidSpec) {
@@ -77,6 +78,20 @@ export class BpfMap<V extends MapValues = MapValues> {
     this.ops = kindOps(mapOperations(mem), spec.type);
     this.scratch = scratchFor(mem, this.layout.copies * this.layout.stride);
     mapOperations(mem).map_clear(BigInt(this.address));
+  }
+
+  /** The bytes programs may point into: the values (docs/architecture.md section 2, "Maps"). */
+  get valueRegion(): Region {
+    return { start: this.layout.data, end: this.layout.data + this.layout.dataSize };
+  }
+
+  /**
+   * The address of byte `off` of the value, for `lddw rX, map_value_by_idx(N, off)`: as in the kernel
+   * (array_map_direct_value_addr), only an array of one entry has one; undefined otherwise.
+   */
+  directValue(off: number): number | undefined {
+    if (this.typeId !== BPF_MAP_TYPE.ARRAY || this.maxEntries !== 1 || !Number.isInteger(off) || off < 0 || off >= this.valueSize) return undefined;
+    return this.layout.data + off;
   }
 
   private get keyAddr(): number {

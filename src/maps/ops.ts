@@ -80,7 +80,12 @@ function addExports(m: WasmModule): void {
   for (const x of EXPORTS) {
     const args = Array.from({ length: x.params }, (_, i) => m.i32.wrap(m.local.get(i, i64)));
     const call = m.call(x.impl, [...args, ...x.extra.map((n) => m.i32.const(n))], i32);
-    m.addFunction(x.name, new Array(x.params).fill(i64), i64, [], x.address ? m.i64.extend_u(call) : m.i64.extend_s(call));
+    const result = x.address ? m.i64.extend_u(call) : m.i64.extend_s(call);
+    // Update flags are a u64 in the kernel's helper: any beyond the u32 the implementation reads are invalid.
+    const body = x.name.endsWith('_update')
+      ? m.if(m.i64.gt_u(m.local.get(3, i64), m.i64.const(0xffffffffn)), m.i64.const(BigInt(-EINVAL)), result)
+      : result;
+    m.addFunction(x.name, new Array(x.params).fill(i64), i64, [], body);
     m.addFunctionExport(x.name, x.name);
   }
   // Arrays cannot delete an element (kernel: array_map_delete_elem returns -EINVAL).
