@@ -7,9 +7,9 @@
  */
 import { InputError, MapError } from '../errors.js';
 import type { EngineMemory, Region } from '../runtime/memory.js';
-import { BPF_ANY, BPF_F, BPF_MAP_TYPE, isArrayType, isPerCpuType, type MapTypeId, type MapTypeName, type PerCpuMapType } from './types.js';
+import { BPF_ANY, BPF_EXIST, BPF_F, BPF_MAP_TYPE, isArrayType, isPerCpuType, type MapTypeId, type MapTypeName, type PerCpuMapType } from './types.js';
 import { allocateMap, type MapLayout } from './layout.js';
-import { E2BIG, EEXIST, EINVAL, ENOENT, ERRNO_NAME } from './errno.js';
+import { E2BIG, EEXIST, EINVAL, ENOENT, ENOSPC, ERRNO_NAME } from './errno.js';
 import { mapOperations, type MapOpsExports } from './ops.js';
 import { MAX_KEY_SIZE, mapLabel, validateSpec, type MapSpec, type ValidSpec } from './spec.js';
 import { toBigInt, toBytes, type MapBytes } from './values.js';
@@ -37,6 +37,9 @@ interface KindOps {
 }
 
 function kindOps(ops: MapOpsExports, type: MapTypeId): KindOps {
+  if (type === BPF_MAP_TYPE.LPM_TRIE) {
+    return { lookup: (map, key) => ops.lpm_lookup(map, key), update: (map, key, value, flags) => ops.lpm_update(map, key, value, flags), delete: ops.lpm_delete, next: ops.lpm_next_key };
+  }
   return isArrayType(type)
     ? { lookup: ops.percpu_array_lookup, update: ops.percpu_array_update, delete: ops.array_delete, next: ops.array_next_key }
     : { lookup: ops.hash_lookup_sys, update: ops.percpu_hash_update, delete: ops.hash_delete, next: ops.hash_next_key };
@@ -178,7 +181,8 @@ export class BpfMap<V extends MapValues = MapValues> {
     const rc = this.ops.delete(BigInt(this.address), this.putKey(key));
     if (rc === 0n) return;
     const errno = -Number(rc);
-    throw this.fail('delete', errno, errno === EINVAL && isArrayType(this.typeId) ? 'array elements cannot be deleted' : 'no such key');
+    const reason = errno !== EINVAL ? 'no such key' : isArrayType(this.typeId) ? 'array elements cannot be deleted' : this.prefixReason(key);
+    throw this.fail('delete', errno, reason);
   }
 
   /**
@@ -216,8 +220,16 @@ export class BpfMap<V extends MapValues = MapValues> {
       case E2BIG: return isArrayType(this.typeId)
         ? `index ${toBigInt(toBytes(key, 4, 'key'))} is out of range (maxEntries ${this.maxEntries})`
         : `map is full (maxEntries ${this.maxEntries})`;
-      default: return `invalid flags ${flags}`;
+      case ENOSPC: return `trie is full (maxEntries ${this.maxEntries})`;
+      default: return flags > BPF_EXIST || this.typeId !== BPF_MAP_TYPE.LPM_TRIE ? `invalid flags ${flags}` : this.prefixReason(key);
     }
+  }
+
+  /** Why an LPM trie refused a key with EINVAL: its prefix length is longer than its data. */
+  private prefixReason(key: MapBytes): string {
+    const bytes = toBytes(key, this.keySize, 'key');
+    const prefixLen = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+    return `prefix length ${prefixLen} is more than the key's ${(this.keySize - 4) * 8} bits of data`;
   }
 
   private fail(op: string, errno: number, reason: string): MapError {

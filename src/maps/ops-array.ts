@@ -1,6 +1,6 @@
 /** The array map operations in WebAssembly (ops.ts gives the ABI, layout.ts the layout), and map_clear. */
 import { i32, type Expr, type WasmModule } from '../wasm/builder.js';
-import { BPF_EXIST, BPF_NOEXIST } from './types.js';
+import { BPF_EXIST, BPF_MAP_TYPE, BPF_NOEXIST } from './types.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT } from './errno.js';
 import { E, H } from './layout.js';
 import { badCpu, Fn } from './wasm-fn.js';
@@ -46,12 +46,16 @@ export function addArrayOps(m: WasmModule): void {
   ]);
 }
 
-/** map_clear(map): an array's values to zero; a hash map's buckets empty and every element free, in order. */
+/**
+ * map_clear(map): an array's values to zero; a hash map's buckets empty and every element free, in
+ * order; an LPM trie's is lpm_clear_impl (ops-lpm.ts).
+ */
 export function addClear(m: WasmModule): void {
   const I = m.i32;
   const c = (n: number): Expr => I.const(n);
   const f = new Fn(m, ['map'], ['e', 'i']);
   f.add('map_clear_impl', i32, [
+    m.if(I.eq(f.hdr(H.TYPE), c(BPF_MAP_TYPE.LPM_TRIE)), m.return(m.call('lpm_clear_impl', [f.get('map')], i32))),
     m.memory.fill(f.hdr(H.DATA), c(0), f.hdr(H.DATA_SIZE)),
     m.if(I.eqz(f.hdr(H.BUCKETS)), m.return(c(0))),
     m.memory.fill(f.hdr(H.BUCKETS), c(0), I.shl(I.add(f.hdr(H.BUCKET_MASK), c(1)), c(2))),

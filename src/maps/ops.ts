@@ -3,8 +3,8 @@
  * (map.ts), the interpreter and JIT-compiled code all call (docs/architecture.md section 2, "Maps").
  * The module is compiled once and instantiated once per EngineMemory, importing it as `env.memory`,
  * shared, as the JIT's modules do (src/jit/module.ts), so JIT code can later import these functions
- * and call them wasm to wasm. The storage layout is layout.ts's; the functions are in ops-hash.ts and
- * ops-array.ts.
+ * and call them wasm to wasm. The storage layout is layout.ts's; the functions are in ops-hash.ts,
+ * ops-array.ts and ops-lpm.ts.
  *
  * ABI: every export takes and returns i64, the type of a BPF register (src/jit/calls.ts passes r1..r5
  * as i64). `map` is the address of the map's header, other pointers are byte addresses in the engine
@@ -18,7 +18,10 @@
  *   hash_lookup_sys(map, key, cpu) -> value | 0     (the host's: not a use for an LRU map, as in the kernel)
  *   hash_update(map, key, value, flags) -> 0|-errno percpu_hash_update(map, key, value, flags, cpu) -> 0|-errno
  *   hash_delete(map, key) -> 0|-ENOENT              hash_next_key(map, key | 0, next_out) -> 0|-ENOENT
- *   map_clear(map) -> 0                             (empties a hash map, zeroes an array: host only)
+ *   lpm_lookup(map, key) -> value | 0               (the longest prefix of key's data stored, up to key's prefixlen)
+ *   lpm_update(map, key, value, flags) -> 0|-errno  lpm_delete(map, key) -> 0|-ENOENT|-EINVAL
+ *   lpm_next_key(map, key | 0, next_out) -> 0|-ENOENT
+ *   map_clear(map) -> 0                             (empties a hash map or LPM trie, zeroes an array: host only)
  *
  * The hash functions serve hash, per-CPU hash and both LRU kinds (the header says which). A `cpu` of
  * -1 in a per-CPU update (the host's) means `value` holds every CPU's copy, stride bytes apart, as the
@@ -34,6 +37,7 @@ import type { EngineMemory } from '../runtime/memory.js';
 import { EINVAL } from './errno.js';
 import { addHashFunctions } from './ops-hash.js';
 import { addArrayOps, addClear } from './ops-array.js';
+import { addLpmFunctions } from './ops-lpm.js';
 
 /** wasm32's largest memory: declaring it accepts the engine memory whatever its maximum (as src/jit/module.ts). */
 const MAX_WASM32_PAGES = 65536;
@@ -53,6 +57,10 @@ export interface MapOpsExports {
   percpu_hash_update(map: B, key: B, value: B, flags: B, cpu: B): B;
   hash_delete(map: B, key: B): B;
   hash_next_key(map: B, key: B, out: B): B;
+  lpm_lookup(map: B, key: B): B;
+  lpm_update(map: B, key: B, value: B, flags: B): B;
+  lpm_delete(map: B, key: B): B;
+  lpm_next_key(map: B, key: B, out: B): B;
   map_clear(map: B): B;
 }
 
@@ -73,6 +81,10 @@ const EXPORTS: ReadonlyArray<{ name: keyof MapOpsExports; impl: string; params: 
   { name: 'percpu_hash_update', impl: 'hash_update_impl', params: 5, extra: [], address: false },
   { name: 'hash_delete', impl: 'hash_delete_impl', params: 2, extra: [], address: false },
   { name: 'hash_next_key', impl: 'hash_next_key_impl', params: 3, extra: [], address: false },
+  { name: 'lpm_lookup', impl: 'lpm_lookup_impl', params: 2, extra: [], address: true },
+  { name: 'lpm_update', impl: 'lpm_update_impl', params: 4, extra: [], address: false },
+  { name: 'lpm_delete', impl: 'lpm_delete_impl', params: 2, extra: [], address: false },
+  { name: 'lpm_next_key', impl: 'lpm_next_key_impl', params: 3, extra: [], address: false },
   { name: 'map_clear', impl: 'map_clear_impl', params: 1, extra: [], address: false },
 ];
 
@@ -99,6 +111,7 @@ export function buildMapOpsModule(): WasmModule {
   m.importMemory('env', 'memory', 1, MAX_WASM32_PAGES, true);
   addHashFunctions(m);
   addArrayOps(m);
+  addLpmFunctions(m);
   addClear(m);
   addExports(m);
   return m;

@@ -1,11 +1,11 @@
 /**
  * What a map is created from, and the checks the kernel's BPF_MAP_CREATE makes for the implemented
- * types (kernel/bpf/arraymap.c array_map_alloc_check, hashtab.c htab_map_alloc_check), with errors
+ * types (kernel/bpf/arraymap.c array_map_alloc_check, hashtab.c htab_map_alloc_check, lpm_trie.c trie_alloc), with errors
  * that name the map and the field instead of answering EINVAL.
  */
 import { InputError } from '../errors.js';
 import {
-  BPF_F, IMPLEMENTED, isArrayType, isLruType, isPerCpuType, mapTypeId, mapTypeName,
+  BPF_F, BPF_MAP_TYPE, IMPLEMENTED, isArrayType, isLruType, isPerCpuType, mapTypeId, mapTypeName,
   type MapTypeId, type MapTypeName,
 } from './types.js';
 
@@ -40,11 +40,19 @@ export const MAX_VALUE_SIZE = 1 << 20;
 /** A map's storage must fit the engine's address space with room to spare (docs/architecture.md section 2). */
 export const MAX_STORAGE_BYTES = 1 << 29;
 
+/**
+ * LPM trie keys are `struct bpf_lpm_trie_key`: a u32 prefix length, then 1 to 256 bytes of data
+ * (the kernel's LPM_KEY_SIZE_MIN and LPM_KEY_SIZE_MAX).
+ */
+export const LPM_KEY_SIZE_MIN = 4 + 1;
+export const LPM_KEY_SIZE_MAX = 4 + 256;
+
 /** How the map is called in messages: `map 'counts'`, or `unnamed hash map`. */
 export const mapLabel = (name: string, typeName: string): string => (name ? `map '${name}'` : `unnamed ${typeName} map`);
 
 function flagsAllowed(type: MapTypeId): number {
   if (isArrayType(type)) return 0;
+  if (type === BPF_MAP_TYPE.LPM_TRIE) return BPF_F.NO_PREALLOC;
   return BPF_F.ZERO_SEED | (isLruType(type) ? 0 : BPF_F.NO_PREALLOC);
 }
 
@@ -65,11 +73,16 @@ export function validateSpec(spec: MapSpec): ValidSpec {
     return value;
   };
   if (isArrayType(type) && spec.keySize !== 4) throw new InputError(`${where}: keySize ${String(spec.keySize)} must be 4 (an array is indexed by a u32)`);
-  const keySize = int('keySize', spec.keySize, 1, MAX_KEY_SIZE);
+  const lpm = type === BPF_MAP_TYPE.LPM_TRIE;
+  const keySize = lpm ? int('keySize', spec.keySize, LPM_KEY_SIZE_MIN, LPM_KEY_SIZE_MAX) : int('keySize', spec.keySize, 1, MAX_KEY_SIZE);
   const valueSize = int('valueSize', spec.valueSize, 1, isPerCpuType(type) ? MAX_PERCPU_VALUE_SIZE : MAX_VALUE_SIZE);
   const maxEntries = int('maxEntries', spec.maxEntries, 1, 0xffffffff);
   const flags = int('flags', spec.flags ?? 0, 0, 0xffffffff);
   const unknown = flags & ~flagsAllowed(type);
   if (unknown !== 0) throw new InputError(`${where}: flags 0x${(unknown >>> 0).toString(16)} not supported for map type '${typeName}'`);
+  // As the kernel's trie_alloc: an LPM trie is never preallocated, and must say so (its storage here is).
+  if (lpm && (flags & BPF_F.NO_PREALLOC) === 0) {
+    throw new InputError(`${where}: an lpm_trie needs flags BPF_F.NO_PREALLOC (1), as the kernel requires`);
+  }
   return { type, typeName, keySize, valueSize, maxEntries, flags, name };
 }

@@ -19,7 +19,7 @@ export type MapTypeName = Lowercase<keyof typeof BPF_MAP_TYPE>;
 /** The types this runtime implements (the storage and operations of src/maps). */
 export const IMPLEMENTED = new Set<number>([
   BPF_MAP_TYPE.HASH, BPF_MAP_TYPE.ARRAY, BPF_MAP_TYPE.PERCPU_HASH, BPF_MAP_TYPE.PERCPU_ARRAY,
-  BPF_MAP_TYPE.LRU_HASH, BPF_MAP_TYPE.LRU_PERCPU_HASH,
+  BPF_MAP_TYPE.LRU_HASH, BPF_MAP_TYPE.LRU_PERCPU_HASH, BPF_MAP_TYPE.LPM_TRIE,
 ]);
 
 export type PerCpuMapType = 'percpu_hash' | 'percpu_array' | 'lru_percpu_hash'
@@ -45,7 +45,10 @@ export const isLruType = (id: number): boolean => id === BPF_MAP_TYPE.LRU_HASH |
 
 /** Map creation flags (BPF_F_*) this runtime knows; see spec.ts for which types accept which. */
 export const BPF_F = {
-  /** Kernel: allocate hash elements on demand. Here storage is always preallocated, which only changes memory use. */
+  /**
+   * Kernel: allocate hash elements on demand. Here storage is always preallocated, which only changes
+   * memory use. An LPM trie requires it, as in the kernel.
+   */
   NO_PREALLOC: 1 << 0,
   /** Hash the keys with seed 0 instead of a random seed: a reproducible layout and iteration order. */
   ZERO_SEED: 1 << 6,
