@@ -5,10 +5,11 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BPF_ANY, BPF_EXIST, BPF_F, BPF_NOEXIST, cidrKey, createMap, EngineMemory, lpmKey, MapError, mapOperations, memory, Vm,
-  type BpfMap, type LoadOptions,
+  type BpfMap,
 } from '../src/index.js';
 import { InputError } from '../src/errors.js';
 import { jitToWat, loadOptimizer } from '../src/jit/index.js';
+import { ENGINES } from './engines.js';
 
 const errno = (f: () => unknown): string => {
   try {
@@ -340,14 +341,6 @@ describe('LPM trie: property', () => {
 // --- Programs: allow/deny on the source address of an IPv4 header, in every engine. ---
 
 beforeAll(() => loadOptimizer());
-
-const ENGINES: ReadonlyArray<[string, LoadOptions]> = [
-  ['interp', { engine: 'interp' }],
-  ['jit baseline', { engine: 'jit', tier: 'baseline' }],
-  ['jit optimized', { engine: 'jit', tier: 'optimized' }],
-  ['interp checked', { engine: 'interp', unverified: true }],
-  ['jit checked', { engine: 'jit', tier: 'baseline', unverified: true }],
-];
 
 /**
  * r1 points at a 20-byte IPv4 header: the key {32, source address} on the stack, then the rule's

@@ -9,17 +9,9 @@ import { buildProgram } from '../src/program/program.js';
 import { assemble } from '../src/asm/index.js';
 import type { BpfMap } from '../src/maps/map.js';
 import { BPF_NOEXIST } from '../src/maps/types.js';
+import { ENGINES } from './engines.js';
 
 beforeAll(() => loadOptimizer());
-
-/** Each way to run a program: verified in both engines and both JIT tiers, and checked in both engines. */
-const ENGINES: ReadonlyArray<[string, LoadOptions]> = [
-  ['interp', { engine: 'interp' }],
-  ['jit baseline', { engine: 'jit', tier: 'baseline' }],
-  ['jit optimized', { engine: 'jit', tier: 'optimized' }],
-  ['interp checked', { engine: 'interp', unverified: true }],
-  ['jit checked', { engine: 'jit', tier: 'baseline', unverified: true }],
-];
 
 /** r2 = pointer to a u32 key written at r10-4. */
 const keyAt = (key: number): string => `stw [%r10-4], ${key}\nmov %r2, %r10\nadd %r2, -4`;

@@ -38,7 +38,13 @@ interface KindOps {
 
 function kindOps(ops: MapOpsExports, type: MapTypeId): KindOps {
   if (type === BPF_MAP_TYPE.LPM_TRIE) {
-    return { lookup: (map, key) => ops.lpm_lookup(map, key), update: (map, key, value, flags) => ops.lpm_update(map, key, value, flags), delete: ops.lpm_delete, next: ops.lpm_next_key };
+    // One copy of each value: the cpu argument has nothing to pick.
+    return {
+      lookup: (map, key) => ops.lpm_lookup(map, key),
+      update: (map, key, value, flags) => ops.lpm_update(map, key, value, flags),
+      delete: ops.lpm_delete,
+      next: ops.lpm_next_key,
+    };
   }
   return isArrayType(type)
     ? { lookup: ops.percpu_array_lookup, update: ops.percpu_array_update, delete: ops.array_delete, next: ops.array_next_key }

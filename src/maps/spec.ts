@@ -1,7 +1,7 @@
 /**
  * What a map is created from, and the checks the kernel's BPF_MAP_CREATE makes for the implemented
- * types (kernel/bpf/arraymap.c array_map_alloc_check, hashtab.c htab_map_alloc_check, lpm_trie.c trie_alloc), with errors
- * that name the map and the field instead of answering EINVAL.
+ * types (kernel/bpf/arraymap.c array_map_alloc_check, hashtab.c htab_map_alloc_check, lpm_trie.c
+ * trie_alloc), with errors that name the map and the field instead of answering EINVAL.
  */
 import { InputError } from '../errors.js';
 import {
