@@ -8,9 +8,9 @@ import { AsmError, ProgramError } from '../errors.js';
 import { decodeSlots } from '../isa/decode.js';
 import type { Insn, RawSlot } from '../isa/insn.js';
 import { encodeSlots } from '../isa/encode.js';
+import type { MapSpec } from '../maps/spec.js';
 import { Cursor, checkRange } from './cursor.js';
 import { detectSyntax, type Syntax } from './detect.js';
-import type { MapSpec } from '../maps/spec.js';
 import { itemSlots, targetField, type AsmItem } from './item.js';
 import { MAP_DIRECTIVE, parseMapDirective, type MapDecl } from './map-directive.js';
 import { stripComment, tokenize } from './lexer.js';
@@ -155,7 +155,7 @@ export function assembleUnit(text: string, syntax?: Syntax): AsmUnit {
   return { insns, maps };
 }
 
-/** Assembles text into little-endian bytecode, 8 bytes per slot. */
+/** Assembles text into little-endian bytecode, 8 bytes per slot; bytecode holds no maps (see assembleUnit). */
 export function assembleBytes(text: string, syntax?: Syntax): Uint8Array {
   return encodeSlots(assembleSlots(text, syntax).slots);
 }

@@ -16,7 +16,8 @@ export interface DisassembleOptions {
   readonly labels?: boolean;
   /**
    * The program's maps (Program.maps; default: those of the program given, if any): printed as
-   * `.map` lines, and by name in lddw operands. An unnamed map prints as `map<index>`.
+   * `.map` lines, and by name in lddw operands. An unnamed map prints as `map<index>`; a spec
+   * validateSpec refuses is an InputError.
    */
   readonly maps?: readonly MapSpec[];
 }

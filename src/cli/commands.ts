@@ -77,8 +77,8 @@ function registerAsm(cli: Command): void {
 const ASM_MAPS_HELP = `
 Maps: bytecode has no room for the maps a file declares (.map lines). asm still writes the
 instructions, whose lddw map_by_idx(N) number the maps in declaration order, and prints one
-warning line on stderr naming the maps left behind (exit 0). To keep them, use the .s file itself:
-run, verify and disasm read the declarations from it.`;
+warning line on stderr naming the maps left behind (exit 0). To keep them, keep the .s file: the
+commands that take a program (disasm, run, verify, ...) read its declarations.`;
 
 /** The one stderr line of `asm` for a file with maps. */
 const mapsDroppedWarning = (input: string, names: readonly string[]): string =>
