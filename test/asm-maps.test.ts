@@ -104,7 +104,7 @@ describe('.map errors', () => {
   });
 });
 
-const NAME = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.]{0,14}$/);
+const NAME = fc.stringMatching(/^[A-Za-z_.][A-Za-z0-9_.]{0,14}$/);
 const TYPES = ['hash', 'array', 'percpu_hash', 'percpu_array', 'lru_hash', 'lru_percpu_hash'] as const;
 
 const spec = (name: string): fc.Arbitrary<MapSpec> => fc.constantFrom(...TYPES).chain((type) => fc.record({
