@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { assembleBytes, disassembleChunks } from '../asm/index.js';
+import { assembleUnit, disassembleChunks, type AsmUnit } from '../asm/index.js';
 import { AsmError, InputError } from '../errors.js';
+import { encode } from '../isa/encode.js';
 import { programToDot } from '../program/dot.js';
 import type { Program } from '../program/program.js';
 import { readInputFile, readTextFile, type BuildOptions } from '../source.js';
@@ -48,17 +49,19 @@ function registerAsm(cli: Command): void {
     .argument('<in>', 'assembly file')
     .requiredOption('-o, --output <file>', 'bytecode output file')
     .option('--syntax <syntax>', 'llvm or ubpf (default: detected)')
+    .addHelpText('after', ASM_MAPS_HELP)
     .action((input: string, opts: { output: string; syntax?: string }) => {
       const syntax = parseSyntax(opts.syntax);
       checkOutputPath('-o', opts.output);
       const text = readTextFile(input);
-      let bytes: Uint8Array;
+      let unit: AsmUnit;
       try {
-        bytes = assembleBytes(text, syntax);
+        unit = assembleUnit(text, syntax);
       } catch (err) {
         throw err instanceof AsmError ? err.inFile(input) : err;
       }
-      writeOutputFile('-o', opts.output, bytes);
+      writeOutputFile('-o', opts.output, encode(unit.insns));
+      if (unit.maps.length > 0) process.stderr.write(`${mapsDroppedWarning(input, unit.maps.map((m) => m.name ?? ''))}\n`);
     });
   cli.command('disasm')
     .description('print a program (bytecode, assembly or .data file) as assembly; only decoded, so broken jumps print too')
@@ -70,6 +73,16 @@ function registerAsm(cli: Command): void {
       await writeChunks(disassembleChunks(decodeProgramNamed(input, buildOptions(opts)), syntax));
     });
 }
+
+const ASM_MAPS_HELP = `
+Maps: bytecode has no room for the maps a file declares (.map lines). asm still writes the
+instructions, whose lddw map_by_idx(N) number the maps in declaration order, and prints one
+warning line on stderr naming the maps left behind (exit 0). To keep them, keep the .s file: the
+commands that take a program (disasm, run, verify, ...) read its declarations.`;
+
+/** The one stderr line of `asm` for a file with maps. */
+const mapsDroppedWarning = (input: string, names: readonly string[]): string =>
+  `bpfjit asm: warning: ${input} declares ${names.length === 1 ? 'map' : 'maps'} ${names.join(', ')}, which bytecode cannot hold: the output has the instructions only`;
 
 function registerRun(cli: Command): void {
   cli.command('run')
