@@ -52,3 +52,60 @@ describe('asm of a program with maps', () => {
     expectOneLineFailure(cli('disasm', bad), 2, /bad\.s:2:19: .*\[E_ASM_MAP\]$/m);
   });
 });
+
+/** Adds the input's first byte to hist[1] and counts the run in counts[0]; returns the new hist[1]. */
+const COUNTER = write('counter.s', `.map counts percpu_array key 4 value 8 entries 2
+.map hist hash key 4 value 8 entries 8
+*(u32 *)(r10 - 4) = 0
+r6 = *(u8 *)(r1 + 0)
+r2 = r10
+r2 += -4
+r1 = map_by_idx(counts) ll
+call 1
+if r0 == 0 goto out
+r1 = 1
+lock *(u64 *)(r0 + 0) += r1
+*(u32 *)(r10 - 4) = 1
+*(u64 *)(r10 - 16) = r6
+r2 = r10
+r2 += -4
+r3 = r10
+r3 += -16
+r4 = 0
+r1 = map_by_idx(hist) ll
+call 2
+out:
+r0 = r6
+exit
+`);
+
+describe('run, verify and dump-wasm of a program with maps', () => {
+  it('run creates the declared maps and --dump-maps prints them: per CPU and summed, zero array elements counted', () => {
+    const r = cli('run', COUNTER, '--mem-hex', '2a', '--dump-maps');
+    expect(r.err).toBe('');
+    expect(r.out).toBe(`0x2a
+map 'counts' (percpu_array, 4-byte keys, 8-byte values, 2 entries, 1 zero element not shown):
+key  cpu0  sum
+0    1     1
+map 'hist' (hash, 4-byte keys, 8-byte values, 8 entries):
+key  value
+1    42
+`);
+  });
+
+  it('--json prints r0 and the maps as one object', () => {
+    const r = cli('run', COUNTER, '--mem-hex', '07', '--dump-maps', '--json', '--engine', 'interp');
+    const out = JSON.parse(r.out) as { r0: string; maps: Array<{ name: string; entries: unknown[] }> };
+    expect(out.r0).toBe('0x7');
+    expect(out.maps.map((m) => m.name)).toEqual(['counts', 'hist']);
+    expect(out.maps[0]!.entries[0]).toEqual({ key: { hex: '00000000', number: '0' }, perCpu: [{ hex: '0100000000000000', number: '1' }], sum: '1' });
+    expect(out.maps[1]!.entries).toEqual([{ key: { hex: '01000000', number: '1' }, value: { hex: '0700000000000000', number: '7' } }]);
+  });
+
+  it('verify and dump-wasm know the declared maps and the kernel\'s map helpers', () => {
+    expect(cli('verify', COUNTER, '--type', 'memory:1').out).toMatch(/^verified: 20 instructions, memory\(1\)/);
+    const wat = cli('dump-wasm', COUNTER, '--type', 'memory:1');
+    expect(wat.err).toBe('');
+    expect(wat.out).toContain('(import "maps" "hash_update"');
+  });
+});

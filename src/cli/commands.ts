@@ -6,7 +6,9 @@ import { programToDot } from '../program/dot.js';
 import type { Program } from '../program/program.js';
 import { readInputFile, readTextFile, type BuildOptions } from '../source.js';
 import { verify, type LogLevel, type Termination, type VerifierFacts } from '../verifier/index.js';
-import { HelperRegistry } from '../runtime/helpers.js';
+import type { HelperRegistry } from '../runtime/helpers.js';
+import { standardRegistry } from '../runtime/standard-helpers.js';
+import { bindMaps, declaredDescriptors } from '../maps/bind.js';
 import { parseEngine, parseHexBytes, parsePositiveInt, parseSyntax } from './args.js';
 import { registerBench } from './bench.js';
 import { registerConformance } from './conformance.js';
@@ -169,19 +171,21 @@ function registerInspect(cli: Command): void {
     .action(async (prog: string, opts: { tier: string; type?: string; maxInsns?: string }) => {
       const tier = parseEngine(opts.tier, ['baseline', 'optimized'] as const, '--tier');
       const program = loadProgramNamed(prog, buildOptions(opts)).program;
-      const helpers = new HelperRegistry(helpersFor(prog));
+      const helpers = standardRegistry(helpersFor(prog));
       const facts = opts.type === undefined ? undefined : verifiedFacts(program, helpers, opts.type);
       const { jitToWat, loadOptimizer } = await import('../jit/index.js');
       const { EngineMemory } = await import('../runtime/memory.js');
       await loadOptimizer(); // binaryen prints the text
-      process.stdout.write(jitToWat(program, { mem: new EngineMemory(), helpers }, { tier, ...(facts ? { facts } : {}) }));
+      const mem = new EngineMemory();
+      const maps = bindMaps(mem, program.maps, undefined); // the declared maps, so lddw has addresses
+      process.stdout.write(jitToWat(program, { mem, helpers }, { tier, maps, ...(facts ? { facts } : {}) }));
     });
 }
 
 /** The verifier's facts for dump-wasm --type; a refusal is thrown (exit 1, like `run`). */
 function verifiedFacts(program: Program, helpers: HelperRegistry, type: string): VerifierFacts {
   if (type === 'memory') throw new InputError('dump-wasm --type memory needs a size (there is no input): memory:SIZE');
-  const result = verify(program, { context: parseContextType(type, undefined), helpers });
+  const result = verify(program, { context: parseContextType(type, undefined), helpers, maps: declaredDescriptors(program.maps) });
   if (!result.ok) throw result.error;
   return result.facts;
 }
