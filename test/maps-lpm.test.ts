@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  BPF_ANY, BPF_EXIST, BPF_F, BPF_NOEXIST, cidrKey, createMap, EngineMemory, lpmKey, MapError, mapOperations, memory, Vm,
+  BPF_ANY, BPF_EXIST, BPF_F, BPF_NOEXIST, cidrKey, createMap, EngineMemory, lpmKey, lpmKeyText, MapError, mapOperations, memory, Vm,
   type BpfMap,
 } from '../src/index.js';
 import { InputError } from '../src/errors.js';
@@ -31,14 +31,8 @@ const refusal = (f: () => unknown): string => {
   throw new Error('no error');
 };
 
-/** A key as 'a.b.c.d/len' (or IPv6 as cidrKey takes it), for readable expectations. */
-function show(key: Uint8Array): string {
-  const len = new DataView(key.buffer, key.byteOffset).getUint32(0, true);
-  const data = key.subarray(4);
-  if (data.length === 4) return `${data.join('.')}/${len}`;
-  const words = Array.from({ length: data.length / 2 }, (_, i) => ((data[2 * i]! << 8) | data[2 * i + 1]!).toString(16));
-  return `${words.join(':')}/${len}`;
-}
+/** A key as 'a.b.c.d/len' or IPv6 CIDR, for readable expectations. */
+const show = lpmKeyText;
 
 const ipv4Trie = (mem: EngineMemory, maxEntries = 16, name = 'rules'): BpfMap<Uint8Array> =>
   createMap(mem, { type: 'lpm_trie', keySize: 8, valueSize: 4, maxEntries, flags: BPF_F.NO_PREALLOC, name }) as BpfMap<Uint8Array>;
@@ -86,7 +80,7 @@ describe('LPM trie: lookups', () => {
     expect(look('febf:ffff::1')).toBe(10n);
     expect(look('fec0::1')).toBe(1n);
     expect([...map.keys()].map(show)).toEqual([
-      '2001:db8:1:2:0:0:0:1/128', '2001:db8:1:0:0:0:0:0/48', '2001:db8:0:0:0:0:0:0/32', 'fe80:0:0:0:0:0:0:0/10', '0:0:0:0:0:0:0:0/0',
+      '2001:db8:1:2::1/128', '2001:db8:1::/48', '2001:db8::/32', 'fe80::/10', '::/0',
     ]);
   });
 
@@ -267,6 +261,10 @@ describe('LPM trie: creation', () => {
     for (const bad of ['10.1.2/24', '10.1.2.256', '10.0.0.0/33', '1::2::3', 'fe80::/129', '10.0.0.0/8/8', 'x']) {
       expect(() => cidrKey(bad)).toThrow(InputError);
     }
+    for (const cidr of ['10.1.2.0/24', '0.0.0.0/0', '2001:db8::1/128', '::/0', '1::/16', '1:0:0:2::/64', '1:0:2::3:0:0/100', 'fe80:0:1:2:3:4:5:6/128']) {
+      expect(lpmKeyText(cidrKey(cidr))).toBe(cidr);
+    }
+    expect(lpmKeyText(lpmKey(12, [0xab, 0xc0, 0]))).toBe('abc000/12');
     expect(() => lpmKey(-1, [1])).toThrow(InputError);
     expect(() => lpmKey(8, [256])).toThrow(InputError);
   });

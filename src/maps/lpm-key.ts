@@ -48,3 +48,25 @@ export function cidrKey(cidr: string): Uint8Array {
   if (prefixLen > data.length * 8) throw new InputError(`LPM key: ${JSON.stringify(cidr)}: prefix length ${prefixLen} is more than ${data.length * 8}`);
   return lpmKey(prefixLen, data);
 }
+
+function ipv6Text(data: Uint8Array): string {
+  const words = Array.from({ length: 8 }, (_, i) => (data[2 * i]! << 8) | data[2 * i + 1]!);
+  // The longest run of two or more zero words becomes '::', as RFC 5952 writes addresses.
+  let best = { at: -1, length: 1 };
+  for (let i = 0; i < 8; i++) {
+    let n = 0;
+    while (i + n < 8 && words[i + n] === 0) n++;
+    if (n > best.length) best = { at: i, length: n };
+  }
+  const hex = (ws: number[]): string => ws.map((w) => w.toString(16)).join(':');
+  return best.at < 0 ? hex(words) : `${hex(words.slice(0, best.at))}::${hex(words.slice(best.at + best.length))}`;
+}
+
+/** A key as text: CIDR notation for 4- and 16-byte data ('10.1.0.0/16'), else the data in hex and the length. */
+export function lpmKeyText(key: Uint8Array): string {
+  const prefixLen = new DataView(key.buffer, key.byteOffset, key.byteLength).getUint32(0, true);
+  const data = key.subarray(4);
+  if (data.length === 4) return `${data.join('.')}/${prefixLen}`;
+  if (data.length === 16) return `${ipv6Text(data)}/${prefixLen}`;
+  return `${[...data].map((b) => b.toString(16).padStart(2, '0')).join('')}/${prefixLen}`;
+}
