@@ -6,7 +6,7 @@
  * will share the map (docs/architecture.md section 2, "Maps").
  */
 import { InputError, MapError } from '../errors.js';
-import type { EngineMemory } from '../runtime/memory.js';
+import type { EngineMemory, Region } from '../runtime/memory.js';
 import { BPF_ANY, BPF_F, isArrayType, isPerCpuType, type MapTypeId, type MapTypeName, type PerCpuMapType } from './types.js';
 import { allocateMap, type MapLayout } from './layout.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT, ERRNO_NAME } from './errno.js';
@@ -56,6 +56,12 @@ export class BpfMap<V extends MapValues = MapValues> {
   readonly perCpu: boolean;
   /** The address of the map's header in the engine memory: what the map operations take as `map`. */
   readonly address: number;
+  /**
+   * The bytes programs may point into, and nothing else: array slots, a hash map's values (every
+   * address lookup returns lies in it), none for a map whose values are only copied out. Granting it to
+   * an unverified program cannot break the map: its links, keys and counts lie elsewhere (layout.ts).
+   */
+  readonly valueRegion: Region;
   private readonly layout: MapLayout;
   private readonly ops: KindOps;
   private readonly scratch: Scratch;
@@ -74,6 +80,7 @@ export class BpfMap<V extends MapValues = MapValues> {
     this.label = mapLabel(spec.name, spec.typeName);
     this.layout = allocateMap(mem, spec, (spec.flags & BPF_F.ZERO_SEED) !== 0);
     this.address = this.layout.header;
+    this.valueRegion = { start: this.layout.data, end: this.layout.data + this.layout.dataSize };
     this.ops = kindOps(mapOperations(mem), spec.type);
     this.scratch = scratchFor(mem, this.layout.copies * this.layout.stride);
     mapOperations(mem).map_clear(BigInt(this.address));

@@ -127,10 +127,10 @@ function addLru(m: WasmModule): void {
   ]);
 }
 
-/** The address of an element's value copy for `cpu`. */
+/** The address of an element's value copy for `cpu`: its values live in the data, apart from it (layout.ts). */
 const valueAt = (f: Fn, e: Expr, cpu: Expr): Expr => {
   const I = f.m.i32;
-  return I.add(I.add(e, f.hdr(H.VALUE_OFFSET)), I.mul(cpu, f.hdr(H.STRIDE)));
+  return I.add(I.load(E.VALUE, 4, e), I.mul(cpu, f.hdr(H.STRIDE)));
 };
 
 function addHashOps(m: WasmModule): void {
