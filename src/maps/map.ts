@@ -5,28 +5,15 @@
  * (ops.ts): the host never walks the storage itself, so it cannot disagree with the programs that
  * will share the map (docs/architecture.md section 2, "Maps").
  */
-import { InputError, MapError } from '../errors.js';
-import type { EngineMemory, Region } from '../runtime/memory.js';
-import { BPF_ANY, BPF_F, isArrayType, isPerCpuType, type MapTypeId, type MapTypeName, type PerCpuMapType } from './types.js';
-import { allocateMap, type MapLayout } from './layout.js';
-import { E2BIG, EEXIST, EINVAL, ENOENT, ERRNO_NAME } from './errno.js';
-import { mapOperations, type MapOpsExports } from './ops.js';
-import { MAX_KEY_SIZE, mapLabel, validateSpec, type MapSpec, type ValidSpec } from './spec.js';
+import { InputError } from '../errors.js';
+import type { EngineMemory } from '../runtime/memory.js';
+import { BPF_ANY, BPF_MAP_TYPE, isArrayType, isQueueType, type MapTypeId, type PerCpuMapType } from './types.js';
+import { E2BIG, EEXIST, EINVAL, ENOENT } from './errno.js';
+import { MapBase } from './map-base.js';
+import { BpfBloomFilter, BpfQueue } from './map-keyless.js';
+import type { MapOpsExports } from './ops.js';
+import { validateSpec, type MapSpec, type ValidSpec } from './spec.js';
 import { toBigInt, toBytes, type MapBytes } from './values.js';
-
-/** The scratch area of each memory: a key, the key next_key writes, then a value (every CPU's copy). */
-interface Scratch { readonly addr: number; readonly size: number }
-const scratches = new WeakMap<EngineMemory, Scratch>();
-
-function scratchFor(mem: EngineMemory, valueBytes: number): Scratch {
-  const have = scratches.get(mem);
-  const size = 2 * MAX_KEY_SIZE + valueBytes;
-  if (have && have.size >= size) return have;
-  // A larger map than any before: a larger area (allocations are never freed; maps are few).
-  const scratch = { addr: mem.alloc(size, 64), size };
-  scratches.set(mem, scratch);
-  return scratch;
-}
 
 /** The operations one kind of map uses, as (map, key, ...) over addresses; cpu -1: all copies. */
 interface KindOps {
@@ -44,58 +31,14 @@ function kindOps(ops: MapOpsExports, type: MapTypeId): KindOps {
 
 export type MapValues = Uint8Array | Uint8Array[];
 
-export class BpfMap<V extends MapValues = MapValues> {
-  readonly type: MapTypeName;
-  readonly typeId: MapTypeId;
-  readonly keySize: number;
-  readonly valueSize: number;
-  readonly maxEntries: number;
-  readonly flags: number;
-  readonly name: string;
-  /** Per-CPU maps hold one value per CPU of the memory; lookup returns them all. */
-  readonly perCpu: boolean;
-  /** The address of the map's header in the engine memory: what the map operations take as `map`. */
-  readonly address: number;
-  /**
-   * The bytes programs may point into, and nothing else: array slots, a hash map's values (every
-   * address lookup returns lies in it), none for a map whose values are only copied out. Granting it to
-   * an unverified program cannot break the map: its links, keys and counts lie elsewhere (layout.ts).
-   */
-  readonly valueRegion: Region;
-  private readonly layout: MapLayout;
+/** A map with keys: hash maps and arrays of every kind, used as the kernel's syscall uses them. */
+export class BpfMap<V extends MapValues = MapValues> extends MapBase {
   private readonly ops: KindOps;
-  private readonly scratch: Scratch;
-  private readonly label: string;
 
   /** Use createMap, which checks the spec. */
-  constructor(readonly mem: EngineMemory, spec: ValidSpec) {
-    this.type = spec.typeName;
-    this.typeId = spec.type;
-    this.keySize = spec.keySize;
-    this.valueSize = spec.valueSize;
-    this.maxEntries = spec.maxEntries;
-    this.flags = spec.flags;
-    this.name = spec.name;
-    this.perCpu = isPerCpuType(spec.type);
-    this.label = mapLabel(spec.name, spec.typeName);
-    this.layout = allocateMap(mem, spec, (spec.flags & BPF_F.ZERO_SEED) !== 0);
-    this.address = this.layout.header;
-    this.valueRegion = { start: this.layout.data, end: this.layout.data + this.layout.dataSize };
-    this.ops = kindOps(mapOperations(mem), spec.type);
-    this.scratch = scratchFor(mem, this.layout.copies * this.layout.stride);
-    mapOperations(mem).map_clear(BigInt(this.address));
-  }
-
-  private get keyAddr(): number {
-    return this.scratch.addr;
-  }
-
-  private get outAddr(): number {
-    return this.scratch.addr + MAX_KEY_SIZE;
-  }
-
-  private get valueAddr(): number {
-    return this.scratch.addr + 2 * MAX_KEY_SIZE;
+  constructor(mem: EngineMemory, spec: ValidSpec) {
+    super(mem, spec);
+    this.ops = kindOps(this.wasm, spec.type);
   }
 
   private putKey(key: MapBytes): bigint {
@@ -196,11 +139,6 @@ export class BpfMap<V extends MapValues = MapValues> {
     }
   }
 
-  /** Empties a hash map; sets every value of an array to zero. */
-  clear(): void {
-    mapOperations(this.mem).map_clear(BigInt(this.address));
-  }
-
   private updateReason(errno: number, key: MapBytes, flags: number): string {
     switch (errno) {
       case EEXIST: return isArrayType(this.typeId) ? 'an array element always exists' : 'key exists';
@@ -211,19 +149,23 @@ export class BpfMap<V extends MapValues = MapValues> {
       default: return `invalid flags ${flags}`;
     }
   }
-
-  private fail(op: string, errno: number, reason: string): MapError {
-    const name = ERRNO_NAME[errno] ?? `errno ${errno}`;
-    return new MapError(name, `${this.label}: ${op}: ${reason} (${name})`);
-  }
 }
 
 type SingleMapType = 'hash' | 'array' | 'lru_hash' | 1 | 2 | 9;
+type QueueMapType = 'queue' | 'stack' | 22 | 23;
+type BloomMapType = 'bloom_filter' | 30;
+/** Any map createMap makes: which one, its type says (a keyed map, a queue or stack, a bloom filter). */
+export type AnyMap = BpfMap | BpfQueue | BpfBloomFilter;
 
 /** Creates a map in the engine memory, with the kernel's checks (spec.ts); its storage is reserved now and never grows. */
 export function createMap(mem: EngineMemory, spec: MapSpec & { type: PerCpuMapType }): BpfMap<Uint8Array[]>;
 export function createMap(mem: EngineMemory, spec: MapSpec & { type: SingleMapType }): BpfMap<Uint8Array>;
-export function createMap(mem: EngineMemory, spec: MapSpec): BpfMap;
-export function createMap(mem: EngineMemory, spec: MapSpec): BpfMap {
-  return new BpfMap(mem, validateSpec(spec));
+export function createMap(mem: EngineMemory, spec: MapSpec & { type: QueueMapType }): BpfQueue;
+export function createMap(mem: EngineMemory, spec: MapSpec & { type: BloomMapType }): BpfBloomFilter;
+export function createMap(mem: EngineMemory, spec: MapSpec): AnyMap;
+export function createMap(mem: EngineMemory, spec: MapSpec): AnyMap {
+  const valid = validateSpec(spec);
+  if (isQueueType(valid.type)) return new BpfQueue(mem, valid);
+  if (valid.type === BPF_MAP_TYPE.BLOOM_FILTER) return new BpfBloomFilter(mem, valid);
+  return new BpfMap(mem, valid);
 }

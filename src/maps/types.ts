@@ -19,7 +19,7 @@ export type MapTypeName = Lowercase<keyof typeof BPF_MAP_TYPE>;
 /** The types this runtime implements (the storage and operations of src/maps). */
 export const IMPLEMENTED = new Set<number>([
   BPF_MAP_TYPE.HASH, BPF_MAP_TYPE.ARRAY, BPF_MAP_TYPE.PERCPU_HASH, BPF_MAP_TYPE.PERCPU_ARRAY,
-  BPF_MAP_TYPE.LRU_HASH, BPF_MAP_TYPE.LRU_PERCPU_HASH,
+  BPF_MAP_TYPE.LRU_HASH, BPF_MAP_TYPE.LRU_PERCPU_HASH, BPF_MAP_TYPE.QUEUE, BPF_MAP_TYPE.STACK, BPF_MAP_TYPE.BLOOM_FILTER,
 ]);
 
 export type PerCpuMapType = 'percpu_hash' | 'percpu_array' | 'lru_percpu_hash'
