@@ -207,6 +207,7 @@ describe('hash storage lives in the engine memory', () => {
     // The program's own update, then the host's view.
     expect(program.update(new Uint8Array([9, 9, 9, 9, 9]), new Uint8Array([1, 1, 1, 1, 1, 1]), BPF_NOEXIST)).toBe(0n);
     expect(program.update(key, new Uint8Array(6), BPF_NOEXIST)).toBe(-17n);
+    expect(program.update(key, new Uint8Array(6), 2 ** 32)).toBe(-22n); // flags are u64: not wrapped to BPF_ANY
     expect(map.lookup(new Uint8Array([9, 9, 9, 9, 9]))).toEqual(new Uint8Array(6).fill(1));
   });
 });

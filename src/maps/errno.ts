@@ -4,9 +4,7 @@ export const E2BIG = 7;
 export const EEXIST = 17;
 export const EINVAL = 22;
 export const EOPNOTSUPP = 95;
-/** The kernel-internal "not supported" its syscall answers for a command a map type lacks. */
-export const ENOTSUPP = 524;
 
 export const ERRNO_NAME: Readonly<Record<number, string>> = {
-  [ENOENT]: 'ENOENT', [E2BIG]: 'E2BIG', [EEXIST]: 'EEXIST', [EINVAL]: 'EINVAL', [EOPNOTSUPP]: 'EOPNOTSUPP', [ENOTSUPP]: 'ENOTSUPP',
+  [ENOENT]: 'ENOENT', [E2BIG]: 'E2BIG', [EEXIST]: 'EEXIST', [EINVAL]: 'EINVAL', [EOPNOTSUPP]: 'EOPNOTSUPP',
 };

@@ -2,7 +2,9 @@
  * The host API of the maps without keys, as libbpf's bpf_map_update_elem / lookup_elem /
  * lookup_and_delete_elem with a NULL key reach them: queues and stacks (push, pop, peek) and bloom
  * filters (push, has). Values are copied in and out through the scratch area; the WebAssembly
- * operations (ops-queue.ts, ops-bloom.ts) do the work.
+ * operations (ops-queue.ts, ops-bloom.ts) do the work. The kernel's other commands on them have no
+ * method here: delete and get_next_key answer EINVAL for a queue or stack and EOPNOTSUPP for a bloom
+ * filter, and lookup_and_delete on a bloom filter ENOTSUPP.
  */
 import { BPF_ANY } from './types.js';
 import { E2BIG, EINVAL, ENOENT } from './errno.js';

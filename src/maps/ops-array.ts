@@ -54,7 +54,6 @@ export function addClear(m: WasmModule): void {
   const I = m.i32;
   const c = (n: number): Expr => I.const(n);
   const f = new Fn(m, ['map'], ['e', 'v', 'i']);
-  const add = (name: string, field: number): Expr => f.set(name, I.add(f.get(name), f.hdr(field)));
   f.add('map_clear_impl', i32, [
     m.memory.fill(f.hdr(H.DATA), c(0), f.hdr(H.DATA_SIZE)),
     m.memory.fill(f.hdr(H.ELEMS), c(0), f.hdr(H.ELEMS_SIZE)),
@@ -68,7 +67,7 @@ export function addClear(m: WasmModule): void {
       f.set('i', I.add(f.get('i'), c(1))),
       // The last element's next stays 0 (the fill above): the end of the free list.
       m.if(I.lt_u(f.get('i'), f.hdr(H.MAX_ENTRIES)), I.store(E.NEXT, 4, f.get('e'), I.add(f.get('e'), f.hdr(H.ELEM_SIZE)))),
-      add('e', H.ELEM_SIZE),
+      f.set('e', I.add(f.get('e'), f.hdr(H.ELEM_SIZE))),
       f.set('v', I.add(f.get('v'), I.mul(f.hdr(H.COPIES), f.hdr(H.STRIDE)))),
     ]),
     f.setHdr(H.FREE, f.hdr(H.ELEMS)), f.setHdr(H.COUNT, c(0)), f.setHdr(H.LRU_HEAD, c(0)), f.setHdr(H.LRU_TAIL, c(0)),

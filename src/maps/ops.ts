@@ -34,8 +34,8 @@
  * kernel's syscall takes them; a program passes its own CPU, and a new element's other copies are zeroed.
  *
  * Not yet safe against concurrent updates from several threads (workers are future work): there
- * is no bucket lock, and an update of an existing key copies the value in place where the kernel
- * swaps in a new element atomically.
+ * is no bucket or queue lock, and an update of an existing key copies the value in place where the
+ * kernel swaps in a new element atomically.
  */
 import { WasmModule, i32, i64, type Expr } from '../wasm/builder.js';
 import { encodeModule } from '../wasm/encode.js';
