@@ -5,7 +5,8 @@
 // and nothing else: keys, counts, eviction order and iteration still agree with the model.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createMap, EngineMemory, MapError, type BpfMap } from '../src/index.js';
+import { createMap, EngineMemory, type BpfMap } from '../src/index.js';
+import { errnoOf } from './maps-helpers.js';
 
 type Op =
   | { op: 'update'; key: number; value: number; flags: number }
@@ -29,16 +30,6 @@ const scenario = fc.record({ keySize: fc.integer({ min: 1, max: 64 }), valueSize
     }),
     ops: fc.array(opArb(2 * shape.maxEntries + 1), { maxLength: 60 }),
   }));
-
-const errnoOf = (f: () => void): string => {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    if (!(e instanceof MapError)) throw e;
-    return e.errno;
-  }
-};
 
 /** Pseudo-random bytes over the whole region (xorshift from the seed: reproducible when shrunk). */
 function scribble(mem: EngineMemory, map: BpfMap, seed: number): void {

@@ -2,17 +2,8 @@
 // array model, through the host API and through the WebAssembly operations a program will call.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BPF_ANY, BPF_EXIST, createMap, EngineMemory, MapError, mapOperations } from '../src/index.js';
-
-const errnoOf = (f: () => void): string => {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    if (!(e instanceof MapError)) throw e;
-    return e.errno;
-  }
-};
+import { BPF_ANY, BPF_EXIST, createMap, EngineMemory, mapOperations } from '../src/index.js';
+import { errnoOf } from './maps-helpers.js';
 
 type Op = { op: 'push'; value: number; flags: number } | { op: 'pop' } | { op: 'peek' };
 const opArb: fc.Arbitrary<Op> = fc.oneof(
