@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'E_FALLS_OFF_END'
   | 'E_RECURSION'
   | 'E_UNKNOWN_HELPER'
+  /** An lddw naming a map the loader was not given, or a map value it cannot address. */
+  | 'E_PROGRAM_MAP'
   // verifier (src/verifier): a well-formed program that is unsafe
   | 'E_VERIFY_UNINIT_REGISTER'
   | 'E_VERIFY_WRITE_R10'

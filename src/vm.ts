@@ -12,6 +12,10 @@ import type { Executable, ExecOptions, Runtime } from './runtime/executable.js';
 import { HelperRegistry, type HelperSpec } from './runtime/helpers.js';
 import { EngineMemory } from './runtime/memory.js';
 import { toProgram, type ProgramSource } from './source.js';
+import { bindMaps, mapDescriptor, type GivenMaps } from './maps/bind.js';
+import { mapHelpers } from './maps/helpers.js';
+import { createMap, type BpfMap } from './maps/map.js';
+import type { MapSpec } from './maps/spec.js';
 import { verify, type ContextDescriptor, type LogLevel, type Termination, type VerifierFacts, type VerifyStats } from './verifier/index.js';
 
 export type EngineName = 'interp' | 'jit';
@@ -19,7 +23,10 @@ export type EngineName = 'interp' | 'jit';
 export interface VmOptions {
   /** CPUs (worker threads) the memory has stacks for. */
   cpus?: number;
-  /** Helpers programs may call, by id. */
+  /**
+   * Helpers programs may call, by id. The kernel's helpers this runtime has (map_lookup_elem 1,
+   * map_update_elem 2, map_delete_elem 3) are registered too, except where one of these takes the id.
+   */
   helpers?: Iterable<HelperSpec>;
   /** Largest program `load` accepts, in 8-byte slots (default 1,000,000, the kernel's limit). */
   maxSlots?: number;
@@ -37,7 +44,12 @@ export interface EngineOptions extends ExecOptions {
   hotRuns?: number;
 }
 
-export interface LoadOptions extends EngineOptions {
+export interface LoadOptions extends Omit<EngineOptions, 'maps'> {
+  /**
+   * Maps for the program: by position (map_by_idx order) or, for a program that declares its maps,
+   * by declared name. A declared map given none is created in this Vm's memory (LoadedProgram.maps).
+   */
+  maps?: GivenMaps;
   engine?: EngineName;
   /** What r1 (and r2) hold at entry: memory(size), event(size), packet() or a structContext. */
   context?: ContextDescriptor;
@@ -78,7 +90,16 @@ export class LoadedProgram {
     private readonly mem: EngineMemory,
     readonly context: ContextDescriptor | undefined,
     readonly verification: Verification | undefined,
+    /** The maps the program runs with, in map_by_idx order. */
+    readonly maps: readonly BpfMap[] = [],
   ) {}
+
+  /** The program's map of this name (a declared name, or the name the map was created with). */
+  map(name: string): BpfMap {
+    const found = this.maps.find((m) => m.name === name);
+    if (!found) throw new InputError(`the program has no map named '${name}' (its maps: ${this.maps.map((m) => `'${m.name}'`).join(', ') || 'none'})`);
+    return found;
+  }
 
   get program(): Program {
     return this.exe.program;
@@ -162,7 +183,13 @@ export class Vm {
   constructor(options: VmOptions = {}) {
     this.mem = new EngineMemory({ cpus: options.cpus ?? 1 });
     this.helpers = new HelperRegistry(options.helpers ?? []);
+    for (const spec of mapHelpers()) if (!this.helpers.has(spec.id)) this.helpers.register(spec);
     this.maxSlots = options.maxSlots;
+  }
+
+  /** A map in this Vm's memory, for programs to share with each other and with the host. */
+  createMap(spec: MapSpec): BpfMap {
+    return createMap(this.mem, spec);
   }
 
   get runtime(): Runtime {
@@ -176,20 +203,23 @@ export class Vm {
   load(source: ProgramSource | Program, options: LoadOptions = {}): LoadedProgram {
     const program = toProgram(source, this.maxSlots === undefined ? {} : { maxSlots: this.maxSlots });
     const engine = options.engine ?? 'jit';
-    if (options.unverified) return new LoadedProgram(this.compile(program, engine, options), this.mem, options.context, undefined);
+    const maps = bindMaps(this.mem, program.maps, options.maps);
+    const engineOptions: EngineOptions = { ...options, maps };
+    if (options.unverified) return new LoadedProgram(this.compile(program, engine, engineOptions), this.mem, options.context, undefined, maps);
     if (!options.context) {
       throw new InputError('load needs a context (memory(size), event(size), packet(), ...) to verify against, or unverified: true');
     }
     const result = verify(program, {
       context: options.context, helpers: this.helpers, logLevel: options.logLevel ?? 0, termination: options.termination ?? 'prove',
+      maps: maps.map(mapDescriptor),
     });
     if (!result.ok) {
       result.error.log = result.log;
       throw result.error;
     }
     const verification = { facts: result.facts, stats: result.stats, log: result.log };
-    const exe = this.compile(program, engine, options, result.facts);
-    return new LoadedProgram(exe, this.mem, options.context, verification);
+    const exe = this.compile(program, engine, engineOptions, result.facts);
+    return new LoadedProgram(exe, this.mem, options.context, verification, maps);
   }
 
   /** Compiles without verifying: checked mode unless `facts` from a successful verify() are given. */

@@ -191,13 +191,15 @@ describe('memory', () => {
     expect(run('stdw [%r10-8], 0\nsth [%r10-7], 0x1234\nldxdw %r0, [%r10-8]\nexit')).toBe(0x123400n);
     expect(run('lddw %r1, 0x1122334455667788\nstdw [%r10-8], 0\nstxb [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit')).toBe(0x88n);
   });
-  it('lddw loads a 64-bit value; other lddw sources are refused for now', () => {
+  it('lddw loads a 64-bit value; a map the program was not given is refused, variable addresses too', () => {
     expect(run('lddw %r0, 0x8000000000000001\nexit')).toBe(0x8000000000000001n);
     const slots: RawSlot[] = [
       { opcode: 0x18, dst: 1, src: 1, off: 0, imm: 3 }, { opcode: 0, dst: 0, src: 0, off: 0, imm: 0 },
       { opcode: 0xb7, dst: 0, src: 0, off: 0, imm: 0 }, { opcode: 0x95, dst: 0, src: 0, off: 0, imm: 0 },
     ];
-    expect(() => compileJit(loadSlots(slots), rt)).toThrow(expect.objectContaining({ code: 'E_DECODE_RESERVED', pc: 0 }));
+    expect(() => compileJit(loadSlots(slots), rt)).toThrow(expect.objectContaining({ code: 'E_PROGRAM_MAP', pc: 0 }));
+    const variable = slots.map((s, i) => (i === 0 ? { ...s, src: 3 } : s));
+    expect(() => compileJit(loadSlots(variable), rt)).toThrow(expect.objectContaining({ code: 'E_DECODE_RESERVED', pc: 0 }));
   });
   it('refuses kfunc calls', () => {
     const slots: RawSlot[] = [{ opcode: 0x85, dst: 0, src: 2, off: 0, imm: 7 }, { opcode: 0x95, dst: 0, src: 0, off: 0, imm: 0 }];

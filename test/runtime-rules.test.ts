@@ -7,6 +7,7 @@ import { conformanceHelpers } from '../src/conformance/test-helpers.js';
 import { BpfRuntimeError, InputError, ProgramError } from '../src/errors.js';
 import { createInterpreter } from '../src/interp/index.js';
 import { compileJit } from '../src/jit/index.js';
+import { createMap } from '../src/maps/map.js';
 import type { Program } from '../src/program/program.js';
 import { buildProgram } from '../src/program/program.js';
 import type { ExecOptions, Executable, Runtime } from '../src/runtime/executable.js';
@@ -289,10 +290,17 @@ describe.each(engines)('%s', (_name, create) => {
       expect(() => create(program, rt)).toThrow(ProgramError);
       expect(() => create(program, rt)).toThrow(expect.objectContaining({ code: 'E_UNKNOWN_HELPER', pc: 1 }));
     });
-    it('an lddw naming a map is refused when the engine is created: a loader must resolve it first', () => {
-      const program = buildProgram(assemble('lddw %r1, map_by_fd(3)\nmov %r0, 0\nexit', 'ubpf'));
+    it('an lddw naming a map loads the address of the map given at that index; one not given is refused when the engine is created', () => {
+      const program = buildProgram(assemble('lddw %r0, map_by_fd(1)\nexit', 'ubpf'));
       const rt: Runtime = { mem: new EngineMemory(), helpers: new HelperRegistry() };
-      expect(() => create(program, rt)).toThrow(expect.objectContaining({ code: 'E_DECODE_RESERVED', pc: 0 }));
+      const spec = { type: 'hash', keySize: 4, valueSize: 4, maxEntries: 1 } as const;
+      const maps = [createMap(rt.mem, spec), createMap(rt.mem, spec)];
+      expect(create(program, rt, { maps }).run(0, 0)).toBe(BigInt(maps[1]!.address));
+      expect(() => create(program, rt, { maps: maps.slice(0, 1) })).toThrow(expect.objectContaining({ code: 'E_PROGRAM_MAP', pc: 0 }));
+      const value = buildProgram(assemble('lddw %r0, map_value_by_idx(0, 4)\nexit', 'ubpf'));
+      const one = createMap(rt.mem, { type: 'array', keySize: 4, valueSize: 8, maxEntries: 1 });
+      expect(create(value, rt, { maps: [one] }).run(0, 0)).toBe(BigInt(one.valueRegion.start + 4));
+      expect(() => create(value, rt, { maps })).toThrow(expect.objectContaining({ code: 'E_PROGRAM_MAP', pc: 0 }));
     });
     it('callx calls by id; an unknown or impossible id is E_RUN_UNKNOWN_HELPER', () => {
       const { exe } = setup('mov %r1, 4\nmov %r2, 2\ncall %r1\nexit', {}, [helper(4, (a) => a + 1n)]);

@@ -9,6 +9,7 @@
  */
 import { branchTarget, type Insn } from '../isa/insn.js';
 import { lddwValue } from '../runtime/executable.js';
+import type { BpfMap } from '../maps/map.js';
 import type { Program } from '../program/program.js';
 import { staticHelper, type HelperRegistry, type HelperSpec } from '../runtime/helpers.js';
 import { OP, opOf } from './ops.js';
@@ -67,13 +68,13 @@ function resolveHelper(insn: Insn, registry: HelperRegistry, helpers: HelperSpec
 }
 
 /** Constant slot contents for an instruction's immediate operand, or undefined when it has none. */
-function constantOf(insn: Insn): readonly [number, number] | undefined {
+function constantOf(insn: Insn, maps: readonly BpfMap[]): readonly [number, number] | undefined {
   switch (insn.kind) {
     case 'alu': return insn.operand === 'imm' && insn.op !== 'neg' ? [insn.imm, insn.imm >> 31] : undefined;
     case 'jmp': return insn.operand === 'imm' ? [insn.imm, insn.imm >> 31] : undefined;
     case 'st': return [insn.imm, insn.imm >> 31];
     case 'lddw': {
-      const value = lddwValue(insn);
+      const value = lddwValue(insn, maps);
       return [Number(BigInt.asIntN(32, value)), Number(BigInt.asIntN(32, value >> 32n))];
     }
     default: return undefined;
@@ -98,7 +99,7 @@ function layout(program: Program): Layout {
 }
 
 /** Pre-decodes a program; refuses static calls to helpers the registry does not have. */
-export function buildImage(program: Program, registry: HelperRegistry): CodeImage {
+export function buildImage(program: Program, registry: HelperRegistry, maps: readonly BpfMap[] = []): CodeImage {
   const { codeOf, charges, length } = layout(program);
   const code = new Int32Array(length * STRIDE);
   const aux = new Int32Array(length);
@@ -114,7 +115,7 @@ export function buildImage(program: Program, registry: HelperRegistry): CodeImag
     }
     code[w] = opOf(insn);
     code[w + 1] = insn.dst * 2;
-    const constant = constantOf(insn);
+    const constant = constantOf(insn, maps);
     if (constant) {
       code[w + 2] = REG_SLOTS + constants.length;
       constants.push(constant[0], constant[1]);

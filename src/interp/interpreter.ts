@@ -5,7 +5,8 @@
 import { InputError } from '../errors.js';
 import type { Program } from '../program/program.js';
 import { EntryGuard } from '../runtime/entry.js';
-import { DEFAULT_BUDGET, checkRegions, refuseFrameWrites, type ExecOptions, type Executable, type Runtime } from '../runtime/executable.js';
+import { DEFAULT_BUDGET, mapsByAddress, programRegions, refuseFrameWrites, type ExecOptions, type Executable, type Runtime } from '../runtime/executable.js';
+import type { BpfMap } from '../maps/map.js';
 import type { Region } from '../runtime/memory.js';
 import type { VerifierFacts } from '../verifier/facts.js';
 import { toU64 } from './arith.js';
@@ -39,8 +40,9 @@ export class Interpreter implements Executable {
     private readonly regions: readonly Region[],
     private readonly allowed: readonly Region[],
     private readonly guard: EntryGuard,
+    private readonly maps: ReadonlyMap<number, BpfMap>,
   ) {
-    this.machine = new Machine(rt, img, regions, allowed);
+    this.machine = new Machine(rt, img, regions, allowed, maps);
   }
 
   run(ctxAddr: number, ctxLen: number, cpu = 0): bigint {
@@ -72,7 +74,7 @@ export class Interpreter implements Executable {
     this.guard.check(ctxAddr, ctxLen);
     this.guard.checkPacket(ctxAddr);
     if (!isU32(cpu) || cpu >= this.rt.mem.cpus) throw new InputError(`cpu ${cpu} is out of range (engine has ${this.rt.mem.cpus})`);
-    const m = this.machine.inHelper ? new Machine(this.rt, this.img, this.regions, this.allowed) : this.machine;
+    const m = this.machine.inHelper ? new Machine(this.rt, this.img, this.regions, this.allowed, this.maps) : this.machine;
     m.begin(ctxAddr, ctxLen, cpu);
     m.left = this.budget - costAt(this.img, 0);
     if (m.left < 0) throw budgetExceeded(this.img.pc[0]!);
@@ -89,7 +91,8 @@ export function createInterpreter(program: Program, rt: Runtime, options: Interp
     throw new InputError(`budget ${budget} must be a non-negative integer`);
   }
   refuseFrameWrites(program);
-  const regions = checkRegions(rt.mem, options.regions ?? []);
+  const regions = programRegions(rt.mem, options);
   const allowed = facts ? EVERYWHERE : regions;
-  return new Interpreter(program, rt, buildImage(program, rt.helpers), budget, regions, allowed, new EntryGuard(facts?.entry, rt.mem));
+  const img = buildImage(program, rt.helpers, options.maps);
+  return new Interpreter(program, rt, img, budget, regions, allowed, new EntryGuard(facts?.entry, rt.mem), mapsByAddress(options.maps));
 }

@@ -8,6 +8,7 @@
  */
 import { BpfRuntimeError } from '../errors.js';
 import type { HelperEnv } from '../runtime/helpers.js';
+import type { BpfMap } from '../maps/map.js';
 import type { Region } from '../runtime/memory.js';
 import { MAX_CALL_FRAMES, STACK_FRAME_BYTES } from '../runtime/memory.js';
 import { runRegions, type Runtime } from '../runtime/executable.js';
@@ -41,7 +42,10 @@ export class Machine {
    * `regions`: the host's extra regions (what helpers see); `allowed`: what checked accesses may also
    * touch beyond the context and the stack (the same regions, or all of memory when unchecked).
    */
-  constructor(readonly rt: Runtime, img: CodeImage, readonly regions: readonly Region[], private readonly allowed: readonly Region[]) {
+  constructor(
+    readonly rt: Runtime, img: CodeImage, readonly regions: readonly Region[], private readonly allowed: readonly Region[],
+    private readonly maps: ReadonlyMap<number, BpfMap>,
+  ) {
     this.R = img.regs.slice();
     const buffer = rt.mem.buffer;
     this.dv = new DataView(buffer);
@@ -96,7 +100,7 @@ export class Machine {
   /** What helpers see: the engine memory, the CPU and this run's regions, with the frames in use now. */
   env(): HelperEnv {
     const fp = this.R[FP_SLOT]! >>> 0;
-    return { mem: this.rt.mem, cpu: this.cpu, regions: runRegions(this.rt.mem, this.cpu, fp, this.ctxAddr, this.ctxLen, this.regions) };
+    return { mem: this.rt.mem, cpu: this.cpu, regions: runRegions(this.rt.mem, this.cpu, fp, this.ctxAddr, this.ctxLen, this.regions), maps: this.maps };
   }
 
   /**

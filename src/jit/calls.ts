@@ -12,6 +12,7 @@ import type { FnEmitter } from './emitter.js';
 import { branchTarget, type InsnOf } from '../isa/insn.js';
 import { FP } from '../isa/opcode.js';
 import { staticHelper } from '../runtime/helpers.js';
+import { directMapCall } from './map-calls.js';
 import { STACK_FRAME_BYTES } from '../runtime/memory.js';
 
 const args = (e: FnEmitter): Expr[] => [1, 2, 3, 4, 5].map((r) => e.get(r));
@@ -24,6 +25,7 @@ function unwindCheck(e: FnEmitter): Expr {
 
 function helperCall(e: FnEmitter, pc: number, id: Expr): Expr[] {
   const m = e.m;
+  e.mc.imports.add(HELPER_IMPORT);
   const call = m.call(HELPER_IMPORT, [m.i32.const(pc), id, ...args(e), e.get(FP)], i64);
   return [e.set(0, call), unwindCheck(e)];
 }
@@ -51,8 +53,8 @@ function localCall(e: FnEmitter, insn: InsnOf<'call'>): Expr[] {
 export function emitCall(e: FnEmitter, insn: InsnOf<'call'>): Expr {
   const m = e.m;
   if (insn.mode === 'local') return m.block(null, localCall(e, insn));
-  staticHelper(e.mc.helpers, insn);
-  return m.block(null, helperCall(e, insn.pc, m.i32.const(insn.imm)));
+  const spec = staticHelper(e.mc.helpers, insn);
+  return m.block(null, directMapCall(e, insn, spec) ?? helperCall(e, insn.pc, m.i32.const(insn.imm)));
 }
 
 /**

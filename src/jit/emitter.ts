@@ -17,6 +17,7 @@ import { InternalError, type ErrorCode } from '../errors.js';
 import type { InsnFacts, VerifierFacts } from '../verifier/facts.js';
 import type { BpfFunction, Program } from '../program/program.js';
 import type { HelperRegistry } from '../runtime/helpers.js';
+import type { BpfMap } from '../maps/map.js';
 import { STACK_FRAME_BYTES, STACK_PER_CPU, type EngineMemory, type Region } from '../runtime/memory.js';
 
 export type Structure = 'auto' | 'structured' | 'layout';
@@ -44,14 +45,18 @@ export interface ModuleContext {
   readonly valueTables: boolean;
   /** The engine memory, where value tables are placed. */
   readonly mem: EngineMemory;
-  /** Engine regions every run may touch, beyond the stack and the context. */
+  /** Engine regions every run may touch, beyond the stack and the context (the maps' values among them). */
   readonly regions: readonly Region[];
+  /** The maps lddw names, by index. */
+  readonly maps: readonly BpfMap[];
   /** The memory's size when compiling; it never shrinks, so a region inside it stays inside. */
   readonly memoryEnd: number;
   /** Control-flow structuring: structured where the graph allows it ('auto'), or always the flat layout. */
   readonly structure: Structure;
   /** The runtime's helpers, to refuse static calls to unregistered ids at load time. */
   readonly helpers: HelperRegistry;
+  /** The functions the module's code calls through imports, by name: the helper import, map operations (map-calls.ts). */
+  readonly imports: Set<string>;
 }
 
 /** Run-wide values a function may read. */

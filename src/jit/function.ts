@@ -27,7 +27,7 @@ import { lddwValue } from '../runtime/executable.js';
 import type { BasicBlock, BpfFunction } from '../program/program.js';
 
 function emitLddw(e: FnEmitter, insn: Extract<Insn, { kind: 'lddw' }>): Expr {
-  return e.set(insn.dst, i64Const(e.m, lddwValue(insn)));
+  return e.set(insn.dst, i64Const(e.m, lddwValue(insn, e.mc.maps)));
 }
 
 /** Code for one instruction; jumps emit nothing here (they become the block's exit). */

@@ -13,7 +13,7 @@ import { InputError } from '../errors.js';
 import { encodeModule } from '../wasm/encode.js';
 import type { Program } from '../program/program.js';
 import { EntryGuard } from '../runtime/entry.js';
-import { DEFAULT_BUDGET, checkRegions, type ExecOptions, type Executable, type Runtime } from '../runtime/executable.js';
+import { DEFAULT_BUDGET, mapsByAddress, programRegions, type ExecOptions, type Executable, type Runtime } from '../runtime/executable.js';
 import type { VerifierFacts } from '../verifier/facts.js';
 
 export interface JitOptions extends ExecOptions {
@@ -82,7 +82,7 @@ function moduleOptions(options: JitOptions): ModuleOptions {
   const budget = options.budget ?? DEFAULT_BUDGET;
   if (!Number.isSafeInteger(budget) || budget < 0) throw new InputError(`budget must be a non-negative integer, got ${budget}`);
   return {
-    budget, regions: options.regions ?? [], checked: options.checked ?? options.facts === undefined, structure: options.structure ?? 'auto',
+    budget, regions: options.regions ?? [], maps: options.maps ?? [], checked: options.checked ?? options.facts === undefined, structure: options.structure ?? 'auto',
     facts: options.facts, jumpTables: options.jumpTables ?? true, valueTables: options.valueTables ?? true,
   };
 }
@@ -117,7 +117,7 @@ export function compileJitTimed(program: Program, rt: Runtime, options: JitOptio
   const guard = new EntryGuard(options.facts?.entry, rt.mem);
   const unguarded = options.checked === false && !options.facts;
   const hotRuns = tier === 'auto' ? hotRunsOf(options) : undefined;
-  const exe = new JitExecutable(program, rt, module, checkRegions(rt.mem, options.regions ?? []), guard, unguarded,
+  const exe = new JitExecutable(program, rt, module, programRegions(rt.mem, options), mapsByAddress(options.maps), guard, unguarded,
     tier === 'optimized' ? 'optimized' : 'baseline', baseline, hotRuns);
   const t4 = performance.now();
   return { exe, timings: { build: t1 - t0, optimize: t2 - t1, compile: t3 - t2, instantiate: t4 - t3 } };

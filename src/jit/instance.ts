@@ -9,11 +9,14 @@
 import { HELPER_IMPORT, IMPORT_MODULE, trapErrorCode } from './abi.js';
 import { compileModule } from './compile.js';
 import { TierUp } from './tier-up.js';
+import { MAPS_IMPORT_MODULE } from './map-calls.js';
+import { mapOperations } from '../maps/ops.js';
 import { BpfError, BpfRuntimeError, InputError, InternalError, type ErrorCode } from '../errors.js';
 import type { Program } from '../program/program.js';
 import { packetError, type EntryGuard } from '../runtime/entry.js';
 import { runRegions, type Executable, type Runtime } from '../runtime/executable.js';
 import { HelperFault, type HelperEnv } from '../runtime/helpers.js';
+import type { BpfMap } from '../maps/map.js';
 import type { Region } from '../runtime/memory.js';
 
 interface JitExports {
@@ -110,7 +113,7 @@ export class JitExecutable implements Executable {
 
   constructor(
     readonly program: Program, private readonly rt: Runtime, private module: WebAssembly.Module,
-    private readonly regions: readonly Region[], private readonly guard: EntryGuard,
+    private readonly regions: readonly Region[], private readonly maps: ReadonlyMap<number, BpfMap>, private readonly guard: EntryGuard,
     /** Compiled with `checked: false` and no facts: a program's stray access traps in wasm, unplanned. */
     private readonly unguarded: boolean,
     private currentTier: 'baseline' | 'optimized',
@@ -134,8 +137,14 @@ export class JitExecutable implements Executable {
     const u = (r: bigint): bigint => BigInt.asUintN(64, r);
     const helper = (pc: number, id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, fp: bigint): bigint =>
       this.callHelper(level, pc, id, [u(r1), u(r2), u(r3), u(r4), u(r5)], Number(fp));
-    const imports = { [IMPORT_MODULE]: { memory: this.rt.mem.memory, [HELPER_IMPORT]: helper } };
+    const imports = { [IMPORT_MODULE]: { memory: this.rt.mem.memory, [HELPER_IMPORT]: helper }, [MAPS_IMPORT_MODULE]: this.mapImports() };
     return new WebAssembly.Instance(this.module, imports).exports as unknown as JitExports;
+  }
+
+  /** The map operations, for modules that call them directly (map-calls.ts); nothing to compile for the others. */
+  private mapImports(): WebAssembly.ModuleImports {
+    const wanted = WebAssembly.Module.imports(this.module).some((i) => i.module === MAPS_IMPORT_MODULE);
+    return wanted ? (mapOperations(this.rt.mem) as unknown as WebAssembly.ModuleImports) : {};
   }
 
   /** The instance for a run starting now. Not private: hotPaths' generated code calls it, like enter and translate. */
@@ -247,7 +256,7 @@ export class JitExecutable implements Executable {
 
   private helperEnv(x: JitExports, cpu: number, fp: number): HelperEnv {
     const regions = runRegions(this.rt.mem, cpu, fp, x.ctx_start() >>> 0, x.ctx_len() >>> 0, this.regions);
-    return { mem: this.rt.mem, cpu, regions };
+    return { mem: this.rt.mem, cpu, regions, maps: this.maps };
   }
 
   /** The drive loop found a packet context whose pointers lie outside the heap (module.ts). */

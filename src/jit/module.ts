@@ -11,7 +11,8 @@ import { compileFunction, emitterFor, functionBody } from './function.js';
 import { InputError } from '../errors.js';
 import type { Program } from '../program/program.js';
 import { STACK_PER_CPU, WASM_PAGE, type Region } from '../runtime/memory.js';
-import { checkRegions, refuseFrameWrites, type Runtime } from '../runtime/executable.js';
+import { programRegions, refuseFrameWrites, type Runtime } from '../runtime/executable.js';
+import type { BpfMap } from '../maps/map.js';
 import type { VerifierFacts } from '../verifier/facts.js';
 
 /** wasm32's largest memory; declaring it accepts the engine memory whatever maximum it was created with. */
@@ -20,6 +21,8 @@ const MAX_WASM32_PAGES = 65536;
 export interface ModuleOptions {
   readonly budget: number;
   readonly regions: readonly Region[];
+  /** The maps lddw names, by index (ExecOptions.maps). */
+  readonly maps: readonly BpfMap[];
   readonly checked: boolean;
   readonly structure: Structure;
   /** The verifier's facts: the program is verified (see JitOptions.facts). */
@@ -225,7 +228,7 @@ function moduleContext(m: WasmModule, program: Program, rt: Runtime, options: Mo
   const facts = analyzeProgram(program);
   const trusted = options.facts !== undefined && !options.checked;
   return {
-    m, program, facts, checked: options.checked, regions: checkRegions(rt.mem, options.regions), memoryEnd, helpers: rt.helpers,
+    m, program, facts, checked: options.checked, regions: programRegions(rt.mem, options), maps: options.maps, imports: new Set(), memoryEnd, helpers: rt.helpers,
     structure: options.structure, verified: options.facts, jumpTables: options.jumpTables, valueTables: options.valueTables, mem: rt.mem,
     // Each walk of the call graph only where its answer matters (a verified load needs neither).
     budgetChecks: (!trusted || options.facts.needsBudget === true) && maxCost(program) > options.budget,
@@ -241,10 +244,11 @@ export function buildModule(program: Program, rt: Runtime, options: ModuleOption
   const mc = moduleContext(m, program, rt, options, memoryEnd);
   m.importMemory(IMPORT_MODULE, 'memory', Math.floor(memoryEnd / WASM_PAGE), MAX_WASM32_PAGES, true);
   addGlobals(mc);
-  // V8 (Node 20) compiles a wrapper for every function import with each module, ~0.1 ms: bench/README.md.
-  if (mc.facts.callsHelpers) m.addFunctionImport(HELPER_IMPORT, IMPORT_MODULE, HELPER_IMPORT, tupleType([i32, i32, i64, i64, i64, i64, i64, i64]), i64);
   for (const fn of program.functions.slice(1)) compileFunction(mc, fn); // the entry is written into drive
   addDriveFunction(mc, options.budget);
+  // V8 (Node 20) compiles a wrapper for every JS function import with each module, ~0.1 ms
+  // (bench/README.md): only code that calls a helper through JavaScript imports it.
+  if (mc.imports.has(HELPER_IMPORT)) m.addFunctionImport(HELPER_IMPORT, IMPORT_MODULE, HELPER_IMPORT, tupleType([i32, i32, i64, i64, i64, i64, i64, i64]), i64);
   addEntryExports(m, scratch);
   addServiceExports(m);
   return m;

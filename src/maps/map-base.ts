@@ -49,7 +49,8 @@ export abstract class MapBase {
   readonly valueRegion: Region;
   protected readonly layout: MapLayout;
   protected readonly wasm: MapOpsExports;
-  protected readonly label: string;
+  /** How messages name the map: `map 'counts'`, or `unnamed hash map`. */
+  readonly label: string;
   private readonly scratch: Scratch;
 
   constructor(readonly mem: EngineMemory, spec: ValidSpec) {

@@ -1,18 +1,19 @@
 /**
- * The host API of the maps without keys, as libbpf's bpf_map_update_elem / lookup_elem /
- * lookup_and_delete_elem with a NULL key reach them: queues and stacks (push, pop, peek) and bloom
- * filters (push, has). Values are copied in and out through the scratch area; the WebAssembly
- * operations (ops-queue.ts, ops-bloom.ts) do the work. The kernel's other commands on them have no
- * method here: delete and get_next_key answer EINVAL for a queue or stack and EOPNOTSUPP for a bloom
- * filter, and lookup_and_delete on a bloom filter ENOTSUPP.
+ * The host API of the maps without keys: queues and stacks (push, pop, peek) and bloom filters (push,
+ * has). Values are copied in and out through the scratch area; the WebAssembly operations
+ * (ops-queue.ts, ops-bloom.ts) do the work. They are BpfMaps, as every kernel map takes every syscall
+ * command, and answer the keyed ones as the kernel does: a queue's or stack's lookup is peek and its
+ * update push, with the empty key; delete and iteration are EINVAL (queue_stack_maps.c). A bloom
+ * filter's update is push; lookup, delete and iteration are refused (bloom_filter.c: EINVAL for
+ * lookup, EOPNOTSUPP for the others), its query being has(value).
  */
 import { BPF_ANY } from './types.js';
-import { E2BIG, EINVAL, ENOENT } from './errno.js';
-import { MapBase } from './map-base.js';
+import { E2BIG, EINVAL, ENOENT, EOPNOTSUPP } from './errno.js';
+import { BpfMap } from './map-keyed.js';
 import { toBytes, type MapBytes } from './values.js';
 
 /** A queue (first in, first out) or a stack (last in, first out) of maxEntries values at most. */
-export class BpfQueue extends MapBase {
+export class BpfQueue extends BpfMap<Uint8Array> {
   /**
    * Adds a value; flags BPF_ANY (0): a full map refuses it (E2BIG), BPF_EXIST (2): a full map drops
    * its oldest value to make room, as the kernel does.
@@ -35,6 +36,25 @@ export class BpfQueue extends MapBase {
     return this.get(this.wasm.queue_peek);
   }
 
+  override lookup(key: MapBytes): Uint8Array | undefined {
+    toBytes(key, 0, `${this.label}: key`);
+    return this.peek();
+  }
+
+  override update(key: MapBytes, value: MapBytes | readonly MapBytes[], flags: number = BPF_ANY): void {
+    toBytes(key, 0, `${this.label}: key`);
+    if (Array.isArray(value)) throw this.fail('update', EINVAL, 'takes one value');
+    this.push(value as MapBytes, flags);
+  }
+
+  override delete(): void {
+    throw this.fail('delete', EINVAL, `a ${this.type} has no keys: use pop`);
+  }
+
+  override keys(): IterableIterator<Uint8Array> {
+    throw this.fail('keys', EINVAL, `a ${this.type} has no keys: use pop or peek`);
+  }
+
   private get(op: (map: bigint, out: bigint) => bigint): Uint8Array | undefined {
     const rc = op(BigInt(this.address), BigInt(this.valueAddr));
     if (rc === BigInt(-ENOENT)) return undefined;
@@ -43,7 +63,7 @@ export class BpfQueue extends MapBase {
 }
 
 /** A bloom filter: has(value) is false only for values never pushed; true may be a false positive. */
-export class BpfBloomFilter extends MapBase {
+export class BpfBloomFilter extends BpfMap<Uint8Array> {
   push(value: MapBytes): void {
     this.mem.write(this.valueAddr, toBytes(value, this.valueSize, `${this.label}: value`));
     this.wasm.bloom_push(BigInt(this.address), BigInt(this.valueAddr), BigInt(BPF_ANY));
@@ -53,5 +73,22 @@ export class BpfBloomFilter extends MapBase {
     this.mem.write(this.valueAddr, toBytes(value, this.valueSize, `${this.label}: value`));
     return this.wasm.bloom_peek(BigInt(this.address), BigInt(this.valueAddr)) === 0n;
   }
-}
 
+  override lookup(): Uint8Array | undefined {
+    throw this.fail('lookup', EINVAL, 'a bloom filter has no keys: use has(value)');
+  }
+
+  override update(key: MapBytes, value: MapBytes | readonly MapBytes[], flags: number = BPF_ANY): void {
+    toBytes(key, 0, `${this.label}: key`);
+    if (flags !== BPF_ANY || Array.isArray(value)) throw this.fail('update', EINVAL, flags !== BPF_ANY ? `invalid flags ${flags}` : 'takes one value');
+    this.push(value as MapBytes);
+  }
+
+  override delete(): void {
+    throw this.fail('delete', EOPNOTSUPP, 'a bloom filter cannot forget a value');
+  }
+
+  override keys(): IterableIterator<Uint8Array> {
+    throw this.fail('keys', EOPNOTSUPP, 'a bloom filter has no keys');
+  }
+}

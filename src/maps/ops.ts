@@ -27,8 +27,8 @@
  *   bloom_push(map, value, flags) -> 0|-EINVAL      bloom_peek(map, value) -> 0 (maybe in) | -ENOENT
  *   bloom_pop(map, out) -> -EOPNOTSUPP
  *
- * A flags argument above 2^32 - 1 reads as 2^32 - 1, refused as the kernel refuses unknown flags (the
- * implementations take i32).
+ * A flags argument above 2^32 - 1 is EINVAL, as the kernel refuses unknown flags (the implementations
+ * take i32).
  * The hash functions serve hash, per-CPU hash and both LRU kinds (the header says which). A `cpu` of
  * -1 in a per-CPU update (the host's) means `value` holds every CPU's copy, stride bytes apart, as the
  * kernel's syscall takes them; a program passes its own CPU, and a new element's other copies are zeroed.
@@ -37,7 +37,7 @@
  * is no bucket or queue lock, and an update of an existing key copies the value in place where the
  * kernel swaps in a new element atomically.
  */
-import { WasmModule, i32, i64, type Expr } from '../wasm/builder.js';
+import { WasmModule, i32, i64 } from '../wasm/builder.js';
 import { encodeModule } from '../wasm/encode.js';
 import type { EngineMemory } from '../runtime/memory.js';
 import { EINVAL, EOPNOTSUPP } from './errno.js';
@@ -75,7 +75,8 @@ export interface MapOpsExports {
 
 /**
  * The i64 exports (the ABI above) over the i32 implementations: each wraps its arguments and widens
- * the result, addresses unsigned, -errno signed. Extra arguments are constants (cpu 0, touch).
+ * the result, addresses unsigned, -errno signed. Extra arguments are constants (cpu 0, touch);
+ * `flags` is the index of a u64 flags argument.
  */
 const EXPORTS: ReadonlyArray<{ name: keyof MapOpsExports; impl: string; params: number; extra: number[]; address: boolean; flags?: number }> = [
   { name: 'array_lookup', impl: 'array_lookup_impl', params: 2, extra: [0], address: true },
@@ -100,14 +101,14 @@ const EXPORTS: ReadonlyArray<{ name: keyof MapOpsExports; impl: string; params: 
 
 function addExports(m: WasmModule): void {
   for (const x of EXPORTS) {
-    const arg = (i: number): Expr => {
-      const wrapped = m.i32.wrap(m.local.get(i, i64));
-      if (i !== x.flags) return wrapped;
-      return m.select(m.i64.gt_u(m.local.get(i, i64), m.i64.const(0xffffffffn)), m.i32.const(-1), wrapped);
-    };
-    const args = Array.from({ length: x.params }, (_, i) => arg(i));
+    const args = Array.from({ length: x.params }, (_, i) => m.i32.wrap(m.local.get(i, i64)));
     const call = m.call(x.impl, [...args, ...x.extra.map((n) => m.i32.const(n))], i32);
-    m.addFunction(x.name, new Array(x.params).fill(i64), i64, [], x.address ? m.i64.extend_u(call) : m.i64.extend_s(call));
+    const result = x.address ? m.i64.extend_u(call) : m.i64.extend_s(call);
+    // Flags are a u64 in the kernel's helpers: any beyond the u32 the implementation reads are invalid.
+    const body = x.flags === undefined
+      ? result
+      : m.if(m.i64.gt_u(m.local.get(x.flags, i64), m.i64.const(0xffffffffn)), m.i64.const(BigInt(-EINVAL)), result);
+    m.addFunction(x.name, new Array(x.params).fill(i64), i64, [], body);
     m.addFunctionExport(x.name, x.name);
   }
   // Arrays cannot delete an element (kernel: array_map_delete_elem returns -EINVAL).

@@ -26,6 +26,7 @@ import { InputError, ProgramError } from '../errors.js';
 import { LddwSrc, lddwSourceName, writesRegister, type InsnOf } from '../isa/insn.js';
 import { FP } from '../isa/opcode.js';
 import type { Program } from '../program/program.js';
+import type { BpfMap } from '../maps/map.js';
 import type { HelperRegistry } from './helpers.js';
 import { STACK_FRAME_BYTES, type EngineMemory, type Region } from './memory.js';
 
@@ -34,8 +35,13 @@ export const DEFAULT_BUDGET = 100_000_000;
 export interface ExecOptions {
   /** Most instructions one run may execute (checked mode). */
   budget?: number;
-  /** Extra regions every run may touch (map storage, event buffers). */
+  /** Extra regions every run may touch (event buffers the host grants). */
   regions?: readonly Region[];
+  /**
+   * The maps `lddw rX, map_by_idx(N)` (and map_by_fd(N)) name, by N. Their values are regions every
+   * run may touch, and the map helpers take only these maps.
+   */
+  maps?: readonly BpfMap[];
 }
 
 export interface Runtime {
@@ -84,10 +90,36 @@ export function checkRegions(mem: EngineMemory, regions: readonly Region[]): Reg
  * The 64-bit value an lddw loads. Its other source modes name maps and globals, which a loader must
  * resolve to addresses before the program runs: both engines refuse them alike at load time.
  */
-export function lddwValue(insn: InsnOf<'lddw'>): bigint {
-  if (insn.src === LddwSrc.IMM64) return insn.value;
-  throw new ProgramError('E_DECODE_RESERVED', insn.pc,
-    `lddw source mode ${insn.src} (${lddwSourceName(insn.src) ?? 'unknown'}) must be resolved by the loader before the program runs`);
+export function lddwValue(insn: InsnOf<'lddw'>, maps: readonly BpfMap[] = []): bigint {
+  switch (insn.src) {
+    case LddwSrc.IMM64: return insn.value;
+    case LddwSrc.MAP_BY_FD: case LddwSrc.MAP_BY_IDX: return BigInt(mapAt(insn, maps).address);
+    case LddwSrc.MAP_VALUE_BY_FD: case LddwSrc.MAP_VALUE_BY_IDX: {
+      const map = mapAt(insn, maps);
+      const at = map.directValue(insn.nextImm);
+      if (at === undefined) {
+        throw new ProgramError('E_PROGRAM_MAP', insn.pc, `${map.label}: map_value_by_idx(${insn.imm}, ${insn.nextImm}) needs an array map of one entry and an offset inside its ${map.valueSize}-byte value`);
+      }
+      return BigInt(at);
+    }
+    default:
+      throw new ProgramError('E_DECODE_RESERVED', insn.pc,
+        `lddw source mode ${insn.src} (${lddwSourceName(insn.src) ?? 'unknown'}) must be resolved by the loader before the program runs`);
+  }
+}
+
+function mapAt(insn: InsnOf<'lddw'>, maps: readonly BpfMap[]): BpfMap {
+  const map = maps[insn.imm];
+  if (!map) throw new ProgramError('E_PROGRAM_MAP', insn.pc, `map ${insn.imm} does not exist (the program was given ${maps.length} map${maps.length === 1 ? '' : 's'})`);
+  return map;
+}
+
+/** A program's maps by address, for helpers (HelperEnv.maps). */
+export const mapsByAddress = (maps: readonly BpfMap[] = []): ReadonlyMap<number, BpfMap> => new Map(maps.map((m) => [m.address, m]));
+
+/** The regions every run of a program may touch: the host's, then its maps' values. */
+export function programRegions(mem: EngineMemory, options: ExecOptions): Region[] {
+  return checkRegions(mem, [...(options.regions ?? []), ...(options.maps ?? []).map((m) => m.valueRegion)]);
 }
 
 /**

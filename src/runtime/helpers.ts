@@ -6,6 +6,7 @@ import { BpfError, ProgramError } from '../errors.js';
 import type { InsnOf } from '../isa/insn.js';
 import type { EngineMemory, Region } from './memory.js';
 import type { HelperProto } from './helper-proto.js';
+import type { BpfMap } from '../maps/map.js';
 import { inRegions } from './memory.js';
 
 /** What a helper sees of the running program. */
@@ -14,6 +15,8 @@ export interface HelperEnv {
   readonly cpu: number;
   /** Regions the current run may touch; a helper checks pointer arguments against them. */
   readonly regions: readonly Region[];
+  /** The program's maps, by address (what `lddw rX, map_by_idx(N)` loads): the only ones its helpers may use. */
+  readonly maps: ReadonlyMap<number, BpfMap>;
 }
 
 export type HelperImpl = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, env: HelperEnv) => bigint;
@@ -26,6 +29,11 @@ export interface HelperSpec {
   readonly unwindOnZero?: boolean;
   /** What the verifier checks calls against; a helper without one cannot be called by a verified program. */
   readonly proto?: HelperProto;
+  /**
+   * The kernel's map helper this is (src/maps/helpers.ts): the JIT may then run the map operation
+   * itself, inside WebAssembly, where the verifier pinned the map.
+   */
+  readonly mapCall?: 'lookup' | 'update' | 'delete';
 }
 
 /** Raised by a helper for a bad pointer argument; the engine turns it into E_RUN_MEMORY at the call's pc. */

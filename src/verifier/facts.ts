@@ -32,6 +32,8 @@ export interface InsnFacts {
   readonly constPointer?: ConstPointer;
   /** callx: the helper id the register holds on every path (undefined if it varies). */
   readonly callTarget?: number;
+  /** Helper call with a map argument: the index of the map it names on every path (absent if it varies). */
+  readonly callMap?: number;
 }
 
 export interface VerifierFacts {
@@ -71,6 +73,7 @@ export class FactsCollector {
   private readonly flags: Uint8Array;
   private readonly constPointers = new Map<number, ConstPointer>();
   private readonly callTargets = new Map<number, number | undefined>();
+  private readonly callMaps = new Map<number, number | undefined>();
   private readonly atomics = new Set<number>();
   readonly stackDepth: Int32Array;
 
@@ -107,6 +110,11 @@ export class FactsCollector {
     this.callTargets.set(pc, !this.callTargets.has(pc) || seen === id ? id : undefined);
   }
 
+  callMap(pc: number, map: number): void {
+    const seen = this.callMaps.get(pc);
+    this.callMaps.set(pc, !this.callMaps.has(pc) || seen === map ? map : undefined);
+  }
+
   depth(fn: number, bytes: number): void {
     if (bytes > this.stackDepth[fn]!) this.stackDepth[fn] = bytes;
   }
@@ -119,7 +127,7 @@ export class FactsCollector {
   }
 
   private factsAt(pc: number, signedDiv: boolean): InsnFacts {
-    if (this.memory[pc] === 0 && this.flags[pc] === 0 && !this.constPointers.has(pc) && !this.callTargets.has(pc)) return NOTHING;
+    if (this.memory[pc] === 0 && this.flags[pc] === 0 && !this.constPointers.has(pc) && !this.callTargets.has(pc) && !this.callMaps.has(pc)) return NOTHING;
     const f: { -readonly [K in keyof InsnFacts]: InsnFacts[K] } = {};
     const mem = this.memory[pc]!;
     if (mem !== 0) {
@@ -139,6 +147,8 @@ export class FactsCollector {
       const target = this.callTargets.get(pc);
       if (target !== undefined) f.callTarget = target;
     }
+    const map = this.callMaps.get(pc);
+    if (map !== undefined) f.callMap = map;
     return f;
   }
 

@@ -20,6 +20,8 @@ export interface MapDescriptor {
   readonly keySize: number;
   readonly valueSize: number;
   readonly maxEntries?: number;
+  /** BPF_MAP_TYPE number (src/maps/types.ts), when known: only an array of one entry has a direct value address. */
+  readonly type?: number;
 }
 
 export type HelperLookup =
@@ -142,8 +144,11 @@ function returned(c: ArgCheck, ret: RetKind): RegState {
   return makePtr('map_value_or_null', { id: c.env.newId(), size: ret.valueSize, region: -1 });
 }
 
-/** Checks `call id` against the helper's prototype and applies its effect on the state. */
-export function callHelper(env: CallEnv, state: VState, id: number): void {
+/**
+ * Checks `call id` against the helper's prototype and applies its effect on the state; returns the
+ * index of the map its `map` argument names, if it has one.
+ */
+export function callHelper(env: CallEnv, state: VState, id: number): number | undefined {
   if (!helperAllowed(env.ctx, id)) refuse('E_VERIFY_HELPER', `helper ${id} is not allowed in the ${env.ctx.name} context`);
   const found = env.lookupHelper(id);
   if (!found.found) refuse('E_VERIFY_HELPER', found.why);
@@ -155,4 +160,5 @@ export function callHelper(env: CallEnv, state: VState, id: number): void {
   const regs = topFrame(state).regs;
   regs[0] = returned(check, ret);
   for (let r = 1; r <= 5; r++) regs[r] = UNINIT;
+  return check.map;
 }

@@ -6,6 +6,7 @@
 import { LddwSrc, branchTarget, type Insn, type InsnOf } from '../isa/insn.js';
 import { FP } from '../isa/opcode.js';
 import type { Program } from '../program/program.js';
+import { BPF_MAP_TYPE } from '../maps/types.js';
 import { MAX_CALL_FRAMES } from '../runtime/memory.js';
 import { branchEdges } from './branch.js';
 import type { FactsCollector } from './facts.js';
@@ -114,6 +115,10 @@ function lddwStep(env: StepEnv, state: VState, insn: InsnOf<'lddw'>): void {
       }
       const off = insn.nextImm;
       if (off < 0 || off >= map.valueSize) refuse('E_VERIFY_MAP', `offset ${off} is outside map ${index}'s ${map.valueSize}-byte value`);
+      // As the kernel's array_map_direct_value_addr: other maps have no one value to point at.
+      if (map.type !== undefined && (map.type !== BPF_MAP_TYPE.ARRAY || map.maxEntries !== 1)) {
+        refuse('E_VERIFY_MAP', `map ${index}${map.name ? ` ('${map.name}')` : ''} has no direct value address: only an array map of one entry has one`);
+      }
       write(regs, insn.dst, makePtr('map_value', { region: index, size: map.valueSize, off }));
       env.facts.constPointer(insn.pc, { kind: 'map_value', map: index, off });
       return;
@@ -211,7 +216,8 @@ export function step(env: StepEnv, state: VState, insn: Insn): StepOutcome {
     case 'call':
       if (insn.mode === 'local') return localCall(env, state, insn);
       if (insn.mode === 'kfunc') refuse('E_VERIFY_UNSUPPORTED', 'kfunc calls are not supported');
-      callHelper(env, state, insn.imm);
+      const map = callHelper(env, state, insn.imm);
+      if (map !== undefined) env.facts.callMap(insn.pc, map);
       return next(insn);
     case 'callx': callxStep(env, state, insn); return next(insn);
     case 'exit':

@@ -1,0 +1,33 @@
+/**
+ * Which map operation a program's helper call runs, by map type: one table that the JS helpers
+ * (helpers.ts, for the interpreter and checked code) and the JIT's direct calls both read, so the
+ * two engines cannot pick different operations. Every operation takes (map, key, ...) and, for a
+ * per-CPU map, the CPU of the run last (ops.ts's ABI).
+ */
+import { BPF_MAP_TYPE } from './types.js';
+import type { MapOpsExports } from './ops.js';
+
+export type MapCall = 'lookup' | 'update' | 'delete';
+
+export interface ProgramOp {
+  /** The export of the map operations module. */
+  readonly name: keyof MapOpsExports;
+  /** Whether the run's CPU is passed as the last argument. */
+  readonly cpu: boolean;
+}
+
+const op = (name: keyof MapOpsExports, cpu = false): ProgramOp => ({ name, cpu });
+
+const TABLE: ReadonlyMap<number, Readonly<Record<MapCall, ProgramOp>>> = new Map([
+  [BPF_MAP_TYPE.ARRAY, { lookup: op('array_lookup'), update: op('array_update'), delete: op('array_delete') }],
+  [BPF_MAP_TYPE.PERCPU_ARRAY, { lookup: op('percpu_array_lookup', true), update: op('percpu_array_update', true), delete: op('array_delete') }],
+  [BPF_MAP_TYPE.HASH, { lookup: op('hash_lookup'), update: op('hash_update'), delete: op('hash_delete') }],
+  [BPF_MAP_TYPE.LRU_HASH, { lookup: op('hash_lookup'), update: op('hash_update'), delete: op('hash_delete') }],
+  [BPF_MAP_TYPE.PERCPU_HASH, { lookup: op('percpu_hash_lookup', true), update: op('percpu_hash_update', true), delete: op('hash_delete') }],
+  [BPF_MAP_TYPE.LRU_PERCPU_HASH, { lookup: op('percpu_hash_lookup', true), update: op('percpu_hash_update', true), delete: op('hash_delete') }],
+]);
+
+/** The operation `call` runs on a map of this type; undefined when programs cannot call it on one. */
+export function programOp(typeId: number, call: MapCall): ProgramOp | undefined {
+  return TABLE.get(typeId)?.[call];
+}
