@@ -2,7 +2,7 @@
 // array model, through the host API and through the WebAssembly operations a program will call.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BPF_ANY, BPF_EXIST, createMap, EngineMemory, mapOperations } from '../src/index.js';
+import { BPF_ANY, BPF_EXIST, createMap, EngineMemory, mapOperations, memory, Vm } from '../src/index.js';
 import { errnoOf } from './maps-helpers.js';
 
 type Op = { op: 'push'; value: number; flags: number } | { op: 'pop' } | { op: 'peek' };
@@ -88,5 +88,31 @@ describe('queue and stack', () => {
     expect(q.peek()).toEqual(new Uint8Array([3, 0, 0, 0, 0, 0, 0, 0]));
     q.clear();
     expect(q.pop()).toBeUndefined();
+  });
+});
+
+describe('queue and stack as BpfMaps: the keyed commands answered as the kernel does', () => {
+  it('lookup is peek and update is push, with the empty key; delete and iteration are EINVAL', () => {
+    const vm = new Vm();
+    const q = vm.createMap({ type: 'stack', keySize: 0, valueSize: 4, maxEntries: 2 });
+    const none = new Uint8Array(0);
+    q.update(none, 5);
+    q.update(none, 6);
+    expect(q.lookup(none)).toEqual(new Uint8Array([6, 0, 0, 0]));
+    expect(errnoOf(() => q.update(none, 7))).toBe('E2BIG');
+    expect(errnoOf(() => q.delete(none))).toBe('EINVAL');
+    expect(errnoOf(() => [...q.keys()])).toBe('EINVAL');
+    expect(() => q.lookup(1)).toThrow(/key must be 0 bytes/);
+  });
+
+  it('a program’s map_lookup_elem on a queue finds nothing (NULL), in every engine', () => {
+    const vm = new Vm();
+    const q = vm.createMap({ type: 'queue', keySize: 0, valueSize: 8, maxEntries: 2 });
+    q.update(new Uint8Array(0), 1n);
+    const src = 'mov %r2, %r10\nadd %r2, -8\nlddw %r1, map_by_idx(0)\ncall 1\njeq %r0, 0, none\nldxdw %r0, [%r0]\nexit\nnone:\nmov %r0, 7\nexit';
+    for (const engine of ['interp', 'jit'] as const) {
+      expect(vm.load(src, { engine, context: memory(0), maps: [q] }).run()).toBe(7n);
+      expect(vm.load(src, { engine, unverified: true, maps: [q] }).run()).toBe(7n);
+    }
   });
 });
