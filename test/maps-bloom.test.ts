@@ -2,6 +2,7 @@
 // ever reported absent, and a filter sized for its values reports few absent ones as present.
 import { describe, expect, it } from 'vitest';
 import { BPF_F, createMap, EngineMemory, mapOperations } from '../src/index.js';
+import { errnoOf } from './maps-helpers.js';
 
 const bytes = (n: number, size: number): Uint8Array => {
   const out = new Uint8Array(size);
@@ -48,6 +49,13 @@ describe('bloom filter', () => {
     expect(bloom.has(bytes(7, 8))).toBe(true);
     bloom.clear();
     expect(bloom.has(bytes(7, 8))).toBe(false);
+    // As a BpfMap: update is push; lookup, delete and iteration are refused as the kernel does.
+    bloom.update(new Uint8Array(0), bytes(8, 8));
+    expect(bloom.has(bytes(8, 8))).toBe(true);
+    expect(errnoOf(() => bloom.update(new Uint8Array(0), bytes(8, 8), 2))).toBe('EINVAL');
+    expect(errnoOf(() => bloom.lookup(new Uint8Array(0)))).toBe('EINVAL');
+    expect(errnoOf(() => bloom.delete(new Uint8Array(0)))).toBe('EOPNOTSUPP');
+    expect(errnoOf(() => [...bloom.keys()])).toBe('EOPNOTSUPP');
     const queue = createMap(mem, { type: 'queue', keySize: 0, valueSize: 8, maxEntries: 1 });
     expect(ops.bloom_push(BigInt(queue.address), BigInt(at), 0n)).toBe(-22n);
   });

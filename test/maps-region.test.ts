@@ -1,7 +1,7 @@
 // BpfMap.valueRegion (src/maps/layout.ts): it holds every address a lookup gives a program, for every
 // CPU copy, and none of the metadata (header, buckets, elements) the operations walk.
 import { describe, expect, it } from 'vitest';
-import { createMap, EngineMemory, mapOperations, type BpfMap, type MapSpec } from '../src/index.js';
+import { createMap, EngineMemory, mapOperations, Vm, type BpfMap, type MapSpec } from '../src/index.js';
 import { H } from '../src/maps/layout.js';
 
 const mem = new EngineMemory({ cpus: 3 });
@@ -59,4 +59,33 @@ describe('valueRegion', () => {
     expect(map.lookup(0)).toBeUndefined();
     expect(map.lookupBigInt(9)).toBe(9n);
   });
+});
+
+describe('a checked program granted a hash map’s values', () => {
+  // Keys 0..3 take elements 0..3 in order, so key 1's neighbours are keys 0 and 2's values.
+  const src = (off: number): string => `stw [%r10-4], 1
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_by_idx(0)
+call 1
+jeq %r0, 0, out
+stdw [%r0-8], -1
+stdw [%r0${off >= 0 ? '+' : ''}${off}], -1
+out:
+mov %r0, 0
+exit`;
+
+  for (const engine of ['interp', 'jit'] as const) {
+    it(`${engine}: may overwrite other keys' values, never the map's links, and faults past the values`, () => {
+      const vm = new Vm();
+      const table = vm.createMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 4 });
+      for (let k = 0; k < 4; k++) table.update(k, BigInt(k));
+      vm.load(src(8), { engine, unverified: true, maps: [table] }).run();
+      expect([0, 1, 2, 3].map((k) => table.lookupBigInt(k))).toEqual([2n ** 64n - 1n, 1n, 2n ** 64n - 1n, 3n]);
+      table.delete(2);
+      table.update(9, 9n);
+      expect([...table.keys()]).toHaveLength(4);
+      expect(() => vm.load(src(24), { engine, unverified: true, maps: [table] }).run()).toThrow(expect.objectContaining({ code: 'E_RUN_MEMORY' }));
+    });
+  }
 });
