@@ -1,7 +1,9 @@
 // Bloom filter maps (src/maps/ops-bloom.ts): the kernel's bloom_filter.c semantics. No value pushed is
 // ever reported absent, and a filter sized for its values reports few absent ones as present.
 import { describe, expect, it } from 'vitest';
-import { BPF_F, createMap, EngineMemory, mapOperations } from '../src/index.js';
+import { BPF_F, createMap, EngineMemory, mapOperations, memory, Vm } from '../src/index.js';
+import { assemble } from '../src/asm/index.js';
+import { buildProgram } from '../src/program/program.js';
 import { errnoOf } from './maps-helpers.js';
 
 const bytes = (n: number, size: number): Uint8Array => {
@@ -58,5 +60,13 @@ describe('bloom filter', () => {
     expect(errnoOf(() => [...bloom.keys()])).toBe('EOPNOTSUPP');
     const queue = createMap(mem, { type: 'queue', keySize: 0, valueSize: 8, maxEntries: 1 });
     expect(ops.bloom_push(BigInt(queue.address), BigInt(at), 0n)).toBe(-22n);
+  });
+
+  it('a program declaring one takes a host filter only with the same number of hash functions', () => {
+    const vm = new Vm();
+    const declared = { type: 'bloom_filter', keySize: 0, valueSize: 4, maxEntries: 8, name: 'seen', mapExtra: 3 } as const;
+    const p = buildProgram(assemble('mov %r0, 0\nexit', 'ubpf'), { maps: [declared] });
+    expect(() => vm.load(p, { context: memory(0), maps: { seen: vm.createMap({ ...declared, mapExtra: 4 }) } })).toThrow(/mapExtra 4, the program declares 3/);
+    expect(vm.load(p, { context: memory(0), maps: { seen: vm.createMap(declared) } }).map('seen').mapExtra).toBe(3);
   });
 });
