@@ -85,6 +85,8 @@ function registerRun(cli: Command): void {
     .option('--log-level <n>', 'verifier log: 0, 1 (path to a refusal) or 2 (every state)', '0')
     .option('--termination <mode>', TERMINATION_HELP, 'prove')
     .option('--max-insns <n>', MAX_INSNS_HELP)
+    .option('--dump-maps', 'after the run, print the program\'s maps (per-CPU values per CPU and summed)')
+    .option('--json', 'print r0 (with --dump-maps, the maps too) as one JSON object')
     .addHelpText('after', REPEAT_HELP)
     .action(async (prog: string, opts: RunOpts) => {
       const repeat = opts.repeat === undefined ? undefined : parsePositiveInt('--repeat', opts.repeat);
@@ -94,7 +96,7 @@ function registerRun(cli: Command): void {
       runCommand(prog, {
         engine: parseEngine(opts.engine, ['interp', 'jit'] as const), tier, mem: memOption(opts), repeat,
         type: opts.type, unverified: opts.unverified ?? false, logLevel: parseLogLevel(opts.logLevel),
-        termination: parseTermination(opts.termination), ...buildOptions(opts),
+        termination: parseTermination(opts.termination), ...buildOptions(opts), dumpMaps: opts.dumpMaps ?? false, json: opts.json ?? false,
       });
     });
   cli.command('verify')
@@ -117,7 +119,7 @@ const TERMINATION_HELP = 'prove (loops must be proven to end) or budget (loops o
 
 interface RunOpts {
   engine: string; tier: string; mem?: string; memHex?: string; repeat?: string; type: string; unverified?: boolean; logLevel: string; termination: string;
-  maxInsns?: string;
+  maxInsns?: string; dumpMaps?: boolean; json?: boolean;
 }
 
 function parseTermination(value: string): Termination {
