@@ -44,7 +44,9 @@ export function mapTables(maps: readonly BpfMap[]): Array<{ title: string; rows:
     const header = ['key', ...(map.perCpu ? Array.from({ length: cpus }, (_, c) => `cpu${c}`) : ['value']), ...(summed ? ['sum'] : [])];
     const rows = shown.map((e) => [show(e.key), ...e.values.map(show), ...(summed ? [sum(e.values)] : [])]);
     const hidden = zeroes > 0 ? `, ${zeroes} zero element${zeroes === 1 ? '' : 's'} not shown` : '';
-    return { title: `map '${map.name || '(unnamed)'}' (${map.type}, ${map.keySize}-byte keys, ${map.valueSize}-byte values, ${map.maxEntries} entries${hidden}):`, rows: [header, ...rows] };
+    const entries = `${map.maxEntries} ${map.maxEntries === 1 ? 'entry' : 'entries'}`;
+    const empty = rows.length === 0 && zeroes === 0 ? ', empty' : '';
+    return { title: `map '${map.name || '(unnamed)'}' (${map.type}, ${map.keySize}-byte keys, ${map.valueSize}-byte values, ${entries}${hidden}${empty}):`, rows: rows.length > 0 ? [header, ...rows] : [] };
   });
 }
 

@@ -66,6 +66,6 @@ export function runCommand(path: string, opts: RunCommandOptions): void {
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else if (opts.dumpMaps) {
     if (loaded.maps.length === 0) process.stdout.write('the program has no maps\n');
-    for (const t of mapTables(loaded.maps)) process.stdout.write(`${t.title}\n${alignedRows(t.rows).join('\n')}\n`);
+    for (const t of mapTables(loaded.maps)) process.stdout.write([t.title, ...(t.rows.length > 0 ? alignedRows(t.rows) : [])].map((l) => `${l}\n`).join(''));
   }
 }
