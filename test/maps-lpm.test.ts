@@ -122,6 +122,10 @@ describe('LPM trie: updates and deletes', () => {
     expect(map.lookupNumber(cidrKey('10.0.0.0/8'))).toBe(4);
     expect([...map.keys()].map(show)).toEqual(['10.0.0.0/8']);
     expect(errno(() => map.update(cidrKey('10.0.0.0/8'), 1, 3))).toBe('EINVAL');
+    // Flags are a u64 in the kernel's helper: 2^32 is not BPF_ANY.
+    const at = map.mem.alloc(16);
+    map.mem.write(at, cidrKey('10.0.0.0/8'));
+    expect(mapOperations(map.mem).lpm_update(BigInt(map.address), BigInt(at), BigInt(at + 8), 1n << 32n)).toBe(-22n);
     expect(() => map.update(lpmKey(33, [10, 0, 0, 0]), 1)).toThrow("map 'rules': update: prefix length 33 is more than the key's 32 bits of data (EINVAL)");
     // An intermediate node (10.0.0.0/14, where 10.1/16 and 10.2/16 part) holds no entry.
     map.update(cidrKey('10.1.0.0/16'), 5);

@@ -37,11 +37,15 @@ function entriesOf(map: BpfMap): { shown: Entry[]; zeroes: number } {
   return { shown, zeroes };
 }
 
+/** Queues, stacks and bloom filters have no keys to walk (the kernel's get_next_key refuses them too). */
+const listable = (map: BpfMap): boolean => !['queue', 'stack', 'bloom_filter'].includes(map.type);
+
 const sum = (values: Uint8Array[]): string => values.reduce((n, v) => n + number(v), 0n).toString();
 
 /** One table per map: a title line, then rows (the caller lays them out). */
 export function mapTables(maps: readonly BpfMap[]): Array<{ title: string; rows: string[][] }> {
   return maps.map((map) => {
+    if (!listable(map)) return { title: `map '${map.name || '(unnamed)'}' (${map.type}: its values cannot be listed without taking them out)`, rows: [] };
     const { shown, zeroes } = entriesOf(map);
     const cpus = map.perCpu ? (shown[0]?.values.length ?? 0) : 0;
     const summed = map.perCpu && isNumeric(map.valueSize);
@@ -61,7 +65,7 @@ export function mapsJson(maps: readonly BpfMap[]): unknown[] {
     const keyOf = (k: Uint8Array): Record<string, string> => (isLpm(map) ? { hex: hex(k).replaceAll(' ', ''), prefix: lpmKeyText(k) } : bytes(k));
     return {
       name: map.name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries,
-      entries: [...map.entries()].map(([key, value]) => (Array.isArray(value)
+      entries: !listable(map) ? null : [...map.entries()].map(([key, value]) => (Array.isArray(value)
         ? { key: keyOf(key), perCpu: value.map(bytes), ...(isNumeric(map.valueSize) ? { sum: sum(value) } : {}) }
         : { key: keyOf(key), value: bytes(value) })),
     };

@@ -263,14 +263,14 @@ function addLpmOps(m: WasmModule): void {
     m.memory.fill(clear.hdr(H.DATA), c(0), clear.hdr(H.DATA_SIZE)),
     clear.setHdr(H.LPM_ROOT, c(0)),
     clear.setHdr(H.COUNT, c(0)),
-    clear.set('e', clear.hdr(H.LPM_NODES)),
+    clear.set('e', clear.hdr(H.ELEMS)),
     clear.while(I.lt_u(I.add(clear.get('i'), c(1)), clear.hdr(H.LPM_NODE_COUNT)), () => [
       I.store(N.CHILD0, 4, clear.get('e'), I.add(clear.get('e'), clear.hdr(H.ELEM_SIZE))),
       clear.set('e', I.add(clear.get('e'), clear.hdr(H.ELEM_SIZE))),
       clear.set('i', I.add(clear.get('i'), c(1))),
     ]),
     I.store(N.CHILD0, 4, clear.get('e'), c(0)),
-    clear.setHdr(H.FREE, clear.hdr(H.LPM_NODES)),
+    clear.setHdr(H.FREE, clear.hdr(H.ELEMS)),
     clear.set('i', c(0)),
     clear.while(I.lt_u(clear.get('i'), clear.hdr(H.MAX_ENTRIES)), () => [
       I.store(0, 4, I.add(clear.hdr(H.LPM_VFREE), I.shl(clear.get('i'), c(2))),
