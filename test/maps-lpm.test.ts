@@ -35,7 +35,7 @@ const refusal = (f: () => unknown): string => {
 const show = lpmKeyText;
 
 const ipv4Trie = (mem: EngineMemory, maxEntries = 16, name = 'rules'): BpfMap<Uint8Array> =>
-  createMap(mem, { type: 'lpm_trie', keySize: 8, valueSize: 4, maxEntries, flags: BPF_F.NO_PREALLOC, name }) as BpfMap<Uint8Array>;
+  createMap(mem, { type: 'lpm_trie', keySize: 8, valueSize: 4, maxEntries, flags: BPF_F.NO_PREALLOC, name });
 
 describe('LPM trie: lookups', () => {
   it('finds the longest of overlapping prefixes that matches', () => {

@@ -1,9 +1,9 @@
 /**
  * `run --dump-maps`: the program's maps after the run, as tables or as JSON. Keys and values of 4 or
  * 8 bytes print as unsigned little-endian numbers, others as hex bytes, an LPM trie's keys as
- * prefixes ('10.1.0.0/16', lpmKeyText); a per-CPU value prints per CPU
- * and, when numeric, summed. Array elements whose every copy is zero are left out (and counted), as
- * an array always holds all its elements.
+ * prefixes ('10.1.0.0/16', lpmKeyText); a per-CPU value prints per CPU and, when numeric, summed.
+ * Array elements whose every copy is zero are left out (and counted), as an array always holds all
+ * its elements.
  */
 import type { BpfMap } from '../maps/map.js';
 import { lpmKeyText } from '../maps/lpm-key.js';
@@ -58,7 +58,10 @@ export function mapTables(maps: readonly BpfMap[]): Array<{ title: string; rows:
   });
 }
 
-/** The maps as JSON-ready data: every entry, keys and values as hex and, when 4 or 8 bytes, as numbers (LPM keys: as prefixes). */
+/**
+ * The maps as JSON-ready data: every entry, keys and values as hex and, when 4 or 8 bytes, as
+ * numbers; an LPM trie's keys also as prefixes.
+ */
 export function mapsJson(maps: readonly BpfMap[]): unknown[] {
   const bytes = (b: Uint8Array): Record<string, string> => ({ hex: hex(b).replaceAll(' ', ''), ...(isNumeric(b.length) ? { number: number(b).toString() } : {}) });
   return maps.map((map) => {
