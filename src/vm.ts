@@ -14,7 +14,7 @@ import { EngineMemory } from './runtime/memory.js';
 import { toProgram, type ProgramSource } from './source.js';
 import { bindMaps, mapDescriptor, type GivenMaps } from './maps/bind.js';
 import { mapHelpers } from './maps/helpers.js';
-import { kernelHelpers, type CurrentTaskFn, type TracePrintkSink } from './helpers/index.js';
+import { kernelHelpers, type CurrentTaskFn, type ProbeReadFn, type TracePrintkSink } from './helpers/index.js';
 import { createMap, type BpfMap } from './maps/map.js';
 import type { MapSpec } from './maps/spec.js';
 import { verify, type ContextDescriptor, type LogLevel, type Termination, type VerifierFacts, type VerifyStats } from './verifier/index.js';
@@ -38,6 +38,11 @@ export interface VmOptions {
   current?: CurrentTaskFn;
   /** Receives bpf_trace_printk's text and the run's CPU. Default: the text is dropped. */
   tracePrintk?: TracePrintkSink;
+  /**
+   * Memory the probe_read helpers may read beyond the run's own regions: all of user memory
+   * (probe_read_user*), and kernel memory outside the engine's. Default: none (-EFAULT).
+   */
+  probeRead?: ProbeReadFn;
   /** Largest program `load` accepts, in 8-byte slots (default 1,000,000, the kernel's limit). */
   maxSlots?: number;
 }
@@ -193,7 +198,8 @@ export class Vm {
   constructor(options: VmOptions = {}) {
     this.mem = new EngineMemory({ cpus: options.cpus ?? 1 });
     this.helpers = new HelperRegistry(options.helpers ?? []);
-    const kernel = kernelHelpers({ cpus: this.mem.cpus, current: options.current, tracePrintk: options.tracePrintk });
+    const { current, tracePrintk, probeRead } = options;
+    const kernel = kernelHelpers({ cpus: this.mem.cpus, current, tracePrintk, probeRead });
     for (const spec of [...mapHelpers(), ...kernel]) if (!this.helpers.has(spec.id)) this.helpers.register(spec);
     this.maxSlots = options.maxSlots;
   }
