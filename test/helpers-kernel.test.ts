@@ -2,21 +2,12 @@
 // what they write, the host's callbacks, checked mode's faults at their calls and the verifier's checks.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Vm, memory, type LoadOptions, type LoadedProgram, type VmOptions } from '../src/index.js';
-import { BpfRuntimeError } from '../src/errors.js';
 import { VerifyError } from '../src/verifier/refusal.js';
 import { loadOptimizer } from '../src/jit/index.js';
+import { CHECKED, ENGINES, fault } from './engines.js';
 
 beforeAll(() => loadOptimizer());
 
-/** Each way to run a program: verified in both engines and both JIT tiers, and checked in both engines. */
-const ENGINES: ReadonlyArray<[string, LoadOptions]> = [
-  ['interp', { engine: 'interp' }],
-  ['jit baseline', { engine: 'jit', tier: 'baseline' }],
-  ['jit optimized', { engine: 'jit', tier: 'optimized' }],
-  ['interp checked', { engine: 'interp', unverified: true }],
-  ['jit checked', { engine: 'jit', tier: 'baseline', unverified: true }],
-];
-const CHECKED = ENGINES.filter(([name]) => name.endsWith('checked'));
 
 /** Stores `s` and its NUL at r10-off (byte by byte: the verifier then knows every byte). */
 const stackString = (s: string, off: number): string =>
@@ -30,16 +21,6 @@ function runOnMemory(p: LoadedProgram, vm: Vm, size: number, fill = 0xff, cpu = 
   const { addr, len } = p.placeInput(new Uint8Array(size).fill(fill));
   const r0 = p.exe.run(addr, len, cpu);
   return { r0, bytes: vm.mem.read(addr, size) };
-}
-
-function fault(run: () => unknown): BpfRuntimeError {
-  try {
-    run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BpfRuntimeError);
-    return e as BpfRuntimeError;
-  }
-  throw new Error('expected a fault');
 }
 
 describe.each(ENGINES)('kernel helpers: %s', (_name, opts) => {
