@@ -13,8 +13,8 @@ import { HelperRegistry, type HelperSpec } from './runtime/helpers.js';
 import { EngineMemory } from './runtime/memory.js';
 import { toProgram, type ProgramSource } from './source.js';
 import { bindMaps, mapDescriptor, type GivenMaps } from './maps/bind.js';
-import { mapHelpers } from './maps/helpers.js';
-import { kernelHelpers, type CurrentTaskFn, type ProbeReadFn, type TracePrintkSink } from './helpers/index.js';
+import { standardRegistry } from './runtime/standard-helpers.js';
+import type { CurrentTaskFn, ProbeReadFn, TracePrintkSink } from './helpers/index.js';
 import { createMap, type BpfMap } from './maps/map.js';
 import type { MapSpec } from './maps/spec.js';
 import { verify, type ContextDescriptor, type LogLevel, type Termination, type VerifierFacts, type VerifyStats } from './verifier/index.js';
@@ -197,10 +197,8 @@ export class Vm {
 
   constructor(options: VmOptions = {}) {
     this.mem = new EngineMemory({ cpus: options.cpus ?? 1 });
-    this.helpers = new HelperRegistry(options.helpers ?? []);
     const { current, tracePrintk, probeRead } = options;
-    const kernel = kernelHelpers({ cpus: this.mem.cpus, current, tracePrintk, probeRead });
-    for (const spec of [...mapHelpers(), ...kernel]) if (!this.helpers.has(spec.id)) this.helpers.register(spec);
+    this.helpers = standardRegistry(options.helpers, { cpus: this.mem.cpus, current, tracePrintk, probeRead });
     this.maxSlots = options.maxSlots;
   }
 

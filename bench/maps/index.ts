@@ -1,0 +1,150 @@
+/**
+ * The map benchmarks: each micro-benchmark's operation from JIT code (repeated inside one program
+ * run, both tiers), from the interpreter and from the host API; each event workload through the
+ * interpreter, the JIT per event and in batches, and its hand-written JavaScript. Every engine's
+ * results and final map contents are checked against the JavaScript before anything is timed.
+ */
+import { InternalError } from '../../src/errors.js';
+import { Vm, event, memory, type LoadOptions, type LoadedProgram } from '../../src/index.js';
+import { loadOptimizer } from '../../src/jit/index.js';
+import type { BpfMap } from '../../src/maps/map.js';
+import { timeTask, type Budget } from '../measure.js';
+import { LOOP } from './programs.js';
+import { HASH_KEYS, MAP_EVENTS, MAP_OPS, hostKeys, type MapEventWorkload, type MapOpWorkload } from './workloads.js';
+
+export const MAP_WORKLOAD_NAMES: readonly string[] = [...MAP_OPS, ...MAP_EVENTS].map((w) => w.name);
+
+export const MAP_TITLE = 'maps (ns per map operation, repeated inside one program run or through the host API; '
+  + 'ns per event for pid-filter and latency-hist; the ratio is to the host API or JavaScript row)';
+
+/** One JSON record of a map benchmark: ns per map operation, or per event. */
+export interface MapRecord {
+  readonly workload: string;
+  readonly engine: 'interp' | 'jit' | 'js' | 'host';
+  /** program: a loop inside one run; event / batch as in the other workloads; host: the host API. */
+  readonly mode: 'program' | 'event' | 'batch' | 'host';
+  readonly tier?: 'baseline' | 'optimized';
+  readonly nsPerOp: number;
+  readonly opsPerSec: number;
+  readonly samples: number;
+}
+
+const ENGINES: ReadonlyArray<{ engine: 'interp' | 'jit'; tier?: 'baseline' | 'optimized'; options: LoadOptions }> = [
+  { engine: 'interp', options: { engine: 'interp' } },
+  { engine: 'jit', tier: 'baseline', options: { engine: 'jit', tier: 'baseline' } },
+  { engine: 'jit', tier: 'optimized', options: { engine: 'jit', tier: 'optimized' } },
+];
+
+function record(workload: string, engine: MapRecord['engine'], mode: MapRecord['mode'], tier: MapRecord['tier'], medianMs: number, ops: number, samples: number): MapRecord {
+  const nsPerOp = (medianMs * 1e6) / ops;
+  return { workload, engine, mode, ...(tier ? { tier } : {}), nsPerOp, opsPerSec: 1e9 / nsPerOp, samples };
+}
+
+function timeOnce(fn: () => unknown): number {
+  const t0 = performance.now();
+  fn();
+  return Math.max(performance.now() - t0, 1e-3);
+}
+
+async function measureOp(w: MapOpWorkload, budget: Budget, at: (what: string) => void): Promise<MapRecord[]> {
+  const out: MapRecord[] = [];
+  for (const e of ENGINES) {
+    at(`${w.name}: ${e.engine}${e.tier ? ` ${e.tier}` : ''}`);
+    const vm = new Vm();
+    const map = vm.createMap(w.spec);
+    w.setup(map);
+    const p = vm.load(w.source, { ...e.options, context: memory(0), maps: [map] });
+    const want = w.name === 'hash-lookup-miss' ? 0 : LOOP;
+    const got = p.runU32(new Uint8Array(0));
+    if (got !== want) throw new InternalError(`${w.name}: ${e.engine} counted ${got} successful operations of ${LOOP}, not ${want}`);
+    const { addr, len } = p.placeInput(new Uint8Array(0));
+    const fn = (): number => p.exe.runU32(addr, len);
+    const { medianMs, samples } = await timeTask(`${w.name} ${e.engine}`, fn, timeOnce(fn), budget);
+    out.push(record(w.name, e.engine, 'program', e.tier, medianMs, LOOP, samples));
+  }
+  at(`${w.name}: host API`);
+  const vm = new Vm();
+  const map = vm.createMap(w.spec);
+  w.setup(map);
+  const keys = hostKeys(w.name === 'hash-lookup-miss' ? HASH_KEYS : 0);
+  let sink: unknown;
+  const fn = (): void => {
+    for (let i = 0; i < LOOP; i++) sink = w.host(map, keys, i);
+  };
+  const { medianMs, samples } = await timeTask(`${w.name} host`, fn, timeOnce(fn), budget);
+  void sink;
+  out.push(record(w.name, 'host', 'host', undefined, medianMs, LOOP, samples));
+  return out;
+}
+
+const sameState = (a: Map<number, bigint>, b: Map<number, bigint>): boolean =>
+  a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+
+/** Loads the workload in a fresh Vm, checks one pass over the events against the JavaScript, and returns the program. */
+function checkedLoad(w: MapEventWorkload, options: LoadOptions, label: string): { p: LoadedProgram; map: BpfMap; base: number; results: number } {
+  const vm = new Vm();
+  const map = vm.createMap(w.spec);
+  w.setup(map);
+  const p = vm.load(w.source, { ...options, context: event(16), maps: [map] });
+  const ev = w.events();
+  const base = vm.mem.alloc(ev.bytes.length, 64);
+  vm.mem.write(base, ev.bytes);
+  const results = vm.mem.alloc(8 * ev.count, 8);
+  const js = w.js();
+  const view = new DataView(ev.bytes.buffer);
+  for (let i = 0; i < ev.count; i++) {
+    const want = js.run(view, i * ev.stride);
+    const got = p.exe.runU32(base + i * ev.stride, ev.len);
+    if (got !== want) throw new InternalError(`${w.name}: ${label} returned ${got} for event ${i}, JavaScript ${want}`);
+  }
+  if (!sameState(w.mapState(map), js.state())) throw new InternalError(`${w.name}: ${label} left its map unlike JavaScript's state`);
+  return { p, map, base, results };
+}
+
+async function measureEvents(w: MapEventWorkload, budget: Budget, at: (what: string) => void): Promise<MapRecord[]> {
+  const out: MapRecord[] = [];
+  const ev = w.events();
+  for (const e of ENGINES) {
+    const { p, base, results } = checkedLoad(w, e.options, `${e.engine}${e.tier ? ` ${e.tier}` : ''}`);
+    const exe = p.exe;
+    const modes = e.engine === 'jit' ? (['event', 'batch'] as const) : (['event'] as const);
+    for (const mode of modes) {
+      at(`${w.name}: ${e.engine}${e.tier ? ` ${e.tier}` : ''} ${mode}`);
+      const fn = mode === 'batch'
+        ? (): void => exe.runBatch(base, ev.stride, ev.len, ev.count, results)
+        : (): void => {
+          for (let i = 0; i < ev.count; i++) exe.runU32(base + i * ev.stride, ev.len);
+        };
+      const { medianMs, samples } = await timeTask(`${w.name} ${e.engine} ${mode}`, fn, timeOnce(fn), budget);
+      out.push(record(w.name, e.engine, mode, e.tier, medianMs, ev.count, samples));
+    }
+  }
+  at(`${w.name}: js`);
+  const js = w.js();
+  const view = new DataView(ev.bytes.buffer);
+  const fn = (): void => {
+    for (let i = 0; i < ev.count; i++) js.run(view, i * ev.stride);
+  };
+  const { medianMs, samples } = await timeTask(`${w.name} js`, fn, timeOnce(fn), budget);
+  out.push(record(w.name, 'js', 'event', undefined, medianMs, ev.count, samples));
+  return out;
+}
+
+/** Measures the named map workloads (every one when `names` is undefined). */
+export async function measureMaps(names: readonly string[] | undefined, budget: Budget, at: (what: string) => void): Promise<MapRecord[]> {
+  await loadOptimizer(); // the optimized tier's rows
+  const out: MapRecord[] = [];
+  for (const w of MAP_OPS) if (!names || names.includes(w.name)) out.push(...await measureOp(w, budget, at));
+  for (const w of MAP_EVENTS) if (!names || names.includes(w.name)) out.push(...await measureEvents(w, budget, at));
+  return out;
+}
+
+/** The table: ns per operation or event, and the ratio to the JavaScript or host row of the workload. */
+export function mapRows(records: readonly MapRecord[]): string[][] {
+  const header = ['workload', 'engine', 'mode', 'tier', 'ns/op', 'vs js/host', 'samples'];
+  const rows = records.map((r) => {
+    const ref = records.find((x) => x.workload === r.workload && (x.engine === 'js' || x.engine === 'host'));
+    return [r.workload, r.engine, r.mode, r.tier ?? '-', r.nsPerOp.toPrecision(3), ref ? `${(r.nsPerOp / ref.nsPerOp).toFixed(2)}x` : '-', String(r.samples)];
+  });
+  return [header, ...rows];
+}
