@@ -1,10 +1,10 @@
 /**
  * The kernel's map helpers with Linux's numbers and prototypes (include/uapi/linux/bpf.h):
  * bpf_map_lookup_elem (1), bpf_map_update_elem (2), bpf_map_delete_elem (3) and
- * bpf_map_lookup_percpu_elem (195). Their work is the
- * map operations' (ops.ts), called here for the interpreter and for code the JIT does not call them
- * from directly; a helper takes only the maps the program was loaded with, and its pointer
- * arguments only inside the run's regions (a checked program's may be anything).
+ * bpf_map_lookup_percpu_elem (195). Their work is the map operations' (ops.ts), called here for the
+ * interpreter and for code the JIT does not call them from directly; a helper takes only the maps
+ * the program was loaded with, and its pointer arguments only inside the run's regions (a checked
+ * program's may be anything).
  */
 import { HelperFault, checkedAddress, type HelperEnv, type HelperSpec } from '../runtime/helpers.js';
 import type { BpfMap } from './map.js';
