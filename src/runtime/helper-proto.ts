@@ -57,6 +57,8 @@ export type RetKind =
 export interface HelperProto {
   readonly args: readonly ArgKind[];
   readonly ret: RetKind;
+  /** The map types (BPF_MAP_TYPE numbers) the `map` argument may have; any when absent. */
+  readonly mapTypes?: readonly number[];
 }
 
 const isMem = (k: ArgKind | undefined): boolean => k === 'mem_read' || k === 'mem_write' || k === 'mem_rw';

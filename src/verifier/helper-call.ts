@@ -41,6 +41,7 @@ interface ArgCheck {
   readonly env: CallEnv;
   readonly state: VState;
   readonly label: string;
+  readonly proto: HelperProto;
   /** Map index given by the `map` argument, once seen. */
   map: number | undefined;
 }
@@ -95,6 +96,15 @@ function mapOf(c: ArgCheck, i: number): { keySize: number; valueSize: number } {
   return m;
 }
 
+/** The kernel's check_map_func_compatibility: a helper that works on some map types only. */
+function checkMapType(c: ArgCheck, i: number): void {
+  const types = c.proto.mapTypes;
+  const type = c.env.maps[c.map!]?.type;
+  if (types && (type === undefined || !types.includes(type))) {
+    refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)}: map ${c.map} (type ${type ?? 'unknown'}) cannot be used with ${c.label}`, [i + 1]);
+  }
+}
+
 function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
   const regs = topFrame(c.state).regs;
   const kind = args[i]!;
@@ -122,6 +132,7 @@ function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
     case 'map': {
       if (value.t !== 'ptr' || value.kind !== 'map_handle') refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be a map handle, not ${formatReg(value)}`, [i + 1]);
       c.map = value.region;
+      checkMapType(c, i);
       return;
     }
     case 'map_key': case 'map_value': {
@@ -154,7 +165,7 @@ export function callHelper(env: CallEnv, state: VState, id: number): number | un
   if (!found.found) refuse('E_VERIFY_HELPER', found.why);
   const problem = protoProblem(found.proto);
   if (problem) refuse('E_VERIFY_HELPER', `${found.label} has a malformed prototype: ${problem}`);
-  const check: ArgCheck = { env, state, label: found.label, map: undefined };
+  const check: ArgCheck = { env, state, label: found.label, proto: found.proto, map: undefined };
   const { args, ret } = found.proto;
   for (let i = 0; i < args.length; i++) checkArg(check, args, i);
   const regs = topFrame(state).regs;
