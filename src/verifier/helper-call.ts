@@ -13,6 +13,7 @@ import { refuse } from './refusal.js';
 import { SCALAR_UNKNOWN, constValue, isConstScalar, scalarURange, type Scalar } from './scalar.js';
 import { stackBuffer, stackString, type DepthSink } from './stack-access.js';
 import { topFrame, type VState } from './state.js';
+import { BPF_MAP_TYPE } from '../maps/types.js';
 
 /** A map the program can name with `lddw rX, map_by_idx(N)` (N indexes the verify options' maps). */
 export interface MapDescriptor {
@@ -139,6 +140,12 @@ function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
       const m = mapOf(c, i);
       const size = kind === 'map_key' ? m.keySize : m.valueSize;
       checkBuffer(c, i, wantPtr(c, i, value, `a pointer to a map ${kind === 'map_key' ? 'key' : 'value'}`), [size, size], { read: true, write: false });
+      return;
+    }
+    case 'map_value_out': {
+      const m = mapOf(c, i);
+      const bloom = c.env.maps[c.map!]?.type === BPF_MAP_TYPE.BLOOM_FILTER;
+      checkBuffer(c, i, wantPtr(c, i, value, 'a pointer to room for a map value'), [m.valueSize, m.valueSize], { read: bloom, write: !bloom });
       return;
     }
   }
