@@ -4,22 +4,15 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  BPF_ANY, BPF_EXIST, BPF_F, BPF_NOEXIST, cidrKey, createMap, EngineMemory, lpmKey, lpmKeyText, MapError, mapOperations, memory, Vm,
+  BPF_ANY, BPF_EXIST, BPF_F, BPF_NOEXIST, cidrKey, createMap, EngineMemory, lpmKey, lpmKeyText, mapOperations, memory, Vm,
   type BpfMap,
 } from '../src/index.js';
 import { InputError } from '../src/errors.js';
 import { jitToWat, loadOptimizer } from '../src/jit/index.js';
 import { ENGINES } from './engines.js';
+import { errnoOf } from './maps-helpers.js';
 
-const errno = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    if (!(e instanceof MapError)) throw e;
-    return e.errno;
-  }
-  return 'ok';
-};
+const errno = errnoOf;
 
 const refusal = (f: () => unknown): string => {
   try {
