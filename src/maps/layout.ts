@@ -14,10 +14,20 @@
  *       +valueOffset value copies (one per CPU for per-CPU maps), `stride` bytes apart.
  *     Every element starts on the free list; the list and the buckets are all in memory, so the
  *     WebAssembly operations (ops.ts) are the only code that ever walks them.
+ *   - ring buffers (MAX_ENTRIES = the size, a power of 2): 2 * size bytes. Records start at
+ *     data + (position & (size - 1)), 8-aligned: an 8-byte header (u32 length with RB_BUSY and
+ *     RB_DISCARD in its top bits, u32 the map's header address, where the kernel keeps a page
+ *     offset to find its ring buffer from a record) and the data, rounded up to 8. The second half
+ *     stands in for the kernel's second mapping of the data pages: a record that reaches past the
+ *     end continues into it, contiguously, so a record is never split and producer and consumer
+ *     both read it at data + (position & mask). The bytes the kernel's second mapping would alias at
+ *     the start are simply not used by that record; positions count exactly as in the kernel.
+ *     Consumer and producer positions are u32 in the header (RB_CONS, RB_PROD); they grow without
+ *     bound and wrap at 2^32, harmless since only their differences (at most size) are used.
  */
 import type { EngineMemory } from '../runtime/memory.js';
 import { InputError } from '../errors.js';
-import { isArrayType, isLruType, isPerCpuType } from './types.js';
+import { isArrayType, isLruType, isPerCpuType, isRingBufType } from './types.js';
 import { MAX_STORAGE_BYTES, mapLabel, type ValidSpec } from './spec.js';
 
 /** Byte offsets of the header's u32 fields. */
@@ -34,8 +44,17 @@ export const H = {
   BUCKETS: 36, BUCKET_MASK: 40, FREE: 44, COUNT: 48, ELEM_SIZE: 52, VALUE_OFFSET: 56, SEED: 60,
   /** 1 when the map evicts its least recently used element when full. */
   LRU: 64, LRU_HEAD: 68, LRU_TAIL: 72,
+  /** Ring buffers: the consumer's and the producer's positions (u32, wrapping). */
+  RB_CONS: 80, RB_PROD: 84,
 } as const;
-export const HEADER_SIZE = 80;
+export const HEADER_SIZE = 96;
+
+/** Ring buffer records: header size and the length word's flags (the kernel's BPF_RINGBUF_*). */
+export const RB_HDR_SIZE = 8;
+export const RB_BUSY = 0x80000000;
+export const RB_DISCARD = 0x40000000;
+/** The largest record a reserve takes (the kernel's RINGBUF_MAX_RECORD_SZ, UINT_MAX / 4). */
+export const RB_MAX_RECORD = 0x3fffffff;
 
 /** Offsets inside a hash element. */
 export const E = { NEXT: 0, HASH: 4, LRU_PREV: 8, LRU_NEXT: 12, KEY: 16 } as const;
@@ -64,8 +83,9 @@ export function allocateMap(mem: EngineMemory, spec: ValidSpec, zeroSeed: boolea
   const cpuStride = roundUp(spec.maxEntries * stride, 64);
   const valueOffset = E.KEY + roundUp(spec.keySize, 8);
   const elemSize = valueOffset + copies * stride;
-  const buckets = array ? 0 : pow2AtLeast(spec.maxEntries);
-  const dataSize = array ? copies * cpuStride : spec.maxEntries * elemSize;
+  const buckets = array || isRingBufType(spec.type) ? 0 : pow2AtLeast(spec.maxEntries);
+  const ring = isRingBufType(spec.type);
+  const dataSize = ring ? 2 * spec.maxEntries : array ? copies * cpuStride : spec.maxEntries * elemSize;
   if (dataSize + buckets * 4 > MAX_STORAGE_BYTES) {
     throw new InputError(`${mapLabel(spec.name, spec.typeName)}: maxEntries ${spec.maxEntries} with valueSize ${spec.valueSize}` +
       ` needs ${dataSize + buckets * 4} bytes, more than the ${MAX_STORAGE_BYTES} a map may have`);
@@ -75,8 +95,9 @@ export function allocateMap(mem: EngineMemory, spec: ValidSpec, zeroSeed: boolea
   const fields: Array<[number, number]> = [
     [H.TYPE, spec.type], [H.KEY_SIZE, spec.keySize], [H.VALUE_SIZE, spec.valueSize], [H.MAX_ENTRIES, spec.maxEntries],
     [H.STRIDE, stride], [H.COPIES, copies], [H.DATA, data], [H.DATA_SIZE, dataSize], [H.CPU_STRIDE, cpuStride],
-    [H.BUCKETS, array ? 0 : header + HEADER_SIZE], [H.BUCKET_MASK, Math.max(buckets - 1, 0)], [H.ELEM_SIZE, elemSize],
+    [H.BUCKETS, buckets === 0 ? 0 : header + HEADER_SIZE], [H.BUCKET_MASK, Math.max(buckets - 1, 0)], [H.ELEM_SIZE, elemSize],
     [H.VALUE_OFFSET, valueOffset], [H.SEED, zeroSeed ? 0 : randomSeed()], [H.LRU, isLruType(spec.type) ? 1 : 0],
+    [H.RB_CONS, 0], [H.RB_PROD, 0],
   ];
   const view = mem.view;
   for (const [offset, value] of fields) view.setUint32(header + offset, value, true);

@@ -13,6 +13,8 @@ import { E2BIG, EEXIST, EINVAL, ENOENT, ERRNO_NAME } from './errno.js';
 import { mapOperations, type MapOpsExports } from './ops.js';
 import { MAX_KEY_SIZE, mapLabel, validateSpec, type MapSpec, type ValidSpec } from './spec.js';
 import { toBigInt, toBytes, type MapBytes } from './values.js';
+import { consumeRecords, pollRecords, type PollOptions, type RecordCallback, type RingView } from './ringbuf.js';
+import { BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_PROD_POS } from './ops-ringbuf.js';
 
 /** The scratch area of each memory: a key, the key next_key writes, then a value (every CPU's copy). */
 interface Scratch { readonly addr: number; readonly size: number }
@@ -226,12 +228,100 @@ export class BpfMap<V extends MapValues = MapValues> {
   }
 }
 
+/** The kernel's ENOTSUPP (524): what a ring buffer answers to lookup, update, delete and next key. */
+const ENOTSUPP = 'ENOTSUPP';
+
+/**
+ * A ring buffer (BPF_MAP_TYPE_RINGBUF, maxEntries = its size in bytes): programs reserve, submit,
+ * discard and output records (the helpers 130-134, ringbuf-helpers.ts); the host consumes them in
+ * order with consume() or `for await (const record of ringbuf)` (ringbuf.ts). Records are copies.
+ * It has no keys: lookup, update, delete, keys and clear fail with ENOTSUPP, as in the kernel.
+ */
+export class RingBuf extends BpfMap<never> {
+  private readonly ring: RingView;
+
+  constructor(mem: EngineMemory, spec: ValidSpec) {
+    super(mem, spec);
+    this.ring = { mem, header: this.address, data: this.valueRegion.start, size: spec.maxEntries };
+  }
+
+  /**
+   * Calls `callback` with each committed record, in order, and frees them; discarded records are
+   * skipped, and a record still reserved (not yet submitted or discarded) stops it, as everything
+   * after it waits for it. Returns the number of records handed over; a callback returning false
+   * stops after its record.
+   */
+  consume(callback: RecordCallback): number {
+    return consumeRecords(this.ring, callback);
+  }
+
+  /** Every record as it is committed, polling while the buffer is empty (PollOptions); see consume. */
+  records(options?: PollOptions): AsyncGenerator<Uint8Array, void, undefined> {
+    return pollRecords(this.ring, options);
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+    return this.records();
+  }
+
+  /** The ring buffer's size in bytes. */
+  get size(): number {
+    return this.maxEntries;
+  }
+
+  /** Bytes between the consumer and the producer position: records not consumed yet, reserved ones too (bpf_ringbuf_query's BPF_RB_AVAIL_DATA). */
+  get availableData(): number {
+    return this.query(BPF_RB_AVAIL_DATA);
+  }
+
+  /** The consumer position: bytes consumed since creation, modulo 2^32. */
+  get consumerPosition(): number {
+    return this.query(BPF_RB_CONS_POS);
+  }
+
+  /** The producer position: bytes reserved since creation, modulo 2^32. */
+  get producerPosition(): number {
+    return this.query(BPF_RB_PROD_POS);
+  }
+
+  private query(flag: number): number {
+    return Number(mapOperations(this.mem).ringbuf_query(BigInt(this.address), BigInt(flag)));
+  }
+
+  private unsupported(op: string): MapError {
+    return new MapError(ENOTSUPP, `${this.label}: ${op}: a ring buffer has no keys (${ENOTSUPP})`);
+  }
+
+  override lookup(): undefined {
+    throw this.unsupported('lookup');
+  }
+
+  override update(): void {
+    throw this.unsupported('update');
+  }
+
+  override delete(): void {
+    throw this.unsupported('delete');
+  }
+
+  // eslint-disable-next-line require-yield
+  override *keys(): IterableIterator<Uint8Array> {
+    throw this.unsupported('keys');
+  }
+
+  override clear(): void {
+    throw this.unsupported('clear');
+  }
+}
+
 type SingleMapType = 'hash' | 'array' | 'lru_hash' | 1 | 2 | 9;
 
 /** Creates a map in the engine memory, with the kernel's checks (spec.ts); its storage is reserved now and never grows. */
 export function createMap(mem: EngineMemory, spec: MapSpec & { type: PerCpuMapType }): BpfMap<Uint8Array[]>;
 export function createMap(mem: EngineMemory, spec: MapSpec & { type: SingleMapType }): BpfMap<Uint8Array>;
+export function createMap(mem: EngineMemory, spec: MapSpec & { type: 'ringbuf' | 27 }): RingBuf;
 export function createMap(mem: EngineMemory, spec: MapSpec): BpfMap;
 export function createMap(mem: EngineMemory, spec: MapSpec): BpfMap {
-  return new BpfMap(mem, validateSpec(spec));
+  const valid = validateSpec(spec);
+  return valid.type === BPF_MAP_TYPE.RINGBUF ? new RingBuf(mem, valid) : new BpfMap(mem, valid);
 }

@@ -4,7 +4,7 @@
  * The module is compiled once and instantiated once per EngineMemory, importing it as `env.memory`,
  * shared, as the JIT's modules do (src/jit/module.ts), so JIT code can later import these functions
  * and call them wasm to wasm. The storage layout is layout.ts's; the functions are in ops-hash.ts and
- * ops-array.ts.
+ * ops-array.ts and ops-ringbuf.ts.
  *
  * ABI: every export takes and returns i64, the type of a BPF register (src/jit/calls.ts passes r1..r5
  * as i64). `map` is the address of the map's header, other pointers are byte addresses in the engine
@@ -19,6 +19,10 @@
  *   hash_update(map, key, value, flags) -> 0|-errno percpu_hash_update(map, key, value, flags, cpu) -> 0|-errno
  *   hash_delete(map, key) -> 0|-ENOENT              hash_next_key(map, key | 0, next_out) -> 0|-ENOENT
  *   map_clear(map) -> 0                             (empties a hash map, zeroes an array: host only)
+ *   ringbuf_reserve(map, size, flags) -> record data | 0   (0: flags, too large, or no room)
+ *   ringbuf_submit(data, flags) -> 0                ringbuf_discard(data, flags) -> 0
+ *   ringbuf_output(map, data, size, flags) -> 0|-EINVAL|-EAGAIN
+ *   ringbuf_query(map, flags) -> available bytes (0) | size (1) | consumer pos (2) | producer pos (3) | 0
  *
  * The hash functions serve hash, per-CPU hash and both LRU kinds (the header says which). A `cpu` of
  * -1 in a per-CPU update (the host's) means `value` holds every CPU's copy, stride bytes apart, as the
@@ -34,6 +38,7 @@ import type { EngineMemory } from '../runtime/memory.js';
 import { EINVAL } from './errno.js';
 import { addHashFunctions } from './ops-hash.js';
 import { addArrayOps, addClear } from './ops-array.js';
+import { addRingBufOps } from './ops-ringbuf.js';
 
 /** wasm32's largest memory: declaring it accepts the engine memory whatever its maximum (as src/jit/module.ts). */
 const MAX_WASM32_PAGES = 65536;
@@ -54,6 +59,11 @@ export interface MapOpsExports {
   hash_delete(map: B, key: B): B;
   hash_next_key(map: B, key: B, out: B): B;
   map_clear(map: B): B;
+  ringbuf_reserve(map: B, size: B, flags: B): B;
+  ringbuf_submit(data: B, flags: B): B;
+  ringbuf_discard(data: B, flags: B): B;
+  ringbuf_output(map: B, data: B, size: B, flags: B): B;
+  ringbuf_query(map: B, flags: B): B;
 }
 
 /**
@@ -101,6 +111,7 @@ export function buildMapOpsModule(): WasmModule {
   addArrayOps(m);
   addClear(m);
   addExports(m);
+  addRingBufOps(m);
   return m;
 }
 

@@ -5,7 +5,7 @@
  */
 import { InputError } from '../errors.js';
 import {
-  BPF_F, IMPLEMENTED, isArrayType, isLruType, isPerCpuType, mapTypeId, mapTypeName,
+  BPF_F, BPF_MAP_TYPE, IMPLEMENTED, isArrayType, isLruType, isPerCpuType, isRingBufType, mapTypeId, mapTypeName,
   type MapTypeId, type MapTypeName,
 } from './types.js';
 
@@ -39,6 +39,10 @@ export const MAX_PERCPU_VALUE_SIZE = 32768;
 export const MAX_VALUE_SIZE = 1 << 20;
 /** A map's storage must fit the engine's address space with room to spare (docs/architecture.md section 2). */
 export const MAX_STORAGE_BYTES = 1 << 29;
+/** The kernel's PAGE_SIZE, which a ring buffer's size must be a multiple of. */
+export const RINGBUF_PAGE = 4096;
+/** A ring buffer's storage is twice its size (layout.ts), so at most half a map's storage. */
+export const MAX_RINGBUF_SIZE = MAX_STORAGE_BYTES / 2;
 
 /** How the map is called in messages: `map 'counts'`, or `unnamed hash map`. */
 export const mapLabel = (name: string, typeName: string): string => (name ? `map '${name}'` : `unnamed ${typeName} map`);
@@ -64,6 +68,7 @@ export function validateSpec(spec: MapSpec): ValidSpec {
     }
     return value;
   };
+  if (isRingBufType(type)) return ringBufSpec(spec, where, typeName, name);
   if (isArrayType(type) && spec.keySize !== 4) throw new InputError(`${where}: keySize ${String(spec.keySize)} must be 4 (an array is indexed by a u32)`);
   const keySize = int('keySize', spec.keySize, 1, MAX_KEY_SIZE);
   const valueSize = int('valueSize', spec.valueSize, 1, isPerCpuType(type) ? MAX_PERCPU_VALUE_SIZE : MAX_VALUE_SIZE);
@@ -72,4 +77,22 @@ export function validateSpec(spec: MapSpec): ValidSpec {
   const unknown = flags & ~flagsAllowed(type);
   if (unknown !== 0) throw new InputError(`${where}: flags 0x${(unknown >>> 0).toString(16)} not supported for map type '${typeName}'`);
   return { type, typeName, keySize, valueSize, maxEntries, flags, name };
+}
+
+/**
+ * As the kernel's ringbuf_map_alloc: no key and no value, maxEntries the data size in bytes, a power
+ * of 2 and a multiple of the page size (4096), and no flags (BPF_F_NUMA_NODE means nothing here).
+ */
+function ringBufSpec(spec: MapSpec, where: string, typeName: MapTypeName, name: string): ValidSpec {
+  const type = BPF_MAP_TYPE.RINGBUF;
+  if (spec.keySize !== 0) throw new InputError(`${where}: keySize ${String(spec.keySize)} must be 0 (a ring buffer has no keys)`);
+  if (spec.valueSize !== 0) throw new InputError(`${where}: valueSize ${String(spec.valueSize)} must be 0 (a ring buffer's records have their own sizes)`);
+  const size = spec.maxEntries;
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < RINGBUF_PAGE || size > MAX_RINGBUF_SIZE || (size & (size - 1)) !== 0) {
+    throw new InputError(`${where}: maxEntries ${String(size)} is the ring buffer's size in bytes and must be a power of 2 ` +
+      `and a multiple of ${RINGBUF_PAGE} (the page size), at most ${MAX_RINGBUF_SIZE}`);
+  }
+  const flags = spec.flags ?? 0;
+  if (flags !== 0) throw new InputError(`${where}: flags ${String(flags)} not supported for map type '${typeName}'`);
+  return { type, typeName, keySize: 0, valueSize: 0, maxEntries: size, flags: 0, name };
 }

@@ -19,7 +19,7 @@ export type MapTypeName = Lowercase<keyof typeof BPF_MAP_TYPE>;
 /** The types this runtime implements (the storage and operations of src/maps). */
 export const IMPLEMENTED = new Set<number>([
   BPF_MAP_TYPE.HASH, BPF_MAP_TYPE.ARRAY, BPF_MAP_TYPE.PERCPU_HASH, BPF_MAP_TYPE.PERCPU_ARRAY,
-  BPF_MAP_TYPE.LRU_HASH, BPF_MAP_TYPE.LRU_PERCPU_HASH,
+  BPF_MAP_TYPE.LRU_HASH, BPF_MAP_TYPE.LRU_PERCPU_HASH, BPF_MAP_TYPE.RINGBUF,
 ]);
 
 export type PerCpuMapType = 'percpu_hash' | 'percpu_array' | 'lru_percpu_hash'
@@ -41,6 +41,7 @@ export function mapTypeName(id: MapTypeId): MapTypeName {
 export const isArrayType = (id: number): boolean => id === BPF_MAP_TYPE.ARRAY || id === BPF_MAP_TYPE.PERCPU_ARRAY;
 export const isPerCpuType = (id: number): boolean =>
   id === BPF_MAP_TYPE.PERCPU_ARRAY || id === BPF_MAP_TYPE.PERCPU_HASH || id === BPF_MAP_TYPE.LRU_PERCPU_HASH;
+export const isRingBufType = (id: number): boolean => id === BPF_MAP_TYPE.RINGBUF;
 export const isLruType = (id: number): boolean => id === BPF_MAP_TYPE.LRU_HASH || id === BPF_MAP_TYPE.LRU_PERCPU_HASH;
 
 /** Map creation flags (BPF_F_*) this runtime knows; see spec.ts for which types accept which. */

@@ -1,0 +1,100 @@
+/**
+ * The consumer side of a ring buffer (BPF_MAP_TYPE_RINGBUF), as libbpf's ring_buffer__consume reads
+ * the kernel's: from the consumer position up to the producer position, record by record, it hands
+ * over each committed record, skips discarded ones, stops at one still BUSY (reserved, not yet
+ * submitted or discarded), and moves the consumer position past each record it is done with, which
+ * frees the space for producers. The producers are the WebAssembly operations (ops-ringbuf.ts), which
+ * only ever read the consumer position; this is the only code that writes it. Layout: layout.ts.
+ *
+ * The class programs and the host share is RingBuf (map.ts); these are the functions it runs.
+ */
+import { MapError } from '../errors.js';
+import type { EngineMemory } from '../runtime/memory.js';
+import { H, RB_BUSY, RB_DISCARD, RB_HDR_SIZE } from './layout.js';
+
+/** Where a ring buffer lives: its header (positions) and its data (2 * size bytes). */
+export interface RingView {
+  readonly mem: EngineMemory;
+  readonly header: number;
+  readonly data: number;
+  /** The data size in bytes: a power of 2. */
+  readonly size: number;
+}
+
+/** What a consume callback gets: a copy of the record's bytes. Returning false stops after this record. */
+export type RecordCallback = (record: Uint8Array) => unknown;
+
+/**
+ * Hands over up to `max` committed records in order; returns how many. Discarded records are skipped
+ * (and freed); a BUSY record stops the walk, as everything after it must wait for it.
+ */
+export function consumeRecords(ring: RingView, callback: RecordCallback, max = Infinity): number {
+  const view = ring.mem.view;
+  const mask = ring.size - 1;
+  let cons = view.getUint32(ring.header + H.RB_CONS, true);
+  let count = 0;
+  while (count < max) {
+    const prod = view.getUint32(ring.header + H.RB_PROD, true);
+    if (cons === prod) break;
+    const rec = ring.data + (cons & mask);
+    const len = view.getUint32(rec, true);
+    if ((len & RB_BUSY) !== 0) break;
+    const size = len & ~(RB_BUSY | RB_DISCARD);
+    const total = (size + RB_HDR_SIZE + 7) & ~7;
+    // Only an unverified program writing over a header can get here: refuse to read past what was produced.
+    if (total > ((prod - cons) >>> 0)) {
+      throw new MapError('EINVAL', `ring buffer at 0x${ring.header.toString(16)}: the record at position ${cons} claims ${size} bytes, more than were produced`);
+    }
+    const bytes = (len & RB_DISCARD) === 0 ? ring.mem.read(rec + RB_HDR_SIZE, size) : undefined;
+    // Free the record before the callback, as libbpf does after it: the bytes are a copy either way.
+    cons = (cons + total) >>> 0;
+    view.setUint32(ring.header + H.RB_CONS, cons, true);
+    if (bytes) {
+      count++;
+      if (callback(bytes) === false) break;
+    }
+  }
+  return count;
+}
+
+export interface PollOptions {
+  /**
+   * Milliseconds to wait before looking again when the buffer is empty (setTimeout); 0 looks again
+   * on the next turn of the event loop (setImmediate). Default 1.
+   */
+  readonly pollMs?: number;
+  /** Ends the iteration (without an error) when aborted. */
+  readonly signal?: AbortSignal;
+}
+
+function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      signal?.removeEventListener('abort', done);
+      if (ms === 0) clearImmediate(immediate);
+      else clearTimeout(timer);
+      resolve();
+    };
+    const immediate = ms === 0 ? setImmediate(done) : undefined;
+    const timer = ms === 0 ? undefined : setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Every record, as it is committed, forever (until the loop breaks or the signal aborts): takes one
+ * record at a time, so records a loop that stops early never saw stay in the buffer.
+ */
+export async function* pollRecords(ring: RingView, options: PollOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+  const pollMs = options.pollMs ?? 1;
+  for (;;) {
+    if (options.signal?.aborted) return;
+    let record: Uint8Array | undefined;
+    if (consumeRecords(ring, (r) => { record = r; }, 1) === 1) {
+      yield record!;
+      continue;
+    }
+    await wait(pollMs, options.signal);
+  }
+}
