@@ -14,7 +14,8 @@ import { EngineMemory } from './runtime/memory.js';
 import { toProgram, type ProgramSource } from './source.js';
 import { bindMaps, mapDescriptor, type GivenMaps } from './maps/bind.js';
 import { mapHelpers } from './maps/helpers.js';
-import { createMap, type BpfMap } from './maps/map.js';
+import { ringBufHelpers } from './maps/ringbuf-helpers.js';
+import { createMap, type BpfMap, type RingBuf } from './maps/map.js';
 import type { MapSpec } from './maps/spec.js';
 import { verify, type ContextDescriptor, type LogLevel, type Termination, type VerifierFacts, type VerifyStats } from './verifier/index.js';
 
@@ -183,11 +184,13 @@ export class Vm {
   constructor(options: VmOptions = {}) {
     this.mem = new EngineMemory({ cpus: options.cpus ?? 1 });
     this.helpers = new HelperRegistry(options.helpers ?? []);
-    for (const spec of mapHelpers()) if (!this.helpers.has(spec.id)) this.helpers.register(spec);
+    for (const spec of [...mapHelpers(), ...ringBufHelpers()]) if (!this.helpers.has(spec.id)) this.helpers.register(spec);
     this.maxSlots = options.maxSlots;
   }
 
   /** A map in this Vm's memory, for programs to share with each other and with the host. */
+  createMap(spec: MapSpec & { type: 'ringbuf' | 27 }): RingBuf;
+  createMap(spec: MapSpec): BpfMap;
   createMap(spec: MapSpec): BpfMap {
     return createMap(this.mem, spec);
   }
