@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { EngineMemory, InputError, MapError, RingBuf, Vm, createMap, mapOperations, memory, type LoadOptions } from '../src/index.js';
 import { BpfRuntimeError } from '../src/errors.js';
-import { loadOptimizer } from '../src/jit/index.js';
+import { jitToWat, loadOptimizer } from '../src/jit/index.js';
 import { RB_BUSY, RB_DISCARD } from '../src/maps/layout.js';
 
 beforeAll(() => loadOptimizer());
@@ -352,5 +352,20 @@ describe('ring buffers in checked programs', () => {
     const hash = vm.createMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1 });
     const p = vm.load('lddw %r1, map_by_idx(0)\nmov %r2, 8\nmov %r3, 0\ncall 131\nexit', { ...opts, maps: [hash] });
     expect(() => p.run()).toThrow(/not one of the program's ring buffers/);
+  });
+});
+
+describe('the JIT and the ring buffer helpers', () => {
+  it('calls a verified program\'s ring buffer operations inside WebAssembly: no JavaScript import', () => {
+    const vm = new Vm();
+    const rb = vm.createMap({ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: SIZE });
+    for (const src of [RESERVE, OUTPUT, QUERY]) {
+      const p = vm.load(src, { engine: 'jit', tier: 'baseline', context: memory(16), maps: [rb] });
+      const wat = jitToWat(p.program, vm.runtime, { facts: p.verification!.facts, maps: [rb], tier: 'baseline' });
+      expect(wat).not.toContain('(import "env" "helper"');
+    }
+    const p = vm.load(RESERVE, { engine: 'jit', tier: 'baseline', context: memory(16), maps: [rb] });
+    const wat = jitToWat(p.program, vm.runtime, { facts: p.verification!.facts, maps: [rb], tier: 'baseline' });
+    for (const op of ['reserve', 'submit', 'discard']) expect(wat).toContain(`(import "maps" "ringbuf_${op}"`);
   });
 });
