@@ -26,7 +26,8 @@ export interface VmOptions {
   cpus?: number;
   /**
    * Helpers programs may call, by id. The kernel's helpers this runtime has (map_lookup_elem 1,
-   * map_update_elem 2, map_delete_elem 3) are registered too, except where one of these takes the id.
+   * map_update_elem 2, map_delete_elem 3, ringbuf_output 130, ringbuf_reserve 131, ringbuf_submit 132,
+   * ringbuf_discard 133, ringbuf_query 134) are registered too, except where one of these takes the id.
    */
   helpers?: Iterable<HelperSpec>;
   /** Largest program `load` accepts, in 8-byte slots (default 1,000,000, the kernel's limit). */
