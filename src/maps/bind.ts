@@ -56,6 +56,14 @@ export function bindMaps(mem: EngineMemory, declared: readonly MapSpec[], given:
   });
 }
 
+/** What the verifier needs to know of the maps a program declares, without creating them. */
+export function declaredDescriptors(specs: readonly MapSpec[]): MapDescriptor[] {
+  return specs.map((spec) => {
+    const s = validateSpec(spec);
+    return { name: s.name, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, type: s.type };
+  });
+}
+
 /** What the verifier needs to know of a map. */
 export function mapDescriptor(map: BpfMap): MapDescriptor {
   return { name: map.name, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries, type: map.typeId };

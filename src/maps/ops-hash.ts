@@ -59,7 +59,11 @@ function addKeysEqual(m: WasmModule): void {
 function ifMatch(f: Fn, hash: string, then: Expr): Expr {
   const m = f.m;
   const I = m.i32;
-  const bytesEqual = m.call('keys_equal', [I.add(f.get('e'), I.const(E.KEY)), f.get('key'), f.hdr(H.KEY_SIZE)], i32);
+  const stored = (): Expr => I.add(f.get('e'), I.const(E.KEY));
+  // 4- and 8-byte keys (pids, addresses, most keys) compare in one load, without a call.
+  const bytesEqual = m.if(I.eq(f.hdr(H.KEY_SIZE), I.const(4)), I.eq(I.load(0, 1, stored()), I.load(0, 1, f.get('key'))),
+    m.if(I.eq(f.hdr(H.KEY_SIZE), I.const(8)), m.i64.eq(m.i64.load(0, 1, stored()), m.i64.load(0, 1, f.get('key'))),
+      m.call('keys_equal', [stored(), f.get('key'), f.hdr(H.KEY_SIZE)], i32)));
   return m.if(I.eq(I.load(E.HASH, 4, f.get('e')), f.get(hash)), m.if(bytesEqual, then));
 }
 
@@ -143,7 +147,7 @@ function addHashOps(m: WasmModule): void {
     m.if(badCpu(look, false), m.return(c(0))),
     look.set('e', m.call('find', [look.get('map'), look.get('key'), hashOf(look)], i32)),
     m.if(I.eqz(look.get('e')), m.return(c(0))),
-    m.if(look.get('touch'), m.call('lru_touch', [look.get('map'), look.get('e')], 'none')),
+    m.if(I.and(look.get('touch'), look.hdr(H.LRU)), m.call('lru_touch', [look.get('map'), look.get('e')], 'none')),
     valueAt(look, look.get('e'), look.get('cpu')),
   ]);
 
