@@ -1,6 +1,7 @@
 // Programs that use maps, in every engine: lddw of a map, the kernel's map helpers (1-3), the
 // verifier's map rules, checked mode's faults, and the JIT's direct calls of the map operations.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES } from './engines.js';
 import { Vm, memory, type LoadOptions, type LoadedProgram } from '../src/index.js';
 import { BpfRuntimeError, InputError } from '../src/errors.js';
 import { VerifyError } from '../src/verifier/refusal.js';
@@ -12,14 +13,6 @@ import { BPF_NOEXIST } from '../src/maps/types.js';
 
 beforeAll(() => loadOptimizer());
 
-/** Each way to run a program: verified in both engines and both JIT tiers, and checked in both engines. */
-const ENGINES: ReadonlyArray<[string, LoadOptions]> = [
-  ['interp', { engine: 'interp' }],
-  ['jit baseline', { engine: 'jit', tier: 'baseline' }],
-  ['jit optimized', { engine: 'jit', tier: 'optimized' }],
-  ['interp checked', { engine: 'interp', unverified: true }],
-  ['jit checked', { engine: 'jit', tier: 'baseline', unverified: true }],
-];
 
 /** r2 = pointer to a u32 key written at r10-4. */
 const keyAt = (key: number): string => `stw [%r10-4], ${key}\nmov %r2, %r10\nadd %r2, -4`;

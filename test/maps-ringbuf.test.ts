@@ -2,8 +2,9 @@
 // the kernel's semantics, the host consumer (consume and the async iterator), and programs emitting
 // records in every engine that the host reads identically.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES } from './engines.js';
 import fc from 'fast-check';
-import { EngineMemory, InputError, MapError, RingBuf, Vm, createMap, mapOperations, memory, type LoadOptions } from '../src/index.js';
+import { EngineMemory, InputError, MapError, RingBuf, Vm, createMap, mapOperations, memory } from '../src/index.js';
 import { BpfRuntimeError } from '../src/errors.js';
 import { jitToWat, loadOptimizer } from '../src/jit/index.js';
 import { RB_BUSY, RB_DISCARD } from '../src/maps/layout.js';
@@ -245,14 +246,6 @@ describe('ring buffer async iteration', () => {
   });
 });
 
-/** Each way to run a program: verified in both engines and both JIT tiers, and checked in both engines. */
-const ENGINES: ReadonlyArray<[string, LoadOptions]> = [
-  ['interp', { engine: 'interp' }],
-  ['jit baseline', { engine: 'jit', tier: 'baseline' }],
-  ['jit optimized', { engine: 'jit', tier: 'optimized' }],
-  ['interp checked', { engine: 'interp', unverified: true }],
-  ['jit checked', { engine: 'jit', tier: 'baseline', unverified: true }],
-];
 
 /**
  * For a 16-byte input: reserve 16 bytes, copy the input in, then discard the record when its first
