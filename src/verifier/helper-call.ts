@@ -176,7 +176,7 @@ function returned(c: ArgCheck, ret: RetKind, pc: number): RegState {
     // An acquired reference: every path from here must submit or discard the record (exit.ts).
     const id = c.env.newId();
     c.state.refs.push({ id, pc });
-    return makePtr('ringbuf_mem_or_null', { id, ref: id, size: c.allocSize, region: c.map! });
+    return makePtr('ringbuf_mem_or_null', { id, ref: id, size: c.allocSize, region: c.map ?? -1 });
   }
   if (ret === 'void') return UNINIT;
   if (ret === 'map_value_or_null') {
