@@ -102,6 +102,12 @@ key  value
     expect(out.maps[1]!.entries).toEqual([{ key: { hex: '01000000', number: '1' }, value: { hex: '0700000000000000', number: '7' } }]);
   });
 
+  it('--dump-maps names a queue without taking its values out', () => {
+    const queue = write('queue.s', '.map jobs queue key 0 value 8 entries 4\nr0 = 0\nexit\n');
+    expect(cli('run', queue, '--dump-maps').out).toBe("0x0\nmap 'jobs' (queue: its values cannot be listed without taking them out)\n");
+    expect((JSON.parse(cli('run', queue, '--dump-maps', '--json').out) as { maps: Array<{ entries: unknown }> }).maps[0]!.entries).toBeNull();
+  });
+
   it('verify and dump-wasm know the declared maps and the kernel\'s map helpers', () => {
     expect(cli('verify', COUNTER, '--type', 'memory:1').out).toMatch(/^verified: 20 instructions, memory\(1\)/);
     const wat = cli('dump-wasm', COUNTER, '--type', 'memory:1');

@@ -34,6 +34,9 @@ function entriesOf(map: BpfMap): { shown: Entry[]; zeroes: number } {
   return { shown, zeroes };
 }
 
+/** Queues, stacks and bloom filters have no keys to walk (the kernel's get_next_key refuses them too). */
+const listable = (map: BpfMap): boolean => !['queue', 'stack', 'bloom_filter'].includes(map.type);
+
 const sum = (values: Uint8Array[]): string => values.reduce((n, v) => n + number(v), 0n).toString();
 
 function records(ring: RingBuf): Uint8Array[] {
@@ -53,6 +56,7 @@ function ringTable(ring: RingBuf): { title: string; rows: string[][] } {
 export function mapTables(maps: readonly BpfMap[]): Array<{ title: string; rows: string[][] }> {
   return maps.map((map) => {
     if (map instanceof RingBuf) return ringTable(map);
+    if (!listable(map)) return { title: `map '${map.name || '(unnamed)'}' (${map.type}: its values cannot be listed without taking them out)`, rows: [] };
     const { shown, zeroes } = entriesOf(map);
     const cpus = map.perCpu ? (shown[0]?.values.length ?? 0) : 0;
     const summed = map.perCpu && isNumeric(map.valueSize);
@@ -73,7 +77,7 @@ export function mapsJson(maps: readonly BpfMap[]): unknown[] {
     records: records(map).map((r) => hex(r).replaceAll(' ', '')),
   } : {
     name: map.name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries,
-    entries: [...map.entries()].map(([key, value]) => (Array.isArray(value)
+    entries: !listable(map) ? null : [...map.entries()].map(([key, value]) => (Array.isArray(value)
       ? { key: bytes(key), perCpu: value.map(bytes), ...(isNumeric(map.valueSize) ? { sum: sum(value) } : {}) }
       : { key: bytes(key), value: bytes(value) })),
   }));

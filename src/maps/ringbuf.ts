@@ -5,12 +5,13 @@
  * submitted or discarded), and moves the consumer position past each record it is done with, which
  * frees the space for producers. The producers are the WebAssembly operations (ops-ringbuf.ts), which
  * only ever read the consumer position; this is the only code that writes it. Layout: layout.ts.
- *
- * The class programs and the host share is RingBuf (map.ts); these are the functions it runs.
  */
 import { MapError } from '../errors.js';
 import type { EngineMemory } from '../runtime/memory.js';
 import { H, RB_BUSY, RB_DISCARD, RB_HDR_SIZE } from './layout.js';
+import { BpfMap } from './map-keyed.js';
+import { BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_PROD_POS } from './ops-ringbuf.js';
+import type { ValidSpec } from './spec.js';
 
 /** Where a ring buffer lives: its header (positions) and its data (2 * size bytes). */
 export interface RingView {
@@ -98,3 +99,90 @@ export async function* pollRecords(ring: RingView, options: PollOptions = {}): A
     await wait(pollMs, options.signal);
   }
 }
+
+/** The kernel's ENOTSUPP (524): what a ring buffer answers to lookup, update, delete and next key. */
+const ENOTSUPP = 'ENOTSUPP';
+
+/**
+ * A ring buffer (BPF_MAP_TYPE_RINGBUF, maxEntries = its size in bytes): programs reserve, submit,
+ * discard and output records (the helpers 130-134, ringbuf-helpers.ts); the host consumes them in
+ * order with consume() or `for await (const record of ringbuf)`. Records are copies.
+ * It has no keys: lookup, update, delete, keys and clear fail with ENOTSUPP, as in the kernel.
+ */
+export class RingBuf extends BpfMap<never> {
+  private readonly ring: RingView;
+
+  constructor(mem: EngineMemory, spec: ValidSpec) {
+    super(mem, spec);
+    this.ring = { mem, header: this.address, data: this.valueRegion.start, size: spec.maxEntries };
+  }
+
+  /**
+   * Calls `callback` with each committed record, in order, and frees them; discarded records are
+   * skipped, and a record still reserved (not yet submitted or discarded) stops it, as everything
+   * after it waits for it. Returns the number of records handed over; a callback returning false
+   * stops after its record.
+   */
+  consume(callback: RecordCallback): number {
+    return consumeRecords(this.ring, callback);
+  }
+
+  /** Every record as it is committed, polling while the buffer is empty (PollOptions); see consume. */
+  records(options?: PollOptions): AsyncGenerator<Uint8Array, void, undefined> {
+    return pollRecords(this.ring, options);
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+    return this.records();
+  }
+
+  /** The ring buffer's size in bytes. */
+  get size(): number {
+    return this.maxEntries;
+  }
+
+  /** Bytes between the consumer and the producer position: records not consumed yet, reserved ones too (bpf_ringbuf_query's BPF_RB_AVAIL_DATA). */
+  get availableData(): number {
+    return this.query(BPF_RB_AVAIL_DATA);
+  }
+
+  /** The consumer position: bytes consumed since creation, modulo 2^32. */
+  get consumerPosition(): number {
+    return this.query(BPF_RB_CONS_POS);
+  }
+
+  /** The producer position: bytes reserved since creation, modulo 2^32. */
+  get producerPosition(): number {
+    return this.query(BPF_RB_PROD_POS);
+  }
+
+  private query(flag: number): number {
+    return Number(this.wasm.ringbuf_query(BigInt(this.address), BigInt(flag)));
+  }
+
+  private unsupported(op: string): MapError {
+    return new MapError(ENOTSUPP, `${this.label}: ${op}: a ring buffer has no keys (${ENOTSUPP})`);
+  }
+
+  override lookup(): undefined {
+    throw this.unsupported('lookup');
+  }
+
+  override update(): void {
+    throw this.unsupported('update');
+  }
+
+  override delete(): void {
+    throw this.unsupported('delete');
+  }
+
+  // eslint-disable-next-line require-yield
+  override *keys(): IterableIterator<Uint8Array> {
+    throw this.unsupported('keys');
+  }
+
+  override clear(): void {
+    throw this.unsupported('clear');
+  }
+}
+
