@@ -5,6 +5,7 @@
  * submitted or discarded), and moves the consumer position past each record it is done with, which
  * frees the space for producers. The producers are the WebAssembly operations (ops-ringbuf.ts), which
  * only ever read the consumer position; this is the only code that writes it. Layout: layout.ts.
+ * RingBuf, at the end, is the map's host class (createMap makes one for the type 'ringbuf').
  */
 import { MapError } from '../errors.js';
 import type { EngineMemory } from '../runtime/memory.js';
