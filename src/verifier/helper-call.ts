@@ -42,6 +42,7 @@ interface ArgCheck {
   readonly env: CallEnv;
   readonly state: VState;
   readonly label: string;
+  readonly proto: HelperProto;
   /** Map index given by the `map` argument, once seen. */
   map: number | undefined;
   /** The constant of an `alloc_size_or_zero` argument. */
@@ -100,6 +101,15 @@ function mapOf(c: ArgCheck, i: number): { keySize: number; valueSize: number } {
   return m;
 }
 
+/** The kernel's check_map_func_compatibility: a helper that works on some map types only. */
+function checkMapType(c: ArgCheck, i: number): void {
+  const types = c.proto.mapTypes;
+  const type = c.env.maps[c.map!]?.type;
+  if (types && (type === undefined || !types.includes(type))) {
+    refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)}: map ${c.map} (type ${type ?? 'unknown'}) cannot be used with ${c.label}`, [i + 1]);
+  }
+}
+
 function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
   const regs = topFrame(c.state).regs;
   const kind = args[i]!;
@@ -134,6 +144,7 @@ function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
         refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be a ring buffer, but ${mapText(value.region, desc)} is ${desc?.type === undefined ? 'not known to be one' : `a map of type ${desc.type}`}`, [i + 1]);
       }
       c.map = value.region;
+      checkMapType(c, i);
       return;
     }
     case 'alloc_size_or_zero': {
@@ -163,6 +174,12 @@ function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
       const m = mapOf(c, i);
       const size = kind === 'map_key' ? m.keySize : m.valueSize;
       checkBuffer(c, i, wantPtr(c, i, value, `a pointer to a map ${kind === 'map_key' ? 'key' : 'value'}`), [size, size], { read: true, write: false });
+      return;
+    }
+    case 'map_value_out': {
+      const m = mapOf(c, i);
+      const bloom = c.env.maps[c.map!]?.type === BPF_MAP_TYPE.BLOOM_FILTER;
+      checkBuffer(c, i, wantPtr(c, i, value, 'a pointer to room for a map value'), [m.valueSize, m.valueSize], { read: bloom, write: !bloom });
       return;
     }
   }
@@ -197,7 +214,7 @@ export function callHelper(env: CallEnv, state: VState, id: number, pc: number):
   if (!found.found) refuse('E_VERIFY_HELPER', found.why);
   const problem = protoProblem(found.proto);
   if (problem) refuse('E_VERIFY_HELPER', `${found.label} has a malformed prototype: ${problem}`);
-  const check: ArgCheck = { env, state, label: found.label, map: undefined, allocSize: 0, release: 0 };
+  const check: ArgCheck = { env, state, label: found.label, proto: found.proto, map: undefined, allocSize: 0, release: 0 };
   const { args, ret } = found.proto;
   for (let i = 0; i < args.length; i++) checkArg(check, args, i);
   if (check.release !== 0) releaseRef(state, check.release);
