@@ -3,9 +3,10 @@
  * 8 bytes print as unsigned little-endian numbers, others as hex bytes, an LPM trie's keys as
  * prefixes ('10.1.0.0/16', lpmKeyText); a per-CPU value prints per CPU and, when numeric, summed.
  * Array elements whose every copy is zero are left out (and counted), as an array always holds all
- * its elements.
+ * its elements. A ring buffer has no entries: its records not consumed yet print in order, as hex
+ * bytes, and are consumed.
  */
-import type { BpfMap } from '../maps/map.js';
+import { RingBuf, type BpfMap } from '../maps/map.js';
 import { lpmKeyText } from '../maps/lpm-key.js';
 
 const isNumeric = (size: number): boolean => size === 4 || size === 8;
@@ -42,9 +43,23 @@ const listable = (map: BpfMap): boolean => !['queue', 'stack', 'bloom_filter'].i
 
 const sum = (values: Uint8Array[]): string => values.reduce((n, v) => n + number(v), 0n).toString();
 
+function records(ring: RingBuf): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  ring.consume((r) => { out.push(r); });
+  return out;
+}
+
+function ringTable(ring: RingBuf): { title: string; rows: string[][] } {
+  const list = records(ring);
+  const rows = list.map((r, i) => [String(i), String(r.length), hex(r)]);
+  const count = list.length === 0 ? 'no records' : `${list.length} record${list.length === 1 ? '' : 's'}`;
+  return { title: `map '${ring.name || '(unnamed)'}' (ringbuf, ${ring.size} bytes, ${count}):`, rows: rows.length > 0 ? [['record', 'bytes', 'data'], ...rows] : [] };
+}
+
 /** One table per map: a title line, then rows (the caller lays them out). */
 export function mapTables(maps: readonly BpfMap[]): Array<{ title: string; rows: string[][] }> {
   return maps.map((map) => {
+    if (map instanceof RingBuf) return ringTable(map);
     if (!listable(map)) return { title: `map '${map.name || '(unnamed)'}' (${map.type}: its values cannot be listed without taking them out)`, rows: [] };
     const { shown, zeroes } = entriesOf(map);
     const cpus = map.perCpu ? (shown[0]?.values.length ?? 0) : 0;
@@ -65,6 +80,12 @@ export function mapTables(maps: readonly BpfMap[]): Array<{ title: string; rows:
 export function mapsJson(maps: readonly BpfMap[]): unknown[] {
   const bytes = (b: Uint8Array): Record<string, string> => ({ hex: hex(b).replaceAll(' ', ''), ...(isNumeric(b.length) ? { number: number(b).toString() } : {}) });
   return maps.map((map) => {
+    if (map instanceof RingBuf) {
+      return {
+        name: map.name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries,
+        records: records(map).map((r) => hex(r).replaceAll(' ', '')),
+      };
+    }
     const keyOf = (k: Uint8Array): Record<string, string> => (isLpm(map) ? { hex: hex(k).replaceAll(' ', ''), prefix: lpmKeyText(k) } : bytes(k));
     return {
       name: map.name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries,
