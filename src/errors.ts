@@ -56,6 +56,8 @@ export type ErrorCode =
   | 'E_ASM_REGISTER'
   | 'E_ASM_RANGE'
   | 'E_ASM_LABEL'
+  /** A `.map` declaration the kernel would refuse, a duplicate, or an unknown map name. */
+  | 'E_ASM_MAP'
   // runtime (interpreter and JIT must raise the same ones, at the same pc)
   | 'E_RUN_MEMORY'
   | 'E_RUN_BUDGET'

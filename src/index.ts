@@ -1,7 +1,10 @@
 /** bpfjit's library entry point. */
 export { Vm, LoadedProgram, type VmOptions, type LoadOptions, type EngineOptions, type EngineName } from './vm.js';
-export { toProgram, loadProgramFile, decodeProgramFile, type ProgramSource, type ProgramFile, type BuildOptions } from './source.js';
-export { assemble, assembleBytes, disassemble, disassembleChunks, formatInsn } from './asm/index.js';
+export { toProgram, loadProgramFile, decodeProgramFile, decodeProgramFileUnit, type ProgramSource, type ProgramFile, type BuildOptions } from './source.js';
+export {
+  assemble, assembleBytes, assembleUnit, disassemble, disassembleChunks, formatInsn,
+  type AsmUnit, type DisassembleOptions, type Listable,
+} from './asm/index.js';
 export { decode, decodeSlots, toSlots } from './isa/decode.js';
 export { encode } from './isa/encode.js';
 export { OPCODE_TABLE, type OpcodeRow } from './isa/table.js';
@@ -14,6 +17,7 @@ export { createInterpreter } from './interp/index.js';
 export { compileJit, loadOptimizer, optimizerLoaded, type Tier } from './jit/index.js';
 export { BpfError, ProgramError, AsmError, BpfRuntimeError, InputError, MapError, type ErrorCode } from './errors.js';
 export { createMap, BpfMap, type MapValues } from './maps/map.js';
+export { BpfQueue, BpfBloomFilter } from './maps/map-keyless.js';
 export type { MapSpec } from './maps/spec.js';
 export type { MapBytes } from './maps/values.js';
 export {

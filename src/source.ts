@@ -4,10 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { assemble } from './asm/index.js';
+import { assembleUnit, type AsmUnit } from './asm/index.js';
 import { readDataFile } from './conformance/data-file.js';
 import { AsmError, InputError } from './errors.js';
 import type { Insn } from './isa/insn.js';
+import type { MapSpec } from './maps/spec.js';
 import { buildProgram, canonicalInsns, decodeProgram, loadBytes, type BuildOptions, type Program } from './program/program.js';
 
 export type ProgramSource = Uint8Array | string | readonly Insn[];
@@ -21,12 +22,15 @@ export type { BuildOptions } from './program/program.js';
 /**
  * The program of a source. Instructions get the decoder's checks, like bytecode; `options.maxSlots`
  * (default 1,000,000) bounds its size, checked before any work on it (for text, once assembled). A
- * built Program is taken as it is.
+ * built Program is taken as it is. Text's `.map` declarations become the program's maps.
  */
 export function toProgram(source: ProgramSource | Program, options: BuildOptions = {}): Program {
   if (isProgram(source)) return source;
   if (source instanceof Uint8Array) return loadBytes(source, options);
-  if (typeof source === 'string') return buildProgram(assemble(source), options);
+  if (typeof source === 'string') {
+    const unit = assembleUnit(source);
+    return buildProgram(unit.insns, withMaps(options, unit.maps));
+  }
   return buildProgram(source, options);
 }
 
@@ -53,15 +57,27 @@ export const readTextFile = (path: string): string => new TextDecoder().decode(r
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 
-/** Assembles text from a file; an AsmError names the file and the line in it (`file:line:column`). */
-export function assembleIn(text: string, at: { readonly file: string; readonly line: number }): Insn[] {
+/** Maps declared in the text join the build options; declared there and given too is ambiguous. */
+function withMaps(options: BuildOptions, declared: readonly MapSpec[]): BuildOptions {
+  if (declared.length === 0) return options;
+  if (options.maps !== undefined && options.maps.length > 0) {
+    throw new InputError('the program text declares maps (.map) and the options give maps too: give them one way');
+  }
+  return { ...options, maps: declared };
+}
+
+/** Assembles text from a file, with its maps; an AsmError names the file and the line in it (`file:line:column`). */
+export function assembleUnitIn(text: string, at: { readonly file: string; readonly line: number }): AsmUnit {
   try {
-    return assemble(text);
+    return assembleUnit(text);
   } catch (err) {
     if (err instanceof AsmError && err.file === undefined) throw err.inFile(at.file, at.line);
     throw err;
   }
 }
+
+/** assembleUnitIn's instructions. */
+export const assembleIn = (text: string, at: { readonly file: string; readonly line: number }): Insn[] => assembleUnitIn(text, at).insns;
 
 /** A program file's content before it is decoded: bytecode, or assembly text and where it starts. */
 interface RawProgramFile {
@@ -95,16 +111,19 @@ const fileExtras = (file: RawProgramFile): Omit<ProgramFile, 'program'> => ({
   ...(file.mem ? { mem: file.mem } : {}), ...(file.result !== undefined ? { result: file.result } : {}),
 });
 
-/** The file's instructions, decoded (every field checked) under the size limit, not built. */
-function fileInsns(file: RawProgramFile, options: BuildOptions): Insn[] {
-  return file.bytes ? decodeProgram(file.bytes, options) : canonicalInsns(assembleIn(file.text!.source, file.text!.at), options);
+/** The file's instructions, decoded (every field checked) under the size limit, not built, and its maps (bytecode has none). */
+function fileUnit(file: RawProgramFile, options: BuildOptions): AsmUnit {
+  if (file.bytes) return { insns: decodeProgram(file.bytes, options), maps: [...(options.maps ?? [])] };
+  const unit = assembleUnitIn(file.text!.source, file.text!.at);
+  return { insns: canonicalInsns(unit.insns, options), maps: [...(withMaps(options, unit.maps).maps ?? [])] };
 }
 
-/** Loads and builds a program file (see toProgram for `options`). */
+/** Loads and builds a program file (see toProgram for `options`); text's `.map` declarations become its maps. */
 export function loadProgramFile(path: string, options: BuildOptions = {}): ProgramFile {
   const file = readProgramFile(path);
-  const program = file.bytes ? loadBytes(file.bytes, options) : buildProgram(assembleIn(file.text!.source, file.text!.at), options);
-  return { program, ...fileExtras(file) };
+  if (file.bytes) return { program: loadBytes(file.bytes, options), ...fileExtras(file) };
+  const unit = assembleUnitIn(file.text!.source, file.text!.at);
+  return { program: buildProgram(unit.insns, withMaps(options, unit.maps)), ...fileExtras(file) };
 }
 
 /**
@@ -112,7 +131,12 @@ export function loadProgramFile(path: string, options: BuildOptions = {}): Progr
  * so it shows programs whose jumps or calls are broken too.
  */
 export function decodeProgramFile(path: string, options: BuildOptions = {}): Insn[] {
-  return fileInsns(readProgramFile(path), options);
+  return fileUnit(readProgramFile(path), options).insns;
+}
+
+/** decodeProgramFile with the maps the file declares (or `options.maps`): a whole listing. */
+export function decodeProgramFileUnit(path: string, options: BuildOptions = {}): AsmUnit {
+  return fileUnit(readProgramFile(path), options);
 }
 
 /** Text never holds control bytes below tab; bytecode almost always does (register fields, zero imms). */

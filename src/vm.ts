@@ -13,7 +13,7 @@ import { HelperRegistry, type HelperSpec } from './runtime/helpers.js';
 import { EngineMemory } from './runtime/memory.js';
 import { toProgram, type ProgramSource } from './source.js';
 import { bindMaps, mapDescriptor, type GivenMaps } from './maps/bind.js';
-import { mapHelpers } from './maps/helpers.js';
+import { standardRegistry } from './runtime/standard-helpers.js';
 import { createMap, type BpfMap } from './maps/map.js';
 import type { MapSpec } from './maps/spec.js';
 import { verify, type ContextDescriptor, type LogLevel, type Termination, type VerifierFacts, type VerifyStats } from './verifier/index.js';
@@ -182,8 +182,7 @@ export class Vm {
 
   constructor(options: VmOptions = {}) {
     this.mem = new EngineMemory({ cpus: options.cpus ?? 1 });
-    this.helpers = new HelperRegistry(options.helpers ?? []);
-    for (const spec of mapHelpers()) if (!this.helpers.has(spec.id)) this.helpers.register(spec);
+    this.helpers = standardRegistry(options.helpers);
     this.maxSlots = options.maxSlots;
   }
 

@@ -2,6 +2,7 @@
 // WebAssembly operations a program will call, over storage in the engine memory.
 import { describe, expect, it } from 'vitest';
 import { BPF_ANY, BPF_EXIST, BPF_F, BPF_NOEXIST, createMap, EngineMemory, MapError, mapOperations, type BpfMap } from '../src/index.js';
+import { E, H } from '../src/maps/layout.js';
 
 const errno = (f: () => unknown): string => {
   try {
@@ -149,7 +150,15 @@ describe('hash map', () => {
       const map = createMap(mem, { type: 'hash', keySize: a.length, valueSize: 1, maxEntries: 2, flags: BPF_F.ZERO_SEED });
       map.update(a, new Uint8Array([1]));
       const program = programSide(mem, map);
-      const storedHash = (key: Uint8Array): number => mem.view.getUint32(program.lookup(key) - 16 - Math.ceil(a.length / 8) * 8 + 4, true);
+      // The element whose values are at the address lookup returns: its hash is at E.HASH.
+      const storedHash = (key: Uint8Array): number => {
+        const value = program.lookup(key);
+        const pool = mem.view.getUint32(map.address + H.ELEMS, true);
+        const size = mem.view.getUint32(map.address + H.ELEM_SIZE, true);
+        let e = pool;
+        while (mem.view.getUint32(e + E.VALUE, true) !== value) e += size;
+        return mem.view.getUint32(e + E.HASH, true);
+      };
       expect(map.lookup(b)).toBeUndefined();
       map.update(b, new Uint8Array([2]), BPF_NOEXIST);
       expect(storedHash(a)).toBe(storedHash(b)); // the test's premise: one bucket, one hash
@@ -198,6 +207,7 @@ describe('hash storage lives in the engine memory', () => {
     // The program's own update, then the host's view.
     expect(program.update(new Uint8Array([9, 9, 9, 9, 9]), new Uint8Array([1, 1, 1, 1, 1, 1]), BPF_NOEXIST)).toBe(0n);
     expect(program.update(key, new Uint8Array(6), BPF_NOEXIST)).toBe(-17n);
+    expect(program.update(key, new Uint8Array(6), 2 ** 32)).toBe(-22n); // flags are u64: not wrapped to BPF_ANY
     expect(map.lookup(new Uint8Array([9, 9, 9, 9, 9]))).toEqual(new Uint8Array(6).fill(1));
   });
 });

@@ -1,15 +1,18 @@
 /**
- * The assembler driver shared by both syntaxes: split lines, collect labels, parse instructions,
- * resolve label targets into relative offsets, then build raw slots and decode them with
- * decodeSlots so the decoder's field rules apply exactly once.
+ * The assembler driver shared by both syntaxes: split lines, collect labels and `.map` declarations,
+ * parse instructions, resolve label targets into relative offsets and map names into indexes (so
+ * both may be used before they are defined), then build raw slots and decode them with decodeSlots
+ * so the decoder's field rules apply exactly once.
  */
 import { AsmError, ProgramError } from '../errors.js';
 import { decodeSlots } from '../isa/decode.js';
 import type { Insn, RawSlot } from '../isa/insn.js';
 import { encodeSlots } from '../isa/encode.js';
+import type { MapSpec } from '../maps/spec.js';
 import { Cursor, checkRange } from './cursor.js';
 import { detectSyntax, type Syntax } from './detect.js';
 import { itemSlots, targetField, type AsmItem } from './item.js';
+import { MAP_DIRECTIVE, parseMapDirective, type MapDecl } from './map-directive.js';
 import { stripComment, tokenize } from './lexer.js';
 import { parseLlvmLine } from './llvm-parse.js';
 import { itemFromBytes, preprocessObjdumpLine, type PreprocessedLine } from './objdump.js';
@@ -25,6 +28,25 @@ interface Parsed {
   /** Slot index of each item. */
   readonly pcs: number[];
   readonly labels: Map<string, LabelDef>;
+  /** Declared maps in order, and each one's index by name. */
+  readonly maps: MapDecl[];
+  readonly mapIndex: Map<string, number>;
+}
+
+/** What a text assembles into: the instructions and the maps it declares (bytecode holds only the former). */
+export interface AsmUnit {
+  readonly insns: Insn[];
+  readonly maps: MapSpec[];
+}
+
+function declareMap(parsed: Parsed, decl: MapDecl): void {
+  const name = decl.spec.name!;
+  const previous = parsed.mapIndex.get(name);
+  if (previous !== undefined) {
+    throw new AsmError('E_ASM_MAP', decl.line, decl.column, `map '${name}' is already declared on line ${parsed.maps[previous]!.line}`);
+  }
+  parsed.mapIndex.set(name, parsed.maps.length);
+  parsed.maps.push(decl);
 }
 
 function defineLabel(labels: Map<string, LabelDef>, name: string, pc: number, line: number, column: number): void {
@@ -34,7 +56,7 @@ function defineLabel(labels: Map<string, LabelDef>, name: string, pc: number, li
 }
 
 function parseText(text: string, syntax: Syntax): Parsed {
-  const parsed: Parsed = { items: [], pcs: [], labels: new Map() };
+  const parsed: Parsed = { items: [], pcs: [], labels: new Map(), maps: [], mapIndex: new Map() };
   let pc = 0;
   text.split(/\r?\n/).forEach((rawLine, index) => {
     const line = index + 1;
@@ -54,6 +76,7 @@ function parseText(text: string, syntax: Syntax): Parsed {
     } else {
       if (start >= tokens.length) return;
       const cursor = new Cursor(tokens.slice(start), line, code.trimEnd().length + 1);
+      if (cursor.isIdent(MAP_DIRECTIVE)) return declareMap(parsed, parseMapDirective(cursor));
       item = syntax === 'llvm' ? parseLlvmLine(cursor, pre) : parseUbpfLine(cursor);
     }
     parsed.items.push(item);
@@ -75,10 +98,17 @@ function labelPc(parsed: Parsed, item: AsmItem): number {
   throw new AsmError('E_ASM_LABEL', item.line, target.column, `unknown label '${target.name}'`);
 }
 
+function mapIndex(parsed: Parsed, item: AsmItem): number {
+  const ref = item.mapRef!;
+  const index = parsed.mapIndex.get(ref.name);
+  if (index === undefined) throw new AsmError('E_ASM_MAP', item.line, ref.column, `unknown map '${ref.name}' (declare it with .map)`);
+  return index;
+}
+
 function resolve(parsed: Parsed): RawSlot[] {
   const slots: RawSlot[] = [];
   parsed.items.forEach((item, i) => {
-    let resolved = item;
+    let resolved = item.mapRef ? { ...item, imm: mapIndex(parsed, item) } : item;
     if (item.target) {
       const pc = parsed.pcs[i]!;
       const field = targetField(item.row);
@@ -86,7 +116,7 @@ function resolve(parsed: Parsed): RawSlot[] {
       const digits = String(Math.abs(delta));
       const rel = checkRange({ negative: delta < 0, digits, column: item.target.column },
         field === 'off' ? 'off16' : 'rel32', item.line);
-      resolved = { ...item, [field]: Number(rel) };
+      resolved = { ...resolved, [field]: Number(rel) };
     }
     slots.push(...itemSlots(resolved));
   });
@@ -107,11 +137,11 @@ function decodeAsm(slots: RawSlot[], parsed: Parsed): Insn[] {
   }
 }
 
-function assembleSlots(text: string, syntax: Syntax | undefined): { slots: RawSlot[]; insns: Insn[] } {
+function assembleSlots(text: string, syntax: Syntax | undefined): AsmUnit & { slots: RawSlot[] } {
   const parsed = parseText(text, syntax ?? detectSyntax(text));
   if (parsed.items.length === 0) throw new AsmError('E_ASM_SYNTAX', 1, 1, 'no instructions');
   const slots = resolve(parsed);
-  return { slots, insns: decodeAsm(slots, parsed) };
+  return { slots, insns: decodeAsm(slots, parsed), maps: parsed.maps.map((m) => m.spec) };
 }
 
 /** Assembles text in either syntax (detected when not given) into what decodeSlots makes of its bytes. */
@@ -119,7 +149,13 @@ export function assemble(text: string, syntax?: Syntax): Insn[] {
   return assembleSlots(text, syntax).insns;
 }
 
-/** Assembles text into little-endian bytecode, 8 bytes per slot. */
+/** Assembles text into its instructions and the maps its `.map` lines declare, in order. */
+export function assembleUnit(text: string, syntax?: Syntax): AsmUnit {
+  const { insns, maps } = assembleSlots(text, syntax);
+  return { insns, maps };
+}
+
+/** Assembles text into little-endian bytecode, 8 bytes per slot; bytecode holds no maps (see assembleUnit). */
 export function assembleBytes(text: string, syntax?: Syntax): Uint8Array {
   return encodeSlots(assembleSlots(text, syntax).slots);
 }

@@ -1,7 +1,7 @@
 /**
  * Tells the two syntaxes apart by the first line that only one of them could have written.
- * Lines both share (`exit`, `call 5`, labels, comments) do not decide; with no decisive line the
- * answer is 'ubpf'.
+ * Lines both share (`exit`, `call 5`, labels, comments, `.map` declarations) do not decide; with
+ * no decisive line the answer is 'ubpf'.
  */
 import { stripComment } from './lexer.js';
 
@@ -14,7 +14,7 @@ const OBJDUMP = /^(\s*[0-9a-f]+:\s|\s*([0-9a-f]+\s+)?<[^>]+>:\s*$|Disassembly of
 function lineVerdict(raw: string): Syntax | undefined {
   if (OBJDUMP.test(raw)) return 'llvm';
   const line = stripComment(raw).trim();
-  if (line === '' || /^[A-Za-z_.$][\w.$]*:$/.test(line)) return undefined;
+  if (line === '' || /^[A-Za-z_.$][\w.$]*:$/.test(line) || /^\.map\s/.test(line)) return undefined;
   if (/%r\d|%w\d|\[/.test(line)) return 'ubpf';
   if (line.includes('=') || line.startsWith('*(') || LLVM_WORDS.test(line)) return 'llvm';
   if (/^call\s+(pc[+-]|[A-Za-z_])/.test(line) && !/^call\s+(local|kfunc)\b/.test(line)) return 'llvm';

@@ -1,17 +1,29 @@
 /**
  * Disassembler: one instruction per line (no trailing newline) in either syntax. Jumps and local calls print as relative
  * offsets, or with `labels: true` as names (`L<pc>` for jump targets, `fn<pc>` for local-call
- * targets) defined on their own line. Either way the text assembles back to the same bytes.
+ * targets) defined on their own line. A program's maps print first as `.map` lines, and lddw map
+ * sources name them. Either way the text assembles back to the same bytes and maps.
  */
 import { branchTarget, type Insn } from '../isa/insn.js';
+import type { MapSpec } from '../maps/spec.js';
 import type { Syntax } from './detect.js';
 import { formatLlvm } from './format-llvm.js';
 import { formatUbpf } from './format-ubpf.js';
+import { formatMapDirective, listingMapNames } from './map-directive.js';
 
 export interface DisassembleOptions {
   /** Print jump and call targets as labels instead of offsets. */
   readonly labels?: boolean;
+  /**
+   * The program's maps (Program.maps; default: those of the program given, if any): printed as
+   * `.map` lines, and by name in lddw operands. An unnamed map prints as `map<index>`; a spec
+   * validateSpec refuses is an InputError.
+   */
+  readonly maps?: readonly MapSpec[];
 }
+
+/** Instructions, or a program with its maps (a Program, an AsmUnit). */
+export type Listable = readonly Insn[] | { readonly insns: readonly Insn[]; readonly maps: readonly MapSpec[] };
 
 /** One instruction, no labels: what error messages quote. */
 export function formatInsn(insn: Insn, syntax: Syntax): string {
@@ -32,10 +44,14 @@ function labelNames(insns: readonly Insn[]): Map<number, string> {
 }
 
 /** The listing's lines, one at a time. */
-function* listing(insns: readonly Insn[], syntax: Syntax, options: DisassembleOptions): Generator<string> {
+function* listing(source: Listable, syntax: Syntax, options: DisassembleOptions): Generator<string> {
+  const insns = 'insns' in source ? source.insns : source;
+  const maps = options.maps ?? ('maps' in source ? source.maps : []);
+  const mapNames = listingMapNames(maps);
+  for (const [i, spec] of maps.entries()) yield formatMapDirective(spec, mapNames[i]!);
   const format = syntax === 'llvm' ? formatLlvm : formatUbpf;
   if (!options.labels) {
-    for (const insn of insns) yield format(insn);
+    for (const insn of insns) yield format(insn, undefined, mapNames);
     return;
   }
   const names = labelNames(insns);
@@ -43,21 +59,21 @@ function* listing(insns: readonly Insn[], syntax: Syntax, options: DisassembleOp
     const here = names.get(insn.pc);
     if (here !== undefined) yield `${here}:`;
     const target = branchTarget(insn);
-    yield format(insn, target === undefined ? undefined : names.get(target));
+    yield format(insn, target === undefined ? undefined : names.get(target), mapNames);
   }
 }
 
-export function disassemble(insns: readonly Insn[], syntax: Syntax, options: DisassembleOptions = {}): string {
-  return [...listing(insns, syntax, options)].join('\n');
+export function disassemble(source: Listable, syntax: Syntax, options: DisassembleOptions = {}): string {
+  return [...listing(source, syntax, options)].join('\n');
 }
 
 /**
  * The same listing in pieces of `linesPerChunk` lines, each line ending in a newline: a million
  * instructions can be written out as they are formatted, never held as one string.
  */
-export function* disassembleChunks(insns: readonly Insn[], syntax: Syntax, options: DisassembleOptions = {}, linesPerChunk = 4096): Generator<string> {
+export function* disassembleChunks(source: Listable, syntax: Syntax, options: DisassembleOptions = {}, linesPerChunk = 4096): Generator<string> {
   let lines: string[] = [];
-  for (const line of listing(insns, syntax, options)) {
+  for (const line of listing(source, syntax, options)) {
     lines.push(line);
     if (lines.length < linesPerChunk) continue;
     yield lines.join('\n') + '\n';

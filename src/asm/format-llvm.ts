@@ -44,8 +44,8 @@ function atomic(insn: InsnOf<'atomic'>): string {
   }
 }
 
-/** `label` replaces the numeric target of a jump or local call. */
-export function formatLlvm(insn: Insn, label?: string): string {
+/** `label` replaces the numeric target of a jump or local call; `mapNames` name lddw map indexes. */
+export function formatLlvm(insn: Insn, label?: string, mapNames?: readonly string[]): string {
   switch (insn.kind) {
     case 'alu':
       return alu(insn);
@@ -69,7 +69,7 @@ export function formatLlvm(insn: Insn, label?: string): string {
     case 'exit':
       return 'exit';
     case 'lddw':
-      return `${reg(insn.dst)} = ${formatPseudo(insn.src, insn.imm, insn.nextImm) ?? hex64(insn.value)} ll`;
+      return `${reg(insn.dst)} = ${formatPseudo(insn.src, insn.imm, insn.nextImm, mapNames) ?? hex64(insn.value)} ll`;
     case 'ldx':
       return `${reg(insn.dst)} = ${mem(insn.size, insn.signed, insn.src, insn.off)}`;
     case 'st':

@@ -21,11 +21,13 @@ export interface AsmItem {
   readonly nextImm: number;
   /** Jump or local-call target written as a label; resolved into off or imm by the assembler. */
   readonly target?: LabelRef;
+  /** lddw map source written with a map's name; resolved into imm by the assembler. */
+  readonly mapRef?: LabelRef;
   readonly line: number;
   readonly column: number;
 }
 
-export type ItemFields = Partial<Pick<AsmItem, 'dst' | 'src' | 'off' | 'imm' | 'nextImm' | 'target'>>;
+export type ItemFields = Partial<Pick<AsmItem, 'dst' | 'src' | 'off' | 'imm' | 'nextImm' | 'target' | 'mapRef'>>;
 
 /** A stable key for a form: its fields in a fixed order. */
 export function formKey(form: Form): string {
@@ -64,7 +66,8 @@ export function rowOf(form: Form): OpcodeRow {
 export function makeItem(row: OpcodeRow, fields: ItemFields, line: number, column: number): AsmItem {
   return {
     row, dst: fields.dst ?? 0, src: fields.src ?? 0, off: fields.off ?? 0, imm: fields.imm ?? 0,
-    nextImm: fields.nextImm ?? 0, line, column, ...(fields.target ? { target: fields.target } : {}),
+    nextImm: fields.nextImm ?? 0, line, column,
+    ...(fields.target ? { target: fields.target } : {}), ...(fields.mapRef ? { mapRef: fields.mapRef } : {}),
   };
 }
 

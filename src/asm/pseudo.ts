@@ -1,25 +1,32 @@
 /**
  * lddw pseudo sources (RFC 9669 section 5.4) in both syntaxes: `NAME(imm)` or `NAME(imm, next_imm)`,
  * where NAME is the lower-case LddwSrc key, e.g. `map_by_fd(3)`, `map_value_by_idx(0, 16)`.
+ * The map sources also take a map declared with `.map` by name: `map_by_idx(counts)`.
  * A plain number is source 0 (a 64-bit immediate).
  */
 import { LddwSrc, lddwSourceName } from '../isa/insn.js';
 import { checkRange, type Cursor } from './cursor.js';
+import type { LabelRef } from './item.js';
 
 const NAME_BY_SRC: ReadonlyMap<number, string> = new Map(
   Object.values(LddwSrc).filter((src) => src !== LddwSrc.IMM64).map((src) => [src, lddwSourceName(src)!]),
 );
 const SRC_BY_NAME: ReadonlyMap<string, number> = new Map([...NAME_BY_SRC].map(([src, name]) => [name, src]));
 
+/** Sources whose imm indexes the program's maps (the fd forms index the same list in this runtime). */
+const MAP_SOURCES: ReadonlySet<number> = new Set([LddwSrc.MAP_BY_FD, LddwSrc.MAP_VALUE_BY_FD, LddwSrc.MAP_BY_IDX, LddwSrc.MAP_VALUE_BY_IDX]);
+
 export interface PseudoValue {
   readonly src: number;
   readonly imm: number;
   readonly nextImm: number;
+  /** A map named instead of numbered: the assembler puts its index in imm. */
+  readonly mapRef?: LabelRef;
 }
 
 export const isPseudoName = (name: string): boolean => SRC_BY_NAME.has(name);
 
-/** Reads `NAME(imm[, next_imm])`; the cursor is on NAME. */
+/** Reads `NAME(imm[, next_imm])` or `NAME(map[, next_imm])`; the cursor is on NAME. */
 export function readPseudo(c: Cursor): PseudoValue {
   const name = c.expectIdent('an lddw source');
   const src = SRC_BY_NAME.get(name.text);
@@ -27,16 +34,28 @@ export function readPseudo(c: Cursor): PseudoValue {
     throw c.error('E_ASM_OPERANDS', `unknown lddw source '${name.text}' (one of ${[...SRC_BY_NAME.keys()].join(', ')})`, name.column);
   }
   c.expect('(');
-  const imm = Number(checkRange(c.readNumberText('an immediate'), 'imm32', c.line));
+  let imm = 0;
+  let mapRef: LabelRef | undefined;
+  const arg = c.peek();
+  if (arg?.kind === 'ident' && MAP_SOURCES.has(src)) {
+    c.next();
+    mapRef = { name: arg.text, column: arg.column };
+  } else {
+    imm = Number(checkRange(c.readNumberText(MAP_SOURCES.has(src) ? 'a map name or index' : 'an immediate'), 'imm32', c.line));
+  }
   let nextImm = 0;
   if (c.eat(',')) nextImm = Number(checkRange(c.readNumberText('an immediate'), 'imm32', c.line));
   c.expect(')');
-  return { src, imm, nextImm };
+  return { src, imm, nextImm, ...(mapRef ? { mapRef } : {}) };
 }
 
-/** Text of a pseudo source; undefined for source 0 (print the 64-bit value instead). */
-export function formatPseudo(src: number, imm: number, nextImm: number): string | undefined {
+/**
+ * Text of a pseudo source; undefined for source 0 (print the 64-bit value instead). `mapNames`
+ * names the program's maps: a map source whose index has a name prints the name.
+ */
+export function formatPseudo(src: number, imm: number, nextImm: number, mapNames: readonly string[] = []): string | undefined {
   const name = NAME_BY_SRC.get(src);
   if (name === undefined) return undefined;
-  return nextImm === 0 ? `${name}(${imm})` : `${name}(${imm}, ${nextImm})`;
+  const first = (MAP_SOURCES.has(src) && mapNames[imm]) || String(imm);
+  return nextImm === 0 ? `${name}(${first})` : `${name}(${first}, ${nextImm})`;
 }

@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
-import { assembleBytes, disassembleChunks } from '../asm/index.js';
+import { assembleUnit, disassembleChunks, type AsmUnit } from '../asm/index.js';
 import { AsmError, InputError } from '../errors.js';
+import { encode } from '../isa/encode.js';
 import { programToDot } from '../program/dot.js';
 import type { Program } from '../program/program.js';
 import { readInputFile, readTextFile, type BuildOptions } from '../source.js';
 import { verify, type LogLevel, type Termination, type VerifierFacts } from '../verifier/index.js';
-import { HelperRegistry } from '../runtime/helpers.js';
+import type { HelperRegistry } from '../runtime/helpers.js';
+import { standardRegistry } from '../runtime/standard-helpers.js';
+import { bindMaps, declaredDescriptors } from '../maps/bind.js';
 import { parseEngine, parseHexBytes, parsePositiveInt, parseSyntax } from './args.js';
 import { registerBench } from './bench.js';
 import { registerConformance } from './conformance.js';
@@ -48,17 +51,19 @@ function registerAsm(cli: Command): void {
     .argument('<in>', 'assembly file')
     .requiredOption('-o, --output <file>', 'bytecode output file')
     .option('--syntax <syntax>', 'llvm or ubpf (default: detected)')
+    .addHelpText('after', ASM_MAPS_HELP)
     .action((input: string, opts: { output: string; syntax?: string }) => {
       const syntax = parseSyntax(opts.syntax);
       checkOutputPath('-o', opts.output);
       const text = readTextFile(input);
-      let bytes: Uint8Array;
+      let unit: AsmUnit;
       try {
-        bytes = assembleBytes(text, syntax);
+        unit = assembleUnit(text, syntax);
       } catch (err) {
         throw err instanceof AsmError ? err.inFile(input) : err;
       }
-      writeOutputFile('-o', opts.output, bytes);
+      writeOutputFile('-o', opts.output, encode(unit.insns));
+      if (unit.maps.length > 0) process.stderr.write(`${mapsDroppedWarning(input, unit.maps.map((m) => m.name ?? ''))}\n`);
     });
   cli.command('disasm')
     .description('print a program (bytecode, assembly or .data file) as assembly; only decoded, so broken jumps print too')
@@ -70,6 +75,16 @@ function registerAsm(cli: Command): void {
       await writeChunks(disassembleChunks(decodeProgramNamed(input, buildOptions(opts)), syntax));
     });
 }
+
+const ASM_MAPS_HELP = `
+Maps: bytecode has no room for the maps a file declares (.map lines). asm still writes the
+instructions, whose lddw map_by_idx(N) number the maps in declaration order, and prints one
+warning line on stderr naming the maps left behind (exit 0). To keep them, keep the .s file: the
+commands that take a program (disasm, run, verify, ...) read its declarations.`;
+
+/** The one stderr line of `asm` for a file with maps. */
+const mapsDroppedWarning = (input: string, names: readonly string[]): string =>
+  `bpfjit asm: warning: ${input} declares ${names.length === 1 ? 'map' : 'maps'} ${names.join(', ')}, which bytecode cannot hold: the output has the instructions only`;
 
 function registerRun(cli: Command): void {
   cli.command('run')
@@ -85,6 +100,8 @@ function registerRun(cli: Command): void {
     .option('--log-level <n>', 'verifier log: 0, 1 (path to a refusal) or 2 (every state)', '0')
     .option('--termination <mode>', TERMINATION_HELP, 'prove')
     .option('--max-insns <n>', MAX_INSNS_HELP)
+    .option('--dump-maps', 'after the run, print the program\'s maps (per-CPU values per CPU and summed)')
+    .option('--json', 'print r0 (with --dump-maps, the maps too) as one JSON object')
     .addHelpText('after', REPEAT_HELP)
     .action(async (prog: string, opts: RunOpts) => {
       const repeat = opts.repeat === undefined ? undefined : parsePositiveInt('--repeat', opts.repeat);
@@ -94,7 +111,7 @@ function registerRun(cli: Command): void {
       runCommand(prog, {
         engine: parseEngine(opts.engine, ['interp', 'jit'] as const), tier, mem: memOption(opts), repeat,
         type: opts.type, unverified: opts.unverified ?? false, logLevel: parseLogLevel(opts.logLevel),
-        termination: parseTermination(opts.termination), ...buildOptions(opts),
+        termination: parseTermination(opts.termination), ...buildOptions(opts), dumpMaps: opts.dumpMaps ?? false, json: opts.json ?? false,
       });
     });
   cli.command('verify')
@@ -117,7 +134,7 @@ const TERMINATION_HELP = 'prove (loops must be proven to end) or budget (loops o
 
 interface RunOpts {
   engine: string; tier: string; mem?: string; memHex?: string; repeat?: string; type: string; unverified?: boolean; logLevel: string; termination: string;
-  maxInsns?: string;
+  maxInsns?: string; dumpMaps?: boolean; json?: boolean;
 }
 
 function parseTermination(value: string): Termination {
@@ -154,19 +171,21 @@ function registerInspect(cli: Command): void {
     .action(async (prog: string, opts: { tier: string; type?: string; maxInsns?: string }) => {
       const tier = parseEngine(opts.tier, ['baseline', 'optimized'] as const, '--tier');
       const program = loadProgramNamed(prog, buildOptions(opts)).program;
-      const helpers = new HelperRegistry(helpersFor(prog));
+      const helpers = standardRegistry(helpersFor(prog));
       const facts = opts.type === undefined ? undefined : verifiedFacts(program, helpers, opts.type);
       const { jitToWat, loadOptimizer } = await import('../jit/index.js');
       const { EngineMemory } = await import('../runtime/memory.js');
       await loadOptimizer(); // binaryen prints the text
-      process.stdout.write(jitToWat(program, { mem: new EngineMemory(), helpers }, { tier, ...(facts ? { facts } : {}) }));
+      const mem = new EngineMemory();
+      const maps = bindMaps(mem, program.maps, undefined); // the declared maps, so lddw has addresses
+      process.stdout.write(jitToWat(program, { mem, helpers }, { tier, maps, ...(facts ? { facts } : {}) }));
     });
 }
 
 /** The verifier's facts for dump-wasm --type; a refusal is thrown (exit 1, like `run`). */
 function verifiedFacts(program: Program, helpers: HelperRegistry, type: string): VerifierFacts {
   if (type === 'memory') throw new InputError('dump-wasm --type memory needs a size (there is no input): memory:SIZE');
-  const result = verify(program, { context: parseContextType(type, undefined), helpers });
+  const result = verify(program, { context: parseContextType(type, undefined), helpers, maps: declaredDescriptors(program.maps) });
   if (!result.ok) throw result.error;
   return result.facts;
 }

@@ -1,7 +1,7 @@
 /** Program files as the commands load them: every error names the file. */
 import { BpfError, ProgramError } from '../errors.js';
-import type { Insn } from '../isa/insn.js';
-import { decodeProgramFile, loadProgramFile, type BuildOptions, type ProgramFile } from '../source.js';
+import type { AsmUnit } from '../asm/index.js';
+import { decodeProgramFileUnit, loadProgramFile, type BuildOptions, type ProgramFile } from '../source.js';
 
 /**
  * Decoding and structure errors (`pc 3: ...`) prefixed by the file's path; assembler errors already
@@ -19,5 +19,5 @@ function named<T>(path: string, load: () => T): T {
 /** loadProgramFile, its errors naming the file. */
 export const loadProgramNamed = (path: string, options: BuildOptions = {}): ProgramFile => named(path, () => loadProgramFile(path, options));
 
-/** decodeProgramFile (no program built: what disasm prints), its errors naming the file. */
-export const decodeProgramNamed = (path: string, options: BuildOptions = {}): Insn[] => named(path, () => decodeProgramFile(path, options));
+/** decodeProgramFileUnit (no program built: what disasm prints, maps included), its errors naming the file. */
+export const decodeProgramNamed = (path: string, options: BuildOptions = {}): AsmUnit => named(path, () => decodeProgramFileUnit(path, options));

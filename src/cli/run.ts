@@ -6,6 +6,7 @@ import { noteMissingInput, parseContextType } from './context-arg.js';
 import { helpersFor } from './helpers.js';
 import { loadProgramNamed } from './program-file.js';
 import { timeRuns, timingLine } from './timing.js';
+import { alignedRows, mapTables, mapsJson } from './dump-maps.js';
 
 export interface RunCommandOptions {
   engine: EngineName;
@@ -20,6 +21,10 @@ export interface RunCommandOptions {
   termination?: Termination;
   /** Largest program accepted, in slots (default 1,000,000). */
   maxSlots?: number;
+  /** Print the program's maps after the run (dump-maps.ts). */
+  dumpMaps?: boolean;
+  /** Print r0 (and with dumpMaps the maps) as one JSON object. */
+  json?: boolean;
 }
 
 /** Verifies and compiles; a refusal of a program given no input says so (noteMissingInput). */
@@ -47,10 +52,20 @@ export function runCommand(path: string, opts: RunCommandOptions): void {
   const mem = given ?? new Uint8Array(0);
   const loaded = loadForRun(path, file, mem, given !== undefined, opts);
   const r0 = loaded.run(mem);
-  process.stdout.write(`0x${r0.toString(16)}\n`);
-  if (opts.repeat === undefined) return;
-  // The input goes into engine memory once: a copy per run would be timed with the run (76 µs for 2 MiB).
-  const { addr, len } = loaded.placeInput(mem);
-  const exe = loaded.exe;
-  process.stdout.write(`${timingLine(timeRuns(() => exe.run(addr, len), opts.repeat))}\n`);
+  if (!opts.json) process.stdout.write(`0x${r0.toString(16)}\n`);
+  let timing: string | undefined;
+  if (opts.repeat !== undefined) {
+    // The input goes into engine memory once: a copy per run would be timed with the run (76 µs for 2 MiB).
+    const { addr, len } = loaded.placeInput(mem);
+    const exe = loaded.exe;
+    timing = timingLine(timeRuns(() => exe.run(addr, len), opts.repeat));
+    if (!opts.json) process.stdout.write(`${timing}\n`);
+  }
+  if (opts.json) {
+    const out = { r0: `0x${r0.toString(16)}`, ...(timing ? { timing } : {}), ...(opts.dumpMaps ? { maps: mapsJson(loaded.maps) } : {}) };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } else if (opts.dumpMaps) {
+    if (loaded.maps.length === 0) process.stdout.write('the program has no maps\n');
+    for (const t of mapTables(loaded.maps)) process.stdout.write([t.title, ...(t.rows.length > 0 ? alignedRows(t.rows) : [])].map((l) => `${l}\n`).join(''));
+  }
 }

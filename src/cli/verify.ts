@@ -1,5 +1,6 @@
 import { verify, type LogLevel, type Termination } from '../verifier/index.js';
-import { HelperRegistry } from '../runtime/helpers.js';
+import { declaredDescriptors } from '../maps/bind.js';
+import { standardRegistry } from '../runtime/standard-helpers.js';
 import { noteMissingInput, parseContextType } from './context-arg.js';
 import { helpersFor } from './helpers.js';
 import { loadProgramNamed } from './program-file.js';
@@ -18,7 +19,10 @@ export function verifyCommand(path: string, opts: VerifyCommandOptions): void {
   const file = loadProgramNamed(path, opts);
   const memLength = (opts.mem ?? file.mem)?.length ?? 0;
   const context = parseContextType(opts.type, memLength);
-  const result = verify(file.program, { context, helpers: new HelperRegistry(helpersFor(path)), logLevel: opts.logLevel, termination: opts.termination });
+  const result = verify(file.program, {
+    context, helpers: standardRegistry(helpersFor(path)), logLevel: opts.logLevel, termination: opts.termination,
+    maps: declaredDescriptors(file.program.maps),
+  });
   if (result.log) process.stdout.write(result.log.endsWith('\n') ? result.log : result.log + '\n');
   const s = result.stats;
   const stats = `${s.insnsProcessed} instructions processed, ${s.statesStored} states stored (peak ${s.peakStates}), ${s.timeMs.toFixed(2)} ms`;

@@ -1,8 +1,9 @@
 /**
  * The maps a program runs with. A program that declares maps (Program.maps: from assembly now, ELF
  * later) gets a new map for each declaration, or the host's map given for it by name or position,
- * if it matches the declaration as libbpf's map reuse requires (type, sizes, entries, flags). A
- * program that declares none takes the host's list as it is: `map_by_idx(N)` is its N-th map.
+ * if it matches the declaration as libbpf's map reuse requires (type, sizes, entries, flags,
+ * map_extra). A program that declares none takes the host's list as it is: `map_by_idx(N)` is its
+ * N-th map.
  */
 import { InputError } from '../errors.js';
 import type { EngineMemory } from '../runtime/memory.js';
@@ -23,7 +24,7 @@ function checkMatches(map: BpfMap, spec: MapSpec, index: number): BpfMap {
   const want = validateSpec(spec);
   const fields = [
     ['type', map.typeId, want.type], ['keySize', map.keySize, want.keySize], ['valueSize', map.valueSize, want.valueSize],
-    ['maxEntries', map.maxEntries, want.maxEntries], ['flags', map.flags, want.flags],
+    ['maxEntries', map.maxEntries, want.maxEntries], ['flags', map.flags, want.flags], ['mapExtra', map.mapExtra, want.mapExtra],
   ] as const;
   for (const [field, have, need] of fields) {
     if (have !== need) {
@@ -53,6 +54,14 @@ export function bindMaps(mem: EngineMemory, declared: readonly MapSpec[], given:
   return declared.map((spec, i) => {
     const host = list ? list[i] : byName?.[spec.name ?? ''];
     return host ? checkMatches(checkMemory(host, mem), spec, i) : createMap(mem, spec);
+  });
+}
+
+/** What the verifier needs to know of the maps a program declares, without creating them. */
+export function declaredDescriptors(specs: readonly MapSpec[]): MapDescriptor[] {
+  return specs.map((spec) => {
+    const s = validateSpec(spec);
+    return { name: s.name, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, type: s.type };
   });
 }
 

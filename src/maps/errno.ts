@@ -3,5 +3,8 @@ export const ENOENT = 2;
 export const E2BIG = 7;
 export const EEXIST = 17;
 export const EINVAL = 22;
+export const EOPNOTSUPP = 95;
 
-export const ERRNO_NAME: Readonly<Record<number, string>> = { [ENOENT]: 'ENOENT', [E2BIG]: 'E2BIG', [EEXIST]: 'EEXIST', [EINVAL]: 'EINVAL' };
+export const ERRNO_NAME: Readonly<Record<number, string>> = {
+  [ENOENT]: 'ENOENT', [E2BIG]: 'E2BIG', [EEXIST]: 'EEXIST', [EINVAL]: 'EINVAL', [EOPNOTSUPP]: 'EOPNOTSUPP',
+};

@@ -25,7 +25,9 @@ function mapOf(env: HelperEnv, r1: bigint, name: string): BpfMap {
 /** Runs the operation of `call` on `map` with these arguments, the CPU appended where it takes one. */
 function run(env: HelperEnv, map: BpfMap, call: MapCall, args: bigint[]): bigint {
   const op = programOp(map.typeId, call);
-  if (!op) return BigInt(-EINVAL);
+  // A lookup the map type does not serve finds nothing (NULL, as the kernel's queue_stack_map_lookup_elem):
+  // -EINVAL would read as a pointer.
+  if (!op) return call === 'lookup' ? 0n : BigInt(-EINVAL);
   const fn = mapOperations(env.mem)[op.name] as (...a: bigint[]) => bigint;
   return fn(BigInt(map.address), ...args, ...(op.cpu ? [BigInt(env.cpu)] : []));
 }

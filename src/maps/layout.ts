@@ -1,23 +1,27 @@
 /**
- * Where a map lives in the engine memory (docs/architecture.md section 2, "Maps"). Two heap
- * allocations, reserved at creation and never grown:
+ * Where a map lives in the engine memory (docs/architecture.md section 2, "Maps"). At most two heap
+ * allocations, reserved at creation and never grown, split by who may touch them:
  *
- * - the header (u32 fields, H below) followed, for hash maps, by the bucket array (u32 element
- *   addresses, a power of two of them). Only the map operations read it; no BPF pointer points there.
- * - the data, what BPF pointers point into:
+ * - the metadata, which only the map operations (ops.ts) read and write; no BPF pointer points there:
+ *   the header (u32 fields, H below), then for hash maps the bucket array (u32 element addresses, a
+ *   power of two of them), then the `elems` area (H.ELEMS):
+ *   - hash maps: a pool of maxEntries elements of `elemSize` bytes: +0 next (u32: the next element in
+ *     the bucket, or in the free list), +4 hash, +8 LRU prev, +12 LRU next (LRU maps only), +16 the
+ *     address of the element's values (set at creation, never changed), +24 key (rounded up to 8);
+ *   - queue and stack: a ring of maxEntries + 1 value slots (one always empty, as in the kernel);
+ *   - bloom filter: the bit set.
+ * - the data (H.DATA, BpfMap.valueRegion): the values, and only the values, that programs get pointers
+ *   to. A program (checked mode may grant it this region) can write anything there without breaking
+ *   the map: no operation reads a link, an index or a size from it.
  *   - arrays: value slots of `stride` bytes (the value size rounded up to 8, as the kernel does), one
  *     block of maxEntries slots per CPU copy, each block starting on a 64-byte line so that CPUs do not
  *     share cache lines: value(i, cpu) = data + cpu * cpuStride + i * stride.
- *   - hash maps: a pool of maxEntries elements of `elemSize` bytes:
- *       +0 next (u32: the next element in the bucket, or in the free list), +4 hash (u32),
- *       +8 LRU prev, +12 LRU next (u32, LRU maps only), +16 key (rounded up to 8),
- *       +valueOffset value copies (one per CPU for per-CPU maps), `stride` bytes apart.
- *     Every element starts on the free list; the list and the buckets are all in memory, so the
- *     WebAssembly operations (ops.ts) are the only code that ever walks them.
+ *   - hash maps: element i's copies (one per CPU for per-CPU maps) at data + (i * copies + cpu) * stride.
+ *   - queue, stack and bloom filter: none (programs only get copies, through pop and peek).
  */
 import type { EngineMemory } from '../runtime/memory.js';
 import { InputError } from '../errors.js';
-import { isArrayType, isLruType, isPerCpuType } from './types.js';
+import { BPF_MAP_TYPE, isArrayType, isLruType, isPerCpuType, isQueueType } from './types.js';
 import { MAX_STORAGE_BYTES, mapLabel, type ValidSpec } from './spec.js';
 
 /** Byte offsets of the header's u32 fields. */
@@ -27,18 +31,26 @@ export const H = {
   STRIDE: 16,
   /** How many copies of each value: the CPU count for per-CPU maps, else 1. */
   COPIES: 20,
+  /** The values programs may point into (valueRegion); 0 and 0 when there are none. */
   DATA: 24, DATA_SIZE: 28,
   /** Arrays: bytes between the CPU copies' blocks. */
   CPU_STRIDE: 32,
-  /** Hash maps (BUCKETS is 0 for arrays): */
-  BUCKETS: 36, BUCKET_MASK: 40, FREE: 44, COUNT: 48, ELEM_SIZE: 52, VALUE_OFFSET: 56, SEED: 60,
+  /** Hash maps (BUCKETS is 0 for every other kind): */
+  BUCKETS: 36, BUCKET_MASK: 40, FREE: 44, COUNT: 48, ELEM_SIZE: 52,
+  /** The operations' own area in the metadata allocation: hash elements, a ring, or bits. */
+  ELEMS: 56, ELEMS_SIZE: 60,
+  SEED: 64,
   /** 1 when the map evicts its least recently used element when full. */
-  LRU: 64, LRU_HEAD: 68, LRU_TAIL: 72,
+  LRU: 68, LRU_HEAD: 72, LRU_TAIL: 76,
+  /** Queue and stack: the next slot to write, the oldest element, and the ring's length in slots. */
+  HEAD: 80, TAIL: 84, RING: 88,
+  /** Bloom filter: the number of hash functions, and the mask of a bit index. */
+  HASHES: 92, BIT_MASK: 96,
 } as const;
-export const HEADER_SIZE = 80;
+export const HEADER_SIZE = 104;
 
 /** Offsets inside a hash element. */
-export const E = { NEXT: 0, HASH: 4, LRU_PREV: 8, LRU_NEXT: 12, KEY: 16 } as const;
+export const E = { NEXT: 0, HASH: 4, LRU_PREV: 8, LRU_NEXT: 12, VALUE: 16, KEY: 24 } as const;
 
 const roundUp = (n: number, to: number): number => Math.ceil(n / to) * to;
 const pow2AtLeast = (n: number): number => 2 ** Math.ceil(Math.log2(n));
@@ -56,29 +68,55 @@ function randomSeed(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0]!;
 }
 
+/**
+ * The bloom filter's size in bits as the kernel's bloom_map_alloc computes it: entries * hashes / ln 2
+ * (7/5 for 1/ln 2), a power of two of at least 64; 2^32 when that would pass 2^31.
+ */
+export function bloomBits(maxEntries: number, hashes: number): number {
+  const bits = Math.floor((maxEntries * hashes) / 5) * 7;
+  if (maxEntries * hashes > 0xffffffff || bits > 2 ** 31) return 2 ** 32;
+  return bits <= 64 ? 64 : pow2AtLeast(bits);
+}
+
+interface Sizes { dataSize: number; elemsSize: number; buckets: number; elemSize: number; cpuStride: number; bits: number }
+
+function sizes(spec: ValidSpec, stride: number, copies: number): Sizes {
+  const none = { dataSize: 0, elemsSize: 0, buckets: 0, elemSize: 0, cpuStride: 0, bits: 0 };
+  if (isArrayType(spec.type)) {
+    const cpuStride = roundUp(spec.maxEntries * stride, 64);
+    return { ...none, dataSize: copies * cpuStride, cpuStride };
+  }
+  if (isQueueType(spec.type)) return { ...none, elemsSize: (spec.maxEntries + 1) * stride };
+  if (spec.type === BPF_MAP_TYPE.BLOOM_FILTER) {
+    const bits = bloomBits(spec.maxEntries, spec.mapExtra || 5);
+    return { ...none, elemsSize: bits / 8, bits };
+  }
+  const elemSize = E.KEY + roundUp(spec.keySize, 8);
+  return { ...none, dataSize: spec.maxEntries * copies * stride, elemsSize: spec.maxEntries * elemSize, buckets: pow2AtLeast(spec.maxEntries), elemSize };
+}
+
 /** Reserves and describes the storage; the caller then clears it through the operations (map_clear). */
 export function allocateMap(mem: EngineMemory, spec: ValidSpec, zeroSeed: boolean): MapLayout {
   const stride = roundUp(spec.valueSize, 8);
   const copies = isPerCpuType(spec.type) ? mem.cpus : 1;
-  const array = isArrayType(spec.type);
-  const cpuStride = roundUp(spec.maxEntries * stride, 64);
-  const valueOffset = E.KEY + roundUp(spec.keySize, 8);
-  const elemSize = valueOffset + copies * stride;
-  const buckets = array ? 0 : pow2AtLeast(spec.maxEntries);
-  const dataSize = array ? copies * cpuStride : spec.maxEntries * elemSize;
-  if (dataSize + buckets * 4 > MAX_STORAGE_BYTES) {
+  const s = sizes(spec, stride, copies);
+  const elemsOffset = roundUp(HEADER_SIZE + s.buckets * 4, 64);
+  const total = s.dataSize + elemsOffset + s.elemsSize;
+  if (total > MAX_STORAGE_BYTES) {
     throw new InputError(`${mapLabel(spec.name, spec.typeName)}: maxEntries ${spec.maxEntries} with valueSize ${spec.valueSize}` +
-      ` needs ${dataSize + buckets * 4} bytes, more than the ${MAX_STORAGE_BYTES} a map may have`);
+      ` needs ${total} bytes, more than the ${MAX_STORAGE_BYTES} a map may have`);
   }
-  const header = mem.alloc(HEADER_SIZE + buckets * 4, 64);
-  const data = mem.alloc(dataSize, 64);
+  const header = mem.alloc(elemsOffset + s.elemsSize, 64);
+  const data = s.dataSize > 0 ? mem.alloc(s.dataSize, 64) : 0;
   const fields: Array<[number, number]> = [
     [H.TYPE, spec.type], [H.KEY_SIZE, spec.keySize], [H.VALUE_SIZE, spec.valueSize], [H.MAX_ENTRIES, spec.maxEntries],
-    [H.STRIDE, stride], [H.COPIES, copies], [H.DATA, data], [H.DATA_SIZE, dataSize], [H.CPU_STRIDE, cpuStride],
-    [H.BUCKETS, array ? 0 : header + HEADER_SIZE], [H.BUCKET_MASK, Math.max(buckets - 1, 0)], [H.ELEM_SIZE, elemSize],
-    [H.VALUE_OFFSET, valueOffset], [H.SEED, zeroSeed ? 0 : randomSeed()], [H.LRU, isLruType(spec.type) ? 1 : 0],
+    [H.STRIDE, stride], [H.COPIES, copies], [H.DATA, data], [H.DATA_SIZE, s.dataSize], [H.CPU_STRIDE, s.cpuStride],
+    [H.BUCKETS, s.buckets ? header + HEADER_SIZE : 0], [H.BUCKET_MASK, Math.max(s.buckets - 1, 0)], [H.ELEM_SIZE, s.elemSize],
+    [H.ELEMS, header + elemsOffset], [H.ELEMS_SIZE, s.elemsSize], [H.SEED, zeroSeed ? 0 : randomSeed()],
+    [H.LRU, isLruType(spec.type) ? 1 : 0], [H.RING, spec.maxEntries + 1],
+    [H.HASHES, spec.mapExtra || 5], [H.BIT_MASK, Math.max(s.bits - 1, 0)],
   ];
   const view = mem.view;
-  for (const [offset, value] of fields) view.setUint32(header + offset, value, true);
-  return { header, data, dataSize, stride, copies };
+  for (const [offset, value] of fields) view.setUint32(header + offset, value >>> 0, true);
+  return { header, data, dataSize: s.dataSize, stride, copies };
 }

@@ -46,22 +46,31 @@ export function addArrayOps(m: WasmModule): void {
   ]);
 }
 
-/** map_clear(map): an array's values to zero; a hash map's buckets empty and every element free, in order. */
+/**
+ * map_clear(map): values and the operations' area to zero, a queue or stack empty; for a hash map the
+ * buckets empty and every element free, in order, each given its values' address.
+ */
 export function addClear(m: WasmModule): void {
   const I = m.i32;
   const c = (n: number): Expr => I.const(n);
-  const f = new Fn(m, ['map'], ['e', 'i']);
+  const f = new Fn(m, ['map'], ['e', 'v', 'i']);
   f.add('map_clear_impl', i32, [
     m.memory.fill(f.hdr(H.DATA), c(0), f.hdr(H.DATA_SIZE)),
+    m.memory.fill(f.hdr(H.ELEMS), c(0), f.hdr(H.ELEMS_SIZE)),
+    f.setHdr(H.HEAD, c(0)), f.setHdr(H.TAIL, c(0)),
     m.if(I.eqz(f.hdr(H.BUCKETS)), m.return(c(0))),
     m.memory.fill(f.hdr(H.BUCKETS), c(0), I.shl(I.add(f.hdr(H.BUCKET_MASK), c(1)), c(2))),
-    f.set('e', f.hdr(H.DATA)),
-    f.while(I.lt_u(I.add(f.get('i'), c(1)), f.hdr(H.MAX_ENTRIES)), () => [
-      I.store(E.NEXT, 4, f.get('e'), I.add(f.get('e'), f.hdr(H.ELEM_SIZE))),
-      f.set('e', I.add(f.get('e'), f.hdr(H.ELEM_SIZE))),
+    f.set('e', f.hdr(H.ELEMS)),
+    f.set('v', f.hdr(H.DATA)),
+    f.while(I.lt_u(f.get('i'), f.hdr(H.MAX_ENTRIES)), () => [
+      I.store(E.VALUE, 4, f.get('e'), f.get('v')),
       f.set('i', I.add(f.get('i'), c(1))),
+      // The last element's next stays 0 (the fill above): the end of the free list.
+      m.if(I.lt_u(f.get('i'), f.hdr(H.MAX_ENTRIES)), I.store(E.NEXT, 4, f.get('e'), I.add(f.get('e'), f.hdr(H.ELEM_SIZE)))),
+      f.set('e', I.add(f.get('e'), f.hdr(H.ELEM_SIZE))),
+      f.set('v', I.add(f.get('v'), I.mul(f.hdr(H.COPIES), f.hdr(H.STRIDE)))),
     ]),
-    f.setHdr(H.FREE, f.hdr(H.DATA)), f.setHdr(H.COUNT, c(0)), f.setHdr(H.LRU_HEAD, c(0)), f.setHdr(H.LRU_TAIL, c(0)),
+    f.setHdr(H.FREE, f.hdr(H.ELEMS)), f.setHdr(H.COUNT, c(0)), f.setHdr(H.LRU_HEAD, c(0)), f.setHdr(H.LRU_TAIL, c(0)),
     c(0),
   ]);
 }

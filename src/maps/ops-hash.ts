@@ -9,16 +9,18 @@ import { E2BIG, EEXIST, EINVAL, ENOENT } from './errno.js';
 import { E, H } from './layout.js';
 import { badCpu, Fn } from './wasm-fn.js';
 
-/** Murmur3's 32-bit mix over the key's 4-byte words, FNV-1a over the tail, murmur's finalizer. */
+/**
+ * hash_bytes(p, len, seed): murmur3's 32-bit mix over the 4-byte words, FNV-1a over the tail, murmur's
+ * finalizer. hash_key(map, key) hashes a key with the map's seed; bloom filters use seed + i.
+ */
 function addHashKey(m: WasmModule): void {
-  const f = new Fn(m, ['map', 'key'], ['len', 'h', 'i', 'k']);
+  const f = new Fn(m, ['key', 'len', 'seed'], ['h', 'i', 'k']);
   const I = m.i32;
   const c = (n: number): Expr => I.const(n);
   const mulSet = (name: string, by: number): Expr => f.set(name, I.mul(f.get(name), c(by)));
   const xorShift = (by: number): Expr => f.set('h', I.xor(f.get('h'), I.shr_u(f.get('h'), c(by))));
-  f.add('hash_key', i32, [
-    f.set('len', f.hdr(H.KEY_SIZE)),
-    f.set('h', I.xor(f.hdr(H.SEED), f.get('len'))),
+  f.add('hash_bytes', i32, [
+    f.set('h', I.xor(f.get('seed'), f.get('len'))),
     f.while(I.le_u(I.add(f.get('i'), c(4)), f.get('len')), () => [
       f.set('k', I.load(0, 1, I.add(f.get('key'), f.get('i')))),
       mulSet('k', 0xcc9e2d51), f.set('k', I.rotl(f.get('k'), c(15))), mulSet('k', 0x1b873593),
@@ -33,6 +35,8 @@ function addHashKey(m: WasmModule): void {
     xorShift(16), mulSet('h', 0x85ebca6b), xorShift(13), mulSet('h', 0xc2b2ae35), xorShift(16),
     f.get('h'),
   ]);
+  const k = new Fn(m, ['map', 'key'], []);
+  k.add('hash_key', i32, [m.call('hash_bytes', [k.get('key'), k.hdr(H.KEY_SIZE), k.hdr(H.SEED)], i32)]);
 }
 
 /** keys_equal(a, b, len): 8 bytes at a time, then bytewise (loads need no alignment in wasm). */
@@ -131,10 +135,10 @@ function addLru(m: WasmModule): void {
   ]);
 }
 
-/** The address of an element's value copy for `cpu`. */
+/** The address of an element's value copy for `cpu`: its values live in the data, apart from it (layout.ts). */
 const valueAt = (f: Fn, e: Expr, cpu: Expr): Expr => {
   const I = f.m.i32;
-  return I.add(I.add(e, f.hdr(H.VALUE_OFFSET)), I.mul(cpu, f.hdr(H.STRIDE)));
+  return I.add(I.load(E.VALUE, 4, e), I.mul(cpu, f.hdr(H.STRIDE)));
 };
 
 function addHashOps(m: WasmModule): void {

@@ -3,8 +3,8 @@
  * (map.ts), the interpreter and JIT-compiled code all call (docs/architecture.md section 2, "Maps").
  * The module is compiled once and instantiated once per EngineMemory, importing it as `env.memory`,
  * shared, as the JIT's modules do (src/jit/module.ts), so JIT code can later import these functions
- * and call them wasm to wasm. The storage layout is layout.ts's; the functions are in ops-hash.ts and
- * ops-array.ts.
+ * and call them wasm to wasm. The storage layout is layout.ts's; the functions are in ops-hash.ts,
+ * ops-array.ts, ops-queue.ts and ops-bloom.ts.
  *
  * ABI: every export takes and returns i64, the type of a BPF register (src/jit/calls.ts passes r1..r5
  * as i64). `map` is the address of the map's header, other pointers are byte addresses in the engine
@@ -18,22 +18,33 @@
  *   hash_lookup_sys(map, key, cpu) -> value | 0     (the host's: not a use for an LRU map, as in the kernel)
  *   hash_update(map, key, value, flags) -> 0|-errno percpu_hash_update(map, key, value, flags, cpu) -> 0|-errno
  *   hash_delete(map, key) -> 0|-ENOENT              hash_next_key(map, key | 0, next_out) -> 0|-ENOENT
- *   map_clear(map) -> 0                             (empties a hash map, zeroes an array: host only)
+ *   map_clear(map) -> 0                             (empties a map, zeroes an array: host only)
+ *   queue_push(map, value, flags) -> 0|-errno       (queue and stack: flags BPF_ANY, or BPF_EXIST to
+ *                                                    drop the oldest element when full; else E2BIG)
+ *   queue_pop(map, out) -> 0|-ENOENT                queue_peek(map, out) -> 0|-ENOENT
+ *                                                   (a queue's oldest or a stack's newest value, copied
+ *                                                    to out; zeroes out when empty, as the kernel does)
+ *   bloom_push(map, value, flags) -> 0|-EINVAL      bloom_peek(map, value) -> 0 (maybe in) | -ENOENT
+ *   bloom_pop(map, out) -> -EOPNOTSUPP
  *
+ * A flags argument above 2^32 - 1 is EINVAL, as the kernel refuses unknown flags (the implementations
+ * take i32).
  * The hash functions serve hash, per-CPU hash and both LRU kinds (the header says which). A `cpu` of
  * -1 in a per-CPU update (the host's) means `value` holds every CPU's copy, stride bytes apart, as the
  * kernel's syscall takes them; a program passes its own CPU, and a new element's other copies are zeroed.
  *
  * Not yet safe against concurrent updates from several threads (workers are future work): there
- * is no bucket lock, and an update of an existing key copies the value in place where the kernel
- * swaps in a new element atomically.
+ * is no bucket or queue lock, and an update of an existing key copies the value in place where the
+ * kernel swaps in a new element atomically.
  */
 import { WasmModule, i32, i64 } from '../wasm/builder.js';
 import { encodeModule } from '../wasm/encode.js';
 import type { EngineMemory } from '../runtime/memory.js';
-import { EINVAL } from './errno.js';
+import { EINVAL, EOPNOTSUPP } from './errno.js';
 import { addHashFunctions } from './ops-hash.js';
 import { addArrayOps, addClear } from './ops-array.js';
+import { addQueueOps } from './ops-queue.js';
+import { addBloomOps } from './ops-bloom.js';
 
 /** wasm32's largest memory: declaring it accepts the engine memory whatever its maximum (as src/jit/module.ts). */
 const MAX_WASM32_PAGES = 65536;
@@ -54,26 +65,38 @@ export interface MapOpsExports {
   hash_delete(map: B, key: B): B;
   hash_next_key(map: B, key: B, out: B): B;
   map_clear(map: B): B;
+  queue_push(map: B, value: B, flags: B): B;
+  queue_pop(map: B, out: B): B;
+  queue_peek(map: B, out: B): B;
+  bloom_push(map: B, value: B, flags: B): B;
+  bloom_peek(map: B, value: B): B;
+  bloom_pop(map: B, out: B): B;
 }
 
 /**
  * The i64 exports (the ABI above) over the i32 implementations: each wraps its arguments and widens
- * the result, addresses unsigned, -errno signed. Extra arguments are constants (cpu 0, touch).
+ * the result, addresses unsigned, -errno signed. Extra arguments are constants (cpu 0, touch);
+ * `flags` is the index of a u64 flags argument.
  */
-const EXPORTS: ReadonlyArray<{ name: keyof MapOpsExports; impl: string; params: number; extra: number[]; address: boolean }> = [
+const EXPORTS: ReadonlyArray<{ name: keyof MapOpsExports; impl: string; params: number; extra: number[]; address: boolean; flags?: number }> = [
   { name: 'array_lookup', impl: 'array_lookup_impl', params: 2, extra: [0], address: true },
   { name: 'percpu_array_lookup', impl: 'array_lookup_impl', params: 3, extra: [], address: true },
-  { name: 'array_update', impl: 'array_update_impl', params: 4, extra: [0], address: false },
-  { name: 'percpu_array_update', impl: 'array_update_impl', params: 5, extra: [], address: false },
+  { name: 'array_update', impl: 'array_update_impl', params: 4, extra: [0], address: false, flags: 3 },
+  { name: 'percpu_array_update', impl: 'array_update_impl', params: 5, extra: [], address: false, flags: 3 },
   { name: 'array_next_key', impl: 'array_next_key_impl', params: 3, extra: [], address: false },
   { name: 'hash_lookup', impl: 'hash_lookup_impl', params: 2, extra: [0, 1], address: true },
   { name: 'percpu_hash_lookup', impl: 'hash_lookup_impl', params: 3, extra: [1], address: true },
   { name: 'hash_lookup_sys', impl: 'hash_lookup_impl', params: 3, extra: [0], address: true },
-  { name: 'hash_update', impl: 'hash_update_impl', params: 4, extra: [0], address: false },
-  { name: 'percpu_hash_update', impl: 'hash_update_impl', params: 5, extra: [], address: false },
+  { name: 'hash_update', impl: 'hash_update_impl', params: 4, extra: [0], address: false, flags: 3 },
+  { name: 'percpu_hash_update', impl: 'hash_update_impl', params: 5, extra: [], address: false, flags: 3 },
   { name: 'hash_delete', impl: 'hash_delete_impl', params: 2, extra: [], address: false },
   { name: 'hash_next_key', impl: 'hash_next_key_impl', params: 3, extra: [], address: false },
   { name: 'map_clear', impl: 'map_clear_impl', params: 1, extra: [], address: false },
+  { name: 'queue_push', impl: 'queue_push_impl', params: 3, extra: [], address: false, flags: 2 },
+  { name: 'queue_pop', impl: 'queue_get_impl', params: 2, extra: [1], address: false },
+  { name: 'queue_peek', impl: 'queue_get_impl', params: 2, extra: [0], address: false },
+  { name: 'bloom_push', impl: 'bloom_push_impl', params: 3, extra: [], address: false, flags: 2 },
+  { name: 'bloom_peek', impl: 'bloom_peek_impl', params: 2, extra: [], address: false },
 ];
 
 function addExports(m: WasmModule): void {
@@ -81,16 +104,19 @@ function addExports(m: WasmModule): void {
     const args = Array.from({ length: x.params }, (_, i) => m.i32.wrap(m.local.get(i, i64)));
     const call = m.call(x.impl, [...args, ...x.extra.map((n) => m.i32.const(n))], i32);
     const result = x.address ? m.i64.extend_u(call) : m.i64.extend_s(call);
-    // Update flags are a u64 in the kernel's helper: any beyond the u32 the implementation reads are invalid.
-    const body = x.name.endsWith('_update')
-      ? m.if(m.i64.gt_u(m.local.get(3, i64), m.i64.const(0xffffffffn)), m.i64.const(BigInt(-EINVAL)), result)
-      : result;
+    // Flags are a u64 in the kernel's helpers: any beyond the u32 the implementation reads are invalid.
+    const body = x.flags === undefined
+      ? result
+      : m.if(m.i64.gt_u(m.local.get(x.flags, i64), m.i64.const(0xffffffffn)), m.i64.const(BigInt(-EINVAL)), result);
     m.addFunction(x.name, new Array(x.params).fill(i64), i64, [], body);
     m.addFunctionExport(x.name, x.name);
   }
   // Arrays cannot delete an element (kernel: array_map_delete_elem returns -EINVAL).
   m.addFunction('array_delete', [i64, i64], i64, [], m.i64.const(BigInt(-EINVAL)));
   m.addFunctionExport('array_delete', 'array_delete');
+  // A bloom filter cannot give a value back (kernel: bloom_map_pop_elem returns -EOPNOTSUPP).
+  m.addFunction('bloom_pop', [i64, i64], i64, [], m.i64.const(BigInt(-EOPNOTSUPP)));
+  m.addFunctionExport('bloom_pop', 'bloom_pop');
 }
 
 /** The module's bytes; the same for every memory (the memory is an import). */
@@ -100,6 +126,8 @@ export function buildMapOpsModule(): WasmModule {
   addHashFunctions(m);
   addArrayOps(m);
   addClear(m);
+  addQueueOps(m);
+  addBloomOps(m);
   addExports(m);
   return m;
 }

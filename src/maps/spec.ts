@@ -1,11 +1,12 @@
 /**
  * What a map is created from, and the checks the kernel's BPF_MAP_CREATE makes for the implemented
- * types (kernel/bpf/arraymap.c array_map_alloc_check, hashtab.c htab_map_alloc_check), with errors
+ * types (kernel/bpf/arraymap.c array_map_alloc_check, hashtab.c htab_map_alloc_check,
+ * queue_stack_maps.c queue_stack_map_alloc_check, bloom_filter.c bloom_map_alloc), with errors
  * that name the map and the field instead of answering EINVAL.
  */
 import { InputError } from '../errors.js';
 import {
-  BPF_F, IMPLEMENTED, isArrayType, isLruType, isPerCpuType, mapTypeId, mapTypeName,
+  BPF_F, BPF_MAP_TYPE, IMPLEMENTED, isArrayType, isKeylessType, isLruType, isPerCpuType, isQueueType, mapTypeId, mapTypeName,
   type MapTypeId, type MapTypeName,
 } from './types.js';
 
@@ -19,6 +20,8 @@ export interface MapSpec {
   readonly flags?: number;
   /** Up to 15 characters of [A-Za-z0-9_.], as the kernel's BPF_OBJ_NAME_LEN allows. */
   readonly name?: string;
+  /** The kernel's map_extra: for a bloom filter, its number of hash functions (1..15; 0 or absent: 5). 0 for other types. */
+  readonly mapExtra?: number;
 }
 
 /** A spec that passed the checks, with its type resolved. */
@@ -30,6 +33,7 @@ export interface ValidSpec {
   readonly maxEntries: number;
   readonly flags: number;
   readonly name: string;
+  readonly mapExtra: number;
 }
 
 /** The kernel refuses hash keys larger than a BPF stack (MAX_BPF_STACK): a program must be able to build one. */
@@ -44,7 +48,8 @@ export const MAX_STORAGE_BYTES = 1 << 29;
 export const mapLabel = (name: string, typeName: string): string => (name ? `map '${name}'` : `unnamed ${typeName} map`);
 
 function flagsAllowed(type: MapTypeId): number {
-  if (isArrayType(type)) return 0;
+  if (type === BPF_MAP_TYPE.BLOOM_FILTER) return BPF_F.ZERO_SEED;
+  if (isArrayType(type) || isQueueType(type)) return 0;
   return BPF_F.ZERO_SEED | (isLruType(type) ? 0 : BPF_F.NO_PREALLOC);
 }
 
@@ -65,11 +70,14 @@ export function validateSpec(spec: MapSpec): ValidSpec {
     return value;
   };
   if (isArrayType(type) && spec.keySize !== 4) throw new InputError(`${where}: keySize ${String(spec.keySize)} must be 4 (an array is indexed by a u32)`);
-  const keySize = int('keySize', spec.keySize, 1, MAX_KEY_SIZE);
+  if (isKeylessType(type) && spec.keySize !== 0) throw new InputError(`${where}: keySize ${String(spec.keySize)} must be 0 (a ${typeName} has no keys)`);
+  const keySize = isKeylessType(type) ? 0 : int('keySize', spec.keySize, 1, MAX_KEY_SIZE);
   const valueSize = int('valueSize', spec.valueSize, 1, isPerCpuType(type) ? MAX_PERCPU_VALUE_SIZE : MAX_VALUE_SIZE);
   const maxEntries = int('maxEntries', spec.maxEntries, 1, 0xffffffff);
   const flags = int('flags', spec.flags ?? 0, 0, 0xffffffff);
   const unknown = flags & ~flagsAllowed(type);
   if (unknown !== 0) throw new InputError(`${where}: flags 0x${(unknown >>> 0).toString(16)} not supported for map type '${typeName}'`);
-  return { type, typeName, keySize, valueSize, maxEntries, flags, name };
+  // As the kernel's map_create and bloom_map_alloc: only a bloom filter takes map_extra, in its low 4 bits.
+  const mapExtra = int('mapExtra', spec.mapExtra ?? 0, 0, type === BPF_MAP_TYPE.BLOOM_FILTER ? 15 : 0);
+  return { type, typeName, keySize, valueSize, maxEntries, flags, name, mapExtra };
 }

@@ -19,7 +19,7 @@ export type MapTypeName = Lowercase<keyof typeof BPF_MAP_TYPE>;
 /** The types this runtime implements (the storage and operations of src/maps). */
 export const IMPLEMENTED = new Set<number>([
   BPF_MAP_TYPE.HASH, BPF_MAP_TYPE.ARRAY, BPF_MAP_TYPE.PERCPU_HASH, BPF_MAP_TYPE.PERCPU_ARRAY,
-  BPF_MAP_TYPE.LRU_HASH, BPF_MAP_TYPE.LRU_PERCPU_HASH,
+  BPF_MAP_TYPE.LRU_HASH, BPF_MAP_TYPE.LRU_PERCPU_HASH, BPF_MAP_TYPE.QUEUE, BPF_MAP_TYPE.STACK, BPF_MAP_TYPE.BLOOM_FILTER,
 ]);
 
 export type PerCpuMapType = 'percpu_hash' | 'percpu_array' | 'lru_percpu_hash'
@@ -42,6 +42,10 @@ export const isArrayType = (id: number): boolean => id === BPF_MAP_TYPE.ARRAY ||
 export const isPerCpuType = (id: number): boolean =>
   id === BPF_MAP_TYPE.PERCPU_ARRAY || id === BPF_MAP_TYPE.PERCPU_HASH || id === BPF_MAP_TYPE.LRU_PERCPU_HASH;
 export const isLruType = (id: number): boolean => id === BPF_MAP_TYPE.LRU_HASH || id === BPF_MAP_TYPE.LRU_PERCPU_HASH;
+/** Queue and stack: one ring, the header says which end pop takes from. */
+export const isQueueType = (id: number): boolean => id === BPF_MAP_TYPE.QUEUE || id === BPF_MAP_TYPE.STACK;
+/** The types without keys (keySize 0), used through push, pop and peek. */
+export const isKeylessType = (id: number): boolean => isQueueType(id) || id === BPF_MAP_TYPE.BLOOM_FILTER;
 
 /** Map creation flags (BPF_F_*) this runtime knows; see spec.ts for which types accept which. */
 export const BPF_F = {

@@ -1,0 +1,72 @@
+/**
+ * `run --dump-maps`: the program's maps after the run, as tables or as JSON. Keys and values of 4 or
+ * 8 bytes print as unsigned little-endian numbers, others as hex bytes; a per-CPU value prints per CPU
+ * and, when numeric, summed. Array elements whose every copy is zero are left out (and counted), as
+ * an array always holds all its elements.
+ */
+import type { BpfMap } from '../maps/map.js';
+
+const isNumeric = (size: number): boolean => size === 4 || size === 8;
+
+function number(bytes: Uint8Array): bigint {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return bytes.length === 4 ? BigInt(view.getUint32(0, true)) : view.getBigUint64(0, true);
+}
+
+const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+const show = (bytes: Uint8Array): string => (isNumeric(bytes.length) ? number(bytes).toString() : hex(bytes));
+
+interface Entry {
+  readonly key: Uint8Array;
+  /** One value, or one per CPU. */
+  readonly values: Uint8Array[];
+}
+
+function entriesOf(map: BpfMap): { shown: Entry[]; zeroes: number } {
+  const shown: Entry[] = [];
+  let zeroes = 0;
+  for (const [key, value] of map.entries()) {
+    const values = Array.isArray(value) ? value : [value];
+    if (map.type.endsWith('array') && values.every((v) => v.every((b) => b === 0))) zeroes++;
+    else shown.push({ key, values });
+  }
+  return { shown, zeroes };
+}
+
+/** Queues, stacks and bloom filters have no keys to walk (the kernel's get_next_key refuses them too). */
+const listable = (map: BpfMap): boolean => !['queue', 'stack', 'bloom_filter'].includes(map.type);
+
+const sum = (values: Uint8Array[]): string => values.reduce((n, v) => n + number(v), 0n).toString();
+
+/** One table per map: a title line, then rows (the caller lays them out). */
+export function mapTables(maps: readonly BpfMap[]): Array<{ title: string; rows: string[][] }> {
+  return maps.map((map) => {
+    if (!listable(map)) return { title: `map '${map.name || '(unnamed)'}' (${map.type}: its values cannot be listed without taking them out)`, rows: [] };
+    const { shown, zeroes } = entriesOf(map);
+    const cpus = map.perCpu ? (shown[0]?.values.length ?? 0) : 0;
+    const summed = map.perCpu && isNumeric(map.valueSize);
+    const header = ['key', ...(map.perCpu ? Array.from({ length: cpus }, (_, c) => `cpu${c}`) : ['value']), ...(summed ? ['sum'] : [])];
+    const rows = shown.map((e) => [show(e.key), ...e.values.map(show), ...(summed ? [sum(e.values)] : [])]);
+    const hidden = zeroes > 0 ? `, ${zeroes} zero element${zeroes === 1 ? '' : 's'} not shown` : '';
+    const entries = `${map.maxEntries} ${map.maxEntries === 1 ? 'entry' : 'entries'}`;
+    const empty = rows.length === 0 && zeroes === 0 ? ', empty' : '';
+    return { title: `map '${map.name || '(unnamed)'}' (${map.type}, ${map.keySize}-byte keys, ${map.valueSize}-byte values, ${entries}${hidden}${empty}):`, rows: rows.length > 0 ? [header, ...rows] : [] };
+  });
+}
+
+/** The maps as JSON-ready data: every entry, keys and values as hex and, when 4 or 8 bytes, as numbers. */
+export function mapsJson(maps: readonly BpfMap[]): unknown[] {
+  const bytes = (b: Uint8Array): Record<string, string> => ({ hex: hex(b).replaceAll(' ', ''), ...(isNumeric(b.length) ? { number: number(b).toString() } : {}) });
+  return maps.map((map) => ({
+    name: map.name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries,
+    entries: !listable(map) ? null : [...map.entries()].map(([key, value]) => (Array.isArray(value)
+      ? { key: bytes(key), perCpu: value.map(bytes), ...(isNumeric(map.valueSize) ? { sum: sum(value) } : {}) }
+      : { key: bytes(key), value: bytes(value) })),
+  }));
+}
+
+/** Rows as aligned columns. */
+export function alignedRows(rows: readonly string[][]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
+}

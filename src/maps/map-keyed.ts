@@ -1,0 +1,165 @@
+/**
+ * BpfMap: look up, update, delete and iterate with byte keys and values, as the kernel's syscall
+ * commands do (map.ts creates maps). Every operation copies its key and value into a scratch area of
+ * the engine memory and calls the WebAssembly operations (ops.ts): the host never walks the storage
+ * itself, so it cannot disagree with the programs that share the map (docs/architecture.md section 2,
+ * "Maps"). Maps without keys (map-keyless.ts) are BpfMaps too, as every kernel map takes every
+ * command: programs and loaders hold any map as a BpfMap.
+ */
+import { InputError } from '../errors.js';
+import type { EngineMemory } from '../runtime/memory.js';
+import { BPF_ANY, BPF_MAP_TYPE, isArrayType, isKeylessType, type MapTypeId } from './types.js';
+import { E2BIG, EEXIST, EINVAL, ENOENT } from './errno.js';
+import { MapBase } from './map-base.js';
+import type { MapOpsExports } from './ops.js';
+import type { ValidSpec } from './spec.js';
+import { toBigInt, toBytes, type MapBytes } from './values.js';
+
+/** The operations one kind of map uses, as (map, key, ...) over addresses; cpu -1: all copies. */
+interface KindOps {
+  lookup(map: bigint, key: bigint, cpu: bigint): bigint;
+  update(map: bigint, key: bigint, value: bigint, flags: bigint, cpu: bigint): bigint;
+  delete(map: bigint, key: bigint): bigint;
+  next(map: bigint, key: bigint, out: bigint): bigint;
+}
+
+/** A keyless map's subclass answers the keyed commands itself; these only keep a stray call harmless. */
+const NO_KEYS: KindOps = { lookup: () => 0n, update: () => BigInt(-EINVAL), delete: () => BigInt(-EINVAL), next: () => BigInt(-EINVAL) };
+
+function kindOps(ops: MapOpsExports, type: MapTypeId): KindOps {
+  if (isKeylessType(type)) return NO_KEYS;
+  return isArrayType(type)
+    ? { lookup: ops.percpu_array_lookup, update: ops.percpu_array_update, delete: ops.array_delete, next: ops.array_next_key }
+    : { lookup: ops.hash_lookup_sys, update: ops.percpu_hash_update, delete: ops.hash_delete, next: ops.hash_next_key };
+}
+
+export type MapValues = Uint8Array | Uint8Array[];
+
+/** A map with keys: hash maps and arrays of every kind, used as the kernel's syscall uses them. */
+export class BpfMap<V extends MapValues = MapValues> extends MapBase {
+  private readonly ops: KindOps;
+
+  /** Use createMap, which checks the spec. */
+  constructor(mem: EngineMemory, spec: ValidSpec) {
+    super(mem, spec);
+    this.ops = kindOps(this.wasm, spec.type);
+  }
+
+  /**
+   * The address of byte `off` of the value, for `lddw rX, map_value_by_idx(N, off)`: as in the kernel
+   * (array_map_direct_value_addr), only an array of one entry has one; undefined otherwise.
+   */
+  directValue(off: number): number | undefined {
+    if (this.typeId !== BPF_MAP_TYPE.ARRAY || this.maxEntries !== 1 || !Number.isInteger(off) || off < 0 || off >= this.valueSize) return undefined;
+    return this.layout.data + off;
+  }
+
+  private putKey(key: MapBytes): bigint {
+    this.mem.write(this.keyAddr, toBytes(key, this.keySize, `${this.label}: key`));
+    return BigInt(this.keyAddr);
+  }
+
+  /**
+   * The value of `key` (a copy), one per CPU for a per-CPU map; undefined when the key is absent. As
+   * the kernel's syscall, a host lookup does not count as a use of an LRU map's key.
+   */
+  lookup(key: MapBytes): V | undefined {
+    const k = this.putKey(key);
+    const at = (cpu: number): number => Number(this.ops.lookup(BigInt(this.address), k, BigInt(cpu)));
+    if (!this.perCpu) {
+      const addr = at(0);
+      return addr === 0 ? undefined : (this.mem.read(addr, this.valueSize) as V);
+    }
+    const values: Uint8Array[] = [];
+    for (let cpu = 0; cpu < this.layout.copies; cpu++) {
+      const addr = at(cpu);
+      if (addr === 0) return undefined;
+      values.push(this.mem.read(addr, this.valueSize));
+    }
+    return values as V;
+  }
+
+  /** A 4- or 8-byte value as an unsigned bigint (per-CPU maps: use lookup). */
+  lookupBigInt(key: MapBytes): bigint | undefined {
+    if (this.perCpu || (this.valueSize !== 4 && this.valueSize !== 8)) {
+      throw new InputError(`${this.label}: lookupBigInt needs a map of 4- or 8-byte values that is not per-CPU`);
+    }
+    const value = this.lookup(key) as Uint8Array | undefined;
+    return value && toBigInt(value);
+  }
+
+  /** lookupBigInt as a number; throws when the value exceeds 2^53 - 1. */
+  lookupNumber(key: MapBytes): number | undefined {
+    const value = this.lookupBigInt(key);
+    if (value === undefined) return undefined;
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`${this.label}: value ${value} is too large for a number: use lookupBigInt`);
+    return Number(value);
+  }
+
+  /**
+   * Sets the value of `key`; flags BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2), answered as the
+   * kernel does. A per-CPU map takes one value for every CPU, or an array of one per CPU.
+   */
+  update(key: MapBytes, value: MapBytes | readonly MapBytes[], flags: number = BPF_ANY): void {
+    // Flags the wasm's u32 would not hold as given; the rest it judges itself.
+    if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) throw this.fail('update', EINVAL, `invalid flags ${flags}`);
+    const k = this.putKey(key);
+    let cpu = 0;
+    if (this.perCpu) {
+      const { copies, stride } = this.layout;
+      const list = Array.isArray(value) ? value : new Array<MapBytes>(copies).fill(value as MapBytes);
+      if (list.length !== copies) throw new InputError(`${this.label}: update needs one value per CPU (${copies}), not ${list.length}`);
+      const all = new Uint8Array(copies * stride);
+      list.forEach((v, i) => all.set(toBytes(v, this.valueSize, `${this.label}: value for cpu ${i}`), i * stride));
+      this.mem.write(this.valueAddr, all);
+      cpu = -1;
+    } else {
+      if (Array.isArray(value)) throw new InputError(`${this.label}: update takes one value: the map is not per-CPU`);
+      this.mem.write(this.valueAddr, toBytes(value as MapBytes, this.valueSize, `${this.label}: value`));
+    }
+    const rc = this.ops.update(BigInt(this.address), k, BigInt(this.valueAddr), BigInt(flags), BigInt(cpu));
+    if (rc !== 0n) throw this.fail('update', -Number(rc), this.updateReason(-Number(rc), key, flags));
+  }
+
+  /** Removes `key`; a missing key is ENOENT, and an array's elements cannot be deleted (EINVAL), as in the kernel. */
+  delete(key: MapBytes): void {
+    const rc = this.ops.delete(BigInt(this.address), this.putKey(key));
+    if (rc === 0n) return;
+    const errno = -Number(rc);
+    throw this.fail('delete', errno, errno === EINVAL && isArrayType(this.typeId) ? 'array elements cannot be deleted' : 'no such key');
+  }
+
+  /**
+   * The keys, in the map's order. Deleting the current key while iterating is safe: the next step
+   * then starts over from the first key, as the kernel's get_next_key does.
+   */
+  *keys(): IterableIterator<Uint8Array> {
+    let prev: Uint8Array | undefined;
+    for (;;) {
+      const k = prev ? this.putKey(prev) : 0n;
+      const rc = this.ops.next(BigInt(this.address), k, BigInt(this.outAddr));
+      if (rc === BigInt(-ENOENT)) return;
+      prev = this.mem.read(this.outAddr, this.keySize);
+      yield prev;
+    }
+  }
+
+  /** Each key with its value (as lookup returns it); keys deleted meanwhile are skipped. */
+  *entries(): IterableIterator<[Uint8Array, V]> {
+    for (const key of this.keys()) {
+      const value = this.lookup(key);
+      if (value !== undefined) yield [key, value];
+    }
+  }
+
+  private updateReason(errno: number, key: MapBytes, flags: number): string {
+    switch (errno) {
+      case EEXIST: return isArrayType(this.typeId) ? 'an array element always exists' : 'key exists';
+      case ENOENT: return 'no such key';
+      case E2BIG: return isArrayType(this.typeId)
+        ? `index ${toBigInt(toBytes(key, 4, 'key'))} is out of range (maxEntries ${this.maxEntries})`
+        : `map is full (maxEntries ${this.maxEntries})`;
+      default: return `invalid flags ${flags}`;
+    }
+  }
+}
