@@ -1,5 +1,6 @@
 /** bpfjit's library entry point. */
 export { Vm, LoadedProgram, type VmOptions, type LoadOptions, type EngineOptions, type EngineName } from './vm.js';
+export type { CurrentTask, CurrentTaskFn, TracePrintkSink, AddressSpace, ProbeReadFn } from './helpers/index.js';
 export { toProgram, loadProgramFile, decodeProgramFile, decodeProgramFileUnit, type ProgramSource, type ProgramFile, type BuildOptions } from './source.js';
 export {
   assemble, assembleBytes, assembleUnit, disassemble, disassembleChunks, formatInsn,

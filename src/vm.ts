@@ -14,6 +14,7 @@ import { EngineMemory } from './runtime/memory.js';
 import { toProgram, type ProgramSource } from './source.js';
 import { bindMaps, mapDescriptor, type GivenMaps } from './maps/bind.js';
 import { standardRegistry } from './runtime/standard-helpers.js';
+import type { CurrentTaskFn, ProbeReadFn, TracePrintkSink } from './helpers/index.js';
 import { createMap, type BpfMap } from './maps/map.js';
 import type { MapSpec } from './maps/spec.js';
 import { verify, type ContextDescriptor, type LogLevel, type Termination, type VerifierFacts, type VerifyStats } from './verifier/index.js';
@@ -24,10 +25,24 @@ export interface VmOptions {
   /** CPUs (worker threads) the memory has stacks for. */
   cpus?: number;
   /**
-   * Helpers programs may call, by id. The kernel's helpers this runtime has (map_lookup_elem 1,
-   * map_update_elem 2, map_delete_elem 3) are registered too, except where one of these takes the id.
+   * Helpers programs may call, by id. The kernel's helpers this runtime has (the map helpers 1-3 and
+   * 195, and those of src/helpers: README.md lists them) are registered too, except where one of
+   * these takes the id.
    */
   helpers?: Iterable<HelperSpec>;
+  /**
+   * The task a run works for, for get_current_pid_tgid, get_current_uid_gid and get_current_comm;
+   * called with the run's CPU at each such call. Without it, or when it returns undefined, those
+   * helpers answer as the kernel does with no current task: -EINVAL (and a zeroed comm).
+   */
+  current?: CurrentTaskFn;
+  /** Receives bpf_trace_printk's text and the run's CPU. Default: the text is dropped. */
+  tracePrintk?: TracePrintkSink;
+  /**
+   * Memory the probe_read helpers may read beyond the run's own regions: all of user memory
+   * (probe_read_user*), and kernel memory outside the engine's. Default: none (-EFAULT).
+   */
+  probeRead?: ProbeReadFn;
   /** Largest program `load` accepts, in 8-byte slots (default 1,000,000, the kernel's limit). */
   maxSlots?: number;
 }
@@ -182,7 +197,8 @@ export class Vm {
 
   constructor(options: VmOptions = {}) {
     this.mem = new EngineMemory({ cpus: options.cpus ?? 1 });
-    this.helpers = standardRegistry(options.helpers);
+    const { current, tracePrintk, probeRead } = options;
+    this.helpers = standardRegistry(options.helpers, { cpus: this.mem.cpus, current, tracePrintk, probeRead });
     this.maxSlots = options.maxSlots;
   }
 

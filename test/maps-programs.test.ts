@@ -2,24 +2,16 @@
 // verifier's map rules, checked mode's faults, and the JIT's direct calls of the map operations.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Vm, memory, type LoadOptions, type LoadedProgram } from '../src/index.js';
-import { BpfRuntimeError, InputError } from '../src/errors.js';
+import { InputError } from '../src/errors.js';
 import { VerifyError } from '../src/verifier/refusal.js';
 import { jitToWat, loadOptimizer } from '../src/jit/index.js';
 import { buildProgram } from '../src/program/program.js';
 import { assemble } from '../src/asm/index.js';
 import type { BpfMap } from '../src/maps/map.js';
 import { BPF_NOEXIST } from '../src/maps/types.js';
+import { CHECKED, ENGINES, fault } from './engines.js';
 
 beforeAll(() => loadOptimizer());
-
-/** Each way to run a program: verified in both engines and both JIT tiers, and checked in both engines. */
-const ENGINES: ReadonlyArray<[string, LoadOptions]> = [
-  ['interp', { engine: 'interp' }],
-  ['jit baseline', { engine: 'jit', tier: 'baseline' }],
-  ['jit optimized', { engine: 'jit', tier: 'optimized' }],
-  ['interp checked', { engine: 'interp', unverified: true }],
-  ['jit checked', { engine: 'jit', tier: 'baseline', unverified: true }],
-];
 
 /** r2 = pointer to a u32 key written at r10-4. */
 const keyAt = (key: number): string => `stw [%r10-4], ${key}\nmov %r2, %r10\nadd %r2, -4`;
@@ -88,7 +80,7 @@ describe.each(ENGINES)('maps in programs: %s', (_name, opts) => {
     p.run(new Uint8Array(0), 1);
     p.run(new Uint8Array(0), 1);
     p.run(new Uint8Array(0), 0);
-    expect(perCpu.lookup(1)!.map((v) => new DataView(v.buffer, v.byteOffset).getBigUint64(0, true))).toEqual([1n, 2n]);
+    expect((perCpu.lookup(1) as Uint8Array[]).map((v) => new DataView(v.buffer, v.byteOffset).getBigUint64(0, true))).toEqual([1n, 2n]);
   });
 
   it('counts a program\'s lookup as a use of an LRU map\'s key', () => {
@@ -103,40 +95,29 @@ describe.each(ENGINES)('maps in programs: %s', (_name, opts) => {
 });
 
 describe('maps in checked programs', () => {
-  const checked = ENGINES.filter(([name]) => name.endsWith('checked'));
-  const fault = (p: LoadedProgram): BpfRuntimeError => {
-    try {
-      p.run();
-    } catch (e) {
-      expect(e).toBeInstanceOf(BpfRuntimeError);
-      return e as BpfRuntimeError;
-    }
-    throw new Error('expected a fault');
-  };
-
-  it.each(checked)('%s: a key pointer outside the run\'s regions faults at the call', (_name, opts) => {
+  it.each(CHECKED)('%s: a key pointer outside the run\'s regions faults at the call', (_name, opts) => {
     const vm = new Vm();
     const table = vm.createMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1 });
     const p = vm.load('lddw %r1, map_by_idx(0)\nmov %r2, 0x10000\ncall 1\nexit', { ...opts, maps: [table] });
-    expect(fault(p)).toMatchObject({ code: 'E_RUN_MEMORY', pc: 3 });
+    expect(fault(() => p.run())).toMatchObject({ code: 'E_RUN_MEMORY', pc: 3 });
   });
 
-  it.each(checked)('%s: a map helper takes only the program\'s own maps', (_name, opts) => {
+  it.each(CHECKED)('%s: a map helper takes only the program\'s own maps', (_name, opts) => {
     const vm = new Vm();
     const mine = vm.createMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1 });
     const other = vm.createMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1 });
     const p = vm.load(`${keyAt(0)}\nlddw %r1, ${other.address}\ncall 1\nexit`, { ...opts, maps: [mine] });
-    expect(fault(p)).toMatchObject({ code: 'E_RUN_MEMORY', pc: 5 });
+    expect(fault(() => p.run())).toMatchObject({ code: 'E_RUN_MEMORY', pc: 5 });
   });
 
-  it.each(checked)('%s: may touch a looked-up value, and faults past the map\'s values', (_name, opts) => {
+  it.each(CHECKED)('%s: may touch a looked-up value, and faults past the map\'s values', (_name, opts) => {
     const vm = new Vm();
     const counts = vm.createMap({ type: 'array', keySize: 4, valueSize: 8, maxEntries: 4 });
     const read = (off: number): LoadedProgram =>
       vm.load(`${keyAt(3)}\nlddw %r1, map_by_idx(0)\ncall 1\nldxdw %r0, [%r0${off >= 0 ? '+' : ''}${off}]\nexit`, { ...opts, maps: [counts] });
     counts.update(3, 77);
     expect(read(0).run()).toBe(77n);
-    expect(fault(read(64))).toMatchObject({ code: 'E_RUN_MEMORY', pc: 6 });
+    expect(fault(() => read(64).run())).toMatchObject({ code: 'E_RUN_MEMORY', pc: 6 });
   });
 });
 

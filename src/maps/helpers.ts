@@ -1,19 +1,33 @@
 /**
  * The kernel's map helpers with Linux's numbers and prototypes (include/uapi/linux/bpf.h):
- * bpf_map_lookup_elem (1), bpf_map_update_elem (2) and bpf_map_delete_elem (3). Their work is the
- * map operations' (ops.ts), called here for the interpreter and for code the JIT does not call them
- * from directly; a helper takes only the maps the program was loaded with, and its pointer
- * arguments only inside the run's regions (a checked program's may be anything).
+ * bpf_map_lookup_elem (1), bpf_map_update_elem (2), bpf_map_delete_elem (3),
+ * bpf_map_lookup_percpu_elem (195), and for queues, stacks and bloom filters bpf_map_push_elem (87),
+ * bpf_map_pop_elem (88) and bpf_map_peek_elem (89). Their work is the map operations' (ops.ts), called here for the
+ * interpreter and for code the JIT does not call them from directly; a helper takes only the maps
+ * the program was loaded with, and its pointer arguments only inside the run's regions (a checked
+ * program's may be anything).
  */
 import { HelperFault, checkedAddress, type HelperEnv, type HelperSpec } from '../runtime/helpers.js';
 import type { BpfMap } from './map.js';
 import { mapOperations } from './ops.js';
-import { programOp, type MapCall } from './program-ops.js';
+import { KEYED_TYPES, programOp, type MapCall } from './program-ops.js';
 import { EINVAL } from './errno.js';
+import { BPF_MAP_TYPE, isPerCpuType } from './types.js';
 
 export const MAP_LOOKUP_ELEM = 1;
 export const MAP_UPDATE_ELEM = 2;
 export const MAP_DELETE_ELEM = 3;
+export const MAP_LOOKUP_PERCPU_ELEM = 195;
+export const MAP_PUSH_ELEM = 87;
+export const MAP_POP_ELEM = 88;
+export const MAP_PEEK_ELEM = 89;
+
+/** The maps each keyless helper takes, as the kernel's check_map_func_compatibility. */
+const QUEUES = [BPF_MAP_TYPE.QUEUE, BPF_MAP_TYPE.STACK];
+const PUSHABLE = [...QUEUES, BPF_MAP_TYPE.BLOOM_FILTER];
+
+/** The maps map_lookup_percpu_elem takes, as the kernel's check_map_func_compatibility. */
+const PERCPU_TYPES = [BPF_MAP_TYPE.PERCPU_ARRAY, BPF_MAP_TYPE.PERCPU_HASH, BPF_MAP_TYPE.LRU_PERCPU_HASH];
 
 /** The map r1 names: one of the program's, or a fault (only unverified code can get here with another). */
 function mapOf(env: HelperEnv, r1: bigint, name: string): BpfMap {
@@ -32,18 +46,18 @@ function run(env: HelperEnv, map: BpfMap, call: MapCall, args: bigint[]): bigint
   return fn(BigInt(map.address), ...args, ...(op.cpu ? [BigInt(env.cpu)] : []));
 }
 
-/** bpf_map_lookup_elem, update_elem and delete_elem. */
+/** bpf_map_lookup_elem, update_elem, delete_elem and lookup_percpu_elem. */
 export function mapHelpers(): HelperSpec[] {
   return [
     {
-      id: MAP_LOOKUP_ELEM, name: 'map_lookup_elem', mapCall: 'lookup', proto: { args: ['map', 'map_key'], ret: 'map_value_or_null' },
+      id: MAP_LOOKUP_ELEM, name: 'map_lookup_elem', mapCall: 'lookup', proto: { args: ['map', 'map_key'], ret: 'map_value_or_null', mapTypes: KEYED_TYPES },
       impl: (r1, r2, _r3, _r4, _r5, env) => {
         const map = mapOf(env, r1, 'map_lookup_elem');
         return run(env, map, 'lookup', [BigInt(checkedAddress(env, r2, map.keySize))]);
       },
     },
     {
-      id: MAP_UPDATE_ELEM, name: 'map_update_elem', mapCall: 'update', proto: { args: ['map', 'map_key', 'map_value', 'scalar'], ret: 'scalar' },
+      id: MAP_UPDATE_ELEM, name: 'map_update_elem', mapCall: 'update', proto: { args: ['map', 'map_key', 'map_value', 'scalar'], ret: 'scalar', mapTypes: KEYED_TYPES },
       impl: (r1, r2, r3, r4, _r5, env) => {
         const map = mapOf(env, r1, 'map_update_elem');
         const key = BigInt(checkedAddress(env, r2, map.keySize));
@@ -52,10 +66,61 @@ export function mapHelpers(): HelperSpec[] {
       },
     },
     {
-      id: MAP_DELETE_ELEM, name: 'map_delete_elem', mapCall: 'delete', proto: { args: ['map', 'map_key'], ret: 'scalar' },
+      id: MAP_DELETE_ELEM, name: 'map_delete_elem', mapCall: 'delete', proto: { args: ['map', 'map_key'], ret: 'scalar', mapTypes: KEYED_TYPES },
       impl: (r1, r2, _r3, _r4, _r5, env) => {
         const map = mapOf(env, r1, 'map_delete_elem');
         return BigInt.asUintN(64, run(env, map, 'delete', [BigInt(checkedAddress(env, r2, map.keySize))]));
+      },
+    },
+    {
+      // The value of another CPU's copy: NULL for a CPU the Vm does not have, or a map that is not per-CPU.
+      id: MAP_LOOKUP_PERCPU_ELEM, name: 'map_lookup_percpu_elem',
+      proto: { args: ['map', 'map_key', 'scalar'], ret: 'map_value_or_null', mapTypes: PERCPU_TYPES },
+      impl: (r1, r2, r3, _r4, _r5, env) => {
+        const map = mapOf(env, r1, 'map_lookup_percpu_elem');
+        const key = BigInt(checkedAddress(env, r2, map.keySize));
+        const cpu = BigInt.asUintN(32, r3); // the kernel's u32 cpu
+        const op = programOp(map.typeId, 'lookup');
+        if (!op || !isPerCpuType(map.typeId) || cpu >= BigInt(env.mem.cpus)) return 0n;
+        return (mapOperations(env.mem)[op.name] as (...a: bigint[]) => bigint)(BigInt(map.address), key, cpu);
+      },
+    },
+    ...keylessHelpers(),
+  ];
+}
+
+/** r0 of a keyless operation: 0 or -errno as a u64; checked code's other maps answer -EINVAL, as the kernel's. */
+const keyless = (map: BpfMap, types: readonly number[], op: () => bigint): bigint =>
+  BigInt.asUintN(64, types.includes(map.typeId) ? op() : BigInt(-EINVAL));
+
+/** map_push_elem, map_pop_elem and map_peek_elem, on queues, stacks and (push, peek) bloom filters. */
+function keylessHelpers(): HelperSpec[] {
+  const isBloom = (map: BpfMap): boolean => map.typeId === BPF_MAP_TYPE.BLOOM_FILTER;
+  return [
+    {
+      id: MAP_PUSH_ELEM, name: 'map_push_elem', proto: { args: ['map', 'map_value', 'scalar'], ret: 'scalar', mapTypes: PUSHABLE },
+      impl: (r1, r2, r3, _r4, _r5, env) => {
+        const map = mapOf(env, r1, 'map_push_elem');
+        const value = BigInt(checkedAddress(env, r2, map.valueSize));
+        const ops = mapOperations(env.mem);
+        return keyless(map, PUSHABLE, () => (isBloom(map) ? ops.bloom_push : ops.queue_push)(BigInt(map.address), value, r3));
+      },
+    },
+    {
+      id: MAP_POP_ELEM, name: 'map_pop_elem', proto: { args: ['map', 'map_value_out'], ret: 'scalar', mapTypes: QUEUES },
+      impl: (r1, r2, _r3, _r4, _r5, env) => {
+        const map = mapOf(env, r1, 'map_pop_elem');
+        const out = BigInt(checkedAddress(env, r2, map.valueSize));
+        return keyless(map, QUEUES, () => mapOperations(env.mem).queue_pop(BigInt(map.address), out));
+      },
+    },
+    {
+      id: MAP_PEEK_ELEM, name: 'map_peek_elem', proto: { args: ['map', 'map_value_out'], ret: 'scalar', mapTypes: PUSHABLE },
+      impl: (r1, r2, _r3, _r4, _r5, env) => {
+        const map = mapOf(env, r1, 'map_peek_elem');
+        const at = BigInt(checkedAddress(env, r2, map.valueSize));
+        const ops = mapOperations(env.mem);
+        return keyless(map, PUSHABLE, () => (isBloom(map) ? ops.bloom_peek : ops.queue_peek)(BigInt(map.address), at));
       },
     },
   ];

@@ -47,7 +47,7 @@ export class BpfQueue extends BpfMap<Uint8Array> {
     this.push(value as MapBytes, flags);
   }
 
-  override delete(): void {
+  override delete(_key?: MapBytes): void {
     throw this.fail('delete', EINVAL, `a ${this.type} has no keys: use pop`);
   }
 
@@ -74,7 +74,7 @@ export class BpfBloomFilter extends BpfMap<Uint8Array> {
     return this.wasm.bloom_peek(BigInt(this.address), BigInt(this.valueAddr)) === 0n;
   }
 
-  override lookup(): Uint8Array | undefined {
+  override lookup(_key?: MapBytes): Uint8Array | undefined {
     throw this.fail('lookup', EINVAL, 'a bloom filter has no keys: use has(value)');
   }
 
@@ -84,7 +84,7 @@ export class BpfBloomFilter extends BpfMap<Uint8Array> {
     this.push(value as MapBytes);
   }
 
-  override delete(): void {
+  override delete(_key?: MapBytes): void {
     throw this.fail('delete', EOPNOTSUPP, 'a bloom filter cannot forget a value');
   }
 

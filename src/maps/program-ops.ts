@@ -27,6 +27,9 @@ const TABLE: ReadonlyMap<number, Readonly<Record<MapCall, ProgramOp>>> = new Map
   [BPF_MAP_TYPE.LRU_PERCPU_HASH, { lookup: op('percpu_hash_lookup', true), update: op('percpu_hash_update', true), delete: op('hash_delete') }],
 ]);
 
+/** The map types map_lookup_elem, map_update_elem and map_delete_elem take. */
+export const KEYED_TYPES: readonly number[] = [...TABLE.keys()];
+
 /** The operation `call` runs on a map of this type; undefined when programs cannot call it on one. */
 export function programOp(typeId: number, call: MapCall): ProgramOp | undefined {
   return TABLE.get(typeId)?.[call];

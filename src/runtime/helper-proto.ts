@@ -39,7 +39,12 @@ export type ArgKind =
   /** Pointer to key_size readable bytes for the map passed as an earlier `map` argument. */
   | 'map_key'
   /** Pointer to value_size readable bytes for the map passed as an earlier `map` argument. */
-  | 'map_value';
+  | 'map_value'
+  /**
+   * Pointer to value_size writable bytes the helper fills (map_pop_elem, map_peek_elem); they need
+   * not be initialized, except for a bloom filter, whose peek reads the value it looks for.
+   */
+  | 'map_value_out';
 
 /** What a helper leaves in r0 (r1-r5 are always clobbered). */
 export type RetKind =
@@ -57,6 +62,8 @@ export type RetKind =
 export interface HelperProto {
   readonly args: readonly ArgKind[];
   readonly ret: RetKind;
+  /** The map types (BPF_MAP_TYPE numbers) the `map` argument may have; any when absent. */
+  readonly mapTypes?: readonly number[];
 }
 
 const isMem = (k: ArgKind | undefined): boolean => k === 'mem_read' || k === 'mem_write' || k === 'mem_rw';
@@ -69,7 +76,7 @@ export function protoProblem(proto: HelperProto): string | undefined {
   for (let i = 0; i < args.length; i++) {
     if (isMem(args[i]) && !isSize(args[i + 1])) return `argument ${i + 1} (${args[i]}) must be followed by a size argument`;
     if (isSize(args[i]) && !isMem(args[i - 1])) return `argument ${i + 1} (${args[i]}) does not follow a memory argument`;
-    if ((args[i] === 'map_key' || args[i] === 'map_value') && !args.slice(0, i).includes('map')) {
+    if ((args[i] === 'map_key' || args[i] === 'map_value' || args[i] === 'map_value_out') && !args.slice(0, i).includes('map')) {
       return `argument ${i + 1} (${args[i]}) needs an earlier map argument`;
     }
   }

@@ -4,10 +4,12 @@
  * dump-wasm use it too, so they accept what `run` accepts.
  */
 import { mapHelpers } from '../maps/helpers.js';
+import { kernelHelpers, type KernelHelperOptions } from '../helpers/index.js';
 import { HelperRegistry, type HelperSpec } from './helpers.js';
 
-export function standardRegistry(host: Iterable<HelperSpec> = []): HelperRegistry {
+/** `kernel`: what the helpers of src/helpers need from the Vm (its CPUs, the host's callbacks). */
+export function standardRegistry(host: Iterable<HelperSpec> = [], kernel: KernelHelperOptions = { cpus: 1 }): HelperRegistry {
   const registry = new HelperRegistry(host);
-  for (const spec of mapHelpers()) if (!registry.has(spec.id)) registry.register(spec);
+  for (const spec of [...mapHelpers(), ...kernelHelpers(kernel)]) if (!registry.has(spec.id)) registry.register(spec);
   return registry;
 }

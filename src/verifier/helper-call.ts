@@ -13,6 +13,7 @@ import { refuse } from './refusal.js';
 import { SCALAR_UNKNOWN, constValue, isConstScalar, scalarURange, type Scalar } from './scalar.js';
 import { stackBuffer, stackString, type DepthSink } from './stack-access.js';
 import { topFrame, type VState } from './state.js';
+import { BPF_MAP_TYPE } from '../maps/types.js';
 
 /** A map the program can name with `lddw rX, map_by_idx(N)` (N indexes the verify options' maps). */
 export interface MapDescriptor {
@@ -41,6 +42,7 @@ interface ArgCheck {
   readonly env: CallEnv;
   readonly state: VState;
   readonly label: string;
+  readonly proto: HelperProto;
   /** Map index given by the `map` argument, once seen. */
   map: number | undefined;
 }
@@ -95,6 +97,15 @@ function mapOf(c: ArgCheck, i: number): { keySize: number; valueSize: number } {
   return m;
 }
 
+/** The kernel's check_map_func_compatibility: a helper that works on some map types only. */
+function checkMapType(c: ArgCheck, i: number): void {
+  const types = c.proto.mapTypes;
+  const type = c.env.maps[c.map!]?.type;
+  if (types && (type === undefined || !types.includes(type))) {
+    refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)}: map ${c.map} (type ${type ?? 'unknown'}) cannot be used with ${c.label}`, [i + 1]);
+  }
+}
+
 function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
   const regs = topFrame(c.state).regs;
   const kind = args[i]!;
@@ -122,12 +133,19 @@ function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
     case 'map': {
       if (value.t !== 'ptr' || value.kind !== 'map_handle') refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be a map handle, not ${formatReg(value)}`, [i + 1]);
       c.map = value.region;
+      checkMapType(c, i);
       return;
     }
     case 'map_key': case 'map_value': {
       const m = mapOf(c, i);
       const size = kind === 'map_key' ? m.keySize : m.valueSize;
       checkBuffer(c, i, wantPtr(c, i, value, `a pointer to a map ${kind === 'map_key' ? 'key' : 'value'}`), [size, size], { read: true, write: false });
+      return;
+    }
+    case 'map_value_out': {
+      const m = mapOf(c, i);
+      const bloom = c.env.maps[c.map!]?.type === BPF_MAP_TYPE.BLOOM_FILTER;
+      checkBuffer(c, i, wantPtr(c, i, value, 'a pointer to room for a map value'), [m.valueSize, m.valueSize], { read: bloom, write: !bloom });
       return;
     }
   }
@@ -154,7 +172,7 @@ export function callHelper(env: CallEnv, state: VState, id: number): number | un
   if (!found.found) refuse('E_VERIFY_HELPER', found.why);
   const problem = protoProblem(found.proto);
   if (problem) refuse('E_VERIFY_HELPER', `${found.label} has a malformed prototype: ${problem}`);
-  const check: ArgCheck = { env, state, label: found.label, map: undefined };
+  const check: ArgCheck = { env, state, label: found.label, proto: found.proto, map: undefined };
   const { args, ret } = found.proto;
   for (let i = 0; i < args.length; i++) checkArg(check, args, i);
   const regs = topFrame(state).regs;
