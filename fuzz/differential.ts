@@ -225,7 +225,7 @@ export class Differential {
       throw new Error(`engines ${engines.filter((e) => ENGINE_KINDS[e].tier === 'optimized').join(', ')} run binaryen: await loadOptimizer() first`);
     }
     this.engines = new Set(engines);
-    this.rt = { mem: new EngineMemory({ cpus: 2 }), helpers: standardRegistry(FUZZ_HELPERS) };
+    this.rt = { mem: new EngineMemory({ cpus: 2 }), helpers: standardRegistry(FUZZ_HELPERS, { cpus: 2 }) };
     this.window = this.rt.mem.alloc(WINDOW_BYTES + 8 * MAX_BATCH, 8);
     this.results = this.window + WINDOW_BYTES;
   }
