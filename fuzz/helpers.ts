@@ -3,7 +3,8 @@
  * run when it returns 0, and two that read or write a byte through a checked pointer argument. The
  * first two carry prototypes, so verified programs may call them; the pointer ones take a byte count
  * no prototype can describe, and leave the programs that call them unverified. Their ids start at
- * FUZZ_HELPER_BASE, clear of the kernel's helper numbers (the map helpers 1-3 are registered too).
+ * FUZZ_HELPER_BASE, clear of the kernel's helper numbers (its helpers, the map helpers among them, are
+ * registered too: differential.ts takes the Vm's standard registry).
  */
 import { checkedAddress, type HelperSpec } from '../src/runtime/helpers.js';
 
