@@ -4,7 +4,8 @@
  * indexes happen), with keys built on the stack from immediates or context bytes, valid and invalid
  * update flags, and reads, writes and atomic adds at generated offsets of looked-up values. Verifiable
  * specs keep to what the verifier accepts (null checks, offsets inside the value, initialized keys);
- * the others may skip the null check, reach outside the value or pass a bad key pointer (checked mode must fault alike). map-run.ts runs them.
+ * the others may skip the null check, reach outside the value or pass a bad key pointer (checked
+ * mode must fault alike). map-run.ts runs them.
  *
  * Registers: r9 keeps the context, r7 folds every result, r6 holds the looked-up value.
  */
