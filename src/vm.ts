@@ -15,7 +15,7 @@ import { toProgram, type ProgramSource } from './source.js';
 import { bindMaps, mapDescriptor, type GivenMaps } from './maps/bind.js';
 import { standardRegistry } from './runtime/standard-helpers.js';
 import type { CurrentTaskFn, ProbeReadFn, TracePrintkSink } from './helpers/index.js';
-import { createMap, type BpfMap } from './maps/map.js';
+import { createMap, type BpfMap, type RingBuf } from './maps/map.js';
 import type { MapSpec } from './maps/spec.js';
 import { verify, type ContextDescriptor, type LogLevel, type Termination, type VerifierFacts, type VerifyStats } from './verifier/index.js';
 
@@ -26,8 +26,8 @@ export interface VmOptions {
   cpus?: number;
   /**
    * Helpers programs may call, by id. The kernel's helpers this runtime has (the map helpers 1-3 and
-   * 195, and those of src/helpers: README.md lists them) are registered too, except where one of
-   * these takes the id.
+   * 195, the ring buffer helpers 130-134, and those of src/helpers: README.md lists them) are
+   * registered too, except where one of these takes the id.
    */
   helpers?: Iterable<HelperSpec>;
   /**
@@ -203,6 +203,8 @@ export class Vm {
   }
 
   /** A map in this Vm's memory, for programs to share with each other and with the host. */
+  createMap(spec: MapSpec & { type: 'ringbuf' | 27 }): RingBuf;
+  createMap(spec: MapSpec): BpfMap;
   createMap(spec: MapSpec): BpfMap {
     return createMap(this.mem, spec);
   }

@@ -62,7 +62,8 @@ describe('.map declarations', () => {
 const ERRORS: ReadonlyArray<readonly [Syntax, string, string, number, number]> = [
   ['ubpf', '.map c hash key 4 value 8 entries 1\nexit\n.map c array key 4 value 8 entries 1', 'E_ASM_MAP', 3, 6],
   ['llvm', '.map c frob key 4 value 8 entries 1\nexit', 'E_ASM_MAP', 1, 8],
-  ['llvm', '.map c ringbuf key 4 value 8 entries 4096\nexit', 'E_ASM_MAP', 1, 8],
+  ['llvm', '.map c user_ringbuf key 4 value 8 entries 4096\nexit', 'E_ASM_MAP', 1, 8],
+  ['llvm', '.map c ringbuf key 4 value 0 entries 4096\nexit', 'E_ASM_MAP', 1, 16],
   ['ubpf', '.map c array key 8 value 8 entries 1\nexit', 'E_ASM_MAP', 1, 14],
   ['ubpf', '.map c hash key 4 value 8 entries 0\nexit', 'E_ASM_MAP', 1, 27],
   ['ubpf', '.map c hash key 4 value 0 entries 1\nexit', 'E_ASM_MAP', 1, 19],

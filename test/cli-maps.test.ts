@@ -115,3 +115,27 @@ key  value
     expect(wat.out).toContain('(import "maps" "hash_update"');
   });
 });
+
+describe('run of a program with a ring buffer', () => {
+  const RING = write('ring.s', `.map events ringbuf key 0 value 0 entries 4096
+mov %r2, %r1
+lddw %r1, map_by_idx(events)
+mov %r3, 2
+mov %r4, 0
+call 130
+mov %r0, 0
+exit
+`);
+
+  it('--dump-maps prints the records not consumed, in order, and --json lists them', () => {
+    const r = cli('run', RING, '--mem-hex', '2a07', '--dump-maps');
+    expect(r.err).toBe('');
+    expect(r.out).toBe(`0x0
+map 'events' (ringbuf, 4096 bytes, 1 record):
+record  bytes  data
+0       2      2a 07
+`);
+    const json = JSON.parse(cli('run', RING, '--mem-hex', '0102', '--dump-maps', '--json').out) as { maps: Array<{ records: string[] }> };
+    expect(json.maps[0]!.records).toEqual(['0102']);
+  });
+});

@@ -26,10 +26,10 @@ describe('map types', () => {
   });
 
   it('refuse the types not implemented yet, and unknown ones', () => {
-    for (const type of ['lpm_trie', 'ringbuf', 'prog_array', 'perf_event_array', 'stack_trace']) {
+    for (const type of ['lpm_trie', 'user_ringbuf', 'prog_array', 'perf_event_array', 'stack_trace']) {
       expect(refusal({ type, keySize: 4, valueSize: 4, maxEntries: 1, name: 'm' })).toMatch(new RegExp(`^map 'm': map type '${type}' \\(\\d+\\) is not supported yet`));
     }
-    expect(refusal({ type: 27, keySize: 0, valueSize: 0, maxEntries: 4096 })).toMatch(/'ringbuf' \(27\) is not supported yet/);
+    expect(refusal({ type: 31, keySize: 0, valueSize: 0, maxEntries: 4096 })).toMatch(/'user_ringbuf' \(31\) is not supported yet/);
     expect(refusal({ type: 'tree', keySize: 4, valueSize: 4, maxEntries: 1 })).toBe('map: unknown map type "tree"');
     expect(refusal({ type: 0, keySize: 4, valueSize: 4, maxEntries: 1, name: 'x' })).toBe("map 'x': unknown map type 0");
   });

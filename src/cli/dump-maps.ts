@@ -2,9 +2,10 @@
  * `run --dump-maps`: the program's maps after the run, as tables or as JSON. Keys and values of 4 or
  * 8 bytes print as unsigned little-endian numbers, others as hex bytes; a per-CPU value prints per CPU
  * and, when numeric, summed. Array elements whose every copy is zero are left out (and counted), as
- * an array always holds all its elements.
+ * an array always holds all its elements. A ring buffer has no entries: its records not consumed yet
+ * print in order, as hex bytes, and are consumed.
  */
-import type { BpfMap } from '../maps/map.js';
+import { RingBuf, type BpfMap } from '../maps/map.js';
 
 const isNumeric = (size: number): boolean => size === 4 || size === 8;
 
@@ -38,9 +39,23 @@ const listable = (map: BpfMap): boolean => !['queue', 'stack', 'bloom_filter'].i
 
 const sum = (values: Uint8Array[]): string => values.reduce((n, v) => n + number(v), 0n).toString();
 
+function records(ring: RingBuf): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  ring.consume((r) => { out.push(r); });
+  return out;
+}
+
+function ringTable(ring: RingBuf): { title: string; rows: string[][] } {
+  const list = records(ring);
+  const rows = list.map((r, i) => [String(i), String(r.length), hex(r)]);
+  const count = list.length === 0 ? 'no records' : `${list.length} record${list.length === 1 ? '' : 's'}`;
+  return { title: `map '${ring.name || '(unnamed)'}' (ringbuf, ${ring.size} bytes, ${count}):`, rows: rows.length > 0 ? [['record', 'bytes', 'data'], ...rows] : [] };
+}
+
 /** One table per map: a title line, then rows (the caller lays them out). */
 export function mapTables(maps: readonly BpfMap[]): Array<{ title: string; rows: string[][] }> {
   return maps.map((map) => {
+    if (map instanceof RingBuf) return ringTable(map);
     if (!listable(map)) return { title: `map '${map.name || '(unnamed)'}' (${map.type}: its values cannot be listed without taking them out)`, rows: [] };
     const { shown, zeroes } = entriesOf(map);
     const cpus = map.perCpu ? (shown[0]?.values.length ?? 0) : 0;
@@ -57,7 +72,10 @@ export function mapTables(maps: readonly BpfMap[]): Array<{ title: string; rows:
 /** The maps as JSON-ready data: every entry, keys and values as hex and, when 4 or 8 bytes, as numbers. */
 export function mapsJson(maps: readonly BpfMap[]): unknown[] {
   const bytes = (b: Uint8Array): Record<string, string> => ({ hex: hex(b).replaceAll(' ', ''), ...(isNumeric(b.length) ? { number: number(b).toString() } : {}) });
-  return maps.map((map) => ({
+  return maps.map((map) => (map instanceof RingBuf ? {
+    name: map.name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries,
+    records: records(map).map((r) => hex(r).replaceAll(' ', '')),
+  } : {
     name: map.name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries,
     entries: !listable(map) ? null : [...map.entries()].map(([key, value]) => (Array.isArray(value)
       ? { key: bytes(key), perCpu: value.map(bytes), ...(isNumeric(map.valueSize) ? { sum: sum(value) } : {}) }

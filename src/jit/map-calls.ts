@@ -5,7 +5,9 @@
  * (array_map_gen_lookup); the other operations are direct calls of the map operations module's
  * functions (src/maps/ops.ts), imported as WebAssembly functions, so no JavaScript runs. Which
  * operation a call runs comes from src/maps/program-ops.ts, as for the JS helpers the interpreter
- * calls. Checked code keeps the JS helpers, which check their pointer arguments against the run's regions.
+ * calls. The ring buffer helpers are direct calls too: reserve, output and query of the pinned ring
+ * buffer, submit and discard of the record pointer (the verifier proved it a reserved record). Checked
+ * code keeps the JS helpers, which check their pointer arguments against the run's regions.
  */
 import { InputError } from '../errors.js';
 import type { InsnOf } from '../isa/insn.js';
@@ -50,12 +52,35 @@ function importOp(e: FnEmitter, op: ProgramOp, arity: number): string {
   return name;
 }
 
-/** The call's code when the JIT can run the map operation itself; undefined to call the helper. */
-export function directMapCall(e: FnEmitter, insn: InsnOf<'call'>, spec: HelperSpec): Expr[] | undefined {
-  const index = e.facts(insn.pc)?.callMap;
-  if (!spec.mapCall || !e.mc.verified || e.mc.checked || index === undefined) return undefined;
+function pinnedMap(e: FnEmitter, insn: InsnOf<'call'>, index: number): BpfMap {
   const map = e.mc.maps[index];
   if (!map) throw new InputError(`pc ${insn.pc}: the verifier's facts name map ${index}, but the program was compiled with ${e.mc.maps.length} maps`);
+  return map;
+}
+
+/** A ring buffer helper as a call of its operation: (map, r2..) for the pinned map, (r1, r2) for a record. */
+function ringBufCall(e: FnEmitter, insn: InsnOf<'call'>, call: NonNullable<HelperSpec['ringbufCall']>): Expr[] | undefined {
+  const m = e.m;
+  let args: Expr[];
+  if (call === 'submit' || call === 'discard') {
+    args = [e.get(1), e.get(2)];
+  } else {
+    const index = e.facts(insn.pc)?.callMap;
+    if (index === undefined) return undefined;
+    const map = pinnedMap(e, insn, index);
+    if (map.typeId !== BPF_MAP_TYPE.RINGBUF) return undefined;
+    const arity = call === 'output' ? 4 : call === 'reserve' ? 3 : 2;
+    args = [i64Const(m, BigInt(map.address)), ...[2, 3, 4].slice(0, arity - 1).map((r) => e.get(r))];
+  }
+  return [e.set(0, m.call(importOp(e, { name: `ringbuf_${call}`, cpu: false }, args.length), args, i64))];
+}
+
+/** The call's code when the JIT can run the map operation itself; undefined to call the helper. */
+export function directMapCall(e: FnEmitter, insn: InsnOf<'call'>, spec: HelperSpec): Expr[] | undefined {
+  if (spec.ringbufCall && e.mc.verified && !e.mc.checked) return ringBufCall(e, insn, spec.ringbufCall);
+  const index = e.facts(insn.pc)?.callMap;
+  if (!spec.mapCall || !e.mc.verified || e.mc.checked || index === undefined) return undefined;
+  const map = pinnedMap(e, insn, index);
   const op = programOp(map.typeId, spec.mapCall);
   if (!op) return undefined;
   const m = e.m;

@@ -1,10 +1,11 @@
 /** The kernel's errno values the map operations answer with (negated), as its helpers do. */
 export const ENOENT = 2;
 export const E2BIG = 7;
+export const EAGAIN = 11;
 export const EEXIST = 17;
 export const EINVAL = 22;
 export const EOPNOTSUPP = 95;
 
 export const ERRNO_NAME: Readonly<Record<number, string>> = {
-  [ENOENT]: 'ENOENT', [E2BIG]: 'E2BIG', [EEXIST]: 'EEXIST', [EINVAL]: 'EINVAL', [EOPNOTSUPP]: 'EOPNOTSUPP',
+  [ENOENT]: 'ENOENT', [E2BIG]: 'E2BIG', [EAGAIN]: 'EAGAIN', [EEXIST]: 'EEXIST', [EINVAL]: 'EINVAL', [EOPNOTSUPP]: 'EOPNOTSUPP',
 };

@@ -18,10 +18,25 @@
  *     share cache lines: value(i, cpu) = data + cpu * cpuStride + i * stride.
  *   - hash maps: element i's copies (one per CPU for per-CPU maps) at data + (i * copies + cpu) * stride.
  *   - queue, stack and bloom filter: none (programs only get copies, through pop and peek).
+ *   - ring buffers (MAX_ENTRIES = the size, a power of 2): 2 * size bytes. Records start at
+ *     data + (position & (size - 1)), 8-aligned: an 8-byte header (u32 length with RB_BUSY and
+ *     RB_DISCARD in its top bits, u32 the map's header address, where the kernel keeps a page
+ *     offset to find its ring buffer from a record) and the data, rounded up to 8. The second half
+ *     stands in for the kernel's second mapping of the data pages: a record that reaches past the
+ *     end continues into it, contiguously, so a record is never split and producer and consumer
+ *     both read it at data + (position & mask). The bytes the kernel's second mapping would alias at
+ *     the start are simply not used by that record; positions count exactly as in the kernel.
+ *     Consumer and producer positions are u32 in the header (RB_CONS, RB_PROD); they grow without
+ *     bound and wrap at 2^32, harmless since only their differences (at most size) are used.
+ *     The one exception to "nothing the operations read": record headers sit between the records,
+ *     as in the kernel's data pages. Only reserve writes them and only submit and discard (given a
+ *     record, which the verifier or the checked helper vouches for) and the consumer read them; an
+ *     unverified program writing over one garbles that buffer's records, and the consumer never
+ *     reads past what was produced.
  */
 import type { EngineMemory } from '../runtime/memory.js';
 import { InputError } from '../errors.js';
-import { BPF_MAP_TYPE, isArrayType, isLruType, isPerCpuType, isQueueType } from './types.js';
+import { BPF_MAP_TYPE, isArrayType, isLruType, isPerCpuType, isQueueType, isRingBufType } from './types.js';
 import { MAX_STORAGE_BYTES, mapLabel, type ValidSpec } from './spec.js';
 
 /** Byte offsets of the header's u32 fields. */
@@ -46,8 +61,17 @@ export const H = {
   HEAD: 80, TAIL: 84, RING: 88,
   /** Bloom filter: the number of hash functions, and the mask of a bit index. */
   HASHES: 92, BIT_MASK: 96,
+  /** Ring buffers: the consumer's and the producer's positions (u32, wrapping). */
+  RB_CONS: 100, RB_PROD: 104,
 } as const;
-export const HEADER_SIZE = 104;
+export const HEADER_SIZE = 112;
+
+/** Ring buffer records: header size and the length word's flags (the kernel's BPF_RINGBUF_*). */
+export const RB_HDR_SIZE = 8;
+export const RB_BUSY = 0x80000000;
+export const RB_DISCARD = 0x40000000;
+/** The largest record a reserve takes (the kernel's RINGBUF_MAX_RECORD_SZ, UINT_MAX / 4). */
+export const RB_MAX_RECORD = 0x3fffffff;
 
 /** Offsets inside a hash element. */
 export const E = { NEXT: 0, HASH: 4, LRU_PREV: 8, LRU_NEXT: 12, VALUE: 16, KEY: 24 } as const;
@@ -87,6 +111,7 @@ function sizes(spec: ValidSpec, stride: number, copies: number): Sizes {
     return { ...none, dataSize: copies * cpuStride, cpuStride };
   }
   if (isQueueType(spec.type)) return { ...none, elemsSize: (spec.maxEntries + 1) * stride };
+  if (isRingBufType(spec.type)) return { ...none, dataSize: 2 * spec.maxEntries };
   if (spec.type === BPF_MAP_TYPE.BLOOM_FILTER) {
     const bits = bloomBits(spec.maxEntries, spec.mapExtra || 5);
     return { ...none, elemsSize: bits / 8, bits };
@@ -114,7 +139,7 @@ export function allocateMap(mem: EngineMemory, spec: ValidSpec, zeroSeed: boolea
     [H.BUCKETS, s.buckets ? header + HEADER_SIZE : 0], [H.BUCKET_MASK, Math.max(s.buckets - 1, 0)], [H.ELEM_SIZE, s.elemSize],
     [H.ELEMS, header + elemsOffset], [H.ELEMS_SIZE, s.elemsSize], [H.SEED, zeroSeed ? 0 : randomSeed()],
     [H.LRU, isLruType(spec.type) ? 1 : 0], [H.RING, spec.maxEntries + 1],
-    [H.HASHES, spec.mapExtra || 5], [H.BIT_MASK, Math.max(s.bits - 1, 0)],
+    [H.HASHES, spec.mapExtra || 5], [H.BIT_MASK, Math.max(s.bits - 1, 0)], [H.RB_CONS, 0], [H.RB_PROD, 0],
   ];
   const view = mem.view;
   for (const [offset, value] of fields) view.setUint32(header + offset, value >>> 0, true);

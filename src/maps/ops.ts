@@ -4,7 +4,7 @@
  * The module is compiled once and instantiated once per EngineMemory, importing it as `env.memory`,
  * shared, as the JIT's modules do (src/jit/module.ts), so JIT code can later import these functions
  * and call them wasm to wasm. The storage layout is layout.ts's; the functions are in ops-hash.ts,
- * ops-array.ts, ops-queue.ts and ops-bloom.ts.
+ * ops-array.ts, ops-queue.ts, ops-bloom.ts and ops-ringbuf.ts.
  *
  * ABI: every export takes and returns i64, the type of a BPF register (src/jit/calls.ts passes r1..r5
  * as i64). `map` is the address of the map's header, other pointers are byte addresses in the engine
@@ -26,6 +26,10 @@
  *                                                    to out; zeroes out when empty, as the kernel does)
  *   bloom_push(map, value, flags) -> 0|-EINVAL      bloom_peek(map, value) -> 0 (maybe in) | -ENOENT
  *   bloom_pop(map, out) -> -EOPNOTSUPP
+ *   ringbuf_reserve(map, size, flags) -> record data | 0   (0: flags, too large, or no room)
+ *   ringbuf_submit(data, flags) -> 0                ringbuf_discard(data, flags) -> 0
+ *   ringbuf_output(map, data, size, flags) -> 0|-EINVAL|-EAGAIN
+ *   ringbuf_query(map, flags) -> available bytes (0) | size (1) | consumer pos (2) | producer pos (3) | 0
  *
  * A flags argument above 2^32 - 1 is EINVAL, as the kernel refuses unknown flags (the implementations
  * take i32).
@@ -45,6 +49,7 @@ import { addHashFunctions } from './ops-hash.js';
 import { addArrayOps, addClear } from './ops-array.js';
 import { addQueueOps } from './ops-queue.js';
 import { addBloomOps } from './ops-bloom.js';
+import { addRingBufOps } from './ops-ringbuf.js';
 
 /** wasm32's largest memory: declaring it accepts the engine memory whatever its maximum (as src/jit/module.ts). */
 const MAX_WASM32_PAGES = 65536;
@@ -71,6 +76,11 @@ export interface MapOpsExports {
   bloom_push(map: B, value: B, flags: B): B;
   bloom_peek(map: B, value: B): B;
   bloom_pop(map: B, out: B): B;
+  ringbuf_reserve(map: B, size: B, flags: B): B;
+  ringbuf_submit(data: B, flags: B): B;
+  ringbuf_discard(data: B, flags: B): B;
+  ringbuf_output(map: B, data: B, size: B, flags: B): B;
+  ringbuf_query(map: B, flags: B): B;
 }
 
 /**
@@ -129,6 +139,7 @@ export function buildMapOpsModule(): WasmModule {
   addQueueOps(m);
   addBloomOps(m);
   addExports(m);
+  addRingBufOps(m);
   return m;
 }
 

@@ -6,7 +6,7 @@
  */
 import { InputError } from '../errors.js';
 import {
-  BPF_F, BPF_MAP_TYPE, IMPLEMENTED, isArrayType, isKeylessType, isLruType, isPerCpuType, isQueueType, mapTypeId, mapTypeName,
+  BPF_F, BPF_MAP_TYPE, IMPLEMENTED, isArrayType, isKeylessType, isLruType, isPerCpuType, isQueueType, isRingBufType, mapTypeId, mapTypeName,
   type MapTypeId, type MapTypeName,
 } from './types.js';
 
@@ -43,6 +43,10 @@ export const MAX_PERCPU_VALUE_SIZE = 32768;
 export const MAX_VALUE_SIZE = 1 << 20;
 /** A map's storage must fit the engine's address space with room to spare (docs/architecture.md section 2). */
 export const MAX_STORAGE_BYTES = 1 << 29;
+/** The kernel's PAGE_SIZE, which a ring buffer's size must be a multiple of. */
+export const RINGBUF_PAGE = 4096;
+/** A ring buffer's storage is twice its size (layout.ts), so at most half a map's storage. */
+export const MAX_RINGBUF_SIZE = MAX_STORAGE_BYTES / 2;
 
 /** How the map is called in messages: `map 'counts'`, or `unnamed hash map`. */
 export const mapLabel = (name: string, typeName: string): string => (name ? `map '${name}'` : `unnamed ${typeName} map`);
@@ -69,6 +73,7 @@ export function validateSpec(spec: MapSpec): ValidSpec {
     }
     return value;
   };
+  if (isRingBufType(type)) return ringBufSpec(spec, where, typeName, name);
   if (isArrayType(type) && spec.keySize !== 4) throw new InputError(`${where}: keySize ${String(spec.keySize)} must be 4 (an array is indexed by a u32)`);
   if (isKeylessType(type) && spec.keySize !== 0) throw new InputError(`${where}: keySize ${String(spec.keySize)} must be 0 (a ${typeName} has no keys)`);
   const keySize = isKeylessType(type) ? 0 : int('keySize', spec.keySize, 1, MAX_KEY_SIZE);
@@ -80,4 +85,23 @@ export function validateSpec(spec: MapSpec): ValidSpec {
   // As the kernel's map_create and bloom_map_alloc: only a bloom filter takes map_extra, in its low 4 bits.
   const mapExtra = int('mapExtra', spec.mapExtra ?? 0, 0, type === BPF_MAP_TYPE.BLOOM_FILTER ? 15 : 0);
   return { type, typeName, keySize, valueSize, maxEntries, flags, name, mapExtra };
+}
+
+/**
+ * As the kernel's ringbuf_map_alloc: no key and no value, maxEntries the data size in bytes, a power
+ * of 2 and a multiple of the page size (4096), and no flags (BPF_F_NUMA_NODE means nothing here).
+ */
+function ringBufSpec(spec: MapSpec, where: string, typeName: MapTypeName, name: string): ValidSpec {
+  const type = BPF_MAP_TYPE.RINGBUF;
+  if (spec.keySize !== 0) throw new InputError(`${where}: keySize ${String(spec.keySize)} must be 0 (a ring buffer has no keys)`);
+  if (spec.valueSize !== 0) throw new InputError(`${where}: valueSize ${String(spec.valueSize)} must be 0 (a ring buffer's records have their own sizes)`);
+  const size = spec.maxEntries;
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < RINGBUF_PAGE || size > MAX_RINGBUF_SIZE || (size & (size - 1)) !== 0) {
+    throw new InputError(`${where}: maxEntries ${String(size)} is the ring buffer's size in bytes and must be a power of 2 ` +
+      `and a multiple of ${RINGBUF_PAGE} (the page size), at most ${MAX_RINGBUF_SIZE}`);
+  }
+  const flags = spec.flags ?? 0;
+  if (flags !== 0) throw new InputError(`${where}: flags ${String(flags)} not supported for map type '${typeName}'`);
+  if ((spec.mapExtra ?? 0) !== 0) throw new InputError(`${where}: mapExtra ${String(spec.mapExtra)} must be 0 (only a bloom filter takes one)`);
+  return { type, typeName, keySize: 0, valueSize: 0, maxEntries: size, flags: 0, name, mapExtra: 0 };
 }

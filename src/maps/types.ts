@@ -20,6 +20,7 @@ export type MapTypeName = Lowercase<keyof typeof BPF_MAP_TYPE>;
 export const IMPLEMENTED = new Set<number>([
   BPF_MAP_TYPE.HASH, BPF_MAP_TYPE.ARRAY, BPF_MAP_TYPE.PERCPU_HASH, BPF_MAP_TYPE.PERCPU_ARRAY,
   BPF_MAP_TYPE.LRU_HASH, BPF_MAP_TYPE.LRU_PERCPU_HASH, BPF_MAP_TYPE.QUEUE, BPF_MAP_TYPE.STACK, BPF_MAP_TYPE.BLOOM_FILTER,
+  BPF_MAP_TYPE.RINGBUF,
 ]);
 
 export type PerCpuMapType = 'percpu_hash' | 'percpu_array' | 'lru_percpu_hash'
@@ -41,11 +42,12 @@ export function mapTypeName(id: MapTypeId): MapTypeName {
 export const isArrayType = (id: number): boolean => id === BPF_MAP_TYPE.ARRAY || id === BPF_MAP_TYPE.PERCPU_ARRAY;
 export const isPerCpuType = (id: number): boolean =>
   id === BPF_MAP_TYPE.PERCPU_ARRAY || id === BPF_MAP_TYPE.PERCPU_HASH || id === BPF_MAP_TYPE.LRU_PERCPU_HASH;
+export const isRingBufType = (id: number): boolean => id === BPF_MAP_TYPE.RINGBUF;
 export const isLruType = (id: number): boolean => id === BPF_MAP_TYPE.LRU_HASH || id === BPF_MAP_TYPE.LRU_PERCPU_HASH;
 /** Queue and stack: one ring, the header says which end pop takes from. */
 export const isQueueType = (id: number): boolean => id === BPF_MAP_TYPE.QUEUE || id === BPF_MAP_TYPE.STACK;
 /** The types without keys (keySize 0), used through push, pop and peek. */
-export const isKeylessType = (id: number): boolean => isQueueType(id) || id === BPF_MAP_TYPE.BLOOM_FILTER;
+export const isKeylessType = (id: number): boolean => isQueueType(id) || id === BPF_MAP_TYPE.BLOOM_FILTER || id === BPF_MAP_TYPE.RINGBUF;
 
 /** Map creation flags (BPF_F_*) this runtime knows; see spec.ts for which types accept which. */
 export const BPF_F = {

@@ -44,7 +44,22 @@ export type ArgKind =
    * Pointer to value_size writable bytes the helper fills (map_pop_elem, map_peek_elem); they need
    * not be initialized, except for a bloom filter, whose peek reads the value it looks for.
    */
-  | 'map_value_out';
+  | 'map_value_out'
+  /**
+   * A ring buffer map handle (BPF_MAP_TYPE_RINGBUF). The kernel's check_map_func_compatibility both
+   * ways: `map` arguments refuse ring buffers, and this refuses every other map.
+   */
+  | 'ringbuf_map'
+  /**
+   * The size of the memory the helper returns (ret `ringbuf_mem_or_null`): a constant the verifier
+   * knows, 0 allowed (the kernel's ARG_CONST_ALLOC_SIZE_OR_ZERO).
+   */
+  | 'alloc_size_or_zero'
+  /**
+   * A ring buffer record the program reserved, null-checked, at offset 0; the call releases it (the
+   * kernel's ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE): every copy of the pointer becomes unusable.
+   */
+  | 'ringbuf_record';
 
 /** What a helper leaves in r0 (r1-r5 are always clobbered). */
 export type RetKind =
@@ -57,7 +72,12 @@ export type RetKind =
   /** Pointer to a value of the map passed as the `map` argument, or null: must be null-checked. */
   | 'map_value_or_null'
   /** Pointer to `valueSize` bytes of some map the program cannot name (a lookup-like helper), or null. */
-  | { readonly kind: 'map_value_or_null'; readonly valueSize: number };
+  | { readonly kind: 'map_value_or_null'; readonly valueSize: number }
+  /**
+   * A ring buffer record of `alloc_size_or_zero` writable bytes, or null: must be null-checked, and
+   * is an acquired reference that every path must release with a `ringbuf_record` argument.
+   */
+  | 'ringbuf_mem_or_null';
 
 export interface HelperProto {
   readonly args: readonly ArgKind[];
@@ -81,6 +101,10 @@ export function protoProblem(proto: HelperProto): string | undefined {
     }
   }
   if (ret === 'map_value_or_null' && !args.includes('map')) return 'returns a map value but takes no map argument';
+  const allocs = args.filter((a) => a === 'alloc_size_or_zero').length;
+  if (ret === 'ringbuf_mem_or_null' && allocs !== 1) return 'returns a ring buffer record but takes no alloc_size_or_zero argument';
+  if (ret !== 'ringbuf_mem_or_null' && allocs > 0) return 'takes an alloc_size_or_zero argument but returns no ring buffer record';
+  if (args.filter((a) => a === 'ringbuf_record').length > 1) return 'releases more than one ring buffer record';
   if (typeof ret === 'object' && ret.kind === 'map_value_or_null' && !(Number.isInteger(ret.valueSize) && ret.valueSize > 0)) {
     return `value size ${ret.valueSize} must be a positive integer`;
   }

@@ -34,6 +34,8 @@ export interface HelperSpec {
    * itself, inside WebAssembly, where the verifier pinned the map.
    */
   readonly mapCall?: 'lookup' | 'update' | 'delete';
+  /** The kernel's ring buffer helper this is (src/maps/ringbuf-helpers.ts): the JIT may call the operation directly. */
+  readonly ringbufCall?: 'output' | 'reserve' | 'submit' | 'discard' | 'query';
 }
 
 /** Raised by a helper for a bad pointer argument; the engine turns it into E_RUN_MEMORY at the call's pc. */

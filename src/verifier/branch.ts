@@ -7,7 +7,8 @@
  * of the value (same scalar id, shifted by the constants added since the copy). Pointer comparisons
  * are allowed only in forms that reveal nothing about an address:
  * - a pointer against 0 with == / != (the null check: a map value that may be null becomes a map
- *   value on one edge and 0 on the other, in every copy sharing its id; other pointers are never null);
+ *   value on one edge and 0 on the other, in every copy sharing its id; a ring buffer record that may
+ *   be null likewise, its reference dropped on the null edge; other pointers are never null);
  * - packet against packet_end with unsigned or equality conditions, which proves bytes readable;
  * - two pointers into the same object (same stack frame, the context, one packet, one region, one
  *   map's values) with unsigned or equality conditions. When the base is unique and no address can
@@ -20,7 +21,7 @@ import { refuse } from './refusal.js';
 import { NEGATE, SWAP, branchScalars, type Cond } from './scalar-branch.js';
 import { SCALAR_ZERO, constValue, isConstScalar, scalarConst, unlinked, withLink, type Scalar } from './scalar.js';
 import { scalarAlu } from './scalar-alu.js';
-import { mapValues, topFrame, type VState } from './state.js';
+import { dropRef, mapValues, topFrame, type VState } from './state.js';
 
 export type Edge = ((s: VState) => void) | undefined;
 
@@ -65,6 +66,14 @@ function nullCheck(cond: 'jeq' | 'jne', p: Ptr): Edges {
     const id = p.id;
     isNull = (s) => mapValues(s, (v) => (v.t === 'ptr' && v.kind === 'map_value_or_null' && v.id === id ? SCALAR_ZERO : v));
     notNull = (s) => mapValues(s, (v) => (v.t === 'ptr' && v.kind === 'map_value_or_null' && v.id === id ? { ...v, kind: 'map_value', id: 0 } : v));
+  } else if (p.kind === 'ringbuf_mem_or_null') {
+    // A null record holds nothing: its reference is dropped (the kernel's mark_ptr_or_null_regs).
+    const ref = p.ref;
+    isNull = (s) => {
+      mapValues(s, (v) => (v.t === 'ptr' && v.kind === 'ringbuf_mem_or_null' && v.ref === ref ? SCALAR_ZERO : v));
+      dropRef(s, ref);
+    };
+    notNull = (s) => mapValues(s, (v) => (v.t === 'ptr' && v.kind === 'ringbuf_mem_or_null' && v.ref === ref ? { ...v, kind: 'ringbuf_mem' } : v));
   }
   return cond === 'jeq' ? { taken: isNull, fallthrough: notNull } : { taken: notNull, fallthrough: isNull };
 }
@@ -100,7 +109,9 @@ function sameObject(a: Ptr, b: Ptr): boolean {
     case 'mem': return a.region === b.region;
     // Values of one map: may be two different values, so comparable but never decided.
     case 'map_value': return a.region === b.region && a.region !== -1;
-    case 'map_value_or_null': case 'map_handle': return false;
+    // One record: the same reference.
+    case 'ringbuf_mem': return a.ref === b.ref;
+    case 'map_value_or_null': case 'map_handle': case 'ringbuf_mem_or_null': case 'released_mem': return false;
   }
 }
 

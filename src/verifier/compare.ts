@@ -9,7 +9,10 @@
  * - Pointers: same kind and object, fixed plus variable offset contained (a packet pointer: same
  *   fixed offset); a packet pointer in `cur` must have at least the proven range of `old`'s.
  * - Ids: where `old` relies on two values being linked (copies of one map lookup, pointers sharing a
- *   packet offset, copies of a scalar), `cur` must link the corresponding values the same way.
+ *   packet offset, copies of a scalar, copies of one ring buffer record), `cur` must link the
+ *   corresponding values the same way.
+ * - Acquired references (reserved records): the same number, matched one to one in order, their ids
+ *   consistent with the records' pointers.
  *
  * The exact mode asks for equality instead of containment (the infinite-loop check).
  */
@@ -77,6 +80,9 @@ function ptrOk(c: Cmp, old: Ptr, cur: Ptr): boolean {
     case 'map_value_or_null':
       return old.region === cur.region && old.size === cur.size && old.off === cur.off && c.ids.match(old.id, cur.id);
     case 'map_handle': return old.region === cur.region;
+    case 'ringbuf_mem': return old.size === cur.size && offsetOk(c, old, cur) && c.ids.match(old.ref, cur.ref);
+    case 'ringbuf_mem_or_null': return old.size === cur.size && c.ids.match(old.ref, cur.ref);
+    case 'released_mem': return true;
   }
 }
 
@@ -140,6 +146,9 @@ export function linkedIds(s: VState): Set<number> {
  */
 export function compareStates(old: VState, cur: VState, pc: number, masks: RegisterMasks, linked: ReadonlySet<number>, mode: CompareMode): boolean {
   if (old.frames.length !== cur.frames.length) return false;
+  // Acquired references must correspond one to one (the kernel's refsafe): a path holding a record
+  // another does not must be explored on its own, or a leak on it would go unseen.
+  if (old.refs.length !== cur.refs.length) return false;
   const c: Cmp = { mode, ids: new IdMap(), linked };
   const top = old.frames.length - 1;
   for (let f = top; f >= 0; f--) {
@@ -157,5 +166,5 @@ export function compareStates(old: VState, cur: VState, pc: number, masks: Regis
       if (!slotOk(c, of.stack, cf.stack, i)) return false;
     }
   }
-  return true;
+  return old.refs.every((r, i) => c.ids.match(r.id, cur.refs[i]!.id));
 }

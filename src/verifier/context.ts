@@ -145,7 +145,7 @@ export function entryState(ctx: ContextDescriptor): VState {
   }
   frame.regs[1] = r1;
   frame.regs[2] = ctx.r2 === 'size' ? scalarConst(BigInt(ctx.r1.size)) : SCALAR_UNKNOWN;
-  return { frames: [frame] };
+  return { frames: [frame], refs: [] };
 }
 
 /** The field holding bytes [lo, hi) of the context, if one does. */

@@ -34,6 +34,17 @@ export function leaveFunction(state: VState): number {
   return callee.callsite + 1;
 }
 
+/**
+ * The entry function's exit: every reference acquired on this path (a reserved ring buffer record)
+ * must have been released (submitted or discarded), as the kernel's check_reference_leak.
+ */
+export function checkLeaks(state: VState): void {
+  const leak = state.refs[0];
+  if (!leak) return;
+  const more = state.refs.length > 1 ? ` (and ${state.refs.length - 1} more record${state.refs.length > 2 ? 's' : ''})` : '';
+  refuse('E_VERIFY_REF_LEAK', `the ring buffer record reserved at pc ${leak.pc} is neither submitted nor discarded on this path before the program exits${more}`);
+}
+
 /** The entry function's exit: r0 must be a scalar inside the context's return range. */
 export function checkReturn(ctx: ContextDescriptor, r0: RegState): void {
   switch (r0.t) {

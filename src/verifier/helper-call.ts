@@ -8,12 +8,12 @@ import type { ArgKind, HelperProto, RetKind } from '../runtime/helper-proto.js';
 import { protoProblem } from '../runtime/helper-proto.js';
 import { MAX_VAR_OFF } from './access-common.js';
 import { checkPacket, checkRegion, derefPtr } from './mem-access.js';
-import { UNINIT, formatReg, kindName, makePtr, type Ptr, type RegState } from './reg-state.js';
+import { UNINIT, constOffset, formatReg, hasConstOffset, kindName, makePtr, type Ptr, type RegState } from './reg-state.js';
+import { BPF_MAP_TYPE } from '../maps/types.js';
 import { refuse } from './refusal.js';
 import { SCALAR_UNKNOWN, constValue, isConstScalar, scalarURange, type Scalar } from './scalar.js';
 import { stackBuffer, stackString, type DepthSink } from './stack-access.js';
-import { topFrame, type VState } from './state.js';
-import { BPF_MAP_TYPE } from '../maps/types.js';
+import { releaseRef, topFrame, type VState } from './state.js';
 
 /** A map the program can name with `lddw rX, map_by_idx(N)` (N indexes the verify options' maps). */
 export interface MapDescriptor {
@@ -45,6 +45,10 @@ interface ArgCheck {
   readonly proto: HelperProto;
   /** Map index given by the `map` argument, once seen. */
   map: number | undefined;
+  /** The constant of an `alloc_size_or_zero` argument. */
+  allocSize: number;
+  /** The reference a `ringbuf_record` argument releases. */
+  release: number;
 }
 
 function argLabel(c: ArgCheck, i: number): string {
@@ -72,7 +76,7 @@ function checkBuffer(c: ArgCheck, i: number, p: Ptr, len: [number, number], acce
   const mode = access.write ? 'write' : 'read';
   switch (p.kind) {
     case 'stack': stackBuffer(c.state, p, reg, len[0], len[1], access, c.env.depth); return;
-    case 'mem': case 'map_value': checkRegion(p, reg, 0, len[1], mode); return;
+    case 'mem': case 'map_value': case 'ringbuf_mem': checkRegion(p, reg, 0, len[1], mode); return;
     case 'packet':
       if (access.write && !c.env.ctx.packetWritable) refuse('E_VERIFY_PKT_ACCESS', `the ${c.env.ctx.name} context does not allow writing packet data`, [reg]);
       checkPacket(p, reg, 0, len[1], mode);
@@ -85,7 +89,7 @@ function checkBuffer(c: ArgCheck, i: number, p: Ptr, len: [number, number], acce
 function checkString(c: ArgCheck, i: number, p: Ptr): void {
   switch (p.kind) {
     case 'stack': stackString(c.state, p, i + 1, c.env.depth); return;
-    case 'mem': case 'map_value': checkRegion(p, i + 1, 0, 1, 'read'); return;
+    case 'mem': case 'map_value': case 'ringbuf_mem': checkRegion(p, i + 1, 0, 1, 'read'); return;
     case 'packet': checkPacket(p, i + 1, 0, 1, 'read'); return;
     default: refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)}: a ${kindName(p.kind)} cannot hold a string`, [i + 1]);
   }
@@ -130,10 +134,40 @@ function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
       if (!whole) refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be the context pointer as received, not ${formatReg(p)}`, [i + 1]);
       return;
     }
-    case 'map': {
+    case 'map': case 'ringbuf_map': {
       if (value.t !== 'ptr' || value.kind !== 'map_handle') refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be a map handle, not ${formatReg(value)}`, [i + 1]);
+      const desc = c.env.maps[value.region];
+      const ring = desc?.type === BPF_MAP_TYPE.RINGBUF;
+      // The kernel's check_map_func_compatibility, both ways.
+      if (kind === 'map' && ring) refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)}: ${mapText(value.region, desc)} is a ring buffer, which this helper cannot take (only the ring buffer helpers can)`, [i + 1]);
+      if (kind === 'ringbuf_map' && !ring) {
+        refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be a ring buffer, but ${mapText(value.region, desc)} is ${desc?.type === undefined ? 'not known to be one' : `a map of type ${desc.type}`}`, [i + 1]);
+      }
       c.map = value.region;
       checkMapType(c, i);
+      return;
+    }
+    case 'alloc_size_or_zero': {
+      if (value.t !== 'scalar' || !isConstScalar(value)) {
+        refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} is the record size and must be a known constant, not ${formatReg(value)}`, [i + 1]);
+      }
+      const size = constValue(value);
+      if (size > BigInt(MAX_VAR_OFF)) refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)}: record size ${size} is larger than ${MAX_VAR_OFF}`, [i + 1]);
+      c.allocSize = Number(size);
+      return;
+    }
+    case 'ringbuf_record': {
+      const what = 'a ring buffer record from ringbuf_reserve, compared with 0';
+      if (value.t === 'ptr' && value.kind === 'released_mem') {
+        refuse('E_VERIFY_REF_RELEASED', `${argLabel(c, i)}: the ring buffer record was already submitted or discarded`, [i + 1]);
+      }
+      if (value.t === 'ptr' && value.kind === 'ringbuf_mem_or_null') refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} may be null: compare it with 0 first`, [i + 1]);
+      if (value.t !== 'ptr' || value.kind !== 'ringbuf_mem') refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be ${what}, not ${formatReg(value)}`, [i + 1]);
+      if (!hasConstOffset(value) || constOffset(value) !== 0) {
+        refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must point to the start of the record (offset 0), not ${formatReg(value)}`, [i + 1]);
+      }
+      if (!c.state.refs.some((r) => r.id === value.ref)) refuse('E_VERIFY_REF_RELEASED', `${argLabel(c, i)}: the ring buffer record is not held`, [i + 1]);
+      c.release = value.ref;
       return;
     }
     case 'map_key': case 'map_value': {
@@ -151,8 +185,16 @@ function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
   }
 }
 
-function returned(c: ArgCheck, ret: RetKind): RegState {
+const mapText = (index: number, desc: MapDescriptor | undefined): string => `map ${index}${desc?.name ? ` ('${desc.name}')` : ''}`;
+
+function returned(c: ArgCheck, ret: RetKind, pc: number): RegState {
   if (ret === 'scalar') return SCALAR_UNKNOWN;
+  if (ret === 'ringbuf_mem_or_null') {
+    // An acquired reference: every path from here must submit or discard the record (exit.ts).
+    const id = c.env.newId();
+    c.state.refs.push({ id, pc });
+    return makePtr('ringbuf_mem_or_null', { id, ref: id, size: c.allocSize, region: c.map ?? -1 });
+  }
   if (ret === 'void') return UNINIT;
   if (ret === 'map_value_or_null') {
     const m = c.env.maps[c.map!]!;
@@ -166,17 +208,18 @@ function returned(c: ArgCheck, ret: RetKind): RegState {
  * Checks `call id` against the helper's prototype and applies its effect on the state; returns the
  * index of the map its `map` argument names, if it has one.
  */
-export function callHelper(env: CallEnv, state: VState, id: number): number | undefined {
+export function callHelper(env: CallEnv, state: VState, id: number, pc: number): number | undefined {
   if (!helperAllowed(env.ctx, id)) refuse('E_VERIFY_HELPER', `helper ${id} is not allowed in the ${env.ctx.name} context`);
   const found = env.lookupHelper(id);
   if (!found.found) refuse('E_VERIFY_HELPER', found.why);
   const problem = protoProblem(found.proto);
   if (problem) refuse('E_VERIFY_HELPER', `${found.label} has a malformed prototype: ${problem}`);
-  const check: ArgCheck = { env, state, label: found.label, proto: found.proto, map: undefined };
+  const check: ArgCheck = { env, state, label: found.label, proto: found.proto, map: undefined, allocSize: 0, release: 0 };
   const { args, ret } = found.proto;
   for (let i = 0; i < args.length; i++) checkArg(check, args, i);
+  if (check.release !== 0) releaseRef(state, check.release);
   const regs = topFrame(state).regs;
-  regs[0] = returned(check, ret);
+  regs[0] = returned(check, ret, pc);
   for (let r = 1; r <= 5; r++) regs[r] = UNINIT;
   return check.map;
 }

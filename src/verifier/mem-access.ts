@@ -4,8 +4,9 @@
  * - stack: inside the frame, initialized bytes only (stack-access.ts);
  * - ctx: inside one field of the descriptor (ctx-access.ts);
  * - packet: inside the range a comparison with packet_end proved;
- * - mem / map_value: inside the region, writes only where writable;
- * - map_value_or_null: never, until a null check; packet_end and map handles: never.
+ * - mem / map_value / ringbuf_mem: inside the region (value, record), writes only where writable;
+ * - map_value_or_null, ringbuf_mem_or_null: never, until a null check; packet_end, map handles and
+ *   records already submitted or discarded: never.
  *
  * Storing a pointer anywhere but the stack is refused: the host reads contexts, memory regions, maps
  * and packets, and must never see a pointer into the engine's memory.
@@ -33,8 +34,10 @@ export function derefPtr(value: RegState, reg: number): Ptr {
     case 'ptr': break;
   }
   switch (value.kind) {
-    case 'map_value_or_null':
+    case 'map_value_or_null': case 'ringbuf_mem_or_null':
       return refuse('E_VERIFY_NULL_DEREF', `r${reg} may be null: compare it with 0 before dereferencing it`, [reg]);
+    case 'released_mem':
+      return refuse('E_VERIFY_REF_RELEASED', `r${reg} points to a ring buffer record already submitted or discarded: it cannot be used any more`, [reg]);
     case 'packet_end': case 'map_handle':
       return refuse('E_VERIFY_INVALID_DEREF', `r${reg} is a ${kindName(value.kind)}, which cannot be dereferenced`, [reg]);
     default: return value;
@@ -57,12 +60,12 @@ export function checkPacket(p: Ptr, reg: number, insnOff: number, size: number, 
   }
 }
 
-/** A region of `p.size` bytes (memory input, map value): the whole possible access inside it. */
+/** A region of `p.size` bytes (memory input, map value, ring buffer record): the whole possible access inside it. */
 export function checkRegion(p: Ptr, reg: number, insnOff: number, size: number, mode: AccessMode): void {
-  const label = p.kind === 'mem' ? 'mem' : 'map_value';
+  const label = p.kind === 'mem' ? 'mem' : p.kind === 'ringbuf_mem' ? 'ringbuf_mem' : 'map_value';
   const span = accessSpan(p, insnOff, 'E_VERIFY_MEM_ACCESS', accessText(mode, size), reg);
   if (span.lo < 0 || span.hi + size > p.size) {
-    const region = p.kind === 'mem' ? 'memory region' : 'map value';
+    const region = p.kind === 'mem' ? 'memory region' : p.kind === 'ringbuf_mem' ? 'ring buffer record' : 'map value';
     refuse('E_VERIFY_MEM_ACCESS', `${accessText(mode, size)} at ${spanText(label, span)} is outside the ${p.size}-byte ${region}`, [reg]);
   }
   if (mode !== 'read' && p.readOnly) refuse('E_VERIFY_MEM_ACCESS', `${accessText(mode, size)} at ${spanText(label, span)}: the ${label} is read-only`, [reg]);
@@ -74,8 +77,8 @@ export function load(env: AccessEnv, state: VState, base: RegState, reg: number,
     case 'stack': return { value: stackLoad(state, p, reg, off, size, signed, env.depth), ptr: p };
     case 'ctx': return { value: ctxAccess(env.ctx, p, reg, off, size, 'read', signed), ptr: p };
     case 'packet': checkPacket(p, reg, off, size, 'read'); break;
-    case 'mem': case 'map_value': checkRegion(p, reg, off, size, 'read'); break;
-    case 'packet_end': case 'map_handle': case 'map_value_or_null': break; // refused by derefPtr
+    case 'mem': case 'map_value': case 'ringbuf_mem': checkRegion(p, reg, off, size, 'read'); break;
+    case 'packet_end': case 'map_handle': case 'map_value_or_null': case 'ringbuf_mem_or_null': case 'released_mem': break; // refused by derefPtr
   }
   return { value: loadedScalar(size, signed), ptr: p };
 }
@@ -100,8 +103,8 @@ export function store(
       if (!env.ctx.packetWritable) refuse('E_VERIFY_PKT_ACCESS', `the ${env.ctx.name} context does not allow writing packet data`, [reg]);
       checkPacket(p, reg, off, size, 'write');
       break;
-    case 'mem': case 'map_value': checkRegion(p, reg, off, size, 'write'); break;
-    case 'packet_end': case 'map_handle': case 'map_value_or_null': break;
+    case 'mem': case 'map_value': case 'ringbuf_mem': checkRegion(p, reg, off, size, 'write'); break;
+    case 'packet_end': case 'map_handle': case 'map_value_or_null': case 'ringbuf_mem_or_null': case 'released_mem': break;
   }
   return p;
 }
@@ -114,11 +117,11 @@ export function atomic(env: AccessEnv, state: VState, base: RegState, reg: numbe
   }
   switch (p.kind) {
     case 'stack': stackAtomic(state, p, reg, off, size, env.depth); break;
-    case 'mem': case 'map_value':
+    case 'mem': case 'map_value': case 'ringbuf_mem':
       checkRegion(p, reg, off, size, 'atomic access');
       checkAligned(p, reg, off, size);
       break;
-    case 'ctx': case 'packet': case 'packet_end': case 'map_handle': case 'map_value_or_null':
+    case 'ctx': case 'packet': case 'packet_end': case 'map_handle': case 'map_value_or_null': case 'ringbuf_mem_or_null': case 'released_mem':
       refuse('E_VERIFY_ATOMIC', `atomic operations are not allowed on a ${kindName(p.kind)}`, [reg]);
   }
   return p;

@@ -26,7 +26,7 @@ export interface PtrAluOperands {
   readonly srcReg: number | undefined;
 }
 
-const ARITH_KINDS = new Set(['ctx', 'stack', 'packet', 'mem', 'map_value']);
+const ARITH_KINDS = new Set(['ctx', 'stack', 'packet', 'mem', 'map_value', 'ringbuf_mem']);
 
 function regsOf(o: PtrAluOperands): number[] {
   return o.srcReg === undefined ? [o.dstReg] : [o.dstReg, o.srcReg];
@@ -39,7 +39,7 @@ function fail(o: PtrAluOperands, rule: string): never {
 /** p ± s. */
 function moveBy(o: PtrAluOperands, p: Ptr, s: Scalar, sign: 1 | -1, newId: () => number): Ptr {
   if (!ARITH_KINDS.has(p.kind)) {
-    const hint = p.kind === 'map_value_or_null' ? ' (compare it with 0 first; only the checked pointer may move)' : '';
+    const hint = p.kind === 'map_value_or_null' || p.kind === 'ringbuf_mem_or_null' ? ' (compare it with 0 first; only the checked pointer may move)' : '';
     fail(o, `arithmetic on a ${kindName(p.kind)} is not allowed${hint}`);
   }
   if (isConstScalar(s)) {

@@ -23,10 +23,17 @@ export type PtrKind =
   /** A map value or null: must be compared with 0 before any other use. */
   | 'map_value_or_null'
   /** A map itself, only good as a helper argument. */
-  | 'map_handle';
+  | 'map_handle'
+  /** A reserved ring buffer record of `size` writable bytes: an acquired reference (`ref`) to release. */
+  | 'ringbuf_mem'
+  /** A ring buffer record or null (bpf_ringbuf_reserve's result): must be compared with 0 first. */
+  | 'ringbuf_mem_or_null'
+  /** A copy of a record pointer after its record was submitted or discarded: never usable again. */
+  | 'released_mem';
 
 export const PTR_KINDS: readonly PtrKind[] = [
   'ctx', 'stack', 'packet', 'packet_end', 'mem', 'map_value', 'map_value_or_null', 'map_handle',
+  'ringbuf_mem', 'ringbuf_mem_or_null', 'released_mem',
 ];
 
 export interface Ptr {
@@ -43,8 +50,13 @@ export interface Ptr {
   readonly range: number;
   /** stack only: the frame (0 = entry function) the pointer points into. */
   readonly frame: number;
-  /** mem and map kinds: size of the region or value, in bytes. */
+  /** mem, map and ring buffer kinds: size of the region, value or record, in bytes. */
   readonly size: number;
+  /**
+   * Ring buffer kinds: the id of the acquired reference (VState.refs) the record is; every copy of
+   * the pointer carries it, so releasing the reference reaches them all. 0 for other kinds.
+   */
+  readonly ref: number;
   /** mem: region number (0 = the context input); map kinds: map index, -1 for a helper's unnamed map. */
   readonly region: number;
   readonly readOnly: boolean;
@@ -59,7 +71,7 @@ export type RegState = Uninit | Scalar | Ptr;
 export const UNINIT: Uninit = { t: 'uninit' };
 
 const PTR_DEFAULTS: Omit<Ptr, 'kind'> = {
-  t: 'ptr', off: 0, var: SCALAR_ZERO, id: 0, range: 0, frame: 0, size: 0, region: 0, readOnly: false,
+  t: 'ptr', off: 0, var: SCALAR_ZERO, id: 0, range: 0, frame: 0, size: 0, region: 0, readOnly: false, ref: 0,
 };
 
 export function makePtr(kind: PtrKind, fields: Partial<Omit<Ptr, 't' | 'kind'>> = {}): Ptr {
@@ -104,6 +116,9 @@ export function formatPtr(p: Ptr): string {
     case 'map_value': return `map_value(size=${p.size},off=${p.off}${varText(p)})`;
     case 'map_value_or_null': return `map_value_or_null(id=${p.id},size=${p.size},off=${p.off})`;
     case 'map_handle': return `map_ptr(map=${p.region})`;
+    case 'ringbuf_mem': return `ringbuf_mem(ref=${p.ref},size=${p.size},off=${p.off}${varText(p)})`;
+    case 'ringbuf_mem_or_null': return `ringbuf_mem_or_null(ref=${p.ref},size=${p.size})`;
+    case 'released_mem': return `released_mem(ref=${p.ref})`;
   }
 }
 
@@ -126,5 +141,8 @@ export function kindName(kind: PtrKind): string {
     case 'map_value': return 'map value pointer';
     case 'map_value_or_null': return 'map value pointer that may be null';
     case 'map_handle': return 'map handle';
+    case 'ringbuf_mem': return 'ring buffer record';
+    case 'ringbuf_mem_or_null': return 'ring buffer record that may be null';
+    case 'released_mem': return 'pointer to a ring buffer record already submitted or discarded';
   }
 }

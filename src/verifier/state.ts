@@ -17,8 +17,17 @@ export interface Frame {
   readonly stack: FrameStack;
 }
 
+/** A reference the program holds and must release on every path: a reserved ring buffer record. */
+export interface Ref {
+  readonly id: number;
+  /** Where it was acquired (the bpf_ringbuf_reserve call), for the message when a path leaks it. */
+  readonly pc: number;
+}
+
 export interface VState {
   readonly frames: Frame[];
+  /** Acquired references, oldest first (the kernel's acquired_refs). */
+  refs: Ref[];
 }
 
 export function newFrame(fn: number, callsite: number, depth: number): Frame {
@@ -30,6 +39,7 @@ export function newFrame(fn: number, callsite: number, depth: number): Frame {
 export function copyState(s: VState): VState {
   return {
     frames: s.frames.map((f) => ({ fn: f.fn, callsite: f.callsite, regs: f.regs.slice(), stack: f.stack.slice() })),
+    refs: s.refs.slice(),
   };
 }
 
@@ -56,4 +66,15 @@ export function mapValues(s: VState, fn: (r: Scalar | Ptr) => Scalar | Ptr): voi
       if (next !== slot.reg) stack[i] = { kind: 'spill', reg: next };
     }
   }
+}
+
+/** Drops reference `id` from the state (the record was released, or is null). */
+export function dropRef(s: VState, id: number): void {
+  s.refs = s.refs.filter((r) => r.id !== id);
+}
+
+/** Releases reference `id`: it is dropped and every copy of the record pointer becomes a released one. */
+export function releaseRef(s: VState, id: number): void {
+  dropRef(s, id);
+  mapValues(s, (v) => (v.t === 'ptr' && v.ref === id ? makePtr('released_mem', { ref: id }) : v));
 }

@@ -18,7 +18,7 @@ import { refuse } from './refusal.js';
 import { scalarAlu, scalarEnd, viewOf } from './scalar-alu.js';
 import { constValue, isConstScalar, loadedScalar, scalarConst, toS64, withLink, type Scalar } from './scalar.js';
 import { copyState, newFrame, topFrame, type VState } from './state.js';
-import { checkReturn, leaveFunction } from './exit.js';
+import { checkLeaks, checkReturn, leaveFunction } from './exit.js';
 
 export interface StepEnv extends AccessEnv, CallEnv {
   readonly program: Program;
@@ -202,7 +202,7 @@ function callxStep(env: StepEnv, state: VState, insn: InsnOf<'callx'>): void {
   const id = constValue(v);
   if (id > 0x7fffffffn) refuse('E_VERIFY_HELPER', `callx target ${id} is not a helper id`, [insn.dst]);
   env.facts.callTarget(insn.pc, Number(id));
-  callHelper(env, state, Number(id));
+  callHelper(env, state, Number(id), insn.pc);
 }
 
 export function step(env: StepEnv, state: VState, insn: Insn): StepOutcome {
@@ -216,12 +216,13 @@ export function step(env: StepEnv, state: VState, insn: Insn): StepOutcome {
     case 'call':
       if (insn.mode === 'local') return localCall(env, state, insn);
       if (insn.mode === 'kfunc') refuse('E_VERIFY_UNSUPPORTED', 'kfunc calls are not supported');
-      const map = callHelper(env, state, insn.imm);
+      const map = callHelper(env, state, insn.imm, insn.pc);
       if (map !== undefined) env.facts.callMap(insn.pc, map);
       return next(insn);
     case 'callx': callxStep(env, state, insn); return next(insn);
     case 'exit':
       if (state.frames.length > 1) return { kind: 'next', pc: leaveFunction(state) };
+      checkLeaks(state);
       checkReturn(env.ctx, topFrame(state).regs[0]!);
       return { kind: 'done' };
   }

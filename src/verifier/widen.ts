@@ -82,13 +82,13 @@ export function widenScalar(old: Scalar, cur: Scalar, t: Thresholds): Scalar {
 }
 
 const sameObject = (a: Ptr, b: Ptr): boolean => a.kind === b.kind && a.frame === b.frame && a.region === b.region
-  && a.size === b.size && a.readOnly === b.readOnly;
+  && a.size === b.size && a.readOnly === b.readOnly && a.ref === b.ref;
 
-const WIDENABLE = new Set(['ctx', 'stack', 'mem', 'map_value']);
+const WIDENABLE = new Set(['ctx', 'stack', 'mem', 'map_value', 'ringbuf_mem']);
 
 /** For a variable offset added to `off`: where accesses of each size may last start in the object. */
 function objectThresholds(p: Ptr, t: Thresholds): Thresholds {
-  if (p.kind !== 'mem' && p.kind !== 'map_value') return t;
+  if (p.kind !== 'mem' && p.kind !== 'map_value' && p.kind !== 'ringbuf_mem') return t;
   const ends = [1, 2, 4, 8].map((w) => BigInt(p.size - w - p.off)).filter((v) => v >= 0n);
   return { unsigned: sortedUnique([...t.unsigned, ...ends]), signed: sortedUnique([...t.signed, ...ends]) };
 }
