@@ -5,23 +5,28 @@
  *   verifier accepts the program, each in the baseline and the optimized tier), all sharing one memory;
  * - 'regions': programs whose pointers cross regions (regions.ts), each run unverified through the
  *   interpreter and the JIT (in the tiers of the chosen engines) in a Vm of its own (layout.ts), and
- *   held to the runtime's region rules.
+ *   held to the runtime's region rules;
+ * - 'maps': programs that call the map helpers (map-gen.ts), each engine in a Vm of its own with
+ *   the same pre-filled maps (map-run.ts), compared on r0, the fault and the maps' entries.
  */
 import fc from 'fast-check';
 import { Differential, ENGINE_KINDS, caseOf, type FuzzEngine } from './differential.js';
 import { knownIssue } from './known.js';
 import { REGION_TIERS, formatRegionCase, runRegionCase, type RegionTier } from './layout.js';
+import { mapProgramSpec, type MapProgramSpec } from './map-gen.js';
+import { formatMapCase, runMapCase } from './map-run.js';
 import { programSpec } from './program-gen.js';
 import { regionSpec, type RegionSpec } from './regions.js';
 import { formatCounterexample } from './report.js';
 import type { ProgramSpec } from './spec.js';
 
-export type Gen = 'programs' | 'regions';
-export const GENS: readonly Gen[] = ['programs', 'regions'];
+export type Gen = 'programs' | 'regions' | 'maps';
+export const GENS: readonly Gen[] = ['programs', 'regions', 'maps'];
 
 export type FuzzCase =
   | { readonly gen: 'programs'; readonly spec: ProgramSpec }
-  | { readonly gen: 'regions'; readonly spec: RegionSpec };
+  | { readonly gen: 'regions'; readonly spec: RegionSpec }
+  | { readonly gen: 'maps'; readonly spec: MapProgramSpec };
 
 /** How one case went, for the tally. */
 export interface Ran {
@@ -36,15 +41,21 @@ export interface Ran {
   readonly verdict: string | undefined;
 }
 
+/** Weights of the generators in the mix: map cases take some 5 times a region case's time. */
+const WEIGHTS: Readonly<Record<Gen, number>> = { programs: 3, regions: 1, maps: 2 };
+
 /**
- * Cases of the chosen generators, region cases one in four when both are chosen. A single generator's
- * cases are its own arbitrary's, so a seed replays the same cases as the tests that use it directly.
+ * Cases of the chosen generators, mixed by WEIGHTS. A single generator's cases are its own
+ * arbitrary's, so a seed replays the same cases as the tests that use it directly.
  */
 export function fuzzCases(gens: readonly Gen[]): fc.Arbitrary<FuzzCase> {
-  const programs = programSpec().map((spec): FuzzCase => ({ gen: 'programs', spec }));
-  const regions = regionSpec().map((spec): FuzzCase => ({ gen: 'regions', spec }));
-  if (gens.length === 1) return gens[0] === 'programs' ? programs : regions;
-  return fc.oneof({ weight: 3, arbitrary: programs }, { weight: 1, arbitrary: regions });
+  const arbitraries: Record<Gen, fc.Arbitrary<FuzzCase>> = {
+    programs: programSpec().map((spec): FuzzCase => ({ gen: 'programs', spec })),
+    regions: regionSpec().map((spec): FuzzCase => ({ gen: 'regions', spec })),
+    maps: mapProgramSpec().map((spec): FuzzCase => ({ gen: 'maps', spec })),
+  };
+  if (gens.length === 1) return arbitraries[gens[0]!];
+  return fc.oneof(...gens.map((gen) => ({ weight: WEIGHTS[gen], arbitrary: arbitraries[gen] })));
 }
 
 /** The JIT's tiers that region programs run through: those of the chosen engines. */
@@ -55,7 +66,7 @@ export class CaseRunner {
   private readonly diff: Differential;
   private readonly tiers: readonly RegionTier[];
 
-  constructor(engines: readonly FuzzEngine[], private readonly lookUpKnown: boolean) {
+  constructor(private readonly engines: readonly FuzzEngine[], private readonly lookUpKnown: boolean) {
     this.diff = new Differential(engines);
     this.tiers = regionTiers(engines);
   }
@@ -66,6 +77,10 @@ export class CaseRunner {
       const insns = r.program.text.split('\n').filter((l) => !l.endsWith(':')).length;
       return { gen: c.gen, difference: r.difference, known: undefined, insns, end: r.interp.error?.code ?? 'r0', verdict: undefined };
     }
+    if (c.gen === 'maps') {
+      const r = runMapCase(c.spec, this.engines);
+      return { gen: c.gen, difference: r.difference, known: undefined, insns: r.program.insns.length, end: r.runs[0]!.error?.code ?? 'r0', verdict: r.verdict };
+    }
     const input = caseOf(c.spec);
     const r = this.diff.runCase(input);
     const known = r.difference !== undefined && this.lookUpKnown ? knownIssue(this.diff, input)?.id : undefined;
@@ -75,6 +90,7 @@ export class CaseRunner {
   /** The counterexample report of a case (run again). */
   format(c: FuzzCase): string {
     if (c.gen === 'regions') return formatRegionCase(c.spec, runRegionCase(c.spec, this.tiers));
+    if (c.gen === 'maps') return formatMapCase(c.spec, runMapCase(c.spec, this.engines));
     return formatCounterexample(c.spec, this.diff.runSpec(c.spec));
   }
 }

@@ -27,8 +27,8 @@ import { compileJit, optimizerLoaded, type JitOptions } from '../src/jit/index.j
 import { JitExecutable } from '../src/jit/instance.js';
 import { buildProgram, type Program } from '../src/program/program.js';
 import type { Executable, Runtime } from '../src/runtime/executable.js';
-import { HelperRegistry } from '../src/runtime/helpers.js';
 import { EngineMemory } from '../src/runtime/memory.js';
+import { standardRegistry } from '../src/runtime/standard-helpers.js';
 import { memory, verify, type VerifierFacts } from '../src/verifier/index.js';
 
 /**
@@ -225,7 +225,7 @@ export class Differential {
       throw new Error(`engines ${engines.filter((e) => ENGINE_KINDS[e].tier === 'optimized').join(', ')} run binaryen: await loadOptimizer() first`);
     }
     this.engines = new Set(engines);
-    this.rt = { mem: new EngineMemory({ cpus: 2 }), helpers: new HelperRegistry(FUZZ_HELPERS) };
+    this.rt = { mem: new EngineMemory({ cpus: 2 }), helpers: standardRegistry(FUZZ_HELPERS, { cpus: 2 }) };
     this.window = this.rt.mem.alloc(WINDOW_BYTES + 8 * MAX_BATCH, 8);
     this.results = this.window + WINDOW_BYTES;
   }

@@ -1,13 +1,15 @@
 /**
  * Differential fuzzing of the checked interpreter against the other engines:
  *
- *   npm run fuzz -- --runs N [--seed S] [--path P] [--ignore-known] [--engines jit,jit-opt,jit-facts,jit-facts-opt] [--gen programs,regions]
+ *   npm run fuzz -- --runs N [--seed S] [--path P] [--ignore-known] [--engines jit,jit-opt,jit-facts,jit-facts-opt] [--gen programs,regions,maps]
  *
  * Runs N generated cases (cases.ts): random programs through the interpreter and the engines of
  * differential.ts (default all: the checked JIT, and the JIT compiled with the verifier's facts for the
- * programs the verifier accepts, each in the baseline tier and in the optimized one), and, one case in
- * four, programs whose pointers cross regions through the interpreter and the JIT (in the chosen
- * engines' tiers) each in a Vm of its own (layout.ts). On the first difference fast-check
+ * programs the verifier accepts, each in the baseline tier and in the optimized one), one case in
+ * six programs whose pointers cross regions through the interpreter and the JIT (in the chosen
+ * engines' tiers) each in a Vm of its own (layout.ts), and, one case in three, programs that call
+ * the map helpers through the interpreter and the chosen engines, each in a Vm of its own with the
+ * same pre-filled maps (map-run.ts). On the first difference fast-check
  * shrinks the case, and this prints it with its input and every outcome, then exits 1; otherwise it
  * prints a summary (cases per second, how the runs ended, how many the verifier accepted) and exits 0.
  * `--seed` and `--path` (both printed on failure) replay a case; `--gen` picks the generators (one
@@ -79,27 +81,31 @@ class Tally {
   readonly byGen = new Map<Gen, number>();
   cases = 0;
   insns = 0;
-  /** Cases the verifier was asked about, and how many it accepted (run by the JIT with facts). */
-  verified = 0;
-  accepted = 0;
+  /** Per generator: cases the verifier was asked about, and how many it accepted (run by the JIT with facts). */
+  readonly verified = new Map<Gen, { asked: number; accepted: number }>();
 
   add(ran: Ran): void {
     this.cases++;
     this.insns += ran.insns;
     this.byGen.set(ran.gen, (this.byGen.get(ran.gen) ?? 0) + 1);
     this.counts.set(ran.end, (this.counts.get(ran.end) ?? 0) + 1);
-    if (ran.verdict !== undefined) this.verified++;
-    if (ran.verdict === 'accepted') this.accepted++;
+    if (ran.verdict !== undefined) {
+      const v = this.verified.get(ran.gen) ?? { asked: 0, accepted: 0 };
+      v.asked++;
+      if (ran.verdict === 'accepted') v.accepted++;
+      this.verified.set(ran.gen, v);
+    }
     if (ran.known !== undefined) this.known.set(ran.known, (this.known.get(ran.known) ?? 0) + 1);
   }
 
   summary(): string {
     const percent = (n: number, of: number): string => `${((100 * n) / Math.max(1, of)).toFixed(1)}%`;
-    const gens = [...this.byGen].map(([gen, n]) => `${n} ${gen}`).join(', ');
+    const gens = [...this.byGen].map(([gen, n]) => `${n} ${gen} (${percent(n, this.cases)})`).join(', ');
     const parts = [...this.counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k === 'r0' ? 'returned' : k} ${percent(n, this.cases)}`);
     const known = [...this.known].map(([id, n]) => `\nknown issue ${id}: ${n} cases`).join('');
-    const verified = this.verified === 0 ? ''
-      : `\nverifier accepted ${this.accepted} of ${this.verified} aligned program cases (${percent(this.accepted, this.verified)}), run by the JIT with facts`;
+    const what: Partial<Record<Gen, string>> = { programs: 'aligned program cases', maps: 'map cases' };
+    const verified = [...this.verified].map(([gen, v]) =>
+      `\nverifier accepted ${v.accepted} of ${v.asked} ${what[gen] ?? gen} (${percent(v.accepted, v.asked)}), run by the JIT with facts`).join('');
     return `${gens}; average ${(this.insns / Math.max(1, this.cases)).toFixed(1)} instructions; ${parts.join(', ')}${verified}${known}`;
   }
 }
@@ -130,7 +136,7 @@ async function main(): Promise<number> {
     }
   });
   const tiers = regionTiers(args.engines).join(' and ');
-  const against = `${args.gens.includes('programs') ? args.engines.join(', ') : `the ${tiers} JIT`}${args.gens.includes('regions') ? ` (region programs: the ${tiers} JIT, each run in its own Vm)` : ''}`;
+  const against = `${args.gens.includes('programs') || args.gens.includes('maps') ? args.engines.join(', ') : `the ${tiers} JIT`}${args.gens.includes('regions') ? ` (region programs: the ${tiers} JIT, each run in its own Vm)` : ''}`;
   console.log(`fuzzing the interpreter against ${against}: ${args.runs} cases of ${args.gens.join(', ')}, seed ${args.seed}${args.path ? `, path ${args.path}` : ''}`);
   const details = fc.check(property, { numRuns: args.runs, seed: args.seed, ...(args.path ? { path: args.path } : {}) });
   const seconds = (performance.now() - started) / 1000;

@@ -289,13 +289,13 @@ describe('hand-written cases at the edges of the runtime rules', () => {
   });
 
   it('a helper that unwinds from inside a callee ends the run with r0 = 0', () => {
-    const r = agree('mov %r0, 9\ncall local +2\nadd %r0, 1\nexit\nmov %r1, 0\ncall 2\nmov %r0, 7\nexit');
+    const r = agree('mov %r0, 9\ncall local +2\nadd %r0, 1\nexit\nmov %r1, 0\ncall 1002\nmov %r0, 7\nexit');
     expect(r.interp.r0).toBe(0n);
   });
 
   it('a batch unwinds one event and goes on with the next, each event with its own context', () => {
     // Event i's first byte is 0x10 ^ (0x35 * i): event 1 (0x25) unwinds, the others return it + 1.
-    const asm = 'ldxb %r0, [%r1]\nmov %r6, %r0\nmov %r1, %r0\nsub %r1, 0x25\ncall 2\nmov %r0, %r6\nadd %r0, 1\nexit';
+    const asm = 'ldxb %r0, [%r1]\nmov %r6, %r0\nmov %r1, %r0\nsub %r1, 0x25\ncall 1002\nmov %r0, %r6\nadd %r0, 1\nexit';
     const r = agree(asm, '10 00 00 00', { batch: 3, cpu: 1 });
     expect(r.interpBatch).toBeDefined();
     expect(r.interpBatch!.error).toBeUndefined();
