@@ -26,6 +26,7 @@ export {
   BPF_MAP_TYPE, BPF_F, BPF_ANY, BPF_NOEXIST, BPF_EXIST, type MapTypeId, type MapTypeName, type PerCpuMapType,
 } from './maps/types.js';
 export { mapOperations, type MapOpsExports } from './maps/ops.js';
+export { lpmKey, cidrKey, lpmKeyText } from './maps/lpm-key.js';
 export {
   verify, memory, event, packet, structContext, VerifyError, DEFAULT_VERIFY_BUDGET,
   type ContextDescriptor, type CtxField, type HelperProto, type ArgKind, type RetKind, type VerifierFacts,

@@ -102,6 +102,32 @@ key  value
     expect(out.maps[1]!.entries).toEqual([{ key: { hex: '01000000', number: '1' }, value: { hex: '0700000000000000', number: '7' } }]);
   });
 
+  it('--dump-maps prints an LPM trie\'s keys as prefixes', () => {
+    const acl = write('acl.s', `.map acl lpm_trie key 8 value 4 entries 4 flags 1
+r6 = *(u32 *)(r1 + 0)
+*(u32 *)(r10 - 8) = 24
+*(u32 *)(r10 - 4) = r6
+*(u32 *)(r10 - 12) = 1
+r2 = r10
+r2 += -8
+r3 = r10
+r3 += -12
+r4 = 0
+r1 = map_by_idx(acl) ll
+call 2
+exit
+`);
+    const r = cli('run', acl, '--mem-hex', '0a010203', '--dump-maps');
+    expect(r.err).toBe('');
+    expect(r.out).toBe(`0x0
+map 'acl' (lpm_trie, 8-byte keys, 4-byte values, 4 entries):
+key          value
+10.1.2.0/24  1
+`);
+    const json = JSON.parse(cli('run', acl, '--mem-hex', '0a010203', '--dump-maps', '--json').out) as { maps: Array<{ entries: unknown[] }> };
+    expect(json.maps[0]!.entries).toEqual([{ key: { hex: '180000000a010200', prefix: '10.1.2.0/24' }, value: { hex: '01000000', number: '1' } }]);
+  });
+
   it('--dump-maps names a queue without taking its values out', () => {
     const queue = write('queue.s', '.map jobs queue key 0 value 8 entries 4\nr0 = 0\nexit\n');
     expect(cli('run', queue, '--dump-maps').out).toBe("0x0\nmap 'jobs' (queue: its values cannot be listed without taking them out)\n");

@@ -1,11 +1,13 @@
 /**
  * `run --dump-maps`: the program's maps after the run, as tables or as JSON. Keys and values of 4 or
- * 8 bytes print as unsigned little-endian numbers, others as hex bytes; a per-CPU value prints per CPU
- * and, when numeric, summed. Array elements whose every copy is zero are left out (and counted), as
- * an array always holds all its elements. A ring buffer has no entries: its records not consumed yet
- * print in order, as hex bytes, and are consumed.
+ * 8 bytes print as unsigned little-endian numbers, others as hex bytes, an LPM trie's keys as
+ * prefixes ('10.1.0.0/16', lpmKeyText); a per-CPU value prints per CPU and, when numeric, summed.
+ * Array elements whose every copy is zero are left out (and counted), as an array always holds all
+ * its elements. A ring buffer has no entries: its records not consumed yet print in order, as hex
+ * bytes, and are consumed.
  */
 import { RingBuf, type BpfMap } from '../maps/map.js';
+import { lpmKeyText } from '../maps/lpm-key.js';
 
 const isNumeric = (size: number): boolean => size === 4 || size === 8;
 
@@ -16,6 +18,8 @@ function number(bytes: Uint8Array): bigint {
 
 const hex = (bytes: Uint8Array): string => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ');
 const show = (bytes: Uint8Array): string => (isNumeric(bytes.length) ? number(bytes).toString() : hex(bytes));
+const isLpm = (map: BpfMap): boolean => map.type === 'lpm_trie';
+const showKey = (map: BpfMap, key: Uint8Array): string => (isLpm(map) ? lpmKeyText(key) : show(key));
 
 interface Entry {
   readonly key: Uint8Array;
@@ -61,7 +65,7 @@ export function mapTables(maps: readonly BpfMap[]): Array<{ title: string; rows:
     const cpus = map.perCpu ? (shown[0]?.values.length ?? 0) : 0;
     const summed = map.perCpu && isNumeric(map.valueSize);
     const header = ['key', ...(map.perCpu ? Array.from({ length: cpus }, (_, c) => `cpu${c}`) : ['value']), ...(summed ? ['sum'] : [])];
-    const rows = shown.map((e) => [show(e.key), ...e.values.map(show), ...(summed ? [sum(e.values)] : [])]);
+    const rows = shown.map((e) => [showKey(map, e.key), ...e.values.map(show), ...(summed ? [sum(e.values)] : [])]);
     const hidden = zeroes > 0 ? `, ${zeroes} zero element${zeroes === 1 ? '' : 's'} not shown` : '';
     const entries = `${map.maxEntries} ${map.maxEntries === 1 ? 'entry' : 'entries'}`;
     const empty = rows.length === 0 && zeroes === 0 ? ', empty' : '';
@@ -69,18 +73,27 @@ export function mapTables(maps: readonly BpfMap[]): Array<{ title: string; rows:
   });
 }
 
-/** The maps as JSON-ready data: every entry, keys and values as hex and, when 4 or 8 bytes, as numbers. */
+/**
+ * The maps as JSON-ready data: every entry, keys and values as hex and, when 4 or 8 bytes, as
+ * numbers; an LPM trie's keys also as prefixes.
+ */
 export function mapsJson(maps: readonly BpfMap[]): unknown[] {
   const bytes = (b: Uint8Array): Record<string, string> => ({ hex: hex(b).replaceAll(' ', ''), ...(isNumeric(b.length) ? { number: number(b).toString() } : {}) });
-  return maps.map((map) => (map instanceof RingBuf ? {
-    name: map.name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries,
-    records: records(map).map((r) => hex(r).replaceAll(' ', '')),
-  } : {
-    name: map.name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries,
-    entries: !listable(map) ? null : [...map.entries()].map(([key, value]) => (Array.isArray(value)
-      ? { key: bytes(key), perCpu: value.map(bytes), ...(isNumeric(map.valueSize) ? { sum: sum(value) } : {}) }
-      : { key: bytes(key), value: bytes(value) })),
-  }));
+  return maps.map((map) => {
+    if (map instanceof RingBuf) {
+      return {
+        name: map.name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries,
+        records: records(map).map((r) => hex(r).replaceAll(' ', '')),
+      };
+    }
+    const keyOf = (k: Uint8Array): Record<string, string> => (isLpm(map) ? { hex: hex(k).replaceAll(' ', ''), prefix: lpmKeyText(k) } : bytes(k));
+    return {
+      name: map.name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries,
+      entries: !listable(map) ? null : [...map.entries()].map(([key, value]) => (Array.isArray(value)
+        ? { key: keyOf(key), perCpu: value.map(bytes), ...(isNumeric(map.valueSize) ? { sum: sum(value) } : {}) }
+        : { key: keyOf(key), value: bytes(value) })),
+    };
+  });
 }
 
 /** Rows as aligned columns. */

@@ -4,8 +4,10 @@ export const E2BIG = 7;
 export const EAGAIN = 11;
 export const EEXIST = 17;
 export const EINVAL = 22;
+export const ENOSPC = 28;
 export const EOPNOTSUPP = 95;
 
 export const ERRNO_NAME: Readonly<Record<number, string>> = {
-  [ENOENT]: 'ENOENT', [E2BIG]: 'E2BIG', [EAGAIN]: 'EAGAIN', [EEXIST]: 'EEXIST', [EINVAL]: 'EINVAL', [EOPNOTSUPP]: 'EOPNOTSUPP',
+  [ENOENT]: 'ENOENT', [E2BIG]: 'E2BIG', [EAGAIN]: 'EAGAIN', [EEXIST]: 'EEXIST', [EINVAL]: 'EINVAL', [ENOSPC]: 'ENOSPC',
+  [EOPNOTSUPP]: 'EOPNOTSUPP',
 };

@@ -9,7 +9,11 @@
  *     the bucket, or in the free list), +4 hash, +8 LRU prev, +12 LRU next (LRU maps only), +16 the
  *     address of the element's values (set at creation, never changed), +24 key (rounded up to 8);
  *   - queue and stack: a ring of maxEntries + 1 value slots (one always empty, as in the kernel);
- *   - bloom filter: the bit set.
+ *   - bloom filter: the bit set;
+ *   - LPM trie: a pool of H.LPM_NODE_COUNT = 2 * maxEntries - 1 nodes of `elemSize` bytes (N below:
+ *     a trie whose intermediate nodes have two children each has fewer of them than entries), then
+ *     the stack of free value slots (H.LPM_VFREE: maxEntries u32 addresses, the first
+ *     maxEntries - COUNT of them free).
  * - the data (H.DATA, BpfMap.valueRegion): the values, and only the values, that programs get pointers
  *   to. A program (checked mode may grant it this region) can write anything there without breaking
  *   the map: no operation reads a link, an index or a size from it.
@@ -17,6 +21,7 @@
  *     block of maxEntries slots per CPU copy, each block starting on a 64-byte line so that CPUs do not
  *     share cache lines: value(i, cpu) = data + cpu * cpuStride + i * stride.
  *   - hash maps: element i's copies (one per CPU for per-CPU maps) at data + (i * copies + cpu) * stride.
+ *   - LPM trie: maxEntries value slots of `stride` bytes, handed out from the stack of free slots.
  *   - queue, stack and bloom filter: none (programs only get copies, through pop and peek).
  *   - ring buffers (MAX_ENTRIES = the size, a power of 2): 2 * size bytes. Records start at
  *     data + (position & (size - 1)), 8-aligned: an 8-byte header (u32 length with RB_BUSY and
@@ -63,8 +68,13 @@ export const H = {
   HASHES: 92, BIT_MASK: 96,
   /** Ring buffers: the consumer's and the producer's positions (u32, wrapping). */
   RB_CONS: 100, RB_PROD: 104,
+  /**
+   * LPM trie (FREE, COUNT and ELEM_SIZE as for hash maps, of nodes; the node pool at ELEMS): the root
+   * node (0: empty), the pool's length in nodes, and the stack of free value slots.
+   */
+  LPM_ROOT: 108, LPM_NODE_COUNT: 112, LPM_VFREE: 116,
 } as const;
-export const HEADER_SIZE = 112;
+export const HEADER_SIZE = 120;
 
 /** Ring buffer records: header size and the length word's flags (the kernel's BPF_RINGBUF_*). */
 export const RB_HDR_SIZE = 8;
@@ -75,6 +85,14 @@ export const RB_MAX_RECORD = 0x3fffffff;
 
 /** Offsets inside a hash element. */
 export const E = { NEXT: 0, HASH: 4, LRU_PREV: 8, LRU_NEXT: 12, VALUE: 16, KEY: 24 } as const;
+
+/**
+ * Offsets inside an LPM trie node: the two children (u32 node addresses, 0 for none; CHILD0 links
+ * the free list), the address of the node's value slot (0 for an intermediate node, which holds no
+ * entry), then the key as `struct bpf_lpm_trie_key`: the prefix length (u32) and the data, in
+ * network order, with the bits past the prefix length zero.
+ */
+export const N = { CHILD0: 0, CHILD1: 4, VALUE: 8, KEY: 12, PREFIXLEN: 12, DATA: 16 } as const;
 
 const roundUp = (n: number, to: number): number => Math.ceil(n / to) * to;
 const pow2AtLeast = (n: number): number => 2 ** Math.ceil(Math.log2(n));
@@ -102,6 +120,8 @@ export function bloomBits(maxEntries: number, hashes: number): number {
   return bits <= 64 ? 64 : pow2AtLeast(bits);
 }
 
+const lpmNodeCount = (spec: ValidSpec): number => 2 * spec.maxEntries - 1;
+
 interface Sizes { dataSize: number; elemsSize: number; buckets: number; elemSize: number; cpuStride: number; bits: number }
 
 function sizes(spec: ValidSpec, stride: number, copies: number): Sizes {
@@ -115,6 +135,10 @@ function sizes(spec: ValidSpec, stride: number, copies: number): Sizes {
   if (spec.type === BPF_MAP_TYPE.BLOOM_FILTER) {
     const bits = bloomBits(spec.maxEntries, spec.mapExtra || 5);
     return { ...none, elemsSize: bits / 8, bits };
+  }
+  if (spec.type === BPF_MAP_TYPE.LPM_TRIE) {
+    const elemSize = roundUp(N.KEY + spec.keySize, 8);
+    return { ...none, dataSize: spec.maxEntries * stride, elemsSize: lpmNodeCount(spec) * elemSize + spec.maxEntries * 4, elemSize };
   }
   const elemSize = E.KEY + roundUp(spec.keySize, 8);
   return { ...none, dataSize: spec.maxEntries * copies * stride, elemsSize: spec.maxEntries * elemSize, buckets: pow2AtLeast(spec.maxEntries), elemSize };
@@ -140,6 +164,9 @@ export function allocateMap(mem: EngineMemory, spec: ValidSpec, zeroSeed: boolea
     [H.ELEMS, header + elemsOffset], [H.ELEMS_SIZE, s.elemsSize], [H.SEED, zeroSeed ? 0 : randomSeed()],
     [H.LRU, isLruType(spec.type) ? 1 : 0], [H.RING, spec.maxEntries + 1],
     [H.HASHES, spec.mapExtra || 5], [H.BIT_MASK, Math.max(s.bits - 1, 0)], [H.RB_CONS, 0], [H.RB_PROD, 0],
+    ...(spec.type === BPF_MAP_TYPE.LPM_TRIE ? [
+      [H.LPM_NODE_COUNT, lpmNodeCount(spec)], [H.LPM_VFREE, header + elemsOffset + lpmNodeCount(spec) * s.elemSize],
+    ] as Array<[number, number]> : []),
   ];
   const view = mem.view;
   for (const [offset, value] of fields) view.setUint32(header + offset, value >>> 0, true);

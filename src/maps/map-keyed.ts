@@ -8,8 +8,8 @@
  */
 import { InputError } from '../errors.js';
 import type { EngineMemory } from '../runtime/memory.js';
-import { BPF_ANY, BPF_MAP_TYPE, isArrayType, isKeylessType, type MapTypeId } from './types.js';
-import { E2BIG, EEXIST, EINVAL, ENOENT } from './errno.js';
+import { BPF_ANY, BPF_EXIST, BPF_MAP_TYPE, isArrayType, isKeylessType, type MapTypeId } from './types.js';
+import { E2BIG, EEXIST, EINVAL, ENOENT, ENOSPC } from './errno.js';
 import { MapBase } from './map-base.js';
 import type { MapOpsExports } from './ops.js';
 import type { ValidSpec } from './spec.js';
@@ -28,6 +28,15 @@ const NO_KEYS: KindOps = { lookup: () => 0n, update: () => BigInt(-EINVAL), dele
 
 function kindOps(ops: MapOpsExports, type: MapTypeId): KindOps {
   if (isKeylessType(type)) return NO_KEYS;
+  if (type === BPF_MAP_TYPE.LPM_TRIE) {
+    // One copy of each value: the cpu argument has nothing to pick.
+    return {
+      lookup: (map, key) => ops.lpm_lookup(map, key),
+      update: (map, key, value, flags) => ops.lpm_update(map, key, value, flags),
+      delete: ops.lpm_delete,
+      next: ops.lpm_next_key,
+    };
+  }
   return isArrayType(type)
     ? { lookup: ops.percpu_array_lookup, update: ops.percpu_array_update, delete: ops.array_delete, next: ops.array_next_key }
     : { lookup: ops.hash_lookup_sys, update: ops.percpu_hash_update, delete: ops.hash_delete, next: ops.hash_next_key };
@@ -35,7 +44,7 @@ function kindOps(ops: MapOpsExports, type: MapTypeId): KindOps {
 
 export type MapValues = Uint8Array | Uint8Array[];
 
-/** A map with keys: hash maps and arrays of every kind, used as the kernel's syscall uses them. */
+/** A map with keys: hash maps and arrays of every kind and LPM tries, used as the kernel's syscall uses them. */
 export class BpfMap<V extends MapValues = MapValues> extends MapBase {
   private readonly ops: KindOps;
 
@@ -126,7 +135,8 @@ export class BpfMap<V extends MapValues = MapValues> extends MapBase {
     const rc = this.ops.delete(BigInt(this.address), this.putKey(key));
     if (rc === 0n) return;
     const errno = -Number(rc);
-    throw this.fail('delete', errno, errno === EINVAL && isArrayType(this.typeId) ? 'array elements cannot be deleted' : 'no such key');
+    const reason = errno !== EINVAL ? 'no such key' : isArrayType(this.typeId) ? 'array elements cannot be deleted' : this.prefixReason(key);
+    throw this.fail('delete', errno, reason);
   }
 
   /**
@@ -159,7 +169,15 @@ export class BpfMap<V extends MapValues = MapValues> extends MapBase {
       case E2BIG: return isArrayType(this.typeId)
         ? `index ${toBigInt(toBytes(key, 4, 'key'))} is out of range (maxEntries ${this.maxEntries})`
         : `map is full (maxEntries ${this.maxEntries})`;
-      default: return `invalid flags ${flags}`;
+      case ENOSPC: return `trie is full (maxEntries ${this.maxEntries})`;
+      default: return flags > BPF_EXIST || this.typeId !== BPF_MAP_TYPE.LPM_TRIE ? `invalid flags ${flags}` : this.prefixReason(key);
     }
+  }
+
+  /** Why an LPM trie refused a key with EINVAL: its prefix length is longer than its data. */
+  private prefixReason(key: MapBytes): string {
+    const bytes = toBytes(key, this.keySize, 'key');
+    const prefixLen = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+    return `prefix length ${prefixLen} is more than the key's ${(this.keySize - 4) * 8} bits of data`;
   }
 }

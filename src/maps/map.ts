@@ -14,7 +14,7 @@ import { validateSpec, type MapSpec } from './spec.js';
 export { BpfMap, type MapValues } from './map-keyed.js';
 export { RingBuf } from './ringbuf.js';
 
-type SingleMapType = 'hash' | 'array' | 'lru_hash' | 1 | 2 | 9;
+type SingleMapType = 'hash' | 'array' | 'lru_hash' | 'lpm_trie' | 1 | 2 | 9 | 11;
 type QueueMapType = 'queue' | 'stack' | 22 | 23;
 type BloomMapType = 'bloom_filter' | 30;
 

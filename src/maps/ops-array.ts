@@ -1,6 +1,6 @@
 /** The array map operations in WebAssembly (ops.ts gives the ABI, layout.ts the layout), and map_clear. */
 import { i32, type Expr, type WasmModule } from '../wasm/builder.js';
-import { BPF_EXIST, BPF_NOEXIST } from './types.js';
+import { BPF_EXIST, BPF_MAP_TYPE, BPF_NOEXIST } from './types.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT } from './errno.js';
 import { E, H } from './layout.js';
 import { badCpu, Fn } from './wasm-fn.js';
@@ -48,13 +48,15 @@ export function addArrayOps(m: WasmModule): void {
 
 /**
  * map_clear(map): values and the operations' area to zero, a queue or stack empty; for a hash map the
- * buckets empty and every element free, in order, each given its values' address.
+ * buckets empty and every element free, in order, each given its values' address; an LPM trie's is
+ * lpm_clear_impl (ops-lpm.ts).
  */
 export function addClear(m: WasmModule): void {
   const I = m.i32;
   const c = (n: number): Expr => I.const(n);
   const f = new Fn(m, ['map'], ['e', 'v', 'i']);
   f.add('map_clear_impl', i32, [
+    m.if(I.eq(f.hdr(H.TYPE), c(BPF_MAP_TYPE.LPM_TRIE)), m.return(m.call('lpm_clear_impl', [f.get('map')], i32))),
     m.memory.fill(f.hdr(H.DATA), c(0), f.hdr(H.DATA_SIZE)),
     m.memory.fill(f.hdr(H.ELEMS), c(0), f.hdr(H.ELEMS_SIZE)),
     f.setHdr(H.HEAD, c(0)), f.setHdr(H.TAIL, c(0)),

@@ -4,7 +4,7 @@
  * The module is compiled once and instantiated once per EngineMemory, importing it as `env.memory`,
  * shared, as the JIT's modules do (src/jit/module.ts), so JIT code can later import these functions
  * and call them wasm to wasm. The storage layout is layout.ts's; the functions are in ops-hash.ts,
- * ops-array.ts, ops-queue.ts, ops-bloom.ts and ops-ringbuf.ts.
+ * ops-array.ts, ops-queue.ts, ops-bloom.ts, ops-ringbuf.ts and ops-lpm.ts.
  *
  * ABI: every export takes and returns i64, the type of a BPF register (src/jit/calls.ts passes r1..r5
  * as i64). `map` is the address of the map's header, other pointers are byte addresses in the engine
@@ -18,6 +18,9 @@
  *   hash_lookup_sys(map, key, cpu) -> value | 0     (the host's: not a use for an LRU map, as in the kernel)
  *   hash_update(map, key, value, flags) -> 0|-errno percpu_hash_update(map, key, value, flags, cpu) -> 0|-errno
  *   hash_delete(map, key) -> 0|-ENOENT              hash_next_key(map, key | 0, next_out) -> 0|-ENOENT
+ *   lpm_lookup(map, key) -> value | 0               (the longest prefix of key's data stored, up to key's prefixlen)
+ *   lpm_update(map, key, value, flags) -> 0|-errno  lpm_delete(map, key) -> 0|-ENOENT|-EINVAL
+ *   lpm_next_key(map, key | 0, next_out) -> 0|-ENOENT
  *   map_clear(map) -> 0                             (empties a map, zeroes an array: host only)
  *   queue_push(map, value, flags) -> 0|-errno       (queue and stack: flags BPF_ANY, or BPF_EXIST to
  *                                                    drop the oldest element when full; else E2BIG)
@@ -50,6 +53,7 @@ import { addArrayOps, addClear } from './ops-array.js';
 import { addQueueOps } from './ops-queue.js';
 import { addBloomOps } from './ops-bloom.js';
 import { addRingBufOps } from './ops-ringbuf.js';
+import { addLpmFunctions } from './ops-lpm.js';
 
 /** wasm32's largest memory: declaring it accepts the engine memory whatever its maximum (as src/jit/module.ts). */
 const MAX_WASM32_PAGES = 65536;
@@ -69,6 +73,10 @@ export interface MapOpsExports {
   percpu_hash_update(map: B, key: B, value: B, flags: B, cpu: B): B;
   hash_delete(map: B, key: B): B;
   hash_next_key(map: B, key: B, out: B): B;
+  lpm_lookup(map: B, key: B): B;
+  lpm_update(map: B, key: B, value: B, flags: B): B;
+  lpm_delete(map: B, key: B): B;
+  lpm_next_key(map: B, key: B, out: B): B;
   map_clear(map: B): B;
   queue_push(map: B, value: B, flags: B): B;
   queue_pop(map: B, out: B): B;
@@ -101,6 +109,10 @@ const EXPORTS: ReadonlyArray<{ name: keyof MapOpsExports; impl: string; params: 
   { name: 'percpu_hash_update', impl: 'hash_update_impl', params: 5, extra: [], address: false, flags: 3 },
   { name: 'hash_delete', impl: 'hash_delete_impl', params: 2, extra: [], address: false },
   { name: 'hash_next_key', impl: 'hash_next_key_impl', params: 3, extra: [], address: false },
+  { name: 'lpm_lookup', impl: 'lpm_lookup_impl', params: 2, extra: [], address: true },
+  { name: 'lpm_update', impl: 'lpm_update_impl', params: 4, extra: [], address: false, flags: 3 },
+  { name: 'lpm_delete', impl: 'lpm_delete_impl', params: 2, extra: [], address: false },
+  { name: 'lpm_next_key', impl: 'lpm_next_key_impl', params: 3, extra: [], address: false },
   { name: 'map_clear', impl: 'map_clear_impl', params: 1, extra: [], address: false },
   { name: 'queue_push', impl: 'queue_push_impl', params: 3, extra: [], address: false, flags: 2 },
   { name: 'queue_pop', impl: 'queue_get_impl', params: 2, extra: [1], address: false },
@@ -135,6 +147,7 @@ export function buildMapOpsModule(): WasmModule {
   m.importMemory('env', 'memory', 1, MAX_WASM32_PAGES, true);
   addHashFunctions(m);
   addArrayOps(m);
+  addLpmFunctions(m);
   addClear(m);
   addQueueOps(m);
   addBloomOps(m);

@@ -25,6 +25,7 @@ const TABLE: ReadonlyMap<number, Readonly<Record<MapCall, ProgramOp>>> = new Map
   [BPF_MAP_TYPE.LRU_HASH, { lookup: op('hash_lookup'), update: op('hash_update'), delete: op('hash_delete') }],
   [BPF_MAP_TYPE.PERCPU_HASH, { lookup: op('percpu_hash_lookup', true), update: op('percpu_hash_update', true), delete: op('hash_delete') }],
   [BPF_MAP_TYPE.LRU_PERCPU_HASH, { lookup: op('percpu_hash_lookup', true), update: op('percpu_hash_update', true), delete: op('hash_delete') }],
+  [BPF_MAP_TYPE.LPM_TRIE, { lookup: op('lpm_lookup'), update: op('lpm_update'), delete: op('lpm_delete') }],
 ]);
 
 /** The map types map_lookup_elem, map_update_elem and map_delete_elem take. */

@@ -1,8 +1,8 @@
 /**
  * What a map is created from, and the checks the kernel's BPF_MAP_CREATE makes for the implemented
  * types (kernel/bpf/arraymap.c array_map_alloc_check, hashtab.c htab_map_alloc_check,
- * queue_stack_maps.c queue_stack_map_alloc_check, bloom_filter.c bloom_map_alloc), with errors
- * that name the map and the field instead of answering EINVAL.
+ * queue_stack_maps.c queue_stack_map_alloc_check, bloom_filter.c bloom_map_alloc, lpm_trie.c
+ * trie_alloc), with errors that name the map and the field instead of answering EINVAL.
  */
 import { InputError } from '../errors.js';
 import {
@@ -48,11 +48,19 @@ export const RINGBUF_PAGE = 4096;
 /** A ring buffer's storage is twice its size (layout.ts), so at most half a map's storage. */
 export const MAX_RINGBUF_SIZE = MAX_STORAGE_BYTES / 2;
 
+/**
+ * LPM trie keys are `struct bpf_lpm_trie_key`: a u32 prefix length, then 1 to 256 bytes of data
+ * (the kernel's LPM_KEY_SIZE_MIN and LPM_KEY_SIZE_MAX).
+ */
+export const LPM_KEY_SIZE_MIN = 4 + 1;
+export const LPM_KEY_SIZE_MAX = 4 + 256;
+
 /** How the map is called in messages: `map 'counts'`, or `unnamed hash map`. */
 export const mapLabel = (name: string, typeName: string): string => (name ? `map '${name}'` : `unnamed ${typeName} map`);
 
 function flagsAllowed(type: MapTypeId): number {
   if (type === BPF_MAP_TYPE.BLOOM_FILTER) return BPF_F.ZERO_SEED;
+  if (type === BPF_MAP_TYPE.LPM_TRIE) return BPF_F.NO_PREALLOC;
   if (isArrayType(type) || isQueueType(type)) return 0;
   return BPF_F.ZERO_SEED | (isLruType(type) ? 0 : BPF_F.NO_PREALLOC);
 }
@@ -76,12 +84,18 @@ export function validateSpec(spec: MapSpec): ValidSpec {
   if (isRingBufType(type)) return ringBufSpec(spec, where, typeName, name);
   if (isArrayType(type) && spec.keySize !== 4) throw new InputError(`${where}: keySize ${String(spec.keySize)} must be 4 (an array is indexed by a u32)`);
   if (isKeylessType(type) && spec.keySize !== 0) throw new InputError(`${where}: keySize ${String(spec.keySize)} must be 0 (a ${typeName} has no keys)`);
-  const keySize = isKeylessType(type) ? 0 : int('keySize', spec.keySize, 1, MAX_KEY_SIZE);
+  const lpm = type === BPF_MAP_TYPE.LPM_TRIE;
+  const keySize = isKeylessType(type) ? 0
+    : lpm ? int('keySize', spec.keySize, LPM_KEY_SIZE_MIN, LPM_KEY_SIZE_MAX) : int('keySize', spec.keySize, 1, MAX_KEY_SIZE);
   const valueSize = int('valueSize', spec.valueSize, 1, isPerCpuType(type) ? MAX_PERCPU_VALUE_SIZE : MAX_VALUE_SIZE);
   const maxEntries = int('maxEntries', spec.maxEntries, 1, 0xffffffff);
   const flags = int('flags', spec.flags ?? 0, 0, 0xffffffff);
   const unknown = flags & ~flagsAllowed(type);
   if (unknown !== 0) throw new InputError(`${where}: flags 0x${(unknown >>> 0).toString(16)} not supported for map type '${typeName}'`);
+  // As the kernel's trie_alloc: an LPM trie is never preallocated, and must say so (its storage here is).
+  if (lpm && (flags & BPF_F.NO_PREALLOC) === 0) {
+    throw new InputError(`${where}: an lpm_trie needs flags BPF_F.NO_PREALLOC (1), as the kernel requires`);
+  }
   // As the kernel's map_create and bloom_map_alloc: only a bloom filter takes map_extra, in its low 4 bits.
   const mapExtra = int('mapExtra', spec.mapExtra ?? 0, 0, type === BPF_MAP_TYPE.BLOOM_FILTER ? 15 : 0);
   return { type, typeName, keySize, valueSize, maxEntries, flags, name, mapExtra };

@@ -19,8 +19,8 @@ export type MapTypeName = Lowercase<keyof typeof BPF_MAP_TYPE>;
 /** The types this runtime implements (the storage and operations of src/maps). */
 export const IMPLEMENTED = new Set<number>([
   BPF_MAP_TYPE.HASH, BPF_MAP_TYPE.ARRAY, BPF_MAP_TYPE.PERCPU_HASH, BPF_MAP_TYPE.PERCPU_ARRAY,
-  BPF_MAP_TYPE.LRU_HASH, BPF_MAP_TYPE.LRU_PERCPU_HASH, BPF_MAP_TYPE.QUEUE, BPF_MAP_TYPE.STACK, BPF_MAP_TYPE.BLOOM_FILTER,
-  BPF_MAP_TYPE.RINGBUF,
+  BPF_MAP_TYPE.LRU_HASH, BPF_MAP_TYPE.LRU_PERCPU_HASH, BPF_MAP_TYPE.LPM_TRIE, BPF_MAP_TYPE.QUEUE, BPF_MAP_TYPE.STACK,
+  BPF_MAP_TYPE.BLOOM_FILTER, BPF_MAP_TYPE.RINGBUF,
 ]);
 
 export type PerCpuMapType = 'percpu_hash' | 'percpu_array' | 'lru_percpu_hash'
@@ -51,7 +51,10 @@ export const isKeylessType = (id: number): boolean => isQueueType(id) || id === 
 
 /** Map creation flags (BPF_F_*) this runtime knows; see spec.ts for which types accept which. */
 export const BPF_F = {
-  /** Kernel: allocate hash elements on demand. Here storage is always preallocated, which only changes memory use. */
+  /**
+   * Kernel: allocate hash elements on demand. Here storage is always preallocated, which only changes
+   * memory use. An LPM trie requires it, as in the kernel.
+   */
   NO_PREALLOC: 1 << 0,
   /** Hash the keys with seed 0 instead of a random seed: a reproducible layout and iteration order. */
   ZERO_SEED: 1 << 6,
