@@ -17,6 +17,7 @@ import { emitCall, emitCallx, emitExit } from './calls.js';
 import { placeConstants } from './constants.js';
 import { FnEmitter, type Inlined, type ModuleContext } from './emitter.js';
 import { findJumpTables, type JumpTable } from './jump-table.js';
+import { blockLiveness } from './liveness.js';
 import { Stackifier, STRUCTURED_MAX_BLOCKS } from '../wasm/stackify.js';
 import { emitMemory } from './memory-access.js';
 import { pointerFacts } from './pointer-facts.js';
@@ -255,9 +256,10 @@ function placeColumns(e: FnEmitter, values: ValueTable): number[] | undefined {
 function findTables(e: FnEmitter, fn: BpfFunction): Tables {
   const tables: Tables = { branch: new Map(), value: new Map() };
   if (!e.mc.jumpTables || e.mc.budgetChecks) return tables;
-  for (const [start, table] of findJumpTables(fn)) if (!e.isDead(start)) tables.branch.set(start, table);
+  const liveIn = blockLiveness(fn); // both searches ask which registers each block reads
+  for (const [start, table] of findJumpTables(fn, liveIn)) if (!e.isDead(start)) tables.branch.set(start, table);
   if (!e.mc.valueTables) return tables;
-  for (const [start, values] of findValueTables(fn, tables.branch)) {
+  for (const [start, values] of findValueTables(fn, tables.branch, liveIn)) {
     const addrs = placeColumns(e, values);
     if (!addrs) continue;
     tables.value.set(start, { table: tables.branch.get(start)!, values, addrs });

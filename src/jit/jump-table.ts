@@ -298,9 +298,8 @@ export function treeTable(
  * Jump tables of one function, by the start pc of the block ending in the tree's root compare.
  * Blocks go in pc order; a block inside an earlier table's tree does not start another one.
  */
-export function findJumpTables(fn: BpfFunction): Map<number, JumpTable> {
+export function findJumpTables(fn: BpfFunction, liveIn: ReadonlyMap<number, number> = blockLiveness(fn)): Map<number, JumpTable> {
   const blocks = new Map(fn.blocks.map((b) => [b.start, b]));
-  const liveIn = blockLiveness(fn);
   const tables = new Map<number, JumpTable>();
   const inTree = new Set<number>();
   for (const block of fn.blocks) {

@@ -170,11 +170,12 @@ export function columnBytes(column: ValueColumn): Uint8Array {
  * The jump tables of `fn` (by the start pc of the root's block) that are value tables, as value tables.
  * Without an argument, all of the function's jump tables are considered.
  */
-export function findValueTables(fn: BpfFunction, tables: ReadonlyMap<number, JumpTable> = findJumpTables(fn)): Map<number, ValueTable> {
+export function findValueTables(
+  fn: BpfFunction, tables: ReadonlyMap<number, JumpTable> = findJumpTables(fn), liveIn: ReadonlyMap<number, number> = blockLiveness(fn),
+): Map<number, ValueTable> {
   const out = new Map<number, ValueTable>();
   if (tables.size === 0) return out;
   const blocks = new Map(fn.blocks.map((b) => [b.start, b]));
-  const liveIn = blockLiveness(fn);
   for (const [start, table] of tables) {
     const values = valueTableOf(table, blocks.get(start)!, blocks, liveIn);
     if (values) out.set(start, values);
