@@ -10,7 +10,7 @@
 import { HelperFault, checkedAddress, type HelperEnv, type HelperSpec } from '../runtime/helpers.js';
 import type { BpfMap } from './map.js';
 import { mapOperations } from './ops.js';
-import { KEYED_TYPES, programOp, type MapCall } from './program-ops.js';
+import { programOp, typesFor, type MapCall } from './program-ops.js';
 import { EINVAL } from './errno.js';
 import { BPF_MAP_TYPE, isPerCpuType } from './types.js';
 
@@ -21,10 +21,6 @@ export const MAP_LOOKUP_PERCPU_ELEM = 195;
 export const MAP_PUSH_ELEM = 87;
 export const MAP_POP_ELEM = 88;
 export const MAP_PEEK_ELEM = 89;
-
-/** The maps each keyless helper takes, as the kernel's check_map_func_compatibility. */
-const QUEUES = [BPF_MAP_TYPE.QUEUE, BPF_MAP_TYPE.STACK];
-const PUSHABLE = [...QUEUES, BPF_MAP_TYPE.BLOOM_FILTER];
 
 /** The maps map_lookup_percpu_elem takes, as the kernel's check_map_func_compatibility. */
 const PERCPU_TYPES = [BPF_MAP_TYPE.PERCPU_ARRAY, BPF_MAP_TYPE.PERCPU_HASH, BPF_MAP_TYPE.LRU_PERCPU_HASH];
@@ -50,14 +46,14 @@ function run(env: HelperEnv, map: BpfMap, call: MapCall, args: bigint[]): bigint
 export function mapHelpers(): HelperSpec[] {
   return [
     {
-      id: MAP_LOOKUP_ELEM, name: 'map_lookup_elem', mapCall: 'lookup', proto: { args: ['map', 'map_key'], ret: 'map_value_or_null', mapTypes: KEYED_TYPES },
+      id: MAP_LOOKUP_ELEM, name: 'map_lookup_elem', mapCall: 'lookup', proto: { args: ['map', 'map_key'], ret: 'map_value_or_null', mapTypes: typesFor('lookup') },
       impl: (r1, r2, _r3, _r4, _r5, env) => {
         const map = mapOf(env, r1, 'map_lookup_elem');
         return run(env, map, 'lookup', [BigInt(checkedAddress(env, r2, map.keySize))]);
       },
     },
     {
-      id: MAP_UPDATE_ELEM, name: 'map_update_elem', mapCall: 'update', proto: { args: ['map', 'map_key', 'map_value', 'scalar'], ret: 'scalar', mapTypes: KEYED_TYPES },
+      id: MAP_UPDATE_ELEM, name: 'map_update_elem', mapCall: 'update', proto: { args: ['map', 'map_key', 'map_value', 'scalar'], ret: 'scalar', mapTypes: typesFor('update') },
       impl: (r1, r2, r3, r4, _r5, env) => {
         const map = mapOf(env, r1, 'map_update_elem');
         const key = BigInt(checkedAddress(env, r2, map.keySize));
@@ -66,7 +62,7 @@ export function mapHelpers(): HelperSpec[] {
       },
     },
     {
-      id: MAP_DELETE_ELEM, name: 'map_delete_elem', mapCall: 'delete', proto: { args: ['map', 'map_key'], ret: 'scalar', mapTypes: KEYED_TYPES },
+      id: MAP_DELETE_ELEM, name: 'map_delete_elem', mapCall: 'delete', proto: { args: ['map', 'map_key'], ret: 'scalar', mapTypes: typesFor('delete') },
       impl: (r1, r2, _r3, _r4, _r5, env) => {
         const map = mapOf(env, r1, 'map_delete_elem');
         return BigInt.asUintN(64, run(env, map, 'delete', [BigInt(checkedAddress(env, r2, map.keySize))]));
@@ -89,38 +85,28 @@ export function mapHelpers(): HelperSpec[] {
   ];
 }
 
-/** r0 of a keyless operation: 0 or -errno as a u64; checked code's other maps answer -EINVAL, as the kernel's. */
-const keyless = (map: BpfMap, types: readonly number[], op: () => bigint): bigint =>
-  BigInt.asUintN(64, types.includes(map.typeId) ? op() : BigInt(-EINVAL));
-
-/** map_push_elem, map_pop_elem and map_peek_elem, on queues, stacks and (push, peek) bloom filters. */
+/** map_push_elem, map_pop_elem and map_peek_elem: queues and stacks, and push and peek bloom filters. */
 function keylessHelpers(): HelperSpec[] {
-  const isBloom = (map: BpfMap): boolean => map.typeId === BPF_MAP_TYPE.BLOOM_FILTER;
   return [
     {
-      id: MAP_PUSH_ELEM, name: 'map_push_elem', proto: { args: ['map', 'map_value', 'scalar'], ret: 'scalar', mapTypes: PUSHABLE },
+      id: MAP_PUSH_ELEM, name: 'map_push_elem', proto: { args: ['map', 'map_value', 'scalar'], ret: 'scalar', mapTypes: typesFor('push') },
       impl: (r1, r2, r3, _r4, _r5, env) => {
         const map = mapOf(env, r1, 'map_push_elem');
-        const value = BigInt(checkedAddress(env, r2, map.valueSize));
-        const ops = mapOperations(env.mem);
-        return keyless(map, PUSHABLE, () => (isBloom(map) ? ops.bloom_push : ops.queue_push)(BigInt(map.address), value, r3));
+        return BigInt.asUintN(64, run(env, map, 'push', [BigInt(checkedAddress(env, r2, map.valueSize)), r3]));
       },
     },
     {
-      id: MAP_POP_ELEM, name: 'map_pop_elem', proto: { args: ['map', 'map_value_out'], ret: 'scalar', mapTypes: QUEUES },
+      id: MAP_POP_ELEM, name: 'map_pop_elem', proto: { args: ['map', 'map_value_out'], ret: 'scalar', mapTypes: typesFor('pop') },
       impl: (r1, r2, _r3, _r4, _r5, env) => {
         const map = mapOf(env, r1, 'map_pop_elem');
-        const out = BigInt(checkedAddress(env, r2, map.valueSize));
-        return keyless(map, QUEUES, () => mapOperations(env.mem).queue_pop(BigInt(map.address), out));
+        return BigInt.asUintN(64, run(env, map, 'pop', [BigInt(checkedAddress(env, r2, map.valueSize))]));
       },
     },
     {
-      id: MAP_PEEK_ELEM, name: 'map_peek_elem', proto: { args: ['map', 'map_value_out'], ret: 'scalar', mapTypes: PUSHABLE },
+      id: MAP_PEEK_ELEM, name: 'map_peek_elem', proto: { args: ['map', 'map_value_out'], ret: 'scalar', mapTypes: typesFor('peek') },
       impl: (r1, r2, _r3, _r4, _r5, env) => {
         const map = mapOf(env, r1, 'map_peek_elem');
-        const at = BigInt(checkedAddress(env, r2, map.valueSize));
-        const ops = mapOperations(env.mem);
-        return keyless(map, PUSHABLE, () => (isBloom(map) ? ops.bloom_peek : ops.queue_peek)(BigInt(map.address), at));
+        return BigInt.asUintN(64, run(env, map, 'peek', [BigInt(checkedAddress(env, r2, map.valueSize))]));
       },
     },
   ];
