@@ -17,7 +17,7 @@ export type { Executable, ExecOptions, Runtime } from './runtime/executable.js';
 export { createInterpreter } from './interp/index.js';
 export { compileJit, loadOptimizer, optimizerLoaded, type Tier } from './jit/index.js';
 export { BpfError, ProgramError, AsmError, BpfRuntimeError, InputError, MapError, type ErrorCode } from './errors.js';
-export { createMap, BpfMap, RingBuf, type MapValues } from './maps/map.js';
+export { createMap, BpfMap, RingBuf, ProgArray, type MapValues, type TailProgram } from './maps/map.js';
 export { BpfQueue, BpfBloomFilter } from './maps/map-keyless.js';
 export type { PollOptions, RecordCallback } from './maps/ringbuf.js';
 export type { MapSpec } from './maps/spec.js';

@@ -15,7 +15,7 @@ import { toProgram, type ProgramSource } from './source.js';
 import { bindMaps, mapDescriptor, type GivenMaps } from './maps/bind.js';
 import { standardRegistry } from './runtime/standard-helpers.js';
 import type { CurrentTaskFn, ProbeReadFn, TracePrintkSink } from './helpers/index.js';
-import { createMap, type BpfMap, type RingBuf } from './maps/map.js';
+import { ProgArray, createMap, type BpfMap, type RingBuf } from './maps/map.js';
 import type { MapSpec } from './maps/spec.js';
 import { verify, type ContextDescriptor, type LogLevel, type Termination, type VerifierFacts, type VerifyStats } from './verifier/index.js';
 
@@ -102,7 +102,8 @@ export class LoadedProgram {
 
   constructor(
     readonly exe: Executable,
-    private readonly mem: EngineMemory,
+    /** The memory of the Vm that loaded the program (a prog_array takes only programs of its own). */
+    readonly mem: EngineMemory,
     readonly context: ContextDescriptor | undefined,
     readonly verification: Verification | undefined,
     /** The maps the program runs with, in map_by_idx order. */
@@ -204,6 +205,7 @@ export class Vm {
 
   /** A map in this Vm's memory, for programs to share with each other and with the host. */
   createMap(spec: MapSpec & { type: 'ringbuf' | 27 }): RingBuf;
+  createMap(spec: MapSpec & { type: 'prog_array' | 3 }): ProgArray;
   createMap(spec: MapSpec): BpfMap;
   createMap(spec: MapSpec): BpfMap {
     return createMap(this.mem, spec);
@@ -221,6 +223,8 @@ export class Vm {
     const program = toProgram(source, this.maxSlots === undefined ? {} : { maxSlots: this.maxSlots });
     const engine = options.engine ?? 'jit';
     const maps = bindMaps(this.mem, program.maps, options.maps);
+    // A prog_array serves programs of one context: the tail-called programs run on this one's.
+    for (const map of maps) if (map instanceof ProgArray) map.claim(options.context);
     const engineOptions: EngineOptions = { ...options, maps };
     if (options.unverified) return new LoadedProgram(this.compile(program, engine, engineOptions), this.mem, options.context, undefined, maps);
     if (!options.context) {

@@ -10,6 +10,7 @@
  *     address of the element's values (set at creation, never changed), +24 key (rounded up to 8);
  *   - queue and stack: a ring of maxEntries + 1 value slots (one always empty, as in the kernel);
  *   - bloom filter: the bit set;
+ *   - prog_array: maxEntries u32 slots, each 0 or a program id (prog-array.ts), where no program can point;
  *   - LPM trie: a pool of H.LPM_NODE_COUNT = 2 * maxEntries - 1 nodes of `elemSize` bytes (N below:
  *     a trie whose intermediate nodes have two children each has fewer of them than entries), then
  *     the stack of free value slots (H.LPM_VFREE: maxEntries u32 addresses, the first
@@ -132,6 +133,7 @@ function sizes(spec: ValidSpec, stride: number, copies: number): Sizes {
   }
   if (isQueueType(spec.type)) return { ...none, elemsSize: (spec.maxEntries + 1) * stride };
   if (isRingBufType(spec.type)) return { ...none, dataSize: 2 * spec.maxEntries };
+  if (spec.type === BPF_MAP_TYPE.PROG_ARRAY) return { ...none, elemsSize: 4 * spec.maxEntries };
   if (spec.type === BPF_MAP_TYPE.BLOOM_FILTER) {
     const bits = bloomBits(spec.maxEntries, spec.mapExtra || 5);
     return { ...none, elemsSize: bits / 8, bits };

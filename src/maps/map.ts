@@ -9,10 +9,12 @@ import { BPF_MAP_TYPE, isQueueType, type PerCpuMapType } from './types.js';
 import { BpfMap } from './map-keyed.js';
 import { BpfBloomFilter, BpfQueue } from './map-keyless.js';
 import { RingBuf } from './ringbuf.js';
+import { ProgArray } from './prog-array.js';
 import { validateSpec, type MapSpec } from './spec.js';
 
 export { BpfMap, type MapValues } from './map-keyed.js';
 export { RingBuf } from './ringbuf.js';
+export { ProgArray, type TailProgram } from './prog-array.js';
 
 type SingleMapType = 'hash' | 'array' | 'lru_hash' | 'lpm_trie' | 1 | 2 | 9 | 11;
 type QueueMapType = 'queue' | 'stack' | 22 | 23;
@@ -24,11 +26,13 @@ export function createMap(mem: EngineMemory, spec: MapSpec & { type: SingleMapTy
 export function createMap(mem: EngineMemory, spec: MapSpec & { type: QueueMapType }): BpfQueue;
 export function createMap(mem: EngineMemory, spec: MapSpec & { type: BloomMapType }): BpfBloomFilter;
 export function createMap(mem: EngineMemory, spec: MapSpec & { type: 'ringbuf' | 27 }): RingBuf;
+export function createMap(mem: EngineMemory, spec: MapSpec & { type: 'prog_array' | 3 }): ProgArray;
 export function createMap(mem: EngineMemory, spec: MapSpec): BpfMap;
 export function createMap(mem: EngineMemory, spec: MapSpec): BpfMap {
   const valid = validateSpec(spec);
   if (isQueueType(valid.type)) return new BpfQueue(mem, valid);
   if (valid.type === BPF_MAP_TYPE.BLOOM_FILTER) return new BpfBloomFilter(mem, valid);
   if (valid.type === BPF_MAP_TYPE.RINGBUF) return new RingBuf(mem, valid);
+  if (valid.type === BPF_MAP_TYPE.PROG_ARRAY) return new ProgArray(mem, valid);
   return new BpfMap(mem, valid);
 }

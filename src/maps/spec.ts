@@ -61,7 +61,7 @@ export const mapLabel = (name: string, typeName: string): string => (name ? `map
 function flagsAllowed(type: MapTypeId): number {
   if (type === BPF_MAP_TYPE.BLOOM_FILTER) return BPF_F.ZERO_SEED;
   if (type === BPF_MAP_TYPE.LPM_TRIE) return BPF_F.NO_PREALLOC;
-  if (isArrayType(type) || isQueueType(type)) return 0;
+  if (isArrayType(type) || isQueueType(type) || type === BPF_MAP_TYPE.PROG_ARRAY) return 0;
   return BPF_F.ZERO_SEED | (isLruType(type) ? 0 : BPF_F.NO_PREALLOC);
 }
 
@@ -82,6 +82,10 @@ export function validateSpec(spec: MapSpec): ValidSpec {
     return value;
   };
   if (isRingBufType(type)) return ringBufSpec(spec, where, typeName, name);
+  // As the kernel's fd_array_map_alloc_check: a prog_array's key and value are both u32 (an index, a program).
+  if (type === BPF_MAP_TYPE.PROG_ARRAY && (spec.keySize !== 4 || spec.valueSize !== 4)) {
+    throw new InputError(`${where}: keySize ${String(spec.keySize)} and valueSize ${String(spec.valueSize)} must both be 4 (a prog_array maps a u32 index to a program)`);
+  }
   if (isArrayType(type) && spec.keySize !== 4) throw new InputError(`${where}: keySize ${String(spec.keySize)} must be 4 (an array is indexed by a u32)`);
   if (isKeylessType(type) && spec.keySize !== 0) throw new InputError(`${where}: keySize ${String(spec.keySize)} must be 0 (a ${typeName} has no keys)`);
   const lpm = type === BPF_MAP_TYPE.LPM_TRIE;

@@ -8,6 +8,7 @@ import type { EngineMemory, Region } from './memory.js';
 import type { HelperProto } from './helper-proto.js';
 import type { BpfMap } from '../maps/map.js';
 import { inRegions } from './memory.js';
+import type { TailState } from './tail-call.js';
 
 /** What a helper sees of the running program. */
 export interface HelperEnv {
@@ -17,6 +18,8 @@ export interface HelperEnv {
   readonly regions: readonly Region[];
   /** The program's maps, by address (what `lddw rX, map_by_idx(N)` loads): the only ones its helpers may use. */
   readonly maps: ReadonlyMap<number, BpfMap>;
+  /** The run's tail calls (tail-call.ts), which the tail_call helper counts and sets; absent outside an engine's run. */
+  readonly tail?: TailState;
 }
 
 export type HelperImpl = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, env: HelperEnv) => bigint;
@@ -36,6 +39,8 @@ export interface HelperSpec {
   readonly mapCall?: 'lookup' | 'update' | 'delete';
   /** The kernel's ring buffer helper this is (src/maps/ringbuf-helpers.ts): the JIT may call the operation directly. */
   readonly ringbufCall?: 'output' | 'reserve' | 'submit' | 'discard' | 'query';
+  /** bpf_tail_call (src/maps/tail-call-helper.ts): the engines end the run when it sets `env.tail.target`, and the JIT inlines it. */
+  readonly tailCall?: true;
 }
 
 /** Raised by a helper for a bad pointer argument; the engine turns it into E_RUN_MEMORY at the call's pc. */

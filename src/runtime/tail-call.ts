@@ -1,0 +1,91 @@
+/**
+ * Tail calls (bpf_tail_call, helper 12) as both engines run them (docs/architecture.md, "Tail
+ * calls"). A program ends its run by naming a program in a prog_array slot; the engine that ran it
+ * stops at once, and `finishChain` runs the named program from its start on the same context, CPU and
+ * stack top, in whichever engine that program was compiled for, until a program of the chain ends
+ * without a tail call: its r0 is the run's result.
+ *
+ * A prog_array slot holds a program id of the engine memory's registry (`programId`), so JIT code can
+ * test a slot without leaving WebAssembly; only a tail call that succeeds returns to JavaScript, since
+ * the next program is another module (or the interpreter).
+ *
+ * The rules both engines follow, as the kernel's (kernel/bpf/core.c, JMP_TAIL_CALL): the index is the
+ * u32 in r3; index >= max_entries fails; then a run that already made MAX_TAIL_CALL_CNT tail calls
+ * fails; then the count goes up, and only then an empty slot fails (so a try on an empty slot counts,
+ * as in the kernel). A failed tail call leaves r0 = -ENOENT and the program goes on. Each program of a
+ * chain starts with the entry registers (r1 = context, r2 = its length, r10 = the stack's top, the
+ * rest 0) and, where it is charged a budget, a full budget of its own.
+ */
+import { InputError, InternalError } from '../errors.js';
+import type { Program } from '../program/program.js';
+import type { HelperRegistry } from './helpers.js';
+import type { EngineMemory } from './memory.js';
+
+/** The kernel's MAX_TAIL_CALL_CNT: a run makes at most 33 tail calls; the 34th fails. */
+export const MAX_TAIL_CALL_CNT = 33;
+/** r0 after a tail call that failed (-ENOENT, as an unsigned 64-bit register). */
+export const TAIL_CALL_FAILED = BigInt.asUintN(64, -2n);
+export const TAIL_CALL_HELPER = 12;
+
+/** A run's tail calls: how many it made, and the program it goes on with (0: none, the run ends). */
+export interface TailState {
+  count: number;
+  target: number;
+}
+
+/** What a prog_array slot can hold: an executable that runs as a chain's next program. */
+export interface TailRunnable {
+  /**
+   * Runs the program once as a tail call's target, with the chain's count in `state.count`; leaves in
+   * `state` the count and the target of its own tail call (0: none). Returns its r0.
+   */
+  runTail(ctxAddr: number, ctxLen: number, cpu: number, state: TailState): bigint;
+}
+
+const registries = new WeakMap<EngineMemory, TailRunnable[]>();
+
+/** The id a prog_array slot stores for `exe` (from 1; the same id every time). */
+export function programId(mem: EngineMemory, exe: TailRunnable): number {
+  let list = registries.get(mem);
+  if (!list) registries.set(mem, (list = []));
+  const known = list.indexOf(exe);
+  if (known >= 0) return known + 1;
+  list.push(exe);
+  return list.length;
+}
+
+/** The executable with this id; only ids programId handed out can be in a slot. */
+function programById(mem: EngineMemory, id: number): TailRunnable {
+  const exe = registries.get(mem)?.[id - 1];
+  if (!exe) throw new InternalError(`tail call to program id ${id}, which no prog_array slot of this memory was given`);
+  return exe;
+}
+
+/**
+ * Runs the rest of a chain after a program asked for a tail call (`state.target` set); returns the
+ * r0 of the last program. Every program sees the same context and CPU.
+ */
+export function finishChain(mem: EngineMemory, ctxAddr: number, ctxLen: number, cpu: number, state: TailState): bigint {
+  let r0 = 0n;
+  while (state.target !== 0) {
+    const exe = programById(mem, state.target);
+    state.target = 0;
+    r0 = exe.runTail(ctxAddr, ctxLen, cpu, state);
+  }
+  return r0;
+}
+
+/**
+ * Whether a run of `program` may make a tail call: a static call of the registry's tail_call helper,
+ * or a callx (which may name it). Engines keep the chain's bookkeeping only for such programs.
+ */
+export function mayTailCall(program: Program, helpers: HelperRegistry): boolean {
+  return program.insns.some((insn) => insn.kind === 'callx'
+    || (insn.kind === 'call' && insn.mode === 'helper' && helpers.get(insn.imm)?.tailCall === true));
+}
+
+/** The start of a tail-called run: `count` tail calls made so far, a u32 in 0..MAX_TAIL_CALL_CNT. */
+export function checkTailCount(count: number): number {
+  if (!Number.isInteger(count) || count < 0 || count > MAX_TAIL_CALL_CNT) throw new InputError(`tail call count ${count} must be in 0..${MAX_TAIL_CALL_CNT}`);
+  return count;
+}
