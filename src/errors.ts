@@ -48,6 +48,8 @@ export type ErrorCode =
   | 'E_VERIFY_MAP'
   | 'E_VERIFY_REF_LEAK'
   | 'E_VERIFY_REF_RELEASED'
+  /** A tail call where the kernel refuses one (inside a subprogram). */
+  | 'E_VERIFY_TAIL_CALL'
   | 'E_VERIFY_UNSUPPORTED'
   | 'E_VERIFY_LOOP'
   | 'E_VERIFY_BUDGET'

@@ -50,6 +50,8 @@ export type ArgKind =
    * ways: `map` arguments refuse ring buffers, and this refuses every other map.
    */
   | 'ringbuf_map'
+  /** A prog_array map handle (BPF_MAP_TYPE_PROG_ARRAY), for tail_call; `map` arguments refuse prog_arrays. */
+  | 'prog_array_map'
   /**
    * The size of the memory the helper returns (ret `ringbuf_mem_or_null`): a constant the verifier
    * knows, 0 allowed (the kernel's ARG_CONST_ALLOC_SIZE_OR_ZERO).

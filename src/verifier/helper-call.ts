@@ -134,7 +134,7 @@ function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
       if (!whole) refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be the context pointer as received, not ${formatReg(p)}`, [i + 1]);
       return;
     }
-    case 'map': case 'ringbuf_map': {
+    case 'map': case 'ringbuf_map': case 'prog_array_map': {
       if (value.t !== 'ptr' || value.kind !== 'map_handle') refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be a map handle, not ${formatReg(value)}`, [i + 1]);
       const desc = c.env.maps[value.region];
       const ring = desc?.type === BPF_MAP_TYPE.RINGBUF;
@@ -143,6 +143,7 @@ function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
       if (kind === 'ringbuf_map' && !ring) {
         refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be a ring buffer, but ${mapText(value.region, desc)} is ${desc?.type === undefined ? 'not known to be one' : `a map of type ${desc.type}`}`, [i + 1]);
       }
+      checkProgArray(c, i, kind, value.region, desc);
       c.map = value.region;
       checkMapType(c, i);
       return;
@@ -185,6 +186,26 @@ function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
   }
 }
 
+/** As the kernel: only tail_call takes a prog_array, and it takes nothing else. */
+function checkProgArray(c: ArgCheck, i: number, kind: ArgKind, index: number, desc: MapDescriptor | undefined): void {
+  const progs = desc?.type === BPF_MAP_TYPE.PROG_ARRAY;
+  if (kind !== 'prog_array_map' && progs) refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)}: ${mapText(index, desc)} is a prog_array, which only tail_call can take`, [i + 1]);
+  if (kind === 'prog_array_map' && !progs) {
+    refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be a prog_array, but ${mapText(index, desc)} is ${desc?.type === undefined ? 'not known to be one' : `a map of type ${desc.type}`}`, [i + 1]);
+  }
+}
+
+/**
+ * The kernel's rules for a tail call (check_helper_call, check_max_stack_depth): the next program
+ * could not release a reference this one holds, and a tail call replaces the whole run here, where
+ * from a subprogram the kernel returns into its caller: this runtime refuses it in subprograms.
+ */
+function checkTailCall(state: VState, label: string): void {
+  const held = state.refs[0];
+  if (held) refuse('E_VERIFY_REF_LEAK', `${label} would leak the ring buffer record reserved at pc ${held.pc}: submit or discard it first`);
+  if (state.frames.length > 1) refuse('E_VERIFY_TAIL_CALL', `${label} in a subprogram: tail calls are allowed in the main program only`);
+}
+
 const mapText = (index: number, desc: MapDescriptor | undefined): string => `map ${index}${desc?.name ? ` ('${desc.name}')` : ''}`;
 
 function returned(c: ArgCheck, ret: RetKind, pc: number): RegState {
@@ -217,6 +238,7 @@ export function callHelper(env: CallEnv, state: VState, id: number, pc: number):
   const check: ArgCheck = { env, state, label: found.label, proto: found.proto, map: undefined, allocSize: 0, release: 0 };
   const { args, ret } = found.proto;
   for (let i = 0; i < args.length; i++) checkArg(check, args, i);
+  if (args.includes('prog_array_map')) checkTailCall(state, found.label);
   if (check.release !== 0) releaseRef(state, check.release);
   const regs = topFrame(state).regs;
   regs[0] = returned(check, ret, pc);
