@@ -17,7 +17,7 @@ const ARGS_FROM = 2;
 
 const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** Calls a helper; returns true when the run must stop at once (an `unwindOnZero` helper returned 0). */
+/** Calls a helper; returns true when the run must stop at once (an `unwindOnZero` helper returned 0, or a tail call). */
 export function callHelper(m: Machine, spec: HelperSpec, pc: number): boolean {
   const R = m.R;
   let result: unknown;
@@ -36,7 +36,7 @@ export function callHelper(m: Machine, spec: HelperSpec, pc: number): boolean {
   }
   const value = BigInt.asUintN(64, result);
   fromU64(R, 0, value);
-  return spec.unwindOnZero === true && value === 0n;
+  return (spec.unwindOnZero === true && value === 0n) || m.tail.target !== 0;
 }
 
 /** callx: the helper id is in the register at slot `d`. */

@@ -5,6 +5,7 @@
 import { InputError } from '../errors.js';
 import type { Program } from '../program/program.js';
 import { EntryGuard } from '../runtime/entry.js';
+import { checkTailCount, finishChain, type TailState } from '../runtime/tail-call.js';
 import { DEFAULT_BUDGET, mapsByAddress, programRegions, refuseFrameWrites, type ExecOptions, type Executable, type Runtime } from '../runtime/executable.js';
 import type { BpfMap } from '../maps/map.js';
 import type { Region } from '../runtime/memory.js';
@@ -46,11 +47,27 @@ export class Interpreter implements Executable {
   }
 
   run(ctxAddr: number, ctxLen: number, cpu = 0): bigint {
-    return toU64(this.exec(ctxAddr, ctxLen, cpu).R, 0);
+    const m = this.exec(ctxAddr, ctxLen, cpu, 0);
+    return m.tail.target === 0 ? toU64(m.R, 0) : this.chain(m, ctxAddr, ctxLen, cpu);
   }
 
   runU32(ctxAddr: number, ctxLen: number, cpu = 0): number {
-    return this.exec(ctxAddr, ctxLen, cpu).R[0]! >>> 0;
+    const m = this.exec(ctxAddr, ctxLen, cpu, 0);
+    return m.tail.target === 0 ? m.R[0]! >>> 0 : Number(BigInt.asUintN(32, this.chain(m, ctxAddr, ctxLen, cpu)));
+  }
+
+  runTail(ctxAddr: number, ctxLen: number, cpu: number, state: TailState): bigint {
+    const m = this.exec(ctxAddr, ctxLen, cpu, checkTailCount(state.count));
+    state.count = m.tail.count;
+    state.target = m.tail.target;
+    return toU64(m.R, 0);
+  }
+
+  /** The run's program made a tail call: the chain's programs run next (the next may be this one, on this machine). */
+  private chain(m: Machine, ctxAddr: number, ctxLen: number, cpu: number): bigint {
+    const state = { count: m.tail.count, target: m.tail.target };
+    m.tail.target = 0;
+    return finishChain(this.rt.mem, ctxAddr, ctxLen, cpu, state);
   }
 
   /** A run that fails stops the batch with its error; results of the events before it are stored. */
@@ -63,19 +80,25 @@ export class Interpreter implements Executable {
     const m0 = this.machine;
     if (resultsAddr + 8 * count > m0.memLen) m0.refresh();
     for (let k = 0, at = resultsAddr; k < count; k++, at += 8) {
-      const m = this.exec(base + k * stride, len, cpu);
+      const m = this.exec(base + k * stride, len, cpu, 0);
+      if (m.tail.target !== 0) {
+        m.dv.setBigUint64(at, this.chain(m, base + k * stride, len, cpu), true);
+        continue;
+      }
       m.dv.setInt32(at, m.R[0]!, true);
       m.dv.setInt32(at + 4, m.R[1]!, true);
     }
   }
 
   /** Runs once after the entry checks; the returned machine holds r0 until the next run. */
-  private exec(ctxAddr: number, ctxLen: number, cpu: number): Machine {
+  private exec(ctxAddr: number, ctxLen: number, cpu: number, tailCount: number): Machine {
     this.guard.check(ctxAddr, ctxLen);
     this.guard.checkPacket(ctxAddr);
     if (!isU32(cpu) || cpu >= this.rt.mem.cpus) throw new InputError(`cpu ${cpu} is out of range (engine has ${this.rt.mem.cpus})`);
     const m = this.machine.inHelper ? new Machine(this.rt, this.img, this.regions, this.allowed, this.maps) : this.machine;
     m.begin(ctxAddr, ctxLen, cpu);
+    m.tail.count = tailCount;
+    m.tail.target = 0;
     m.left = this.budget - costAt(this.img, 0);
     if (m.left < 0) throw budgetExceeded(this.img.pc[0]!);
     execute(m, this.img);

@@ -12,6 +12,7 @@ import type { BpfMap } from '../maps/map.js';
 import type { Region } from '../runtime/memory.js';
 import { MAX_CALL_FRAMES, STACK_FRAME_BYTES } from '../runtime/memory.js';
 import { runRegions, type Runtime } from '../runtime/executable.js';
+import type { TailState } from '../runtime/tail-call.js';
 import { FP_SLOT, type CodeImage } from './image.js';
 
 /** Per frame: return code index, r6..r9 (lo, hi), r10 (lo, hi). */
@@ -23,6 +24,8 @@ export class Machine {
   depth = 0;
   /** True while a helper runs: a run started from inside it needs a machine of its own. */
   inHelper = false;
+  /** The run's tail calls: the tail_call helper counts them and names the next program (src/runtime/tail-call.ts). */
+  readonly tail: TailState = { count: 0, target: 0 };
   /** Budget left; a run stops when it goes below zero. */
   left = 0;
   cpu = 0;
@@ -100,7 +103,7 @@ export class Machine {
   /** What helpers see: the engine memory, the CPU and this run's regions, with the frames in use now. */
   env(): HelperEnv {
     const fp = this.R[FP_SLOT]! >>> 0;
-    return { mem: this.rt.mem, cpu: this.cpu, regions: runRegions(this.rt.mem, this.cpu, fp, this.ctxAddr, this.ctxLen, this.regions), maps: this.maps };
+    return { mem: this.rt.mem, cpu: this.cpu, regions: runRegions(this.rt.mem, this.cpu, fp, this.ctxAddr, this.ctxLen, this.regions), maps: this.maps, tail: this.tail };
   }
 
   /**

@@ -30,6 +30,16 @@ export const EXPORT = {
   setUnwind: 'set_unwind',
   ctxStart: 'ctx_start',
   ctxLen: 'ctx_len',
+  /** Programs that may tail call (src/jit/tail-call.ts): (ctx, len, stackStart, count) -> i64, a chain's next run. */
+  runTail: 'run_tail',
+  /** () -> the next program's id after a tail call (0: none), clearing it. */
+  takeTail: 'take_tail',
+  /** () -> the run's tail calls so far. */
+  tailCount: 'tail_count',
+  /** () -> the events run_batch had left when a tail call stopped it. */
+  batchLeft: 'batch_left',
+  /** (target, count): what the JS tail_call helper decided (callx). */
+  setTail: 'set_tail',
 } as const;
 
 /** Module globals (never exported: the wrapper goes through the small functions above). */
@@ -41,6 +51,10 @@ export const GLOBAL = {
   stackStart: 'stack_start',
   ctxStart: 'ctx_start',
   ctxLen: 'ctx_len',
+  tailCount: 'tail_count',
+  tailTarget: 'tail_target',
+  tailStart: 'tail_start',
+  batchLeft: 'batch_left',
 } as const;
 
 /** Name of the global holding max(ctxLen - size + 1, 0): an access of `size` bytes at ctx + d is inside iff d <u it. */

@@ -13,6 +13,7 @@ import { branchTarget, type InsnOf } from '../isa/insn.js';
 import { FP } from '../isa/opcode.js';
 import { staticHelper } from '../runtime/helpers.js';
 import { directMapCall } from './map-calls.js';
+import { emitTailCall } from './tail-call.js';
 import { STACK_FRAME_BYTES } from '../runtime/memory.js';
 
 const args = (e: FnEmitter): Expr[] => [1, 2, 3, 4, 5].map((r) => e.get(r));
@@ -54,6 +55,7 @@ export function emitCall(e: FnEmitter, insn: InsnOf<'call'>): Expr {
   const m = e.m;
   if (insn.mode === 'local') return m.block(null, localCall(e, insn));
   const spec = staticHelper(e.mc.helpers, insn);
+  if (spec.tailCall) return m.block(null, emitTailCall(e, insn));
   return m.block(null, directMapCall(e, insn, spec) ?? helperCall(e, insn.pc, m.i32.const(insn.imm)));
 }
 

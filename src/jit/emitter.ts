@@ -55,6 +55,8 @@ export interface ModuleContext {
   readonly structure: Structure;
   /** The runtime's helpers, to refuse static calls to unregistered ids at load time. */
   readonly helpers: HelperRegistry;
+  /** The program may tail call (src/runtime/tail-call.ts): the module keeps the chain's globals. */
+  readonly tails: boolean;
   /** The functions the module's code calls through imports, by name: the helper import, map operations (map-calls.ts). */
   readonly imports: Set<string>;
 }

@@ -18,6 +18,7 @@ import { runRegions, type Executable, type Runtime } from '../runtime/executable
 import { HelperFault, type HelperEnv } from '../runtime/helpers.js';
 import type { BpfMap } from '../maps/map.js';
 import type { Region } from '../runtime/memory.js';
+import { checkTailCount, finishChain, mayTailCall, type TailState } from '../runtime/tail-call.js';
 
 interface JitExports {
   run64(ctx: number, len: number, stackStart: number): bigint;
@@ -29,6 +30,12 @@ interface JitExports {
   set_unwind(): void;
   ctx_start(): number;
   ctx_len(): number;
+  // Only in modules of programs that may tail call (tail-call.ts):
+  run_tail(ctx: number, len: number, stackStart: number, count: number): bigint;
+  take_tail(): number;
+  tail_count(): number;
+  batch_left(): number;
+  set_tail(target: number, count: number): void;
 }
 
 const isU32 = (n: number): boolean => (n >>> 0) === n;
@@ -126,9 +133,70 @@ export class JitExecutable implements Executable {
       this.untilCheck = Math.min(hotRuns, NEVER);
     }
     this.instances.push(this.instantiate());
-    const paths = hotPaths(this);
+    this.tails = mayTailCall(program, rt.helpers);
+    const paths = this.tails ? this.chainPaths() : hotPaths(this);
     this.run = paths.run;
     this.runU32 = paths.runU32;
+  }
+
+  /** The program may tail call: its module has the chain's exports, and a run may go on in other programs. */
+  private readonly tails: boolean;
+
+  /** run and runU32 of a program that may tail call: a run ends in the chain's last program (src/runtime/tail-call.ts). */
+  private chainPaths(): Pick<Executable, 'run' | 'runU32'> {
+    const run = (ctxAddr: number, ctxLen: number, cpu = 0): bigint => {
+      const stackStart = this.enter(ctxAddr, ctxLen, cpu);
+      const x = this.x;
+      let r0: bigint;
+      try {
+        r0 = BigInt.asUintN(64, x.run64(ctxAddr, ctxLen, stackStart));
+      } catch (error) {
+        throw this.translate(x, error);
+      }
+      const target = x.take_tail();
+      return target === 0 ? r0 : finishChain(this.rt.mem, ctxAddr, ctxLen, cpu, { count: x.tail_count(), target });
+    };
+    return { run, runU32: (ctxAddr, ctxLen, cpu = 0) => Number(BigInt.asUintN(32, run(ctxAddr, ctxLen, cpu))) };
+  }
+
+  runTail(ctxAddr: number, ctxLen: number, cpu: number, state: TailState): bigint {
+    const count = checkTailCount(state.count);
+    const stackStart = this.enter(ctxAddr, ctxLen, cpu);
+    const x = this.x;
+    try {
+      if (!this.tails) return BigInt.asUintN(64, x.run64(ctxAddr, ctxLen, stackStart));
+      const r0 = BigInt.asUintN(64, x.run_tail(ctxAddr, ctxLen, stackStart, count));
+      state.target = x.take_tail();
+      state.count = x.tail_count();
+      return r0;
+    } catch (error) {
+      throw this.translate(x, error);
+    }
+  }
+
+  /**
+   * A batch whose program may tail call: the event loop stops after an event that made one; the
+   * chain runs here, its r0 goes to that event's result, and the loop goes on with the next event.
+   */
+  private runBatchChained(base: number, stride: number, len: number, count: number, resultsAddr: number, cpu: number): void {
+    for (let left = count; left > 0;) {
+      const stackStart = this.enter(base, len, cpu);
+      const x = this.x;
+      try {
+        x.run_batch(base, stride, len, left, resultsAddr, stackStart);
+      } catch (error) {
+        throw this.translate(x, error);
+      }
+      const target = x.take_tail();
+      if (target === 0) return;
+      const after = x.batch_left();
+      const at = base + (left - after - 1) * stride;
+      const r0 = finishChain(this.rt.mem, at, len, cpu, { count: x.tail_count(), target });
+      resultsAddr += 8 * (left - after);
+      this.rt.mem.view.setBigUint64(resultsAddr - 8, r0, true);
+      base = at + stride;
+      left = after;
+    }
   }
 
   private instantiate(): JitExports {
@@ -163,6 +231,7 @@ export class JitExecutable implements Executable {
     // Events lie at increasing addresses with one length: the first and the last bound them all.
     this.guard.check(base + (count - 1) * stride, len);
     if ((this.untilCheck -= count) <= 0) this.checkTier();
+    if (this.tails) return this.runBatchChained(base, stride, len, count, resultsAddr, cpu);
     const stackStart = this.enter(base, len, cpu);
     const x = this.x;
     try {
@@ -235,8 +304,11 @@ export class JitExecutable implements Executable {
     const cpu = this.cpu;
     let result: unknown;
     this.helperDepth++;
+    // tail_call (through callx; a static call is inlined) counts in, and names the next program through, the module's globals.
+    const tail = spec.tailCall && this.tails ? { count: x.tail_count(), target: 0 } : undefined;
     try {
-      result = spec.impl(...args, this.helperEnv(x, cpu, fp));
+      result = spec.impl(...args, this.helperEnv(x, cpu, fp, tail));
+      if (tail) x.set_tail(tail.target, tail.count);
     } catch (error) {
       if (error instanceof HelperFault) throw new BpfRuntimeError('E_RUN_MEMORY', pc, `helper ${spec.name}: ${error.message}`);
       if (error instanceof BpfError) throw error;
@@ -254,9 +326,9 @@ export class JitExecutable implements Executable {
     return value;
   }
 
-  private helperEnv(x: JitExports, cpu: number, fp: number): HelperEnv {
+  private helperEnv(x: JitExports, cpu: number, fp: number, tail: TailState | undefined): HelperEnv {
     const regions = runRegions(this.rt.mem, cpu, fp, x.ctx_start() >>> 0, x.ctx_len() >>> 0, this.regions);
-    return { mem: this.rt.mem, cpu, regions, maps: this.maps };
+    return tail ? { mem: this.rt.mem, cpu, regions, maps: this.maps, tail } : { mem: this.rt.mem, cpu, regions, maps: this.maps };
   }
 
   /** The drive loop found a packet context whose pointers lie outside the heap (module.ts). */

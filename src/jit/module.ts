@@ -14,6 +14,8 @@ import { STACK_PER_CPU, WASM_PAGE, type Region } from '../runtime/memory.js';
 import { programRegions, refuseFrameWrites, type Runtime } from '../runtime/executable.js';
 import type { BpfMap } from '../maps/map.js';
 import type { VerifierFacts } from '../verifier/facts.js';
+import { mayTailCall } from '../runtime/tail-call.js';
+import { addTailExports, addTailGlobals, tailEventEnd, tailEventSetup, tailStartAtZero } from './tail-call.js';
 
 /** wasm32's largest memory; declaring it accepts the engine memory whatever maximum it was created with. */
 const MAX_WASM32_PAGES = 65536;
@@ -44,14 +46,14 @@ function addGlobals(mc: ModuleContext): void {
 }
 
 /** Small exports for the wrapper's slow paths (errors, helper environment, unwinding). */
-function addServiceExports(m: WasmModule): void {
-  // take_error() clears the code, so a later unplanned trap is not misread.
-  const take = m.block(null, [
-    m.local.set(0, m.global.get(GLOBAL.errCode, i32)),
-    m.global.set(GLOBAL.errCode, m.i32.const(0)),
-    m.local.get(0, i32),
-  ], i32);
-  m.addFunction(EXPORT.takeError, none, i32, [i32], take);
+function addServiceExports(mc: ModuleContext): void {
+  const m = mc.m;
+  // take_error() clears the code, so a later unplanned trap is not misread; take_tail() likewise the next program.
+  const takes: Array<[string, string]> = [[EXPORT.takeError, GLOBAL.errCode], ...(mc.tails ? [[EXPORT.takeTail, GLOBAL.tailTarget] as [string, string]] : [])];
+  for (const [name, global] of takes) {
+    const take = m.block(null, [m.local.set(0, m.global.get(global, i32)), m.global.set(global, m.i32.const(0)), m.local.get(0, i32)], i32);
+    m.addFunction(name, none, i32, [i32], take);
+  }
   m.addFunction(EXPORT.errorAt, none, i32, [], m.global.get(GLOBAL.errPc, i32));
   m.addFunction(EXPORT.setUnwind, none, none, [], m.global.set(GLOBAL.unwinding, m.i32.const(1)));
   m.addFunction(EXPORT.ctxStart, none, i32, [], m.i32.wrap(m.global.get(GLOBAL.ctxStart, i64)));
@@ -125,6 +127,7 @@ function perEventSetup(mc: ModuleContext, budget: number): Expr[] {
   if (needsRunGlobals(mc)) stmts.push(m.global.set(GLOBAL.ctxStart, m.i64.extend_u(m.local.get(D.BASE, i32))));
   if (mc.budgetChecks) stmts.push(m.global.set(GLOBAL.fuel, i64Const(m, BigInt(budget))));
   if (mc.facts.callsHelpers) stmts.push(m.global.set(GLOBAL.unwinding, m.i32.const(0)));
+  stmts.push(...tailEventSetup(mc));
   return stmts;
 }
 
@@ -172,6 +175,7 @@ function addDriveFunction(mc: ModuleContext, budget: number): void {
       bump(D.BASE, m.local.get(D.STRIDE, i32)),
       bump(D.RESULTS, m.i32.const(8)),
       bump(D.COUNT, m.i32.const(-1)),
+      ...tailEventEnd(mc, D.COUNT, r0),
       m.br('next', m.local.get(D.COUNT, i32)),
     ])),
     m.local.get(r0, i64),
@@ -180,15 +184,18 @@ function addDriveFunction(mc: ModuleContext, budget: number): void {
 }
 
 /** run64 / run32 (ctx, len, stackStart) and run_batch (base, stride, len, count, results, stackStart). */
-function addEntryExports(m: WasmModule, scratch: number): void {
+function addEntryExports(mc: ModuleContext, scratch: number): void {
+  const m = mc.m;
   const get = (i: number): Expr => m.local.get(i, i32);
   const k = (n: number): Expr => m.i32.const(n);
   const single = (): Expr => m.call(DRIVE_FUNCTION, [get(0), k(0), get(1), k(1), k(scratch), get(2)], i64);
+  const fromZero = (run: Expr, type: typeof i32 | typeof i64 | typeof none): Expr => (mc.tails ? m.block(null, [...tailStartAtZero(mc), run], type) : run);
   const three = tupleType([i32, i32, i32]);
-  m.addFunction(EXPORT.run64, three, i64, [], single());
-  m.addFunction(EXPORT.run32, three, i32, [], m.i32.wrap(single()));
+  m.addFunction(EXPORT.run64, three, i64, [], fromZero(single(), i64));
+  m.addFunction(EXPORT.run32, three, i32, [], fromZero(m.i32.wrap(single()), i32));
   const batch = m.call(DRIVE_FUNCTION, [get(0), get(1), get(2), get(3), get(4), get(5)], i64);
-  m.addFunction(EXPORT.runBatch, tupleType([i32, i32, i32, i32, i32, i32]), none, [], m.drop(batch));
+  m.addFunction(EXPORT.runBatch, tupleType([i32, i32, i32, i32, i32, i32]), none, [], fromZero(m.drop(batch), none));
+  addTailExports(mc, single);
   for (const name of [EXPORT.run64, EXPORT.run32, EXPORT.runBatch]) m.addFunctionExport(name, name);
 }
 
@@ -233,6 +240,7 @@ function moduleContext(m: WasmModule, program: Program, rt: Runtime, options: Mo
     // Each walk of the call graph only where its answer matters (a verified load needs neither).
     budgetChecks: (!trusted || options.facts.needsBudget === true) && maxCost(program) > options.budget,
     depthChecks: options.facts === undefined && !callDepthIsStatic(program),
+    tails: mayTailCall(program, rt.helpers),
   };
 }
 
@@ -244,12 +252,13 @@ export function buildModule(program: Program, rt: Runtime, options: ModuleOption
   const mc = moduleContext(m, program, rt, options, memoryEnd);
   m.importMemory(IMPORT_MODULE, 'memory', Math.floor(memoryEnd / WASM_PAGE), MAX_WASM32_PAGES, true);
   addGlobals(mc);
+  addTailGlobals(mc);
   for (const fn of program.functions.slice(1)) compileFunction(mc, fn); // the entry is written into drive
   addDriveFunction(mc, options.budget);
   // V8 (Node 20) compiles a wrapper for every JS function import with each module, ~0.1 ms
   // (bench/README.md): only code that calls a helper through JavaScript imports it.
   if (mc.imports.has(HELPER_IMPORT)) m.addFunctionImport(HELPER_IMPORT, IMPORT_MODULE, HELPER_IMPORT, tupleType([i32, i32, i64, i64, i64, i64, i64, i64]), i64);
-  addEntryExports(m, scratch);
-  addServiceExports(m);
+  addEntryExports(mc, scratch);
+  addServiceExports(mc);
   return m;
 }

@@ -21,6 +21,8 @@
  * - Helpers: r0 = helper(r1..r5); r1-r5 keep their values. A helper flagged `unwindOnZero` that returns
  *   0 ends the whole run with r0 = 0. A HelperFault becomes E_RUN_MEMORY at the call's pc; callx of an
  *   unregistered id is E_RUN_UNKNOWN_HELPER.
+ * - Tail calls: a tail call that succeeds ends the run at once, from any frame; the next program
+ *   runs as tail-call.ts says, and the last one's r0 is the run's result.
  */
 import { InputError, ProgramError } from '../errors.js';
 import { LddwSrc, lddwSourceName, writesRegister, type InsnOf } from '../isa/insn.js';
@@ -28,6 +30,7 @@ import { FP } from '../isa/opcode.js';
 import type { Program } from '../program/program.js';
 import type { BpfMap } from '../maps/map.js';
 import type { HelperRegistry } from './helpers.js';
+import type { TailState } from './tail-call.js';
 import { STACK_FRAME_BYTES, type EngineMemory, type Region } from './memory.js';
 
 export const DEFAULT_BUDGET = 100_000_000;
@@ -62,6 +65,8 @@ export interface Executable {
    * JavaScript/WebAssembly crossing (and BigInt) off the per-event path.
    */
   runBatch(base: number, stride: number, len: number, count: number, resultsAddr: number, cpu?: number): void;
+  /** Runs once as a tail call's target (src/runtime/tail-call.ts): the engines have it, a prog_array needs it. */
+  runTail?(ctxAddr: number, ctxLen: number, cpu: number, state: TailState): bigint;
 }
 
 /** Regions a run may touch in checked mode, with `fp` the current frame's r10. */
