@@ -57,26 +57,33 @@ let hotPathCopies = 0;
  * them and falls back to the generic JS-to-wasm call (bench/README.md, "Design measurements"). The source differs per copy (a numbered comment) because V8 caches `new Function` by its text,
  * and closures of one function literal would share their optimized code.
  */
-function hotPaths(self: JitExecutable): Pick<Executable, 'run' | 'runU32'> {
+function hotPaths(self: JitExecutable, tails: boolean): Pick<Executable, 'run' | 'runU32'> {
+  // A program that may tail call asks after each run whether the run goes on in another program
+  // (take_tail); the others return from inside the try, as before tail calls existed.
+  const body = (entry: string, value: string, chained: string): string => (tails ? `
+    let value;
+    try {
+      value = x.${entry}(ctxAddr, ctxLen, stackStart);
+    } catch (error) {
+      throw self.translate(x, error);
+    }
+    const target = x.take_tail();
+    return target === 0 ? ${value} : ${chained};` : `
+    try {
+      const value = x.${entry}(ctxAddr, ctxLen, stackStart);
+      return ${value};
+    } catch (error) {
+      throw self.translate(x, error);
+    }`);
   const source = `// JIT executable ${++hotPathCopies}
 return {
   run(ctxAddr, ctxLen, cpu = 0) {
     const stackStart = self.enter(ctxAddr, ctxLen, cpu);
-    const x = self.x;
-    try {
-      return BigInt.asUintN(64, x.run64(ctxAddr, ctxLen, stackStart));
-    } catch (error) {
-      throw self.translate(x, error);
-    }
+    const x = self.x;${body('run64', 'BigInt.asUintN(64, value)', 'self.chain(x, target, ctxAddr, ctxLen, cpu)')}
   },
   runU32(ctxAddr, ctxLen, cpu = 0) {
     const stackStart = self.enter(ctxAddr, ctxLen, cpu);
-    const x = self.x;
-    try {
-      return x.run32(ctxAddr, ctxLen, stackStart) >>> 0;
-    } catch (error) {
-      throw self.translate(x, error);
-    }
+    const x = self.x;${body('run32', 'value >>> 0', 'Number(BigInt.asUintN(32, self.chain(x, target, ctxAddr, ctxLen, cpu)))')}
   },
 };`;
   return (new Function('self', source) as (s: JitExecutable) => Pick<Executable, 'run' | 'runU32'>)(self);
@@ -134,7 +141,7 @@ export class JitExecutable implements Executable {
     }
     this.instances.push(this.instantiate());
     this.tails = mayTailCall(program, rt.helpers);
-    const paths = this.tails ? this.chainPaths() : hotPaths(this);
+    const paths = hotPaths(this, this.tails);
     this.run = paths.run;
     this.runU32 = paths.runU32;
   }
@@ -142,21 +149,9 @@ export class JitExecutable implements Executable {
   /** The program may tail call: its module has the chain's exports, and a run may go on in other programs. */
   private readonly tails: boolean;
 
-  /** run and runU32 of a program that may tail call: a run ends in the chain's last program (src/runtime/tail-call.ts). */
-  private chainPaths(): Pick<Executable, 'run' | 'runU32'> {
-    const run = (ctxAddr: number, ctxLen: number, cpu = 0): bigint => {
-      const stackStart = this.enter(ctxAddr, ctxLen, cpu);
-      const x = this.x;
-      let r0: bigint;
-      try {
-        r0 = BigInt.asUintN(64, x.run64(ctxAddr, ctxLen, stackStart));
-      } catch (error) {
-        throw this.translate(x, error);
-      }
-      const target = x.take_tail();
-      return target === 0 ? r0 : finishChain(this.rt.mem, ctxAddr, ctxLen, cpu, { count: x.tail_count(), target });
-    };
-    return { run, runU32: (ctxAddr, ctxLen, cpu = 0) => Number(BigInt.asUintN(32, run(ctxAddr, ctxLen, cpu))) };
+  /** After a run that made a tail call: the rest of the chain (src/runtime/tail-call.ts). Called by hotPaths' code. */
+  chain(x: JitExports, target: number, ctxAddr: number, ctxLen: number, cpu: number): bigint {
+    return finishChain(this.rt.mem, ctxAddr, ctxLen, cpu, { count: x.tail_count(), target });
   }
 
   runTail(ctxAddr: number, ctxLen: number, cpu: number, state: TailState): bigint {
