@@ -85,7 +85,7 @@ function checkedLoad(w: MapEventWorkload, options: LoadOptions, label: string): 
   const vm = new Vm();
   const map = vm.createMap(w.spec);
   w.setup(map);
-  const p = vm.load(w.source, { ...options, context: event(16), maps: [map] });
+  const p = vm.load(w.source(), { ...options, context: event(16), maps: [map] });
   const ev = w.events();
   const base = vm.mem.alloc(ev.bytes.length, 64);
   vm.mem.write(base, ev.bytes);

@@ -6,7 +6,8 @@ import type { BpfMap } from '../../src/maps/map.js';
 import type { MapSpec } from '../../src/maps/spec.js';
 import { Prng } from '../prng.js';
 import { makeEvents, type EventSet } from '../workload.js';
-import { HASH_UPDATE, LATENCY_HIST, PERCPU_INC, PID_FILTER, hashLookup } from './programs.js';
+import { HASH_UPDATE, PERCPU_INC, PID_FILTER, hashLookup } from './programs.js';
+import { programBytes } from '../programs.js';
 
 /** Keys the hash micro-benchmarks' map holds: 0..255 (a miss looks up 256..511). */
 export const HASH_KEYS = 256;
@@ -56,7 +57,8 @@ export interface MapEventWorkload {
   readonly name: string;
   readonly summary: string;
   readonly spec: MapSpec;
-  readonly source: string;
+  /** The program: assembly text, or bytes built from C (bench/programs). */
+  readonly source: () => string | Uint8Array;
   readonly events: () => EventSet;
   readonly setup: (map: BpfMap) => void;
   /** A fresh JavaScript filter with its own state: returns the program's r0 for the event at `at`. */
@@ -85,7 +87,7 @@ function stateOf(map: BpfMap): Map<number, bigint> {
 export const MAP_EVENTS: readonly MapEventWorkload[] = [
   {
     name: 'pid-filter', summary: `pass the events of ${PIDS / 8} of ${PIDS} pids (a hash map), counting passes per pid`,
-    spec: { type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1024, name: 'allowed' }, source: PID_FILTER,
+    spec: { type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1024, name: 'allowed' }, source: () => PID_FILTER,
     events: () => {
       const rng = new Prng(0x91d);
       return makeEvents(EVENTS, 16, 16, (view, at, i) => {
@@ -113,7 +115,7 @@ export const MAP_EVENTS: readonly MapEventWorkload[] = [
   },
   {
     name: 'latency-hist', summary: 'log2 of end - start into a 64-slot per-CPU array, incremented atomically',
-    spec: { type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 64, name: 'hist' }, source: LATENCY_HIST,
+    spec: { type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 64, name: 'hist' }, source: () => programBytes('latency-hist'),
     events: () => {
       const rng = new Prng(0x1a7);
       return makeEvents(EVENTS, 16, 16, (view, at) => {
