@@ -62,9 +62,19 @@ export interface MapEventWorkload {
   readonly events: () => EventSet;
   readonly setup: (map: BpfMap) => void;
   /** A fresh JavaScript filter with its own state: returns the program's r0 for the event at `at`. */
-  readonly js: () => { run: (view: DataView, at: number) => number; state: () => Map<number, bigint> };
+  readonly js: () => JsFilter;
+  /**
+   * The same filter without what makes the program's work shareable across threads (atomic updates
+   * of shared memory), measured beside it as the `plain` JavaScript row.
+   */
+  readonly jsPlain?: () => JsFilter;
   /** The map's state in the same shape as the JavaScript's: key -> value (summed over CPUs). */
   readonly mapState: (map: BpfMap) => Map<number, bigint>;
+}
+
+export interface JsFilter {
+  readonly run: (view: DataView, at: number) => number;
+  readonly state: () => Map<number, bigint>;
 }
 
 const EVENTS = 4096;
@@ -126,20 +136,28 @@ export const MAP_EVENTS: readonly MapEventWorkload[] = [
       });
     },
     setup: () => undefined,
-    js: () => {
-      const hist = new Float64Array(64);
-      return {
-        run: (view, at) => {
-          // end - start over two u32 halves, then the index of its highest set bit (0 for 0).
-          const lo = view.getUint32(at + 8, true) - view.getUint32(at, true);
-          const hi = (view.getUint32(at + 12, true) - view.getUint32(at + 4, true) - (lo < 0 ? 1 : 0)) >>> 0;
-          const slot = hi !== 0 ? 63 - Math.clz32(hi) : Math.max(0, 31 - Math.clz32(lo >>> 0));
-          hist[slot]!++;
-          return slot;
-        },
-        state: () => new Map([...hist].flatMap((n, slot) => (n > 0 ? [[slot, BigInt(n)] as const] : []))),
-      };
-    },
+    // Like the program, atomic adds to u64 counters in shared memory, which other threads may read.
+    js: () => histogram(new BigUint64Array(new SharedArrayBuffer(64 * 8)), (hist, slot) => Atomics.add(hist, slot, 1n)),
+    jsPlain: () => histogram(new Float64Array(64), (hist, slot) => hist[slot]!++),
     mapState: stateOf,
   },
 ];
+
+/** end - start over two u32 halves, then the index of its highest set bit (0 for 0). */
+function latencySlot(view: DataView, at: number): number {
+  const lo = view.getUint32(at + 8, true) - view.getUint32(at, true);
+  const hi = (view.getUint32(at + 12, true) - view.getUint32(at + 4, true) - (lo < 0 ? 1 : 0)) >>> 0;
+  return hi !== 0 ? 63 - Math.clz32(hi) : Math.max(0, 31 - Math.clz32(lo >>> 0));
+}
+
+/** latency-hist in JavaScript, counting into `hist` with `add`. */
+function histogram<H extends BigUint64Array | Float64Array>(hist: H, add: (hist: H, slot: number) => unknown): JsFilter {
+  return {
+    run: (view, at) => {
+      const slot = latencySlot(view, at);
+      add(hist, slot);
+      return slot;
+    },
+    state: () => new Map([...hist].flatMap((n, slot) => (n > 0 ? [[slot, BigInt(n)] as const] : []))),
+  };
+}
