@@ -59,31 +59,33 @@ let hotPathCopies = 0;
  */
 function hotPaths(self: JitExecutable, tails: boolean): Pick<Executable, 'run' | 'runU32'> {
   // A program that may tail call asks after each run whether the run goes on in another program
-  // (take_tail); the others return from inside the try, as before tail calls existed.
-  const body = (entry: string, value: string, chained: string): string => (tails ? `
+  // (take_tail); the others return from inside the try. `value` wraps the entry's result ($).
+  const body = (entry: string, value: string, chained: string): string => {
+    const call = `x.${entry}(ctxAddr, ctxLen, stackStart)`;
+    return tails ? `
     let value;
     try {
-      value = x.${entry}(ctxAddr, ctxLen, stackStart);
+      value = ${call};
     } catch (error) {
       throw self.translate(x, error);
     }
     const target = x.take_tail();
-    return target === 0 ? ${value} : ${chained};` : `
+    return target === 0 ? ${value.replace('$', 'value')} : ${chained};` : `
     try {
-      const value = x.${entry}(ctxAddr, ctxLen, stackStart);
-      return ${value};
+      return ${value.replace('$', call)};
     } catch (error) {
       throw self.translate(x, error);
-    }`);
+    }`;
+  };
   const source = `// JIT executable ${++hotPathCopies}
 return {
   run(ctxAddr, ctxLen, cpu = 0) {
     const stackStart = self.enter(ctxAddr, ctxLen, cpu);
-    const x = self.x;${body('run64', 'BigInt.asUintN(64, value)', 'self.chain(x, target, ctxAddr, ctxLen, cpu)')}
+    const x = self.x;${body('run64', 'BigInt.asUintN(64, $)', 'self.chain(x, target, ctxAddr, ctxLen, cpu)')}
   },
   runU32(ctxAddr, ctxLen, cpu = 0) {
     const stackStart = self.enter(ctxAddr, ctxLen, cpu);
-    const x = self.x;${body('run32', 'value >>> 0', 'Number(BigInt.asUintN(32, self.chain(x, target, ctxAddr, ctxLen, cpu)))')}
+    const x = self.x;${body('run32', '$ >>> 0', 'Number(BigInt.asUintN(32, self.chain(x, target, ctxAddr, ctxLen, cpu)))')}
   },
 };`;
   return (new Function('self', source) as (s: JitExecutable) => Pick<Executable, 'run' | 'runU32'>)(self);
@@ -109,10 +111,26 @@ export class JitExecutable implements Executable {
   /** CPU of the innermost run, for the helper environment. */
   private cpu = 0;
 
-  /** Runs once with r1 = ctxAddr and r2 = ctxLen on the given CPU; returns r0 (see hotPaths). */
-  readonly run: (ctxAddr: number, ctxLen: number, cpu?: number) => bigint;
+  /**
+   * Runs once with r1 = ctxAddr and r2 = ctxLen on the given CPU; returns r0. The first look at run
+   * or runU32 compiles both for this executable (hotPaths) and leaves them as its own properties, in
+   * place of these getters: a load does not pay for them, nor a program only ever run in batches,
+   * and the caller's call site only ever sees the executable's own function.
+   */
+  get run(): (ctxAddr: number, ctxLen: number, cpu?: number) => bigint {
+    return this.ownPaths().run;
+  }
+
   /** Same as run, returning the low 32 bits of r0 as an unsigned number. */
-  readonly runU32: (ctxAddr: number, ctxLen: number, cpu?: number) => number;
+  get runU32(): (ctxAddr: number, ctxLen: number, cpu?: number) => number {
+    return this.ownPaths().runU32;
+  }
+
+  private ownPaths(): Pick<Executable, 'run' | 'runU32'> {
+    const paths = hotPaths(this, this.tails);
+    Object.defineProperties(this, { run: { value: paths.run }, runU32: { value: paths.runU32 } });
+    return paths;
+  }
 
   /** Set while the program may still move to the optimizing tier ('auto', or optimize() asked for). */
   private tierUp: TierUp | undefined;
@@ -141,9 +159,6 @@ export class JitExecutable implements Executable {
     }
     this.instances.push(this.instantiate());
     this.tails = mayTailCall(program, rt.helpers);
-    const paths = hotPaths(this, this.tails);
-    this.run = paths.run;
-    this.runU32 = paths.runU32;
   }
 
   /** The program may tail call: its module has the chain's exports, and a run may go on in other programs. */
