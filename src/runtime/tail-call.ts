@@ -42,22 +42,33 @@ export interface TailRunnable {
   runTail(ctxAddr: number, ctxLen: number, cpu: number, state: TailState): bigint;
 }
 
-const registries = new WeakMap<EngineMemory, TailRunnable[]>();
+/**
+ * Per memory: the id of each executable ever put into a slot, and the executables by id. Weakly: a
+ * slot's program stays alive through its ProgArray (which keeps what it holds), and one no slot
+ * holds any more can be collected.
+ */
+interface Registry {
+  readonly ids: WeakMap<TailRunnable, number>;
+  readonly byId: Array<WeakRef<TailRunnable>>;
+}
+const registries = new WeakMap<EngineMemory, Registry>();
 
 /** The id a prog_array slot stores for `exe` (from 1; the same id every time). */
 export function programId(mem: EngineMemory, exe: TailRunnable): number {
-  let list = registries.get(mem);
-  if (!list) registries.set(mem, (list = []));
-  const known = list.indexOf(exe);
-  if (known >= 0) return known + 1;
-  list.push(exe);
-  return list.length;
+  let registry = registries.get(mem);
+  if (!registry) registries.set(mem, (registry = { ids: new WeakMap(), byId: [] }));
+  let id = registry.ids.get(exe);
+  if (id === undefined) {
+    id = registry.byId.push(new WeakRef(exe));
+    registry.ids.set(exe, id);
+  }
+  return id;
 }
 
-/** The executable with this id; only ids programId handed out can be in a slot. */
+/** The executable with this id; only ids of programs a slot holds can be in a slot. */
 function programById(mem: EngineMemory, id: number): TailRunnable {
-  const exe = registries.get(mem)?.[id - 1];
-  if (!exe) throw new InternalError(`tail call to program id ${id}, which no prog_array slot of this memory was given`);
+  const exe = registries.get(mem)?.byId[id - 1]?.deref();
+  if (!exe) throw new InternalError(`tail call to program id ${id}, which no prog_array slot of this memory holds`);
   return exe;
 }
 
