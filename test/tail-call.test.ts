@@ -113,6 +113,14 @@ exit`);
     expect(got).toEqual([10n, 2n, 30n, 4n, 50n, 70n]);
   });
 
+  it('carries the count across engines: 33 tail calls in all, alternating with the interpreter', () => {
+    const { progs, load } = setup(opts);
+    const mine = load(step(1));
+    progs.set(0, mine);
+    progs.set(1, load(step(0), { engine: 'interp' }));
+    expect(mine.run(u64(0))).toBe(34n);
+  });
+
   it('chains programs of every engine', () => {
     for (const [, other] of ENGINES) {
       const { progs, load } = setup(opts);
@@ -147,6 +155,15 @@ describe.each(CHECKED)('tail calls in checked mode: %s', (_name, opts) => {
     const p = load(step(0)); // 8 instructions a program: 34 of them exceed 10, none alone does
     progs.set(0, p);
     expect(p.run(u64(0))).toBe(34n);
+  });
+
+  it('stops a next program over its budget as every engine does', () => {
+    const faults = CHECKED.map(([, o]) => {
+      const { progs, load } = setup({ ...o, budget: 1000 });
+      progs.set(0, load('mov %r0, 0\nloop:\nadd %r0, 1\nja loop'));
+      return fault(() => load(step(0)).run(u64(0)));
+    });
+    expect(faults.map((e) => [e.code, e.pc])).toEqual([['E_RUN_BUDGET', 1], ['E_RUN_BUDGET', 1]]);
   });
 
   it('reports a fault of the next program at its own pc', () => {
