@@ -5,6 +5,7 @@
  * Helper calls and callx go through one JS import (pc, id, r1..r5, r10) -> r0 that looks the id up at
  * call time. A helper flagged unwindOnZero that returns 0 sets the `unwinding` global; every frame then
  * returns 0 at once, so the run ends with r0 = 0 (and a batch moves on to its next event).
+ * A static call of bpf_tail_call is inlined instead (tail-call.ts), and unwinds the same way when it succeeds.
  */
 import { GLOBAL, HELPER_IMPORT } from './abi.js';
 import { i32, i64, i64Const, type Expr } from '../wasm/builder.js';

@@ -15,7 +15,7 @@ import { programRegions, refuseFrameWrites, type Runtime } from '../runtime/exec
 import type { BpfMap } from '../maps/map.js';
 import type { VerifierFacts } from '../verifier/facts.js';
 import { mayTailCall } from '../runtime/tail-call.js';
-import { addTailExports, addTailGlobals, tailEventEnd, tailEventSetup, tailStartAtZero } from './tail-call.js';
+import { addTailExports, addTailGlobals, tailEventEnd, tailEventSetup } from './tail-call.js';
 
 /** wasm32's largest memory; declaring it accepts the engine memory whatever maximum it was created with. */
 const MAX_WASM32_PAGES = 65536;
@@ -189,7 +189,9 @@ function addEntryExports(mc: ModuleContext, scratch: number): void {
   const get = (i: number): Expr => m.local.get(i, i32);
   const k = (n: number): Expr => m.i32.const(n);
   const single = (): Expr => m.call(DRIVE_FUNCTION, [get(0), k(0), get(1), k(1), k(scratch), get(2)], i64);
-  const fromZero = (run: Expr, type: typeof i32 | typeof i64 | typeof none): Expr => (mc.tails ? m.block(null, [...tailStartAtZero(mc), run], type) : run);
+  // A chain started by these entries has made no tail call yet (run_tail starts one further on).
+  const fromZero = (run: Expr, type: typeof i32 | typeof i64 | typeof none): Expr =>
+    (mc.tails ? m.block(null, [m.global.set(GLOBAL.tailStart, m.i32.const(0)), run], type) : run);
   const three = tupleType([i32, i32, i32]);
   m.addFunction(EXPORT.run64, three, i64, [], fromZero(single(), i64));
   m.addFunction(EXPORT.run32, three, i32, [], fromZero(m.i32.wrap(single()), i32));

@@ -39,8 +39,8 @@ export function tailEventEnd(mc: ModuleContext, count: number, r0: number): Expr
 }
 
 /**
- * The entries with a tail-call count: run_tail(ctx, len, stackStart, count) -> r0 calls `single`
- * with the count in tail_start; `wrap` makes the other entries start the chain at 0.
+ * The entry with a tail-call count, run_tail(ctx, len, stackStart, count) -> r0: `single` with the
+ * count in tail_start (the other entries set it to 0), and the wrapper's look at the chain's globals.
  */
 export function addTailExports(mc: ModuleContext, single: () => Expr): void {
   if (!mc.tails) return;
@@ -58,11 +58,6 @@ export function addTailExports(mc: ModuleContext, single: () => Expr): void {
   m.addFunction(EXPORT.setTail, tupleType([i32, i32]), none, [], set);
   // take_tail is a service export (module.ts), next to take_error.
   for (const name of [EXPORT.runTail, EXPORT.takeTail, EXPORT.tailCount, EXPORT.batchLeft, EXPORT.setTail]) m.addFunctionExport(name, name);
-}
-
-/** Statements that start run64, run32 and run_batch: a chain starts with no tail call made. */
-export function tailStartAtZero(mc: ModuleContext): Expr[] {
-  return mc.tails ? [mc.m.global.set(GLOBAL.tailStart, mc.m.i32.const(0))] : [];
 }
 
 /** The prog_array r2 names, as an i32 address: the one the verifier pinned, else r2 checked against the program's prog_arrays. */
