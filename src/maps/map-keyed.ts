@@ -27,7 +27,7 @@ interface KindOps {
 const NO_KEYS: KindOps = { lookup: () => 0n, update: () => BigInt(-EINVAL), delete: () => BigInt(-EINVAL), next: () => BigInt(-EINVAL) };
 
 function kindOps(ops: MapOpsExports, type: MapTypeId): KindOps {
-  if (isKeylessType(type)) return NO_KEYS;
+  if (isKeylessType(type) || type === BPF_MAP_TYPE.PERF_EVENT_ARRAY) return NO_KEYS;
   if (type === BPF_MAP_TYPE.LPM_TRIE) {
     // One copy of each value: the cpu argument has nothing to pick.
     return {

@@ -143,6 +143,10 @@ function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
       if (kind === 'ringbuf_map' && !ring) {
         refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be a ring buffer, but ${mapText(value.region, desc)} is ${desc?.type === undefined ? 'not known to be one' : `a map of type ${desc.type}`}`, [i + 1]);
       }
+      // Only the helpers that name it take a perf_event_array (check_map_func_compatibility).
+      if (desc?.type === BPF_MAP_TYPE.PERF_EVENT_ARRAY && !c.proto.mapTypes?.includes(desc.type)) {
+        refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)}: ${mapText(value.region, desc)} is a perf_event_array, which only perf_event_output takes`, [i + 1]);
+      }
       c.map = value.region;
       checkMapType(c, i);
       return;
