@@ -88,7 +88,10 @@ function opCall(e: FnEmitter, insn: InsnOf<'call'>, name: NonNullable<HelperSpec
   } else {
     args = [e.get(1)];
   }
-  return [e.set(0, m.call(importOp(e, { name, cpu: false }, args.length), args, i64))];
+  const call = e.set(0, m.call(importOp(e, { name, cpu: false }, args.length), args, i64));
+  // A lock never released (ops-spin-lock.ts): the run stops, as the helper's failure does in the interpreter.
+  if (name === 'spin_lock') return [call, m.if(m.i64.ne(e.get(0), i64Const(m, 0n)), e.trap('E_RUN_HELPER', insn.pc))];
+  return [call];
 }
 
 /** The call's code when the JIT can run the map operation itself; undefined to call the helper. */

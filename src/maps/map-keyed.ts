@@ -70,14 +70,19 @@ export class BpfMap<V extends MapValues = MapValues> extends MapBase {
 
   /**
    * The value of `key` (a copy), one per CPU for a per-CPU map; undefined when the key is absent. As
-   * the kernel's syscall, a host lookup does not count as a use of an LRU map's key.
+   * the kernel's syscall, a host lookup does not count as a use of an LRU map's key, and the bytes
+   * of a bpf_spin_lock in the value read as 0 (an update leaves them alone).
    */
   lookup(key: MapBytes): V | undefined {
     const k = this.putKey(key);
     const at = (cpu: number): number => Number(this.ops.lookup(BigInt(this.address), k, BigInt(cpu)));
     if (!this.perCpu) {
       const addr = at(0);
-      return addr === 0 ? undefined : (this.mem.read(addr, this.valueSize) as V);
+      if (addr === 0) return undefined;
+      const value = this.mem.read(addr, this.valueSize);
+      // As the kernel's syscall copy: a bpf_spin_lock reads as 0, whoever holds it.
+      if (this.spinLockOffset !== undefined) value.fill(0, this.spinLockOffset, this.spinLockOffset + 4);
+      return value as V;
     }
     const values: Uint8Array[] = [];
     for (let cpu = 0; cpu < this.layout.copies; cpu++) {
