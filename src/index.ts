@@ -19,6 +19,7 @@ export { compileJit, loadOptimizer, optimizerLoaded, type Tier } from './jit/ind
 export { BpfError, ProgramError, AsmError, BpfRuntimeError, InputError, MapError, type ErrorCode } from './errors.js';
 export { createMap, BpfMap, RingBuf, PerfEventArray, type MapValues } from './maps/map.js';
 export type { PerfRecord, PerfCallback } from './maps/perf.js';
+export type { Batch, BatchCursor } from './maps/batch.js';
 export { BpfQueue, BpfBloomFilter } from './maps/map-keyless.js';
 export type { PollOptions, RecordCallback } from './maps/ringbuf.js';
 export type { MapSpec } from './maps/spec.js';

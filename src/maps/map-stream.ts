@@ -52,7 +52,7 @@ export async function* poll<T>(take: () => T | undefined, options: PollOptions =
 /** The kernel's ENOTSUPP (524): what a ring buffer answers to lookup, update, delete and next key. */
 const ENOTSUPP = 'ENOTSUPP';
 
-/** A map without keyed commands: lookup, update, delete, keys and clear fail with `errno`. */
+/** A map without keyed commands: lookup, update, delete, keys, next key (and so the batches) and clear fail with `errno`. */
 export abstract class StreamMap extends BpfMap<never> {
   protected abstract readonly what: string;
   protected readonly errno: string = ENOTSUPP;
@@ -80,5 +80,9 @@ export abstract class StreamMap extends BpfMap<never> {
 
   override clear(): void {
     throw this.unsupported('clear');
+  }
+
+  override nextKey(): undefined {
+    throw this.unsupported('next key');
   }
 }
