@@ -37,7 +37,7 @@ function setup(opts: object): { run: (fmt: string, args: bigint[], dataLen?: num
     args.forEach((a, i) => new DataView(ctx.buffer).setBigUint64(8 * i, BigInt.asUintN(64, a), true));
     const p = vm.load(program(dataLen), { ...opts, context: memory(24), maps: [out, fmt] });
     const rc = BigInt.asIntN(64, p.run(ctx));
-    const bytes = out.lookup(0)!;
+    const bytes = out.lookup(0) as Uint8Array;
     return { rc, out: Buffer.from(bytes.subarray(0, bytes.indexOf(0) < 0 ? 32 : bytes.indexOf(0))).toString('latin1') };
   };
   return { run, strAt, vm, maps: [out, fmt] };
@@ -98,6 +98,6 @@ describe('the verifier on bpf_snprintf', () => {
     const src = program().replace('lddw %r3, map_value_by_idx(1, 0)', 'stdw [%r10-8], 0x646c25\nmov %r3, %r10\nadd %r3, -8');
     const p = vm.load(src, { context: memory(24), maps: [out, out] });
     expect(p.run(new Uint8Array(24).fill(1))).toBe(18n); // "72340172838076673" and the NUL
-    expect(Buffer.from(out.lookup(0)!.subarray(0, 17)).toString()).toBe('72340172838076673');
+    expect(Buffer.from((out.lookup(0) as Uint8Array).subarray(0, 17)).toString()).toBe('72340172838076673');
   });
 });
