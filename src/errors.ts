@@ -50,6 +50,7 @@ export type ErrorCode =
   | 'E_VERIFY_REF_RELEASED'
   /** A tail call where the kernel refuses one (inside a subprogram). */
   | 'E_VERIFY_TAIL_CALL'
+  | 'E_VERIFY_SPIN_LOCK'
   | 'E_VERIFY_UNSUPPORTED'
   | 'E_VERIFY_LOOP'
   | 'E_VERIFY_BUDGET'

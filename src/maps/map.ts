@@ -1,7 +1,7 @@
 /**
  * The host API of maps, in the style of libbpf and cilium/ebpf: create a map in an engine memory
  * (createMap), then use it through BpfMap (map-keyed.ts) or, for a queue, a stack or a bloom filter,
- * the subclasses of map-keyless.ts, or for a ring buffer RingBuf (ringbuf.ts) (docs/architecture.md
+ * the subclasses of map-keyless.ts, or for a ring buffer RingBuf (ringbuf.ts), for a perf_event_array PerfEventArray (perf.ts) (docs/architecture.md
  * section 2, "Maps").
  */
 import type { EngineMemory } from '../runtime/memory.js';
@@ -10,11 +10,13 @@ import { BpfMap } from './map-keyed.js';
 import { BpfBloomFilter, BpfQueue } from './map-keyless.js';
 import { RingBuf } from './ringbuf.js';
 import { ProgArray } from './prog-array.js';
+import { PerfEventArray } from './perf.js';
 import { validateSpec, type MapSpec } from './spec.js';
 
 export { BpfMap, type MapValues } from './map-keyed.js';
 export { RingBuf } from './ringbuf.js';
 export { ProgArray, type TailProgram } from './prog-array.js';
+export { PerfEventArray } from './perf.js';
 
 type SingleMapType = 'hash' | 'array' | 'lru_hash' | 'lpm_trie' | 1 | 2 | 9 | 11;
 type QueueMapType = 'queue' | 'stack' | 22 | 23;
@@ -27,6 +29,7 @@ export function createMap(mem: EngineMemory, spec: MapSpec & { type: QueueMapTyp
 export function createMap(mem: EngineMemory, spec: MapSpec & { type: BloomMapType }): BpfBloomFilter;
 export function createMap(mem: EngineMemory, spec: MapSpec & { type: 'ringbuf' | 27 }): RingBuf;
 export function createMap(mem: EngineMemory, spec: MapSpec & { type: 'prog_array' | 3 }): ProgArray;
+export function createMap(mem: EngineMemory, spec: MapSpec & { type: 'perf_event_array' | 4 }): PerfEventArray;
 export function createMap(mem: EngineMemory, spec: MapSpec): BpfMap;
 export function createMap(mem: EngineMemory, spec: MapSpec): BpfMap {
   const valid = validateSpec(spec);
@@ -34,5 +37,6 @@ export function createMap(mem: EngineMemory, spec: MapSpec): BpfMap {
   if (valid.type === BPF_MAP_TYPE.BLOOM_FILTER) return new BpfBloomFilter(mem, valid);
   if (valid.type === BPF_MAP_TYPE.RINGBUF) return new RingBuf(mem, valid);
   if (valid.type === BPF_MAP_TYPE.PROG_ARRAY) return new ProgArray(mem, valid);
+  if (valid.type === BPF_MAP_TYPE.PERF_EVENT_ARRAY) return new PerfEventArray(mem, valid);
   return new BpfMap(mem, valid);
 }

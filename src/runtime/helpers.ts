@@ -41,6 +41,11 @@ export interface HelperSpec {
   readonly ringbufCall?: 'output' | 'reserve' | 'submit' | 'discard' | 'query';
   /** bpf_tail_call (src/maps/tail-call-helper.ts): the engines end the run when it sets `env.tail.target`, and the JIT inlines it. */
   readonly tailCall?: true;
+  /**
+   * A helper whose work is one map operation the JIT may call directly (src/jit/map-calls.ts):
+   * perf_event_output of the pinned perf_event_array, spin_lock and spin_unlock of a map value.
+   */
+  readonly wasmOp?: 'perf_event_output' | 'spin_lock' | 'spin_unlock';
 }
 
 /** Raised by a helper for a bad pointer argument; the engine turns it into E_RUN_MEMORY at the call's pc. */
