@@ -10,9 +10,9 @@ import { loadOptimizer } from '../../src/jit/index.js';
 import type { BpfMap } from '../../src/maps/map.js';
 import { timeTask, type Budget } from '../measure.js';
 import { LOOP } from './programs.js';
-import { HASH_KEYS, MAP_EVENTS, MAP_OPS, hostKeys, type MapEventWorkload, type MapOpWorkload } from './workloads.js';
+import { MAP_EVENTS, MAP_OPS, type MapEventWorkload, type MapOpWorkload } from './workloads.js';
 
-export const MAP_WORKLOAD_NAMES: readonly string[] = [...MAP_OPS, ...MAP_EVENTS].map((w) => w.name);
+export const MAP_WORKLOAD_NAMES: readonly string[] = [...new Set([...MAP_OPS, ...MAP_EVENTS].map((w) => w.name))];
 
 export const MAP_TITLE = 'maps (ns per map operation, repeated inside one program run or through the host API; '
   + 'ns per event for pid-filter and latency-hist; the ratio is to the host API or JavaScript row)';
@@ -20,6 +20,8 @@ export const MAP_TITLE = 'maps (ns per map operation, repeated inside one progra
 /** One JSON record of a map benchmark: ns per map operation, or per event. */
 export interface MapRecord {
   readonly workload: string;
+  /** Which program of the workload, when it has more than one: ringbuf-output's 'reserve-submit' and 'output'. */
+  readonly variant?: string;
   readonly engine: 'interp' | 'jit' | 'js' | 'host';
   /** program: a loop inside one run; event / batch as in the other workloads; host: the host API. */
   readonly mode: 'program' | 'event' | 'batch' | 'host';
@@ -35,9 +37,9 @@ const ENGINES: ReadonlyArray<{ engine: 'interp' | 'jit'; tier?: 'baseline' | 'op
   { engine: 'jit', tier: 'optimized', options: { engine: 'jit', tier: 'optimized' } },
 ];
 
-function record(workload: string, engine: MapRecord['engine'], mode: MapRecord['mode'], tier: MapRecord['tier'], medianMs: number, ops: number, samples: number): MapRecord {
+function record(w: { name: string; variant?: string }, engine: MapRecord['engine'], mode: MapRecord['mode'], tier: MapRecord['tier'], medianMs: number, samples: number, ops = LOOP): MapRecord {
   const nsPerOp = (medianMs * 1e6) / ops;
-  return { workload, engine, mode, ...(tier ? { tier } : {}), nsPerOp, opsPerSec: 1e9 / nsPerOp, samples };
+  return { workload: w.name, ...(w.variant ? { variant: w.variant } : {}), engine, mode, ...(tier ? { tier } : {}), nsPerOp, opsPerSec: 1e9 / nsPerOp, samples };
 }
 
 function timeOnce(fn: () => unknown): number {
@@ -46,34 +48,49 @@ function timeOnce(fn: () => unknown): number {
   return Math.max(performance.now() - t0, 1e-3);
 }
 
-async function measureOp(w: MapOpWorkload, budget: Budget, at: (what: string) => void): Promise<MapRecord[]> {
-  const out: MapRecord[] = [];
-  for (const e of ENGINES) {
-    at(`${w.name}: ${e.engine}${e.tier ? ` ${e.tier}` : ''}`);
-    const vm = new Vm();
-    const map = vm.createMap(w.spec);
-    w.setup(map);
-    const p = vm.load(w.source, { ...e.options, context: memory(0), maps: [map] });
-    const want = w.name === 'hash-lookup-miss' ? 0 : LOOP;
-    const got = p.runU32(new Uint8Array(0));
-    if (got !== want) throw new InternalError(`${w.name}: ${e.engine} counted ${got} successful operations of ${LOOP}, not ${want}`);
-    const { addr, len } = p.placeInput(new Uint8Array(0));
-    const fn = (): number => p.exe.runU32(addr, len);
-    const { medianMs, samples } = await timeTask(`${w.name} ${e.engine}`, fn, timeOnce(fn), budget);
-    out.push(record(w.name, e.engine, 'program', e.tier, medianMs, LOOP, samples));
-  }
-  at(`${w.name}: host API`);
+const label = (w: MapOpWorkload): string => `${w.name}${w.variant ? ` (${w.variant})` : ''}`;
+
+/** The workload's program in a fresh Vm, checked to count the successful operations it should. */
+function loadOp(w: MapOpWorkload, options: LoadOptions, engine: string): { p: LoadedProgram; before: (() => void) | undefined } {
   const vm = new Vm();
   const map = vm.createMap(w.spec);
   w.setup(map);
-  const keys = hostKeys(w.name === 'hash-lookup-miss' ? HASH_KEYS : 0);
-  let sink: unknown;
-  const fn = (): void => {
-    for (let i = 0; i < LOOP; i++) sink = w.host(map, keys, i);
-  };
-  const { medianMs, samples } = await timeTask(`${w.name} host`, fn, timeOnce(fn), budget);
-  void sink;
-  out.push(record(w.name, 'host', 'host', undefined, medianMs, LOOP, samples));
+  const context = w.context ?? new Uint8Array(0);
+  const p = vm.load(w.source, { ...options, context: memory(context.length), maps: [map] });
+  const before = w.beforeRun ? (): void => w.beforeRun!(map) : undefined;
+  before?.();
+  const got = p.runU32(context);
+  const want = w.hits ?? LOOP;
+  if (got !== want) throw new InternalError(`${label(w)}: ${engine} counted ${got} successful operations of ${LOOP}, not ${want}`);
+  before?.();
+  return { p, before };
+}
+
+/** The callable timed once, with `before` run first, untimed, as tinybench will. */
+function timeAfter(fn: () => unknown, before: (() => void) | undefined): number {
+  before?.();
+  return timeOnce(fn);
+}
+
+async function measureOp(w: MapOpWorkload, budget: Budget, at: (what: string) => void): Promise<MapRecord[]> {
+  const out: MapRecord[] = [];
+  for (const e of ENGINES) {
+    const engine = `${e.engine}${e.tier ? ` ${e.tier}` : ''}`;
+    at(`${label(w)}: ${engine}`);
+    const { p, before } = loadOp(w, e.options, engine);
+    const { addr, len } = p.placeInput(w.context ?? new Uint8Array(0));
+    const fn = (): number => p.exe.runU32(addr, len);
+    const { medianMs, samples } = await timeTask(`${label(w)} ${engine}`, fn, timeAfter(fn, before), budget, before);
+    out.push(record(w, e.engine, 'program', e.tier, medianMs, samples));
+  }
+  if (!w.host) return out;
+  at(`${label(w)}: host API`);
+  const vm = new Vm();
+  const map = vm.createMap(w.spec);
+  w.setup(map);
+  const host = w.host(map, vm);
+  const { medianMs, samples } = await timeTask(`${label(w)} host`, host.run, timeAfter(host.run, host.before), budget, host.before);
+  out.push(record(w, 'host', 'host', undefined, medianMs, samples));
   return out;
 }
 
@@ -116,7 +133,7 @@ async function measureEvents(w: MapEventWorkload, budget: Budget, at: (what: str
           for (let i = 0; i < ev.count; i++) exe.runU32(base + i * ev.stride, ev.len);
         };
       const { medianMs, samples } = await timeTask(`${w.name} ${e.engine} ${mode}`, fn, timeOnce(fn), budget);
-      out.push(record(w.name, e.engine, mode, e.tier, medianMs, ev.count, samples));
+      out.push(record(w, e.engine, mode, e.tier, medianMs, samples, ev.count));
     }
   }
   at(`${w.name}: js`);
@@ -126,7 +143,7 @@ async function measureEvents(w: MapEventWorkload, budget: Budget, at: (what: str
     for (let i = 0; i < ev.count; i++) js.run(view, i * ev.stride);
   };
   const { medianMs, samples } = await timeTask(`${w.name} js`, fn, timeOnce(fn), budget);
-  out.push(record(w.name, 'js', 'event', undefined, medianMs, ev.count, samples));
+  out.push(record(w, 'js', 'event', undefined, medianMs, samples, ev.count));
   return out;
 }
 
@@ -143,8 +160,8 @@ export async function measureMaps(names: readonly string[] | undefined, budget: 
 export function mapRows(records: readonly MapRecord[]): string[][] {
   const header = ['workload', 'engine', 'mode', 'tier', 'ns/op', 'vs js/host', 'samples'];
   const rows = records.map((r) => {
-    const ref = records.find((x) => x.workload === r.workload && (x.engine === 'js' || x.engine === 'host'));
-    return [r.workload, r.engine, r.mode, r.tier ?? '-', r.nsPerOp.toPrecision(3), ref ? `${(r.nsPerOp / ref.nsPerOp).toFixed(2)}x` : '-', String(r.samples)];
+    const ref = records.find((x) => x.workload === r.workload && x.variant === r.variant && (x.engine === 'js' || x.engine === 'host'));
+    return [r.variant ? `${r.workload} (${r.variant})` : r.workload, r.engine, r.mode, r.tier ?? '-', r.nsPerOp.toPrecision(3), ref ? `${(r.nsPerOp / ref.nsPerOp).toFixed(2)}x` : '-', String(r.samples)];
   });
   return [header, ...rows];
 }

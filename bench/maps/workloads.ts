@@ -6,7 +6,9 @@ import type { BpfMap } from '../../src/maps/map.js';
 import type { MapSpec } from '../../src/maps/spec.js';
 import { Prng } from '../prng.js';
 import { makeEvents, type EventSet } from '../workload.js';
-import { HASH_UPDATE, LATENCY_HIST, PERCPU_INC, PID_FILTER, hashLookup } from './programs.js';
+import type { Vm } from '../../src/vm.js';
+import { LPM_OP, RINGBUF_OPS } from './lpm-ringbuf.js';
+import { HASH_UPDATE, LATENCY_HIST, LOOP, PERCPU_INC, PID_FILTER, hashLookup } from './programs.js';
 
 /** Keys the hash micro-benchmarks' map holds: 0..255 (a miss looks up 256..511). */
 export const HASH_KEYS = 256;
@@ -16,39 +18,77 @@ const fillHash = (map: BpfMap): void => {
   for (let k = 0; k < HASH_KEYS; k++) map.update(k, k);
 };
 
+/** The host API's side of a micro-benchmark: `run` does LOOP operations; `before` (untimed) runs before each sample. */
+export interface HostOp {
+  readonly run: () => unknown;
+  readonly before?: () => void;
+}
+
 /** A micro-benchmark: one map operation repeated inside one program run, and the same from the host API. */
 export interface MapOpWorkload {
   readonly name: string;
+  /** Which of the workload's programs this is, when it has more than one (ringbuf-output). */
+  readonly variant?: string;
   readonly summary: string;
   readonly spec: MapSpec;
   readonly source: string;
+  /** The program's context bytes (a memory region), if it reads any. */
+  readonly context?: Uint8Array;
+  /** Successful operations one run counts (default LOOP). */
+  readonly hits?: number;
   readonly setup: (map: BpfMap) => void;
-  /** The host API's version of one operation on the i-th key. */
-  readonly host: (map: BpfMap, keys: readonly Uint8Array[], i: number) => unknown;
+  /** Runs, untimed, before every program run: what keeps a ring buffer from filling up. */
+  readonly beforeRun?: (map: BpfMap) => void;
+  /** The host API's version, set up on the map (in its Vm); none for a variant measured once. */
+  readonly host?: (map: BpfMap, vm: Vm) => HostOp;
 }
 
 const u32 = (k: number): Uint8Array => new Uint8Array(new Uint32Array([k]).buffer);
 const VALUE = new Uint8Array(8);
-export const hostKeys = (offset: number): Uint8Array[] => Array.from({ length: HASH_KEYS }, (_, k) => u32(k + offset));
+const hostKeys = (offset: number): Uint8Array[] => Array.from({ length: HASH_KEYS }, (_, k) => u32(k + offset));
+
+/** LOOP host operations on keys `offset` + (i & 255). */
+const perKey = (offset: number, op: (map: BpfMap, key: Uint8Array) => unknown) => (map: BpfMap): HostOp => {
+  const keys = hostKeys(offset);
+  return {
+    run: () => {
+      let sink: unknown;
+      for (let i = 0; i < LOOP; i++) sink = op(map, keys[i & (HASH_KEYS - 1)]!);
+      return sink;
+    },
+  };
+};
+
+/** LOOP host lookups of slot 0 (one value per CPU each). */
+function perCpuLookups(map: BpfMap, key: Uint8Array): unknown {
+  let sink: unknown;
+  for (let i = 0; i < LOOP; i++) sink = map.lookup(key);
+  return sink;
+}
 
 export const MAP_OPS: readonly MapOpWorkload[] = [
   {
     name: 'hash-lookup-hit', summary: 'hash map lookup of a present key (256 of 1024 entries used)', spec: HASH_SPEC,
-    source: hashLookup(0), setup: fillHash, host: (map, keys, i) => map.lookup(keys[i & 255]!),
+    source: hashLookup(0), setup: fillHash, host: perKey(0, (map, key) => map.lookup(key)),
   },
   {
-    name: 'hash-lookup-miss', summary: 'hash map lookup of an absent key', spec: HASH_SPEC,
-    source: hashLookup(HASH_KEYS), setup: fillHash, host: (map, keys, i) => map.lookup(keys[(i & 255)]!),
+    name: 'hash-lookup-miss', summary: 'hash map lookup of an absent key', spec: HASH_SPEC, hits: 0,
+    source: hashLookup(HASH_KEYS), setup: fillHash, host: perKey(HASH_KEYS, (map, key) => map.lookup(key)),
   },
   {
     name: 'hash-update', summary: 'hash map update of a present key (BPF_ANY)', spec: HASH_SPEC,
-    source: HASH_UPDATE, setup: fillHash, host: (map, keys, i) => map.update(keys[i & 255]!, VALUE),
+    source: HASH_UPDATE, setup: fillHash, host: perKey(0, (map, key) => map.update(key, VALUE)),
   },
+  LPM_OP,
   {
     name: 'percpu-inc', summary: 'per-CPU array lookup and increment of one slot',
     spec: { type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 1, name: 'counter' },
-    source: PERCPU_INC, setup: () => undefined, host: (map, keys) => map.lookup(keys[0]!),
+    source: PERCPU_INC, setup: () => undefined, host: (map) => {
+      const key = u32(0);
+      return { run: () => perCpuLookups(map, key) };
+    },
   },
+  ...RINGBUF_OPS,
 ];
 
 /** An event workload: events, a program with one map, and the JavaScript doing the same with a JS structure. */
