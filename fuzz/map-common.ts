@@ -3,7 +3,8 @@
  * stacks, bloom filters, ring buffers and global data): the maps every program gets, the stack
  * layout, and memory accesses at generated offsets of a value, a record or global data.
  *
- * Registers: r9 keeps the context, r7 folds every result, r6 holds the looked-up value or record.
+ * Registers: r9 keeps the context, r7 folds every result, r6 holds the looked-up value or record,
+ * r8 a ring buffer record held to the end.
  */
 import fc from 'fast-check';
 import type { MapSpec } from '../src/maps/spec.js';

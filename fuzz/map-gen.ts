@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import {
   KEYED_MAPS, KEY_AT, LPM_MAP, MAP_DEFS, INPUT_BYTES, VALUE_AT, access, accessesLines, at, fold, mapOf, valueLines, weighted, type Access,
 } from './map-common.js';
-import { keylessOp, keylessLines, type KeylessOp } from './map-gen-keyless.js';
+import { heldEndLines, keylessOp, keylessLines, type KeylessOp, type LowerState } from './map-gen-keyless.js';
 
 export { INPUT_BYTES, MAP_DEFS, valueWords } from './map-common.js';
 
@@ -121,9 +121,10 @@ function keyedLines(op: KeyedOp, i: number, verifiable: boolean): string[] {
 /** The program as uBPF assembly text. */
 export function lowerMapProgram(spec: MapProgramSpec): string {
   const out = ['mov %r9, %r1', 'mov %r7, 0'];
+  const state: LowerState = {};
   spec.ops.forEach((op, i) => {
-    out.push(...('key' in op ? keyedLines(op, i, spec.verifiable) : keylessLines(op, i, spec.verifiable)));
+    out.push(...('key' in op ? keyedLines(op, i, spec.verifiable) : keylessLines(op, i, spec.verifiable, state)));
   });
-  out.push('mov %r0, %r7', 'exit');
+  out.push(...heldEndLines(state), 'mov %r0, %r7', 'exit');
   return out.join('\n');
 }
