@@ -9,8 +9,10 @@ import { Vm, event, memory, type LoadOptions, type LoadedProgram } from '../../s
 import { loadOptimizer } from '../../src/jit/index.js';
 import type { BpfMap } from '../../src/maps/map.js';
 import { timeTask, type Budget } from '../measure.js';
+import { engineLoop, freshLoop, sink } from '../tasks.js';
+import type { EventSet } from '../workload.js';
 import { LOOP } from './programs.js';
-import { MAP_EVENTS, MAP_OPS, type MapEventWorkload, type MapOpWorkload } from './workloads.js';
+import { MAP_EVENTS, MAP_OPS, hostKeys, type JsFilter, type MapEventWorkload, type MapOpWorkload } from './workloads.js';
 
 export const MAP_WORKLOAD_NAMES: readonly string[] = [...new Set([...MAP_OPS, ...MAP_EVENTS].map((w) => w.name))];
 
@@ -20,12 +22,15 @@ export const MAP_TITLE = 'maps (ns per map operation, repeated inside one progra
 /** One JSON record of a map benchmark: ns per map operation, or per event. */
 export interface MapRecord {
   readonly workload: string;
-  /** Which program of the workload, when it has more than one: ringbuf-output's 'reserve-submit' and 'output'. */
-  readonly variant?: string;
   readonly engine: 'interp' | 'jit' | 'js' | 'host';
   /** program: a loop inside one run; event / batch as in the other workloads; host: the host API. */
   readonly mode: 'program' | 'event' | 'batch' | 'host';
   readonly tier?: 'baseline' | 'optimized';
+  /**
+   * plain: a JavaScript row that leaves out what makes the work shareable (MapEventWorkload.jsPlain);
+   * reserve-submit, output: which of ringbuf-output's programs (MapOpWorkload.variant).
+   */
+  readonly variant?: 'plain' | 'reserve-submit' | 'output';
   readonly nsPerOp: number;
   readonly opsPerSec: number;
   readonly samples: number;
@@ -37,10 +42,22 @@ const ENGINES: ReadonlyArray<{ engine: 'interp' | 'jit'; tier?: 'baseline' | 'op
   { engine: 'jit', tier: 'optimized', options: { engine: 'jit', tier: 'optimized' } },
 ];
 
-function record(w: { name: string; variant?: string }, engine: MapRecord['engine'], mode: MapRecord['mode'], tier: MapRecord['tier'], medianMs: number, samples: number, ops = LOOP): MapRecord {
+function record(w: { name: string; variant?: MapRecord['variant'] }, engine: MapRecord['engine'], mode: MapRecord['mode'], tier: MapRecord['tier'], medianMs: number, ops: number, samples: number): MapRecord {
   const nsPerOp = (medianMs * 1e6) / ops;
-  return { workload: w.name, ...(w.variant ? { variant: w.variant } : {}), engine, mode, ...(tier ? { tier } : {}), nsPerOp, opsPerSec: 1e9 / nsPerOp, samples };
+  return { workload: w.name, engine, mode, ...(tier ? { tier } : {}), ...(w.variant ? { variant: w.variant } : {}), nsPerOp, opsPerSec: 1e9 / nsPerOp, samples };
 }
+
+// Loops compiled per task (bench/tasks.ts, freshLoop): a loop shared by every workload would see
+// several hosts' and JavaScript filters' functions and slow down every task after the first.
+const HOST_LOOP = `return () => {
+  for (let i = 0; i < count; i++) sink.value = host(map, keys, i);
+};`;
+
+const JS_EVENT_LOOP = `return () => {
+  let acc = 0;
+  for (let i = 0; i < count; i++) acc = (acc + run(view, i * stride)) | 0;
+  sink.value = acc;
+};`;
 
 function timeOnce(fn: () => unknown): number {
   const t0 = performance.now();
@@ -66,7 +83,7 @@ function loadOp(w: MapOpWorkload, options: LoadOptions, engine: string): { p: Lo
   return { p, before };
 }
 
-/** The callable timed once, with `before` run first, untimed, as tinybench will. */
+/** The call timed once, `before` run first, untimed, as tinybench will. */
 function timeAfter(fn: () => unknown, before: (() => void) | undefined): number {
   before?.();
   return timeOnce(fn);
@@ -79,18 +96,20 @@ async function measureOp(w: MapOpWorkload, budget: Budget, at: (what: string) =>
     at(`${label(w)}: ${engine}`);
     const { p, before } = loadOp(w, e.options, engine);
     const { addr, len } = p.placeInput(w.context ?? new Uint8Array(0));
-    const fn = (): number => p.exe.runU32(addr, len);
+    const fn = engineLoop(p.exe, addr, 0, len, 1);
     const { medianMs, samples } = await timeTask(`${label(w)} ${engine}`, fn, timeAfter(fn, before), budget, before);
-    out.push(record(w, e.engine, 'program', e.tier, medianMs, samples));
+    out.push(record(w, e.engine, 'program', e.tier, medianMs, LOOP, samples));
   }
   if (!w.host) return out;
   at(`${label(w)}: host API`);
   const vm = new Vm();
   const map = vm.createMap(w.spec);
   w.setup(map);
-  const host = w.host(map, vm);
-  const { medianMs, samples } = await timeTask(`${label(w)} host`, host.run, timeAfter(host.run, host.before), budget, host.before);
-  out.push(record(w, 'host', 'host', undefined, medianMs, samples));
+  const keys = w.keys ? w.keys() : hostKeys(0);
+  const before = w.hostBefore?.(map, vm);
+  const fn = freshLoop(HOST_LOOP, { host: w.host, map, keys, count: w.hostCalls ?? LOOP, sink });
+  const { medianMs, samples } = await timeTask(`${label(w)} host`, fn, timeAfter(fn, before), budget, before);
+  out.push(record(w, 'host', 'host', undefined, medianMs, LOOP, samples));
   return out;
 }
 
@@ -102,7 +121,7 @@ function checkedLoad(w: MapEventWorkload, options: LoadOptions, label: string): 
   const vm = new Vm();
   const map = vm.createMap(w.spec);
   w.setup(map);
-  const p = vm.load(w.source, { ...options, context: event(16), maps: [map] });
+  const p = vm.load(w.source(), { ...options, context: event(16), maps: [map] });
   const ev = w.events();
   const base = vm.mem.alloc(ev.bytes.length, 64);
   vm.mem.write(base, ev.bytes);
@@ -129,22 +148,29 @@ async function measureEvents(w: MapEventWorkload, budget: Budget, at: (what: str
       at(`${w.name}: ${e.engine}${e.tier ? ` ${e.tier}` : ''} ${mode}`);
       const fn = mode === 'batch'
         ? (): void => exe.runBatch(base, ev.stride, ev.len, ev.count, results)
-        : (): void => {
-          for (let i = 0; i < ev.count; i++) exe.runU32(base + i * ev.stride, ev.len);
-        };
+        : engineLoop(exe, base, ev.stride, ev.len, ev.count);
       const { medianMs, samples } = await timeTask(`${w.name} ${e.engine} ${mode}`, fn, timeOnce(fn), budget);
-      out.push(record(w, e.engine, mode, e.tier, medianMs, samples, ev.count));
+      out.push(record(w, e.engine, mode, e.tier, medianMs, ev.count, samples));
     }
   }
-  at(`${w.name}: js`);
-  const js = w.js();
-  const view = new DataView(ev.bytes.buffer);
-  const fn = (): void => {
-    for (let i = 0; i < ev.count; i++) js.run(view, i * ev.stride);
-  };
-  const { medianMs, samples } = await timeTask(`${w.name} js`, fn, timeOnce(fn), budget);
-  out.push(record(w, 'js', 'event', undefined, medianMs, samples, ev.count));
+  for (const [js, variant] of [[w.js, undefined], [w.jsPlain, 'plain']] as const) {
+    if (!js) continue;
+    at(`${w.name}: js${variant ? ` ${variant}` : ''}`);
+    const view = new DataView(ev.bytes.buffer);
+    if (!sameState(jsPass(js, ev), jsPass(w.js, ev))) throw new InternalError(`${w.name}: the ${variant} JavaScript disagrees with the other`);
+    const fn = freshLoop(JS_EVENT_LOOP, { run: js().run, view, stride: ev.stride, count: ev.count, sink });
+    const { medianMs, samples } = await timeTask(`${w.name} js`, fn, timeOnce(fn), budget);
+    out.push(record({ name: w.name, ...(variant ? { variant } : {}) }, 'js', 'event', undefined, medianMs, ev.count, samples));
+  }
   return out;
+}
+
+/** The state a fresh JavaScript filter leaves after one pass over the events. */
+function jsPass(js: () => JsFilter, ev: EventSet): Map<number, bigint> {
+  const filter = js();
+  const view = new DataView(ev.bytes.buffer);
+  for (let i = 0; i < ev.count; i++) filter.run(view, i * ev.stride);
+  return filter.state();
 }
 
 /** Measures the named map workloads (every one when `names` is undefined). */
@@ -158,10 +184,12 @@ export async function measureMaps(names: readonly string[] | undefined, budget: 
 
 /** The table: ns per operation or event, and the ratio to the JavaScript or host row of the workload. */
 export function mapRows(records: readonly MapRecord[]): string[][] {
-  const header = ['workload', 'engine', 'mode', 'tier', 'ns/op', 'vs js/host', 'samples'];
+  const header = ['workload', 'engine', 'mode', 'tier / variant', 'ns/op', 'vs js/host', 'samples'];
   const rows = records.map((r) => {
-    const ref = records.find((x) => x.workload === r.workload && x.variant === r.variant && (x.engine === 'js' || x.engine === 'host'));
-    return [r.variant ? `${r.workload} (${r.variant})` : r.workload, r.engine, r.mode, r.tier ?? '-', r.nsPerOp.toPrecision(3), ref ? `${(r.nsPerOp / ref.nsPerOp).toFixed(2)}x` : '-', String(r.samples)];
+    // ringbuf-output's programs are told apart in the workload column, each compared with its own host row.
+    const program = (x: MapRecord): MapRecord['variant'] => (x.variant === 'plain' ? undefined : x.variant);
+    const ref = records.find((x) => x.workload === r.workload && program(x) === program(r) && (x.engine === 'js' || x.engine === 'host') && x.variant !== 'plain');
+    return [program(r) ? `${r.workload} (${program(r)})` : r.workload, r.engine, r.mode, r.tier ?? (r.variant === 'plain' ? 'plain' : '-'), r.nsPerOp.toPrecision(3), ref ? `${(r.nsPerOp / ref.nsPerOp).toFixed(2)}x` : '-', String(r.samples)];
   });
   return [header, ...rows];
 }

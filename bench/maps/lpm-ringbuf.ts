@@ -13,7 +13,7 @@ import { memory } from '../../src/verifier/index.js';
 import type { Vm } from '../../src/vm.js';
 import { Prng } from '../prng.js';
 import { LOOP, LPM_ADDRESSES, LPM_LOOKUP, RECORD_BYTES, RINGBUF_OUTPUT, RINGBUF_RESERVE_SUBMIT } from './programs.js';
-import type { HostOp, MapOpWorkload } from './workloads.js';
+import type { MapOpWorkload } from './workloads.js';
 
 /** Prefixes in lpm-lookup's trie. */
 export const LPM_PREFIXES = 3000;
@@ -68,21 +68,20 @@ function drain(map: BpfMap, want?: number): number {
   return n;
 }
 
-/** The host API's side of a ring buffer, the consumer: each sample consumes the 1,000 records a program run produced before it. */
-function consumer(map: BpfMap, vm: Vm): HostOp {
+/**
+ * The host API's side of a ring buffer, the consumer: before each sample, one JIT run of the program
+ * fills the buffer (untimed); the sample is one host call consuming its LOOP records.
+ */
+function fillBefore(map: BpfMap, vm: Vm): () => void {
   const producer = vm.load(RINGBUF_RESERVE_SUBMIT, { engine: 'jit', tier: 'baseline', context: memory(0), maps: [map] });
-  return {
-    before: () => {
-      drain(map);
-      producer.runU32(new Uint8Array(0));
-    },
-    run: () => drain(map, LOOP),
+  return () => {
+    drain(map);
+    producer.runU32(new Uint8Array(0));
   };
 }
 
 export const LPM_OP: MapOpWorkload = (() => {
   const { prefixes, addresses } = lpmTable();
-  const keys = addresses.map(addressKey);
   return {
     name: 'lpm-lookup',
     summary: `LPM trie lookup of an IPv4 /32 (${LPM_PREFIXES} overlapping prefixes of /8 to /32)`,
@@ -90,13 +89,8 @@ export const LPM_OP: MapOpWorkload = (() => {
     source: LPM_LOOKUP,
     context: Uint8Array.from(addresses.flatMap(bigEndian)),
     setup: (map) => prefixes.forEach((p, i) => map.update(lpmKey(p.len, bigEndian(p.addr)), BigInt(i))),
-    host: (map) => ({
-      run: () => {
-        let sink: unknown;
-        for (let i = 0; i < LOOP; i++) sink = map.lookup(keys[i & (LPM_ADDRESSES - 1)]!);
-        return sink;
-      },
-    }),
+    host: (map, keys, i) => map.lookup(keys[i & (LPM_ADDRESSES - 1)]!),
+    keys: () => addresses.map(addressKey),
   };
 })();
 
@@ -109,12 +103,15 @@ function drainRun(map: BpfMap): void {
   if (n !== 0 && n !== LOOP) throw new InternalError(`ringbuf-output: a run produced ${n} records, not ${LOOP}: the buffer filled`);
 }
 
-const ringbufOp = (variant: string, summary: string, source: string, host?: MapOpWorkload['host']): MapOpWorkload => ({
-  name: 'ringbuf-output', variant, summary, spec: RING_SPEC, source,
-  setup: () => undefined, beforeRun: drainRun, ...(host ? { host } : {}),
+const ringbufOp = (variant: 'reserve-submit' | 'output', summary: string, source: string): MapOpWorkload => ({
+  name: 'ringbuf-output', variant, summary, spec: RING_SPEC, source, setup: () => undefined, beforeRun: drainRun,
 });
 
 export const RINGBUF_OPS: readonly MapOpWorkload[] = [
-  ringbufOp('reserve-submit', `bpf_ringbuf_reserve of ${RECORD_BYTES} bytes, two 8-byte stores, bpf_ringbuf_submit`, RINGBUF_RESERVE_SUBMIT, consumer),
+  {
+    ...ringbufOp('reserve-submit', `bpf_ringbuf_reserve of ${RECORD_BYTES} bytes, two 8-byte stores, bpf_ringbuf_submit`, RINGBUF_RESERVE_SUBMIT),
+    // The host API's side is the consumer: one call takes the LOOP records of a run.
+    host: (map) => drain(map, LOOP), hostCalls: 1, hostBefore: fillBefore,
+  },
   ringbufOp('output', `bpf_ringbuf_output of ${RECORD_BYTES} bytes from the stack`, RINGBUF_OUTPUT),
 ];

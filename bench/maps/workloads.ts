@@ -8,7 +8,8 @@ import { Prng } from '../prng.js';
 import { makeEvents, type EventSet } from '../workload.js';
 import type { Vm } from '../../src/vm.js';
 import { LPM_OP, RINGBUF_OPS } from './lpm-ringbuf.js';
-import { HASH_UPDATE, LATENCY_HIST, LOOP, PERCPU_INC, PID_FILTER, hashLookup } from './programs.js';
+import { HASH_UPDATE, PERCPU_INC, PID_FILTER, hashLookup } from './programs.js';
+import { programBytes } from '../programs.js';
 
 /** Keys the hash micro-benchmarks' map holds: 0..255 (a miss looks up 256..511). */
 export const HASH_KEYS = 256;
@@ -18,17 +19,11 @@ const fillHash = (map: BpfMap): void => {
   for (let k = 0; k < HASH_KEYS; k++) map.update(k, k);
 };
 
-/** The host API's side of a micro-benchmark: `run` does LOOP operations; `before` (untimed) runs before each sample. */
-export interface HostOp {
-  readonly run: () => unknown;
-  readonly before?: () => void;
-}
-
 /** A micro-benchmark: one map operation repeated inside one program run, and the same from the host API. */
 export interface MapOpWorkload {
   readonly name: string;
   /** Which of the workload's programs this is, when it has more than one (ringbuf-output). */
-  readonly variant?: string;
+  readonly variant?: 'reserve-submit' | 'output';
   readonly summary: string;
   readonly spec: MapSpec;
   readonly source: string;
@@ -39,54 +34,38 @@ export interface MapOpWorkload {
   readonly setup: (map: BpfMap) => void;
   /** Runs, untimed, before every program run: what keeps a ring buffer from filling up. */
   readonly beforeRun?: (map: BpfMap) => void;
-  /** The host API's version, set up on the map (in its Vm); none for a variant measured once. */
-  readonly host?: (map: BpfMap, vm: Vm) => HostOp;
+  /** The host API's version of one operation on the i-th key; none for a variant measured once. */
+  readonly host?: (map: BpfMap, keys: readonly Uint8Array[], i: number) => unknown;
+  /** The keys `host` gets (default the hash keys 0..255). */
+  readonly keys?: () => Uint8Array[];
+  /** Host calls per sample, for LOOP operations (default LOOP: one each). */
+  readonly hostCalls?: number;
+  /** Set up on the host's map (in its Vm): what runs, untimed, before each host sample. */
+  readonly hostBefore?: (map: BpfMap, vm: Vm) => () => void;
 }
 
 const u32 = (k: number): Uint8Array => new Uint8Array(new Uint32Array([k]).buffer);
 const VALUE = new Uint8Array(8);
-const hostKeys = (offset: number): Uint8Array[] => Array.from({ length: HASH_KEYS }, (_, k) => u32(k + offset));
-
-/** LOOP host operations on keys `offset` + (i & 255). */
-const perKey = (offset: number, op: (map: BpfMap, key: Uint8Array) => unknown) => (map: BpfMap): HostOp => {
-  const keys = hostKeys(offset);
-  return {
-    run: () => {
-      let sink: unknown;
-      for (let i = 0; i < LOOP; i++) sink = op(map, keys[i & (HASH_KEYS - 1)]!);
-      return sink;
-    },
-  };
-};
-
-/** LOOP host lookups of slot 0 (one value per CPU each). */
-function perCpuLookups(map: BpfMap, key: Uint8Array): unknown {
-  let sink: unknown;
-  for (let i = 0; i < LOOP; i++) sink = map.lookup(key);
-  return sink;
-}
+export const hostKeys = (offset: number): Uint8Array[] => Array.from({ length: HASH_KEYS }, (_, k) => u32(k + offset));
 
 export const MAP_OPS: readonly MapOpWorkload[] = [
   {
     name: 'hash-lookup-hit', summary: 'hash map lookup of a present key (256 of 1024 entries used)', spec: HASH_SPEC,
-    source: hashLookup(0), setup: fillHash, host: perKey(0, (map, key) => map.lookup(key)),
+    source: hashLookup(0), setup: fillHash, host: (map, keys, i) => map.lookup(keys[i & 255]!),
   },
   {
     name: 'hash-lookup-miss', summary: 'hash map lookup of an absent key', spec: HASH_SPEC, hits: 0,
-    source: hashLookup(HASH_KEYS), setup: fillHash, host: perKey(HASH_KEYS, (map, key) => map.lookup(key)),
+    source: hashLookup(HASH_KEYS), setup: fillHash, host: (map, keys, i) => map.lookup(keys[(i & 255)]!), keys: () => hostKeys(HASH_KEYS),
   },
   {
     name: 'hash-update', summary: 'hash map update of a present key (BPF_ANY)', spec: HASH_SPEC,
-    source: HASH_UPDATE, setup: fillHash, host: perKey(0, (map, key) => map.update(key, VALUE)),
+    source: HASH_UPDATE, setup: fillHash, host: (map, keys, i) => map.update(keys[i & 255]!, VALUE),
   },
   LPM_OP,
   {
     name: 'percpu-inc', summary: 'per-CPU array lookup and increment of one slot',
     spec: { type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 1, name: 'counter' },
-    source: PERCPU_INC, setup: () => undefined, host: (map) => {
-      const key = u32(0);
-      return { run: () => perCpuLookups(map, key) };
-    },
+    source: PERCPU_INC, setup: () => undefined, host: (map, keys) => map.lookup(keys[0]!),
   },
   ...RINGBUF_OPS,
 ];
@@ -96,13 +75,24 @@ export interface MapEventWorkload {
   readonly name: string;
   readonly summary: string;
   readonly spec: MapSpec;
-  readonly source: string;
+  /** The program: assembly text, or bytes built from C (bench/programs). */
+  readonly source: () => string | Uint8Array;
   readonly events: () => EventSet;
   readonly setup: (map: BpfMap) => void;
   /** A fresh JavaScript filter with its own state: returns the program's r0 for the event at `at`. */
-  readonly js: () => { run: (view: DataView, at: number) => number; state: () => Map<number, bigint> };
+  readonly js: () => JsFilter;
+  /**
+   * The same filter without what makes the program's work shareable across threads (atomic updates
+   * of shared memory), measured beside it as the `plain` JavaScript row.
+   */
+  readonly jsPlain?: () => JsFilter;
   /** The map's state in the same shape as the JavaScript's: key -> value (summed over CPUs). */
   readonly mapState: (map: BpfMap) => Map<number, bigint>;
+}
+
+export interface JsFilter {
+  readonly run: (view: DataView, at: number) => number;
+  readonly state: () => Map<number, bigint>;
 }
 
 const EVENTS = 4096;
@@ -125,7 +115,7 @@ function stateOf(map: BpfMap): Map<number, bigint> {
 export const MAP_EVENTS: readonly MapEventWorkload[] = [
   {
     name: 'pid-filter', summary: `pass the events of ${PIDS / 8} of ${PIDS} pids (a hash map), counting passes per pid`,
-    spec: { type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1024, name: 'allowed' }, source: PID_FILTER,
+    spec: { type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1024, name: 'allowed' }, source: () => PID_FILTER,
     events: () => {
       const rng = new Prng(0x91d);
       return makeEvents(EVENTS, 16, 16, (view, at, i) => {
@@ -153,7 +143,7 @@ export const MAP_EVENTS: readonly MapEventWorkload[] = [
   },
   {
     name: 'latency-hist', summary: 'log2 of end - start into a 64-slot per-CPU array, incremented atomically',
-    spec: { type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 64, name: 'hist' }, source: LATENCY_HIST,
+    spec: { type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 64, name: 'hist' }, source: () => programBytes('latency-hist'),
     events: () => {
       const rng = new Prng(0x1a7);
       return makeEvents(EVENTS, 16, 16, (view, at) => {
@@ -164,20 +154,28 @@ export const MAP_EVENTS: readonly MapEventWorkload[] = [
       });
     },
     setup: () => undefined,
-    js: () => {
-      const hist = new Float64Array(64);
-      return {
-        run: (view, at) => {
-          // end - start over two u32 halves, then the index of its highest set bit (0 for 0).
-          const lo = view.getUint32(at + 8, true) - view.getUint32(at, true);
-          const hi = (view.getUint32(at + 12, true) - view.getUint32(at + 4, true) - (lo < 0 ? 1 : 0)) >>> 0;
-          const slot = hi !== 0 ? 63 - Math.clz32(hi) : Math.max(0, 31 - Math.clz32(lo >>> 0));
-          hist[slot]!++;
-          return slot;
-        },
-        state: () => new Map([...hist].flatMap((n, slot) => (n > 0 ? [[slot, BigInt(n)] as const] : []))),
-      };
-    },
+    // Like the program, atomic adds to u64 counters in shared memory, which other threads may read.
+    js: () => histogram(new BigUint64Array(new SharedArrayBuffer(64 * 8)), (hist, slot) => Atomics.add(hist, slot, 1n)),
+    jsPlain: () => histogram(new Float64Array(64), (hist, slot) => hist[slot]!++),
     mapState: stateOf,
   },
 ];
+
+/** end - start over two u32 halves, then the index of its highest set bit (0 for 0). */
+function latencySlot(view: DataView, at: number): number {
+  const lo = view.getUint32(at + 8, true) - view.getUint32(at, true);
+  const hi = (view.getUint32(at + 12, true) - view.getUint32(at + 4, true) - (lo < 0 ? 1 : 0)) >>> 0;
+  return hi !== 0 ? 63 - Math.clz32(hi) : Math.max(0, 31 - Math.clz32(lo >>> 0));
+}
+
+/** latency-hist in JavaScript, counting into `hist` with `add`. */
+function histogram<H extends BigUint64Array | Float64Array>(hist: H, add: (hist: H, slot: number) => unknown): JsFilter {
+  return {
+    run: (view, at) => {
+      const slot = latencySlot(view, at);
+      add(hist, slot);
+      return slot;
+    },
+    state: () => new Map([...hist].flatMap((n, slot) => (n > 0 ? [[slot, BigInt(n)] as const] : []))),
+  };
+}
