@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'E_VERIFY_MAP'
   | 'E_VERIFY_REF_LEAK'
   | 'E_VERIFY_REF_RELEASED'
+  | 'E_VERIFY_SPIN_LOCK'
   | 'E_VERIFY_UNSUPPORTED'
   | 'E_VERIFY_LOOP'
   | 'E_VERIFY_BUDGET'

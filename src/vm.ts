@@ -15,7 +15,7 @@ import { toProgram, type ProgramSource } from './source.js';
 import { bindMaps, mapDescriptor, type GivenMaps } from './maps/bind.js';
 import { standardRegistry } from './runtime/standard-helpers.js';
 import type { CurrentTaskFn, ProbeReadFn, TracePrintkSink } from './helpers/index.js';
-import { createMap, type BpfMap, type RingBuf } from './maps/map.js';
+import { createMap, type BpfMap, type PerfEventArray, type RingBuf } from './maps/map.js';
 import type { MapSpec } from './maps/spec.js';
 import { verify, type ContextDescriptor, type LogLevel, type Termination, type VerifierFacts, type VerifyStats } from './verifier/index.js';
 
@@ -204,6 +204,7 @@ export class Vm {
 
   /** A map in this Vm's memory, for programs to share with each other and with the host. */
   createMap(spec: MapSpec & { type: 'ringbuf' | 27 }): RingBuf;
+  createMap(spec: MapSpec & { type: 'perf_event_array' | 4 }): PerfEventArray;
   createMap(spec: MapSpec): BpfMap;
   createMap(spec: MapSpec): BpfMap {
     return createMap(this.mem, spec);

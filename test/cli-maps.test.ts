@@ -165,3 +165,28 @@ record  bytes  data
     expect(json.maps[0]!.records).toEqual(['0102']);
   });
 });
+
+describe('run of a program with a perf_event_array', () => {
+  const PERF = write('perf.s', `.map events perf_event_array key 4 value 4 entries 1 buffer 4096
+mov %r4, %r1
+mov %r6, %r1
+lddw %r2, map_by_idx(events)
+lddw %r3, 0xffffffff
+mov %r5, 2
+mov %r1, %r6
+call 25
+exit
+`);
+
+  it('--dump-maps prints the records with their CPU, and --json lists them', () => {
+    const r = cli('run', PERF, '--mem-hex', '2a07', '--dump-maps');
+    expect(r.err).toBe('');
+    expect(r.out).toBe(`0x0
+map 'events' (perf_event_array, 1 buffers, 1 record):
+cpu  bytes  data
+0    2      2a 07
+`);
+    const json = JSON.parse(cli('run', PERF, '--mem-hex', '0102', '--dump-maps', '--json').out) as { maps: Array<{ records: unknown[] }> };
+    expect(json.maps[0]!.records).toEqual([{ cpu: 0, data: '0102' }]);
+  });
+});

@@ -4,9 +4,10 @@
  * prefixes ('10.1.0.0/16', lpmKeyText); a per-CPU value prints per CPU and, when numeric, summed.
  * Array elements whose every copy is zero are left out (and counted), as an array always holds all
  * its elements. A ring buffer has no entries: its records not consumed yet print in order, as hex
- * bytes, and are consumed.
+ * bytes, and are consumed; so do a perf_event_array's records, with their CPU, and its lost counts.
  */
-import { RingBuf, type BpfMap } from '../maps/map.js';
+import { PerfEventArray, RingBuf, type BpfMap } from '../maps/map.js';
+import type { PerfRecord } from '../maps/perf.js';
 import { lpmKeyText } from '../maps/lpm-key.js';
 
 const isNumeric = (size: number): boolean => size === 4 || size === 8;
@@ -56,10 +57,24 @@ function ringTable(ring: RingBuf): { title: string; rows: string[][] } {
   return { title: `map '${ring.name || '(unnamed)'}' (ringbuf, ${ring.size} bytes, ${count}):`, rows: rows.length > 0 ? [['record', 'bytes', 'data'], ...rows] : [] };
 }
 
+function perfRecords(perf: PerfEventArray): PerfRecord[] {
+  const out: PerfRecord[] = [];
+  perf.read((r) => { out.push(r); });
+  return out;
+}
+
+function perfTable(perf: PerfEventArray): { title: string; rows: string[][] } {
+  const list = perfRecords(perf);
+  const rows = list.map((r) => [String(r.cpu), r.lost > 0 ? `lost ${r.lost}` : String(r.data.length), hex(r.data)]);
+  const count = list.length === 0 ? 'no records' : `${list.length} record${list.length === 1 ? '' : 's'}`;
+  return { title: `map '${perf.name || '(unnamed)'}' (perf_event_array, ${perf.maxEntries} buffers, ${count}):`, rows: rows.length > 0 ? [['cpu', 'bytes', 'data'], ...rows] : [] };
+}
+
 /** One table per map: a title line, then rows (the caller lays them out). */
 export function mapTables(maps: readonly BpfMap[]): Array<{ title: string; rows: string[][] }> {
   return maps.map((map) => {
     if (map instanceof RingBuf) return ringTable(map);
+    if (map instanceof PerfEventArray) return perfTable(map);
     if (!listable(map)) return { title: `map '${map.name || '(unnamed)'}' (${map.type}: its values cannot be listed without taking them out)`, rows: [] };
     const { shown, zeroes } = entriesOf(map);
     const cpus = map.perCpu ? (shown[0]?.values.length ?? 0) : 0;
@@ -84,6 +99,12 @@ export function mapsJson(maps: readonly BpfMap[]): unknown[] {
       return {
         name: map.name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries,
         records: records(map).map((r) => hex(r).replaceAll(' ', '')),
+      };
+    }
+    if (map instanceof PerfEventArray) {
+      return {
+        name: map.name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries,
+        records: perfRecords(map).map((r) => (r.lost > 0 ? { cpu: r.cpu, lost: r.lost } : { cpu: r.cpu, data: hex(r.data).replaceAll(' ', '') })),
       };
     }
     const keyOf = (k: Uint8Array): Record<string, string> => (isLpm(map) ? { hex: hex(k).replaceAll(' ', ''), prefix: lpmKeyText(k) } : bytes(k));

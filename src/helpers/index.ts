@@ -6,6 +6,7 @@ import type { HelperSpec } from '../runtime/helpers.js';
 import { currentHelpers, type CurrentTaskFn } from './current.js';
 import { printkHelpers, type TracePrintkSink } from './printk.js';
 import { probeHelpers, type ProbeReadFn } from './probe.js';
+import { snprintfHelpers } from './snprintf.js';
 import { stringHelpers } from './strings.js';
 import { systemHelpers } from './system.js';
 import { timeHelpers } from './time.js';
@@ -25,6 +26,6 @@ export interface KernelHelperOptions {
 export function kernelHelpers(options: KernelHelperOptions): HelperSpec[] {
   return [
     ...timeHelpers(), ...systemHelpers(options.cpus), ...currentHelpers(options.current),
-    ...printkHelpers(options.tracePrintk), ...stringHelpers(), ...probeHelpers(options.probeRead),
+    ...printkHelpers(options.tracePrintk), ...stringHelpers(), ...snprintfHelpers(), ...probeHelpers(options.probeRead),
   ];
 }

@@ -17,8 +17,7 @@ export const TRACE_PRINTK = 6;
 /** Receives each bpf_trace_printk's text (with any newline its format has) and the run's CPU. */
 export type TracePrintkSink = (text: string, cpu: number) => void;
 
-const MAX_ARGS = 3; // MAX_TRACE_PRINTK_VARARGS
-const MAX_BPRINTF_BUF = 512; // the output (with its NUL), and the room for copied strings
+export const MAX_BPRINTF_BUF = 512; // the output (with its NUL), and the room for copied strings
 const ENOSPC = 28;
 
 const latin1 = (b: Uint8Array): string => String.fromCharCode(...b);
@@ -29,9 +28,9 @@ function readBytes(env: HelperEnv, ptr: bigint, len: number): Uint8Array {
   return new Uint8Array(len);
 }
 
-/** The formatted text (one char per byte), or -errno. */
-function render(env: HelperEnv, fmt: Uint8Array, args: readonly bigint[]): string | number {
-  const pieces = parseFormat(fmt, MAX_ARGS);
+/** The formatted text (one char per byte), or -errno; the format may have as many conversions as there are args. */
+export function render(env: HelperEnv, fmt: Uint8Array, args: readonly bigint[]): string | number {
+  const pieces = parseFormat(fmt, args.length);
   if (!pieces) return -EINVAL;
   let room = MAX_BPRINTF_BUF; // what strings, chars and addresses copied for the format may use
   let out = '';

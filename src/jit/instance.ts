@@ -81,6 +81,7 @@ function trapMessage(program: Program, code: ErrorCode): string {
     case 'E_RUN_BUDGET': return 'instruction budget exceeded';
     case 'E_RUN_CALL_DEPTH': return 'more than 8 nested call frames';
     case 'E_RUN_UNKNOWN_HELPER': return 'callx: the register holds no registrable helper id';
+    case 'E_RUN_HELPER': return 'helper spin_lock failed: the lock stays held (a deadlock)';
     default: return `${code} in a program of ${program.slotCount} slots`;
   }
 }

@@ -75,9 +75,29 @@ function ringBufCall(e: FnEmitter, insn: InsnOf<'call'>, call: NonNullable<Helpe
   return [e.set(0, m.call(importOp(e, { name: `ringbuf_${call}`, cpu: false }, args.length), args, i64))];
 }
 
+/** A helper that is one operation (HelperSpec.wasmOp): perf_event_output of the pinned map, or a spin lock's. */
+function opCall(e: FnEmitter, insn: InsnOf<'call'>, name: NonNullable<HelperSpec['wasmOp']>): Expr[] | undefined {
+  const m = e.m;
+  let args: Expr[];
+  if (name === 'perf_event_output') {
+    const index = e.facts(insn.pc)?.callMap;
+    if (index === undefined) return undefined;
+    const map = pinnedMap(e, insn, index);
+    if (map.typeId !== BPF_MAP_TYPE.PERF_EVENT_ARRAY) return undefined;
+    args = [i64Const(m, BigInt(map.address)), e.get(3), e.get(4), e.get(5), cpuOf(e)];
+  } else {
+    args = [e.get(1)];
+  }
+  const call = e.set(0, m.call(importOp(e, { name, cpu: false }, args.length), args, i64));
+  // A lock never released (ops-spin-lock.ts): the run stops, as the helper's failure does in the interpreter.
+  if (name === 'spin_lock') return [call, m.if(m.i64.ne(e.get(0), i64Const(m, 0n)), e.trap('E_RUN_HELPER', insn.pc))];
+  return [call];
+}
+
 /** The call's code when the JIT can run the map operation itself; undefined to call the helper. */
 export function directMapCall(e: FnEmitter, insn: InsnOf<'call'>, spec: HelperSpec): Expr[] | undefined {
   if (spec.ringbufCall && e.mc.verified && !e.mc.checked) return ringBufCall(e, insn, spec.ringbufCall);
+  if (spec.wasmOp && e.mc.verified && !e.mc.checked) return opCall(e, insn, spec.wasmOp);
   const index = e.facts(insn.pc)?.callMap;
   if (!spec.mapCall || !e.mc.verified || e.mc.checked || index === undefined) return undefined;
   const map = pinnedMap(e, insn, index);

@@ -61,11 +61,11 @@ export function bindMaps(mem: EngineMemory, declared: readonly MapSpec[], given:
 export function declaredDescriptors(specs: readonly MapSpec[]): MapDescriptor[] {
   return specs.map((spec) => {
     const s = validateSpec(spec);
-    return { name: s.name, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, type: s.type };
+    return { name: s.name, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, type: s.type, spinLockOffset: s.spinLockOffset };
   });
 }
 
 /** What the verifier needs to know of a map. */
 export function mapDescriptor(map: BpfMap): MapDescriptor {
-  return { name: map.name, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries, type: map.typeId };
+  return { name: map.name, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries, type: map.typeId, spinLockOffset: map.spinLockOffset };
 }

@@ -10,6 +10,8 @@
  *     address of the element's values (set at creation, never changed), +24 key (rounded up to 8);
  *   - queue and stack: a ring of maxEntries + 1 value slots (one always empty, as in the kernel);
  *   - bloom filter: the bit set;
+ *   - perf_event_array: a control block per entry (perf-spec.ts), then the entries' output buffers,
+ *     bufferSize bytes each, which programs only copy records into (the data is empty);
  *   - LPM trie: a pool of H.LPM_NODE_COUNT = 2 * maxEntries - 1 nodes of `elemSize` bytes (N below:
  *     a trie whose intermediate nodes have two children each has fewer of them than entries), then
  *     the stack of free value slots (H.LPM_VFREE: maxEntries u32 addresses, the first
@@ -43,6 +45,7 @@ import type { EngineMemory } from '../runtime/memory.js';
 import { InputError } from '../errors.js';
 import { BPF_MAP_TYPE, isArrayType, isLruType, isPerCpuType, isQueueType, isRingBufType } from './types.js';
 import { MAX_STORAGE_BYTES, mapLabel, type ValidSpec } from './spec.js';
+import { PERF_CTL } from './perf-spec.js';
 
 /** Byte offsets of the header's u32 fields. */
 export const H = {
@@ -73,8 +76,15 @@ export const H = {
    * node (0: empty), the pool's length in nodes, and the stack of free value slots.
    */
   LPM_ROOT: 108, LPM_NODE_COUNT: 112, LPM_VFREE: 116,
+  /**
+   * perf_event_array: the mask of a position in a buffer (its size - 1), and the first buffer; the
+   * buffers' control blocks (perf-spec.ts PERF_CTL) are at ELEMS, the buffers follow them.
+   */
+  PERF_MASK: 120, PERF_BUFS: 124,
+  /** Hash and array maps: the offset of the values' bpf_spin_lock + 1, or 0 for none (spin-lock.ts). */
+  SPIN_LOCK: 128,
 } as const;
-export const HEADER_SIZE = 120;
+export const HEADER_SIZE = 132;
 
 /** Ring buffer records: header size and the length word's flags (the kernel's BPF_RINGBUF_*). */
 export const RB_HDR_SIZE = 8;
@@ -120,6 +130,8 @@ export function bloomBits(maxEntries: number, hashes: number): number {
   return bits <= 64 ? 64 : pow2AtLeast(bits);
 }
 
+const perfControlSize = (spec: ValidSpec): number => roundUp(spec.maxEntries * PERF_CTL.SIZE, 64);
+
 const lpmNodeCount = (spec: ValidSpec): number => 2 * spec.maxEntries - 1;
 
 interface Sizes { dataSize: number; elemsSize: number; buckets: number; elemSize: number; cpuStride: number; bits: number }
@@ -132,6 +144,7 @@ function sizes(spec: ValidSpec, stride: number, copies: number): Sizes {
   }
   if (isQueueType(spec.type)) return { ...none, elemsSize: (spec.maxEntries + 1) * stride };
   if (isRingBufType(spec.type)) return { ...none, dataSize: 2 * spec.maxEntries };
+  if (spec.type === BPF_MAP_TYPE.PERF_EVENT_ARRAY) return { ...none, elemsSize: perfControlSize(spec) + spec.maxEntries * spec.bufferSize! };
   if (spec.type === BPF_MAP_TYPE.BLOOM_FILTER) {
     const bits = bloomBits(spec.maxEntries, spec.mapExtra || 5);
     return { ...none, elemsSize: bits / 8, bits };
@@ -163,7 +176,10 @@ export function allocateMap(mem: EngineMemory, spec: ValidSpec, zeroSeed: boolea
     [H.BUCKETS, s.buckets ? header + HEADER_SIZE : 0], [H.BUCKET_MASK, Math.max(s.buckets - 1, 0)], [H.ELEM_SIZE, s.elemSize],
     [H.ELEMS, header + elemsOffset], [H.ELEMS_SIZE, s.elemsSize], [H.SEED, zeroSeed ? 0 : randomSeed()],
     [H.LRU, isLruType(spec.type) ? 1 : 0], [H.RING, spec.maxEntries + 1],
-    [H.HASHES, spec.mapExtra || 5], [H.BIT_MASK, Math.max(s.bits - 1, 0)], [H.RB_CONS, 0], [H.RB_PROD, 0],
+    [H.SPIN_LOCK, spec.spinLockOffset === undefined ? 0 : spec.spinLockOffset + 1], [H.HASHES, spec.mapExtra || 5], [H.BIT_MASK, Math.max(s.bits - 1, 0)], [H.RB_CONS, 0], [H.RB_PROD, 0],
+    ...(spec.type === BPF_MAP_TYPE.PERF_EVENT_ARRAY ? [
+      [H.PERF_MASK, spec.bufferSize! - 1], [H.PERF_BUFS, header + elemsOffset + perfControlSize(spec)],
+    ] as Array<[number, number]> : []),
     ...(spec.type === BPF_MAP_TYPE.LPM_TRIE ? [
       [H.LPM_NODE_COUNT, lpmNodeCount(spec)], [H.LPM_VFREE, header + elemsOffset + lpmNodeCount(spec) * s.elemSize],
     ] as Array<[number, number]> : []),

@@ -36,6 +36,8 @@ export abstract class MapBase {
   readonly name: string;
   /** The kernel's map_extra: a bloom filter's number of hash functions (0: the default, 5); else 0. */
   readonly mapExtra: number;
+  /** The offset of the values' bpf_spin_lock (spin-lock.ts), when they hold one. */
+  readonly spinLockOffset: number | undefined;
   /** Per-CPU maps hold one value per CPU of the memory; lookup returns them all. */
   readonly perCpu: boolean;
   /** The address of the map's header in the engine memory: what the map operations take as `map`. */
@@ -62,6 +64,7 @@ export abstract class MapBase {
     this.flags = spec.flags;
     this.name = spec.name;
     this.mapExtra = spec.mapExtra;
+    this.spinLockOffset = spec.spinLockOffset;
     this.perCpu = isPerCpuType(spec.type);
     this.label = mapLabel(spec.name, spec.typeName);
     this.layout = allocateMap(mem, spec, (spec.flags & BPF_F.ZERO_SEED) !== 0);

@@ -14,6 +14,7 @@ import { MapBase } from './map-base.js';
 import type { MapOpsExports } from './ops.js';
 import type { ValidSpec } from './spec.js';
 import { toBigInt, toBytes, type MapBytes } from './values.js';
+import { deleteBatch, lookupAndDeleteBatch, lookupBatch, updateBatch, type Batch, type BatchCursor } from './batch.js';
 
 /** The operations one kind of map uses, as (map, key, ...) over addresses; cpu -1: all copies. */
 interface KindOps {
@@ -27,7 +28,7 @@ interface KindOps {
 const NO_KEYS: KindOps = { lookup: () => 0n, update: () => BigInt(-EINVAL), delete: () => BigInt(-EINVAL), next: () => BigInt(-EINVAL) };
 
 function kindOps(ops: MapOpsExports, type: MapTypeId): KindOps {
-  if (isKeylessType(type)) return NO_KEYS;
+  if (isKeylessType(type) || type === BPF_MAP_TYPE.PERF_EVENT_ARRAY) return NO_KEYS;
   if (type === BPF_MAP_TYPE.LPM_TRIE) {
     // One copy of each value: the cpu argument has nothing to pick.
     return {
@@ -70,14 +71,19 @@ export class BpfMap<V extends MapValues = MapValues> extends MapBase {
 
   /**
    * The value of `key` (a copy), one per CPU for a per-CPU map; undefined when the key is absent. As
-   * the kernel's syscall, a host lookup does not count as a use of an LRU map's key.
+   * the kernel's syscall, a host lookup does not count as a use of an LRU map's key, and the bytes
+   * of a bpf_spin_lock in the value read as 0 (an update leaves them alone).
    */
   lookup(key: MapBytes): V | undefined {
     const k = this.putKey(key);
     const at = (cpu: number): number => Number(this.ops.lookup(BigInt(this.address), k, BigInt(cpu)));
     if (!this.perCpu) {
       const addr = at(0);
-      return addr === 0 ? undefined : (this.mem.read(addr, this.valueSize) as V);
+      if (addr === 0) return undefined;
+      const value = this.mem.read(addr, this.valueSize);
+      // As the kernel's syscall copy: a bpf_spin_lock reads as 0, whoever holds it.
+      if (this.spinLockOffset !== undefined) value.fill(0, this.spinLockOffset, this.spinLockOffset + 4);
+      return value as V;
     }
     const values: Uint8Array[] = [];
     for (let cpu = 0; cpu < this.layout.copies; cpu++) {
@@ -145,13 +151,38 @@ export class BpfMap<V extends MapValues = MapValues> extends MapBase {
    */
   *keys(): IterableIterator<Uint8Array> {
     let prev: Uint8Array | undefined;
-    for (;;) {
-      const k = prev ? this.putKey(prev) : 0n;
-      const rc = this.ops.next(BigInt(this.address), k, BigInt(this.outAddr));
-      if (rc === BigInt(-ENOENT)) return;
-      prev = this.mem.read(this.outAddr, this.keySize);
-      yield prev;
-    }
+    while ((prev = this.nextKey(prev)) !== undefined) yield prev;
+  }
+
+  /**
+   * The key after `key` in the map's order, or the first without one (a key not in the map also
+   * gives the first, as the kernel's BPF_MAP_GET_NEXT_KEY); undefined after the last.
+   */
+  nextKey(key?: MapBytes): Uint8Array | undefined {
+    const rc = this.ops.next(BigInt(this.address), key === undefined ? 0n : this.putKey(key), BigInt(this.outAddr));
+    if (rc === BigInt(-ENOENT)) return undefined;
+    if (rc !== 0n) throw this.fail('next key', -Number(rc), 'the map has no keys');
+    return this.mem.read(this.outAddr, this.keySize);
+  }
+
+  /** Up to `count` entries after the cursor (from the first without one): BPF_MAP_LOOKUP_BATCH (batch.ts). */
+  lookupBatch(count: number, cursor?: BatchCursor): Batch<V> {
+    return lookupBatch(this, count, cursor);
+  }
+
+  /** lookupBatch, deleting the entries it returns: BPF_MAP_LOOKUP_AND_DELETE_BATCH (not for arrays). */
+  lookupAndDeleteBatch(count: number, cursor?: BatchCursor): Batch<V> {
+    return lookupAndDeleteBatch(this, count, cursor);
+  }
+
+  /** update of each key with its value, in order; returns how many (BPF_MAP_UPDATE_BATCH). */
+  updateBatch(keys: readonly MapBytes[], values: readonly (MapBytes | readonly MapBytes[])[], flags: number = BPF_ANY): number {
+    return updateBatch(this, keys, values, flags);
+  }
+
+  /** delete of each key, in order; returns how many (BPF_MAP_DELETE_BATCH). */
+  deleteBatch(keys: readonly MapBytes[]): number {
+    return deleteBatch(this, keys);
   }
 
   /** Each key with its value (as lookup returns it); keys deleted meanwhile are skipped. */

@@ -1,7 +1,7 @@
 /**
  * The host API of maps, in the style of libbpf and cilium/ebpf: create a map in an engine memory
  * (createMap), then use it through BpfMap (map-keyed.ts) or, for a queue, a stack or a bloom filter,
- * the subclasses of map-keyless.ts, or for a ring buffer RingBuf (ringbuf.ts) (docs/architecture.md
+ * the subclasses of map-keyless.ts, or for a ring buffer RingBuf (ringbuf.ts), for a perf_event_array PerfEventArray (perf.ts) (docs/architecture.md
  * section 2, "Maps").
  */
 import type { EngineMemory } from '../runtime/memory.js';
@@ -9,10 +9,12 @@ import { BPF_MAP_TYPE, isQueueType, type PerCpuMapType } from './types.js';
 import { BpfMap } from './map-keyed.js';
 import { BpfBloomFilter, BpfQueue } from './map-keyless.js';
 import { RingBuf } from './ringbuf.js';
+import { PerfEventArray } from './perf.js';
 import { validateSpec, type MapSpec } from './spec.js';
 
 export { BpfMap, type MapValues } from './map-keyed.js';
 export { RingBuf } from './ringbuf.js';
+export { PerfEventArray } from './perf.js';
 
 type SingleMapType = 'hash' | 'array' | 'lru_hash' | 'lpm_trie' | 1 | 2 | 9 | 11;
 type QueueMapType = 'queue' | 'stack' | 22 | 23;
@@ -24,11 +26,13 @@ export function createMap(mem: EngineMemory, spec: MapSpec & { type: SingleMapTy
 export function createMap(mem: EngineMemory, spec: MapSpec & { type: QueueMapType }): BpfQueue;
 export function createMap(mem: EngineMemory, spec: MapSpec & { type: BloomMapType }): BpfBloomFilter;
 export function createMap(mem: EngineMemory, spec: MapSpec & { type: 'ringbuf' | 27 }): RingBuf;
+export function createMap(mem: EngineMemory, spec: MapSpec & { type: 'perf_event_array' | 4 }): PerfEventArray;
 export function createMap(mem: EngineMemory, spec: MapSpec): BpfMap;
 export function createMap(mem: EngineMemory, spec: MapSpec): BpfMap {
   const valid = validateSpec(spec);
   if (isQueueType(valid.type)) return new BpfQueue(mem, valid);
   if (valid.type === BPF_MAP_TYPE.BLOOM_FILTER) return new BpfBloomFilter(mem, valid);
   if (valid.type === BPF_MAP_TYPE.RINGBUF) return new RingBuf(mem, valid);
+  if (valid.type === BPF_MAP_TYPE.PERF_EVENT_ARRAY) return new PerfEventArray(mem, valid);
   return new BpfMap(mem, valid);
 }

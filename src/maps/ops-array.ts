@@ -8,6 +8,8 @@ import { badCpu, Fn } from './wasm-fn.js';
 export function addArrayOps(m: WasmModule): void {
   const I = m.i32;
   const c = (n: number): Expr => I.const(n);
+  // Around the value's bpf_spin_lock, if it has one (ops-spin-lock.ts).
+  const copyValue = (f: Fn, dst: Expr, src: Expr, len: Expr): Expr => m.call('copy_value_impl', [f.get('map'), dst, src, len], 'none');
   const slot = (f: Fn, index: Expr, cpu: Expr): Expr =>
     I.add(I.add(f.hdr(H.DATA), I.mul(cpu, f.hdr(H.CPU_STRIDE))), I.mul(index, f.hdr(H.STRIDE)));
 
@@ -26,10 +28,10 @@ export function addArrayOps(m: WasmModule): void {
     m.if(I.ge_u(up.get('i'), up.hdr(H.MAX_ENTRIES)), m.return(c(-E2BIG))),
     m.if(I.eq(up.get('flags'), c(BPF_NOEXIST)), m.return(c(-EEXIST))),
     m.if(I.ne(up.get('cpu'), c(-1)), m.block(null, [
-      m.memory.copy(slot(up, up.get('i'), up.get('cpu')), up.get('value'), up.hdr(H.VALUE_SIZE)), m.return(c(0)),
+      copyValue(up, slot(up, up.get('i'), up.get('cpu')), up.get('value'), up.hdr(H.VALUE_SIZE)), m.return(c(0)),
     ])),
     up.while(I.lt_u(up.get('k'), up.hdr(H.COPIES)), () => [
-      m.memory.copy(slot(up, up.get('i'), up.get('k')), I.add(up.get('value'), I.mul(up.get('k'), up.hdr(H.STRIDE))), up.hdr(H.STRIDE)),
+      copyValue(up, slot(up, up.get('i'), up.get('k')), I.add(up.get('value'), I.mul(up.get('k'), up.hdr(H.STRIDE))), up.hdr(H.STRIDE)),
       up.set('k', I.add(up.get('k'), c(1))),
     ]),
     c(0),

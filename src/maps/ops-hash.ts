@@ -158,9 +158,11 @@ function addHashOps(m: WasmModule): void {
   // Copies the value in place: the kernel swaps in a new element (see the note at the top).
   const up = new Fn(m, ['map', 'key', 'value', 'flags', 'cpu'], ['h', 'e', 'slot']);
   const all = (): Expr => I.eq(up.get('cpu'), c(-1));
+  // Around the value's bpf_spin_lock, if it has one (ops-spin-lock.ts); a new element's is zeroed below.
+  const copy = (dst: Expr, len: Expr): Expr => m.call('copy_value_impl', [up.get('map'), dst, up.get('value'), len], 'none');
   const copyValue = (): Expr => m.if(all(),
-    m.memory.copy(valueAt(up, up.get('e'), c(0)), up.get('value'), I.mul(up.hdr(H.COPIES), up.hdr(H.STRIDE))),
-    m.memory.copy(valueAt(up, up.get('e'), up.get('cpu')), up.get('value'), up.hdr(H.VALUE_SIZE)));
+    copy(valueAt(up, up.get('e'), c(0)), I.mul(up.hdr(H.COPIES), up.hdr(H.STRIDE))),
+    copy(valueAt(up, up.get('e'), up.get('cpu')), up.hdr(H.VALUE_SIZE)));
   up.add('hash_update_impl', i32, [
     m.if(I.or(I.gt_u(up.get('flags'), c(BPF_EXIST)), badCpu(up, true)), m.return(c(-EINVAL))),
     up.set('h', hashOf(up)),

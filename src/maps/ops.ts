@@ -33,6 +33,8 @@
  *   ringbuf_submit(data, flags) -> 0                ringbuf_discard(data, flags) -> 0
  *   ringbuf_output(map, data, size, flags) -> 0|-EINVAL|-EAGAIN
  *   ringbuf_query(map, flags) -> available bytes (0) | size (1) | consumer pos (2) | producer pos (3) | 0
+ *   perf_event_output(map, flags, data, size, cpu) -> 0|-EINVAL|-E2BIG|-ENOENT|-ENOSPC (ops-perf.ts)
+ *   spin_lock(lock) -> 0|-EDEADLK                   spin_unlock(lock) -> 0|-EINVAL (ops-spin-lock.ts)
  *
  * A flags argument above 2^32 - 1 is EINVAL, as the kernel refuses unknown flags (the implementations
  * take i32).
@@ -54,6 +56,8 @@ import { addQueueOps } from './ops-queue.js';
 import { addBloomOps } from './ops-bloom.js';
 import { addRingBufOps } from './ops-ringbuf.js';
 import { addLpmFunctions } from './ops-lpm.js';
+import { addPerfOps } from './ops-perf.js';
+import { addSpinLockOps } from './ops-spin-lock.js';
 
 /** wasm32's largest memory: declaring it accepts the engine memory whatever its maximum (as src/jit/module.ts). */
 const MAX_WASM32_PAGES = 65536;
@@ -89,6 +93,9 @@ export interface MapOpsExports {
   ringbuf_discard(data: B, flags: B): B;
   ringbuf_output(map: B, data: B, size: B, flags: B): B;
   ringbuf_query(map: B, flags: B): B;
+  perf_event_output(map: B, flags: B, data: B, size: B, cpu: B): B;
+  spin_lock(lock: B): B;
+  spin_unlock(lock: B): B;
 }
 
 /**
@@ -145,6 +152,7 @@ function addExports(m: WasmModule): void {
 export function buildMapOpsModule(): WasmModule {
   const m = new WasmModule();
   m.importMemory('env', 'memory', 1, MAX_WASM32_PAGES, true);
+  addSpinLockOps(m);
   addHashFunctions(m);
   addArrayOps(m);
   addLpmFunctions(m);
@@ -153,6 +161,7 @@ export function buildMapOpsModule(): WasmModule {
   addBloomOps(m);
   addExports(m);
   addRingBufOps(m);
+  addPerfOps(m);
   return m;
 }
 

@@ -10,7 +10,9 @@
 import { MapError } from '../errors.js';
 import type { EngineMemory } from '../runtime/memory.js';
 import { H, RB_BUSY, RB_DISCARD, RB_HDR_SIZE } from './layout.js';
-import { BpfMap } from './map-keyed.js';
+import { StreamMap, poll, type PollOptions } from './map-stream.js';
+
+export type { PollOptions } from './map-stream.js';
 import { BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_PROD_POS } from './ops-ringbuf.js';
 import type { ValidSpec } from './spec.js';
 
@@ -59,50 +61,17 @@ export function consumeRecords(ring: RingView, callback: RecordCallback, max = I
   return count;
 }
 
-export interface PollOptions {
-  /**
-   * Milliseconds to wait before looking again when the buffer is empty (setTimeout); 0 looks again
-   * on the next turn of the event loop (setImmediate). Default 1.
-   */
-  readonly pollMs?: number;
-  /** Ends the iteration (without an error) when aborted. */
-  readonly signal?: AbortSignal;
-}
-
-function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = (): void => {
-      signal?.removeEventListener('abort', done);
-      if (ms === 0) clearImmediate(immediate);
-      else clearTimeout(timer);
-      resolve();
-    };
-    const immediate = ms === 0 ? setImmediate(done) : undefined;
-    const timer = ms === 0 ? undefined : setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 /**
  * Every record, as it is committed, forever (until the loop breaks or the signal aborts): takes one
  * record at a time, so records a loop that stops early never saw stay in the buffer.
  */
-export async function* pollRecords(ring: RingView, options: PollOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
-  const pollMs = options.pollMs ?? 1;
-  for (;;) {
-    if (options.signal?.aborted) return;
+export function pollRecords(ring: RingView, options: PollOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+  return poll(() => {
     let record: Uint8Array | undefined;
-    if (consumeRecords(ring, (r) => { record = r; }, 1) === 1) {
-      yield record!;
-      continue;
-    }
-    await wait(pollMs, options.signal);
-  }
+    consumeRecords(ring, (r) => { record = r; }, 1);
+    return record;
+  }, options);
 }
-
-/** The kernel's ENOTSUPP (524): what a ring buffer answers to lookup, update, delete and next key. */
-const ENOTSUPP = 'ENOTSUPP';
 
 /**
  * A ring buffer (BPF_MAP_TYPE_RINGBUF, maxEntries = its size in bytes): programs reserve, submit,
@@ -110,8 +79,9 @@ const ENOTSUPP = 'ENOTSUPP';
  * order with consume() or `for await (const record of ringbuf)`. Records are copies.
  * It has no keys: lookup, update, delete, keys and clear fail with ENOTSUPP, as in the kernel.
  */
-export class RingBuf extends BpfMap<never> {
+export class RingBuf extends StreamMap {
   private readonly ring: RingView;
+  protected readonly what = 'a ring buffer has no keys';
 
   constructor(mem: EngineMemory, spec: ValidSpec) {
     super(mem, spec);
@@ -160,30 +130,4 @@ export class RingBuf extends BpfMap<never> {
   private query(flag: number): number {
     return Number(this.wasm.ringbuf_query(BigInt(this.address), BigInt(flag)));
   }
-
-  private unsupported(op: string): MapError {
-    return new MapError(ENOTSUPP, `${this.label}: ${op}: a ring buffer has no keys (${ENOTSUPP})`);
-  }
-
-  override lookup(): undefined {
-    throw this.unsupported('lookup');
-  }
-
-  override update(): void {
-    throw this.unsupported('update');
-  }
-
-  override delete(): void {
-    throw this.unsupported('delete');
-  }
-
-  // eslint-disable-next-line require-yield
-  override *keys(): IterableIterator<Uint8Array> {
-    throw this.unsupported('keys');
-  }
-
-  override clear(): void {
-    throw this.unsupported('clear');
-  }
 }
-

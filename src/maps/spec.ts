@@ -6,9 +6,11 @@
  */
 import { InputError } from '../errors.js';
 import {
-  BPF_F, BPF_MAP_TYPE, IMPLEMENTED, isArrayType, isKeylessType, isLruType, isPerCpuType, isQueueType, isRingBufType, mapTypeId, mapTypeName,
+  BPF_F, BPF_MAP_TYPE, IMPLEMENTED, isArrayType, isKeylessType, isLruType, isPerCpuType, isPerfEventArrayType, isQueueType, isRingBufType, mapTypeId, mapTypeName,
   type MapTypeId, type MapTypeName,
 } from './types.js';
+import { perfEventArraySpec } from './perf-spec.js';
+import { spinLockOffset } from './spin-lock.js';
 
 export interface MapSpec {
   /** A name ('hash', 'percpu_array', ...) or Linux's number (BPF_MAP_TYPE). */
@@ -22,6 +24,10 @@ export interface MapSpec {
   readonly name?: string;
   /** The kernel's map_extra: for a bloom filter, its number of hash functions (1..15; 0 or absent: 5). 0 for other types. */
   readonly mapExtra?: number;
+  /** A perf_event_array's bytes per output buffer (perf-spec.ts); absent for other types. */
+  readonly bufferSize?: number;
+  /** Where a hash or array map's value holds a `struct bpf_spin_lock` (spin-lock.ts); absent: none. */
+  readonly spinLockOffset?: number;
 }
 
 /** A spec that passed the checks, with its type resolved. */
@@ -34,6 +40,10 @@ export interface ValidSpec {
   readonly flags: number;
   readonly name: string;
   readonly mapExtra: number;
+  /** A perf_event_array's bytes per output buffer; absent for other types. */
+  readonly bufferSize?: number;
+  /** The offset of the value's bpf_spin_lock; absent when it has none. */
+  readonly spinLockOffset?: number;
 }
 
 /** The kernel refuses hash keys larger than a BPF stack (MAX_BPF_STACK): a program must be able to build one. */
@@ -81,7 +91,11 @@ export function validateSpec(spec: MapSpec): ValidSpec {
     }
     return value;
   };
+  // Refused there: neither holds values with a lock.
+  if (spec.spinLockOffset !== undefined && (isRingBufType(type) || isPerfEventArrayType(type))) spinLockOffset(spec.spinLockOffset, type, 0, where);
   if (isRingBufType(type)) return ringBufSpec(spec, where, typeName, name);
+  if (isPerfEventArrayType(type)) return perfEventArraySpec(spec, where, name);
+  if (spec.bufferSize !== undefined) throw new InputError(`${where}: bufferSize is for a perf_event_array only`);
   if (isArrayType(type) && spec.keySize !== 4) throw new InputError(`${where}: keySize ${String(spec.keySize)} must be 4 (an array is indexed by a u32)`);
   if (isKeylessType(type) && spec.keySize !== 0) throw new InputError(`${where}: keySize ${String(spec.keySize)} must be 0 (a ${typeName} has no keys)`);
   const lpm = type === BPF_MAP_TYPE.LPM_TRIE;
@@ -98,7 +112,8 @@ export function validateSpec(spec: MapSpec): ValidSpec {
   }
   // As the kernel's map_create and bloom_map_alloc: only a bloom filter takes map_extra, in its low 4 bits.
   const mapExtra = int('mapExtra', spec.mapExtra ?? 0, 0, type === BPF_MAP_TYPE.BLOOM_FILTER ? 15 : 0);
-  return { type, typeName, keySize, valueSize, maxEntries, flags, name, mapExtra };
+  const lock = spinLockOffset(spec.spinLockOffset, type, valueSize, where);
+  return { type, typeName, keySize, valueSize, maxEntries, flags, name, mapExtra, ...(lock === undefined ? {} : { spinLockOffset: lock }) };
 }
 
 /**

@@ -20,7 +20,7 @@ export type MapTypeName = Lowercase<keyof typeof BPF_MAP_TYPE>;
 export const IMPLEMENTED = new Set<number>([
   BPF_MAP_TYPE.HASH, BPF_MAP_TYPE.ARRAY, BPF_MAP_TYPE.PERCPU_HASH, BPF_MAP_TYPE.PERCPU_ARRAY,
   BPF_MAP_TYPE.LRU_HASH, BPF_MAP_TYPE.LRU_PERCPU_HASH, BPF_MAP_TYPE.LPM_TRIE, BPF_MAP_TYPE.QUEUE, BPF_MAP_TYPE.STACK,
-  BPF_MAP_TYPE.BLOOM_FILTER, BPF_MAP_TYPE.RINGBUF,
+  BPF_MAP_TYPE.BLOOM_FILTER, BPF_MAP_TYPE.RINGBUF, BPF_MAP_TYPE.PERF_EVENT_ARRAY,
 ]);
 
 export type PerCpuMapType = 'percpu_hash' | 'percpu_array' | 'lru_percpu_hash'
@@ -43,6 +43,7 @@ export const isArrayType = (id: number): boolean => id === BPF_MAP_TYPE.ARRAY ||
 export const isPerCpuType = (id: number): boolean =>
   id === BPF_MAP_TYPE.PERCPU_ARRAY || id === BPF_MAP_TYPE.PERCPU_HASH || id === BPF_MAP_TYPE.LRU_PERCPU_HASH;
 export const isRingBufType = (id: number): boolean => id === BPF_MAP_TYPE.RINGBUF;
+export const isPerfEventArrayType = (id: number): boolean => id === BPF_MAP_TYPE.PERF_EVENT_ARRAY;
 export const isLruType = (id: number): boolean => id === BPF_MAP_TYPE.LRU_HASH || id === BPF_MAP_TYPE.LRU_PERCPU_HASH;
 /** Queue and stack: one ring, the header says which end pop takes from. */
 export const isQueueType = (id: number): boolean => id === BPF_MAP_TYPE.QUEUE || id === BPF_MAP_TYPE.STACK;

@@ -59,7 +59,13 @@ export type ArgKind =
    * A ring buffer record the program reserved, null-checked, at offset 0; the call releases it (the
    * kernel's ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE): every copy of the pointer becomes unusable.
    */
-  | 'ringbuf_record';
+  | 'ringbuf_record'
+  /**
+   * A map value pointer at exactly the offset of the value's bpf_spin_lock: the call takes the lock
+   * (bpf_spin_lock) or releases the one the path holds (bpf_spin_unlock); src/verifier/spin-lock.ts.
+   */
+  | 'spin_lock'
+  | 'spin_unlock';
 
 /** What a helper leaves in r0 (r1-r5 are always clobbered). */
 export type RetKind =

@@ -36,6 +36,11 @@ export interface HelperSpec {
   readonly mapCall?: 'lookup' | 'update' | 'delete';
   /** The kernel's ring buffer helper this is (src/maps/ringbuf-helpers.ts): the JIT may call the operation directly. */
   readonly ringbufCall?: 'output' | 'reserve' | 'submit' | 'discard' | 'query';
+  /**
+   * A helper whose work is one map operation the JIT may call directly (src/jit/map-calls.ts):
+   * perf_event_output of the pinned perf_event_array, spin_lock and spin_unlock of a map value.
+   */
+  readonly wasmOp?: 'perf_event_output' | 'spin_lock' | 'spin_unlock';
 }
 
 /** Raised by a helper for a bad pointer argument; the engine turns it into E_RUN_MEMORY at the call's pc. */

@@ -71,7 +71,7 @@ function ptrOk(c: Cmp, old: Ptr, cur: Ptr): boolean {
     case 'stack': return old.frame === cur.frame && offsetOk(c, old, cur);
     case 'ctx': return offsetOk(c, old, cur);
     case 'mem': case 'map_value':
-      return old.region === cur.region && old.size === cur.size && old.readOnly === cur.readOnly && offsetOk(c, old, cur);
+      return old.region === cur.region && old.size === cur.size && old.readOnly === cur.readOnly && offsetOk(c, old, cur) && c.ids.match(old.ref, cur.ref);
     case 'packet': {
       const range = c.mode === 'exact' ? old.range === cur.range : old.range <= cur.range;
       return range && offsetOk(c, old, cur) && c.ids.match(old.id, cur.id);
@@ -149,6 +149,7 @@ export function compareStates(old: VState, cur: VState, pc: number, masks: Regis
   // Acquired references must correspond one to one (the kernel's refsafe): a path holding a record
   // another does not must be explored on its own, or a leak on it would go unseen.
   if (old.refs.length !== cur.refs.length) return false;
+  if (old.lock?.map !== cur.lock?.map) return false;
   const c: Cmp = { mode, ids: new IdMap(), linked };
   const top = old.frames.length - 1;
   for (let f = top; f >= 0; f--) {
@@ -166,5 +167,5 @@ export function compareStates(old: VState, cur: VState, pc: number, masks: Regis
       if (!slotOk(c, of.stack, cf.stack, i)) return false;
     }
   }
-  return old.refs.every((r, i) => c.ids.match(r.id, cur.refs[i]!.id));
+  return old.refs.every((r, i) => c.ids.match(r.id, cur.refs[i]!.id)) && (!old.lock || c.ids.match(old.lock.elem, cur.lock!.elem));
 }

@@ -14,6 +14,7 @@ import { refuse } from './refusal.js';
 import { SCALAR_UNKNOWN, constValue, isConstScalar, scalarURange, type Scalar } from './scalar.js';
 import { stackBuffer, stackString, type DepthSink } from './stack-access.js';
 import { releaseRef, topFrame, type VState } from './state.js';
+import { checkLockBytes, refuseWhileLocked, spinLockArg } from './spin-lock.js';
 
 /** A map the program can name with `lddw rX, map_by_idx(N)` (N indexes the verify options' maps). */
 export interface MapDescriptor {
@@ -23,6 +24,8 @@ export interface MapDescriptor {
   readonly maxEntries?: number;
   /** BPF_MAP_TYPE number (src/maps/types.ts), when known: only an array of one entry has a direct value address. */
   readonly type?: number;
+  /** The offset of the values' bpf_spin_lock, when they hold one (spin-lock.ts). */
+  readonly spinLockOffset?: number;
 }
 
 export type HelperLookup =
@@ -49,6 +52,7 @@ interface ArgCheck {
   allocSize: number;
   /** The reference a `ringbuf_record` argument releases. */
   release: number;
+  readonly pc: number;
 }
 
 function argLabel(c: ArgCheck, i: number): string {
@@ -76,7 +80,10 @@ function checkBuffer(c: ArgCheck, i: number, p: Ptr, len: [number, number], acce
   const mode = access.write ? 'write' : 'read';
   switch (p.kind) {
     case 'stack': stackBuffer(c.state, p, reg, len[0], len[1], access, c.env.depth); return;
-    case 'mem': case 'map_value': case 'ringbuf_mem': checkRegion(p, reg, 0, len[1], mode); return;
+    case 'mem': case 'map_value': case 'ringbuf_mem':
+      checkRegion(p, reg, 0, len[1], mode);
+      checkLockBytes(c.env.maps, p, reg, 0, len[1]);
+      return;
     case 'packet':
       if (access.write && !c.env.ctx.packetWritable) refuse('E_VERIFY_PKT_ACCESS', `the ${c.env.ctx.name} context does not allow writing packet data`, [reg]);
       checkPacket(p, reg, 0, len[1], mode);
@@ -143,6 +150,10 @@ function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
       if (kind === 'ringbuf_map' && !ring) {
         refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} must be a ring buffer, but ${mapText(value.region, desc)} is ${desc?.type === undefined ? 'not known to be one' : `a map of type ${desc.type}`}`, [i + 1]);
       }
+      // Only the helpers that name it take a perf_event_array (check_map_func_compatibility).
+      if (desc?.type === BPF_MAP_TYPE.PERF_EVENT_ARRAY && !c.proto.mapTypes?.includes(desc.type)) {
+        refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)}: ${mapText(value.region, desc)} is a perf_event_array, which only perf_event_output takes`, [i + 1]);
+      }
       c.map = value.region;
       checkMapType(c, i);
       return;
@@ -170,6 +181,9 @@ function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
       c.release = value.ref;
       return;
     }
+    case 'spin_lock': case 'spin_unlock':
+      spinLockArg(c.env.maps, c.state, value, i + 1, kind === 'spin_unlock', c.pc);
+      return;
     case 'map_key': case 'map_value': {
       const m = mapOf(c, i);
       const size = kind === 'map_key' ? m.keySize : m.valueSize;
@@ -198,7 +212,9 @@ function returned(c: ArgCheck, ret: RetKind, pc: number): RegState {
   if (ret === 'void') return UNINIT;
   if (ret === 'map_value_or_null') {
     const m = c.env.maps[c.map!]!;
-    return makePtr('map_value_or_null', { id: c.env.newId(), size: m.valueSize, region: c.map! });
+    const id = c.env.newId();
+    // The element, for a map whose values hold a lock: unlock must name the one locked (spin-lock.ts).
+    return makePtr('map_value_or_null', { id, size: m.valueSize, region: c.map!, ref: m.spinLockOffset === undefined ? 0 : id });
   }
   if (ret.kind === 'scalar') return scalarURange(ret.min, ret.max) as Scalar;
   return makePtr('map_value_or_null', { id: c.env.newId(), size: ret.valueSize, region: -1 });
@@ -214,8 +230,9 @@ export function callHelper(env: CallEnv, state: VState, id: number, pc: number):
   if (!found.found) refuse('E_VERIFY_HELPER', found.why);
   const problem = protoProblem(found.proto);
   if (problem) refuse('E_VERIFY_HELPER', `${found.label} has a malformed prototype: ${problem}`);
-  const check: ArgCheck = { env, state, label: found.label, proto: found.proto, map: undefined, allocSize: 0, release: 0 };
+  const check: ArgCheck = { env, state, label: found.label, proto: found.proto, map: undefined, allocSize: 0, release: 0, pc };
   const { args, ret } = found.proto;
+  if (!args.includes('spin_unlock')) refuseWhileLocked(state, `a call of ${found.label}`);
   for (let i = 0; i < args.length; i++) checkArg(check, args, i);
   if (check.release !== 0) releaseRef(state, check.release);
   const regs = topFrame(state).regs;

@@ -20,10 +20,14 @@ import { refuse } from './refusal.js';
 import { formatScalar, loadedScalar, type Scalar } from './scalar.js';
 import { stackAtomic, stackLoad, stackStore, type DepthSink } from './stack-access.js';
 import type { VState } from './state.js';
+import type { MapDescriptor } from './helper-call.js';
+import { checkLockBytes } from './spin-lock.js';
 
 export interface AccessEnv {
   readonly ctx: ContextDescriptor;
   readonly depth: DepthSink;
+  /** The program's maps: a value's bpf_spin_lock is out of reach of loads and stores. */
+  readonly maps?: readonly MapDescriptor[];
 }
 
 /** The pointer in register `reg`, refusing anything that cannot be dereferenced. */
@@ -77,7 +81,7 @@ export function load(env: AccessEnv, state: VState, base: RegState, reg: number,
     case 'stack': return { value: stackLoad(state, p, reg, off, size, signed, env.depth), ptr: p };
     case 'ctx': return { value: ctxAccess(env.ctx, p, reg, off, size, 'read', signed), ptr: p };
     case 'packet': checkPacket(p, reg, off, size, 'read'); break;
-    case 'mem': case 'map_value': case 'ringbuf_mem': checkRegion(p, reg, off, size, 'read'); break;
+    case 'mem': case 'map_value': case 'ringbuf_mem': checkRegion(p, reg, off, size, 'read'); checkLockBytes(env.maps, p, reg, off, size); break;
     case 'packet_end': case 'map_handle': case 'map_value_or_null': case 'ringbuf_mem_or_null': case 'released_mem': break; // refused by derefPtr
   }
   return { value: loadedScalar(size, signed), ptr: p };
@@ -103,7 +107,7 @@ export function store(
       if (!env.ctx.packetWritable) refuse('E_VERIFY_PKT_ACCESS', `the ${env.ctx.name} context does not allow writing packet data`, [reg]);
       checkPacket(p, reg, off, size, 'write');
       break;
-    case 'mem': case 'map_value': case 'ringbuf_mem': checkRegion(p, reg, off, size, 'write'); break;
+    case 'mem': case 'map_value': case 'ringbuf_mem': checkRegion(p, reg, off, size, 'write'); checkLockBytes(env.maps, p, reg, off, size); break;
     case 'packet_end': case 'map_handle': case 'map_value_or_null': case 'ringbuf_mem_or_null': case 'released_mem': break;
   }
   return p;
@@ -119,6 +123,7 @@ export function atomic(env: AccessEnv, state: VState, base: RegState, reg: numbe
     case 'stack': stackAtomic(state, p, reg, off, size, env.depth); break;
     case 'mem': case 'map_value': case 'ringbuf_mem':
       checkRegion(p, reg, off, size, 'atomic access');
+      checkLockBytes(env.maps, p, reg, off, size);
       checkAligned(p, reg, off, size);
       break;
     case 'ctx': case 'packet': case 'packet_end': case 'map_handle': case 'map_value_or_null': case 'ringbuf_mem_or_null': case 'released_mem':

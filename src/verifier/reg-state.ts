@@ -54,7 +54,8 @@ export interface Ptr {
   readonly size: number;
   /**
    * Ring buffer kinds: the id of the acquired reference (VState.refs) the record is; every copy of
-   * the pointer carries it, so releasing the reference reaches them all. 0 for other kinds.
+   * the pointer carries it, so releasing the reference reaches them all. Map values of a map with a
+   * bpf_spin_lock: the element a lookup returned (spin-lock.ts). 0 otherwise.
    */
   readonly ref: number;
   /** mem: region number (0 = the context input); map kinds: map index, -1 for a helper's unnamed map. */

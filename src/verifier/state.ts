@@ -7,6 +7,7 @@ import { FP } from '../isa/opcode.js';
 import { UNINIT, makePtr, type Ptr, type RegState } from './reg-state.js';
 import type { Scalar } from './scalar.js';
 import { emptyStack, type FrameStack } from './stack.js';
+import type { HeldLock } from './spin-lock.js';
 
 export interface Frame {
   /** Index of the function (Program.functions) this frame runs. */
@@ -28,6 +29,8 @@ export interface VState {
   readonly frames: Frame[];
   /** Acquired references, oldest first (the kernel's acquired_refs). */
   refs: Ref[];
+  /** The bpf_spin_lock this path holds (spin-lock.ts); absent when none. */
+  lock?: HeldLock;
 }
 
 export function newFrame(fn: number, callsite: number, depth: number): Frame {
@@ -40,6 +43,7 @@ export function copyState(s: VState): VState {
   return {
     frames: s.frames.map((f) => ({ fn: f.fn, callsite: f.callsite, regs: f.regs.slice(), stack: f.stack.slice() })),
     refs: s.refs.slice(),
+    ...(s.lock ? { lock: s.lock } : {}),
   };
 }
 

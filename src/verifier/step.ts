@@ -11,6 +11,7 @@ import { MAX_CALL_FRAMES } from '../runtime/memory.js';
 import { branchEdges } from './branch.js';
 import type { FactsCollector } from './facts.js';
 import { callHelper, type CallEnv } from './helper-call.js';
+import { refuseLockedExit, refuseWhileLocked } from './spin-lock.js';
 import { atomic, load, store, type AccessEnv } from './mem-access.js';
 import { ptrAlu } from './ptr-alu.js';
 import { formatReg, makePtr, type RegState } from './reg-state.js';
@@ -21,6 +22,7 @@ import { copyState, newFrame, topFrame, type VState } from './state.js';
 import { checkLeaks, checkReturn, leaveFunction } from './exit.js';
 
 export interface StepEnv extends AccessEnv, CallEnv {
+  readonly maps: CallEnv['maps'];
   readonly program: Program;
   readonly facts: FactsCollector;
 }
@@ -187,6 +189,7 @@ function localCall(env: StepEnv, state: VState, insn: InsnOf<'call'>): StepOutco
   if (state.frames.length >= MAX_CALL_FRAMES) {
     refuse('E_VERIFY_CALL_DEPTH', `the call would make ${state.frames.length + 1} frames; at most ${MAX_CALL_FRAMES} are allowed`);
   }
+  refuseWhileLocked(state, 'a function call');
   const caller = topFrame(state);
   const frame = newFrame(env.program.functionOf[target]!, insn.pc, state.frames.length);
   for (let r = 1; r <= 5; r++) frame.regs[r] = caller.regs[r]!;
@@ -221,6 +224,7 @@ export function step(env: StepEnv, state: VState, insn: Insn): StepOutcome {
       return next(insn);
     case 'callx': callxStep(env, state, insn); return next(insn);
     case 'exit':
+      refuseLockedExit(state);
       if (state.frames.length > 1) return { kind: 'next', pc: leaveFunction(state) };
       checkLeaks(state);
       checkReturn(env.ctx, topFrame(state).regs[0]!);
