@@ -84,8 +84,12 @@ function yieldNow(): () => Promise<void> | void {
   };
 }
 
-/** Runs `fn` under tinybench within the budget; returns the median latency in ms and the sample count. */
-export async function timeTask(name: string, fn: () => void, callMs: number, budget: Budget): Promise<{ medianMs: number; samples: number }> {
+/**
+ * Runs `fn` under tinybench within the budget; returns the median latency in ms and the sample count.
+ * `before` runs before every call of `fn` (which must then be synchronous), untimed: a ring buffer
+ * benchmark drains the buffer there.
+ */
+export async function timeTask(name: string, fn: () => void, callMs: number, budget: Budget, before?: () => void): Promise<{ medianMs: number; samples: number }> {
   const bench = new Bench({
     time: budget.timeMs,
     iterations: clamp(Math.floor(budget.maxTaskMs / callMs), budget.minSamples, 64),
@@ -93,7 +97,8 @@ export async function timeTask(name: string, fn: () => void, callMs: number, bud
     warmupIterations: clamp(Math.floor(budget.warmupMs / callMs), 1, 16),
     throws: true,
   });
-  bench.add(name, fn, { afterEach: yieldNow() });
+  // async: false, or tinybench calls fn once, outside the hooks, to find out whether it returns a promise.
+  bench.add(name, fn, { afterEach: yieldNow(), ...(before ? { beforeEach: before, async: false } : {}) });
   const [task] = await bench.run();
   const result = task?.result;
   if (!result || !('latency' in result)) throw new Error(`${name}: tinybench returned no statistics`);

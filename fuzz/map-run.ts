@@ -1,17 +1,20 @@
 /**
  * Runs map programs (map-gen.ts) through every engine, each in a Vm of its own (two CPUs) whose maps
  * are created and pre-filled alike, and compares what they leave: r0, the fault (code and pc) and
- * every map's entries in iteration order (hash maps use seed 0, so their order is the same in every
- * memory unless their states differ). The reference is the checked interpreter; the checked JIT runs
+ * every map's contents: keyed maps' entries in iteration order (hash maps use seed 0, so their order
+ * is the same in every memory unless their states differ), a queue's and a stack's values in pop
+ * order, the values a bloom filter says it holds, a ring buffer's positions and committed records. The reference is the checked interpreter; the checked JIT runs
  * in the tiers of the chosen engines; a program the verifier accepts also runs verified in the
  * interpreter and the JIT (whose direct map calls only verified code uses), and must not fault.
  */
 import { ENGINE_KINDS, asRunError, type FuzzEngine, type RunError } from './differential.js';
+import { LPM_MAP } from './map-common.js';
 import { INPUT_BYTES, MAP_DEFS, lowerMapProgram, valueWords, type MapProgramSpec } from './map-gen.js';
 import { toHex } from './report.js';
 import { assemble, disassemble, formatInsn } from '../src/asm/index.js';
 import { MapError } from '../src/errors.js';
-import type { BpfMap } from '../src/maps/map.js';
+import { RingBuf, type BpfMap } from '../src/maps/map.js';
+import { BpfBloomFilter, BpfQueue } from '../src/maps/map-keyless.js';
 import { buildProgram, type Program } from '../src/program/program.js';
 import { memory } from '../src/verifier/index.js';
 import { Vm, type LoadOptions } from '../src/vm.js';
@@ -37,8 +40,12 @@ export interface MapResult {
   readonly difference: string | undefined;
 }
 
-/** A key number as the program writes it: sign-extended by stdw; a 6-byte key is stw then sth 0. */
-export function keyBytes(v: number, keySize: number): Uint8Array {
+/**
+ * A key number as the program writes it: sign-extended by stdw; a 6-byte key is stw then sth 0; an
+ * LPM key (`plen` given) is stw plen, then stw of the number as its 4 bytes of data.
+ */
+export function keyBytes(v: number, keySize: number, plen?: number): Uint8Array {
+  if (plen !== undefined) return Uint8Array.of(...keyBytes(plen, 4), ...keyBytes(v, 4));
   const x = BigInt.asUintN(64, BigInt(v));
   return Uint8Array.from({ length: keySize }, (_, i) => (i < 4 || keySize === 8 ? Number((x >> BigInt(8 * i)) & 0xffn) : 0));
 }
@@ -50,14 +57,17 @@ function valueBytes(seed: number, valueSize: number): Uint8Array {
   return out;
 }
 
-/** The maps, pre-filled as the spec says; host updates that fail (out of range, full) are skipped. */
+/**
+ * The maps, pre-filled as the spec says (update is push for a queue, stack or bloom filter); host
+ * updates that fail (out of range, full, a bad prefix length, a ring buffer) are skipped.
+ */
 function createMaps(vm: Vm, spec: MapProgramSpec): BpfMap[] {
   const maps = MAP_DEFS.map((def) => vm.createMap(def));
   for (const p of spec.prefill) {
     const map = maps[p.map]!;
     const value = (cpu: number): Uint8Array => valueBytes(p.seed + 17 * cpu, map.valueSize);
     try {
-      map.update(keyBytes(p.key, map.keySize), map.perCpu ? [value(0), value(1)] : value(0));
+      map.update(keyBytes(p.key, map.keySize, p.map === LPM_MAP ? p.plen : undefined), map.perCpu ? [value(0), value(1)] : value(0));
     } catch (e) {
       if (!(e instanceof MapError)) throw e;
     }
@@ -67,8 +77,33 @@ function createMaps(vm: Vm, spec: MapProgramSpec): BpfMap[] {
 
 const valueText = (v: Uint8Array | Uint8Array[]): string => (Array.isArray(v) ? v.map(toHex).join(' | ') : toHex(v));
 
+/** Bloom filter values a program or prefill may push: those of seeds 0..255. */
+const SEEDS = 256;
+
+/**
+ * A map's contents, destructively for keyless maps: a queue's or stack's values as pop takes them,
+ * the pushable values a bloom filter says it has, a ring buffer's positions and committed records.
+ */
+function contents(m: BpfMap): string {
+  if (m instanceof BpfQueue) return Array.from({ length: m.maxEntries }, () => m.pop()).filter((v) => v !== undefined).map((v) => `[${toHex(v)}]`).join(' ');
+  if (m instanceof BpfBloomFilter) return `seeds ${Array.from({ length: SEEDS }, (_, s) => s).filter((s) => m.has(valueBytes(s, m.valueSize))).join(',')}`;
+  if (m instanceof RingBuf) {
+    const positions = `prod ${m.producerPosition} cons ${m.consumerPosition}`;
+    const records: string[] = [];
+    try {
+      m.consume((r) => void records.push(`[${toHex(r)}]`));
+    } catch (e) {
+      // An unverified program wrote over a record's header: what the consumer says of it is compared too.
+      if (!(e instanceof MapError)) throw e;
+      records.push(`(${e.code})`);
+    }
+    return [positions, ...records].join(' ');
+  }
+  return [...m.entries()].map(([k, v]) => `{${toHex(k)}: ${valueText(v)}}`).join(' ');
+}
+
 export function dumpMaps(maps: readonly BpfMap[]): string {
-  return maps.map((m) => `${m.name}: ${[...m.entries()].map(([k, v]) => `{${toHex(k)}: ${valueText(v)}}`).join(' ') || '(empty)'}`).join('\n');
+  return maps.map((m) => `${m.name}: ${contents(m) || '(empty)'}`).join('\n');
 }
 
 function runOne(label: string, spec: MapProgramSpec, program: Program, options: LoadOptions): MapOutcome {
@@ -143,7 +178,7 @@ export function formatMapCase(spec: MapProgramSpec, result: MapResult): string {
     ...result.runs.map((o) => `${`${o.label}:`.padEnd(26)} ${describeMapOutcome(o)}${at(o)}`),
     `verifier:    ${result.verdict ?? 'not asked'}`,
     `run:         cpu ${spec.cpu}, input ${toHex(spec.input)}`,
-    `prefill:     ${spec.prefill.map((p) => `${MAP_DEFS[p.map]!.name}[${p.key}] = seed ${p.seed}`).join(', ') || '(none)'}`,
+    `prefill:     ${spec.prefill.map((p) => `${MAP_DEFS[p.map]!.name}[${p.key}${p.map === LPM_MAP ? `/${p.plen}` : ''}] = seed ${p.seed}`).join(', ') || '(none)'}`,
     `maps after the interpreter's run:\n${result.runs[0]!.maps}`,
     `program (uBPF syntax, map_by_idx(N) is ${MAP_DEFS.map((d, i) => `${i}: ${d.name}`).join(', ')}):`,
     disassemble(result.program.insns, 'ubpf', { labels: true }),

@@ -12,9 +12,9 @@ import { timeTask, type Budget } from '../measure.js';
 import { engineLoop, freshLoop, sink } from '../tasks.js';
 import type { EventSet } from '../workload.js';
 import { LOOP } from './programs.js';
-import { HASH_KEYS, MAP_EVENTS, MAP_OPS, hostKeys, type JsFilter, type MapEventWorkload, type MapOpWorkload } from './workloads.js';
+import { MAP_EVENTS, MAP_OPS, hostKeys, type JsFilter, type MapEventWorkload, type MapOpWorkload } from './workloads.js';
 
-export const MAP_WORKLOAD_NAMES: readonly string[] = [...MAP_OPS, ...MAP_EVENTS].map((w) => w.name);
+export const MAP_WORKLOAD_NAMES: readonly string[] = [...new Set([...MAP_OPS, ...MAP_EVENTS].map((w) => w.name))];
 
 export const MAP_TITLE = 'maps (ns per map operation, repeated inside one program run or through the host API; '
   + 'ns per event for pid-filter and latency-hist; the ratio is to the host API or JavaScript row)';
@@ -26,8 +26,11 @@ export interface MapRecord {
   /** program: a loop inside one run; event / batch as in the other workloads; host: the host API. */
   readonly mode: 'program' | 'event' | 'batch' | 'host';
   readonly tier?: 'baseline' | 'optimized';
-  /** A JavaScript row that leaves out what makes the work shareable (MapEventWorkload.jsPlain). */
-  readonly variant?: 'plain';
+  /**
+   * plain: a JavaScript row that leaves out what makes the work shareable (MapEventWorkload.jsPlain);
+   * reserve-submit, output: which of ringbuf-output's programs (MapOpWorkload.variant).
+   */
+  readonly variant?: 'plain' | 'reserve-submit' | 'output';
   readonly nsPerOp: number;
   readonly opsPerSec: number;
   readonly samples: number;
@@ -39,9 +42,9 @@ const ENGINES: ReadonlyArray<{ engine: 'interp' | 'jit'; tier?: 'baseline' | 'op
   { engine: 'jit', tier: 'optimized', options: { engine: 'jit', tier: 'optimized' } },
 ];
 
-function record(workload: string, engine: MapRecord['engine'], mode: MapRecord['mode'], tier: MapRecord['tier'], medianMs: number, ops: number, samples: number): MapRecord {
+function record(w: { name: string; variant?: MapRecord['variant'] }, engine: MapRecord['engine'], mode: MapRecord['mode'], tier: MapRecord['tier'], medianMs: number, ops: number, samples: number): MapRecord {
   const nsPerOp = (medianMs * 1e6) / ops;
-  return { workload, engine, mode, ...(tier ? { tier } : {}), nsPerOp, opsPerSec: 1e9 / nsPerOp, samples };
+  return { workload: w.name, engine, mode, ...(tier ? { tier } : {}), ...(w.variant ? { variant: w.variant } : {}), nsPerOp, opsPerSec: 1e9 / nsPerOp, samples };
 }
 
 // Loops compiled per task (bench/tasks.ts, freshLoop): a loop shared by every workload would see
@@ -62,30 +65,51 @@ function timeOnce(fn: () => unknown): number {
   return Math.max(performance.now() - t0, 1e-3);
 }
 
-async function measureOp(w: MapOpWorkload, budget: Budget, at: (what: string) => void): Promise<MapRecord[]> {
-  const out: MapRecord[] = [];
-  for (const e of ENGINES) {
-    at(`${w.name}: ${e.engine}${e.tier ? ` ${e.tier}` : ''}`);
-    const vm = new Vm();
-    const map = vm.createMap(w.spec);
-    w.setup(map);
-    const p = vm.load(w.source, { ...e.options, context: memory(0), maps: [map] });
-    const want = w.name === 'hash-lookup-miss' ? 0 : LOOP;
-    const got = p.runU32(new Uint8Array(0));
-    if (got !== want) throw new InternalError(`${w.name}: ${e.engine} counted ${got} successful operations of ${LOOP}, not ${want}`);
-    const { addr, len } = p.placeInput(new Uint8Array(0));
-    const fn = engineLoop(p.exe, addr, 0, len, 1);
-    const { medianMs, samples } = await timeTask(`${w.name} ${e.engine}`, fn, timeOnce(fn), budget);
-    out.push(record(w.name, e.engine, 'program', e.tier, medianMs, LOOP, samples));
-  }
-  at(`${w.name}: host API`);
+const label = (w: MapOpWorkload): string => `${w.name}${w.variant ? ` (${w.variant})` : ''}`;
+
+/** The workload's program in a fresh Vm, checked to count the successful operations it should. */
+function loadOp(w: MapOpWorkload, options: LoadOptions, engine: string): { p: LoadedProgram; before: (() => void) | undefined } {
   const vm = new Vm();
   const map = vm.createMap(w.spec);
   w.setup(map);
-  const keys = hostKeys(w.name === 'hash-lookup-miss' ? HASH_KEYS : 0);
-  const fn = freshLoop(HOST_LOOP, { host: w.host, map, keys, count: LOOP, sink });
-  const { medianMs, samples } = await timeTask(`${w.name} host`, fn, timeOnce(fn), budget);
-  out.push(record(w.name, 'host', 'host', undefined, medianMs, LOOP, samples));
+  const context = w.context ?? new Uint8Array(0);
+  const p = vm.load(w.source, { ...options, context: memory(context.length), maps: [map] });
+  const before = w.beforeRun ? (): void => w.beforeRun!(map) : undefined;
+  before?.();
+  const got = p.runU32(context);
+  const want = w.hits ?? LOOP;
+  if (got !== want) throw new InternalError(`${label(w)}: ${engine} counted ${got} successful operations of ${LOOP}, not ${want}`);
+  before?.();
+  return { p, before };
+}
+
+/** The call timed once, `before` run first, untimed, as tinybench will. */
+function timeAfter(fn: () => unknown, before: (() => void) | undefined): number {
+  before?.();
+  return timeOnce(fn);
+}
+
+async function measureOp(w: MapOpWorkload, budget: Budget, at: (what: string) => void): Promise<MapRecord[]> {
+  const out: MapRecord[] = [];
+  for (const e of ENGINES) {
+    const engine = `${e.engine}${e.tier ? ` ${e.tier}` : ''}`;
+    at(`${label(w)}: ${engine}`);
+    const { p, before } = loadOp(w, e.options, engine);
+    const { addr, len } = p.placeInput(w.context ?? new Uint8Array(0));
+    const fn = engineLoop(p.exe, addr, 0, len, 1);
+    const { medianMs, samples } = await timeTask(`${label(w)} ${engine}`, fn, timeAfter(fn, before), budget, before);
+    out.push(record(w, e.engine, 'program', e.tier, medianMs, LOOP, samples));
+  }
+  if (!w.host) return out;
+  at(`${label(w)}: host API`);
+  const vm = new Vm();
+  const map = vm.createMap(w.spec);
+  w.setup(map);
+  const keys = w.keys ? w.keys() : hostKeys(0);
+  const before = w.hostBefore?.(map, vm);
+  const fn = freshLoop(HOST_LOOP, { host: w.host, map, keys, count: w.hostCalls ?? LOOP, sink });
+  const { medianMs, samples } = await timeTask(`${label(w)} host`, fn, timeAfter(fn, before), budget, before);
+  out.push(record(w, 'host', 'host', undefined, medianMs, LOOP, samples));
   return out;
 }
 
@@ -126,7 +150,7 @@ async function measureEvents(w: MapEventWorkload, budget: Budget, at: (what: str
         ? (): void => exe.runBatch(base, ev.stride, ev.len, ev.count, results)
         : engineLoop(exe, base, ev.stride, ev.len, ev.count);
       const { medianMs, samples } = await timeTask(`${w.name} ${e.engine} ${mode}`, fn, timeOnce(fn), budget);
-      out.push(record(w.name, e.engine, mode, e.tier, medianMs, ev.count, samples));
+      out.push(record(w, e.engine, mode, e.tier, medianMs, ev.count, samples));
     }
   }
   for (const [js, variant] of [[w.js, undefined], [w.jsPlain, 'plain']] as const) {
@@ -136,7 +160,7 @@ async function measureEvents(w: MapEventWorkload, budget: Budget, at: (what: str
     if (!sameState(jsPass(js, ev), jsPass(w.js, ev))) throw new InternalError(`${w.name}: the ${variant} JavaScript disagrees with the other`);
     const fn = freshLoop(JS_EVENT_LOOP, { run: js().run, view, stride: ev.stride, count: ev.count, sink });
     const { medianMs, samples } = await timeTask(`${w.name} js`, fn, timeOnce(fn), budget);
-    out.push({ ...record(w.name, 'js', 'event', undefined, medianMs, ev.count, samples), ...(variant ? { variant } : {}) });
+    out.push(record({ name: w.name, ...(variant ? { variant } : {}) }, 'js', 'event', undefined, medianMs, ev.count, samples));
   }
   return out;
 }
@@ -162,8 +186,10 @@ export async function measureMaps(names: readonly string[] | undefined, budget: 
 export function mapRows(records: readonly MapRecord[]): string[][] {
   const header = ['workload', 'engine', 'mode', 'tier / variant', 'ns/op', 'vs js/host', 'samples'];
   const rows = records.map((r) => {
-    const ref = records.find((x) => x.workload === r.workload && (x.engine === 'js' || x.engine === 'host') && !x.variant);
-    return [r.workload, r.engine, r.mode, r.tier ?? r.variant ?? '-', r.nsPerOp.toPrecision(3), ref ? `${(r.nsPerOp / ref.nsPerOp).toFixed(2)}x` : '-', String(r.samples)];
+    // ringbuf-output's programs are told apart in the workload column, each compared with its own host row.
+    const program = (x: MapRecord): MapRecord['variant'] => (x.variant === 'plain' ? undefined : x.variant);
+    const ref = records.find((x) => x.workload === r.workload && program(x) === program(r) && (x.engine === 'js' || x.engine === 'host') && x.variant !== 'plain');
+    return [program(r) ? `${r.workload} (${program(r)})` : r.workload, r.engine, r.mode, r.tier ?? (r.variant === 'plain' ? 'plain' : '-'), r.nsPerOp.toPrecision(3), ref ? `${(r.nsPerOp / ref.nsPerOp).toFixed(2)}x` : '-', String(r.samples)];
   });
   return [header, ...rows];
 }

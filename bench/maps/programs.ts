@@ -76,3 +76,63 @@ drop:
 mov %r0, 0
 exit`;
 
+/** Addresses lpm-lookup's context holds: the u32 at 4 * (i & 255) is the i-th lookup's (network order). */
+export const LPM_ADDRESSES = 256;
+
+/**
+ * Looks up address (i & 255) of the context in the LPM trie map 0 as a /32 key
+ * `{ u32 prefixlen = 32; u8 addr[4] }` at r10-8, counting hits.
+ */
+export const LPM_LOOKUP = `mov %r9, %r1
+${loop(`mov %r1, %r6
+and %r1, ${LPM_ADDRESSES - 1}
+lsh %r1, 2
+mov %r2, %r9
+add %r2, %r1
+ldxw %r1, [%r2]
+stw [%r10-8], 32
+stxw [%r10-4], %r1
+mov %r2, %r10
+add %r2, -8
+lddw %r1, map_by_idx(0)
+call 1
+jeq %r0, 0, next
+add %r7, 1
+next:`)}`;
+
+/** Bytes of each ring buffer record. */
+export const RECORD_BYTES = 16;
+
+/**
+ * A record's two words from r6: i and i << 32. (With r7, the count, stored instead, the verifier
+ * refuses the loop: E_VERIFY_LOOP after 1,000,000 instructions.)
+ */
+const recordWords = (reg: string, off: number): string => `mov %r1, %r6
+lsh %r1, 32
+stxdw [${reg}${off === 0 ? '' : off}], %r6
+stxdw [${reg}${off + 8 === 0 ? '' : off + 8 > 0 ? `+${off + 8}` : off + 8}], %r1`;
+
+/** bpf_ringbuf_reserve of 16 bytes from map 0, both words written, bpf_ringbuf_submit; counts records. */
+export const RINGBUF_RESERVE_SUBMIT = loop(`lddw %r1, map_by_idx(0)
+mov %r2, ${RECORD_BYTES}
+mov %r3, 0
+call 131
+jeq %r0, 0, next
+${recordWords('%r0', 0)}
+mov %r1, %r0
+mov %r2, 0
+call 132
+add %r7, 1
+next:`);
+
+/** bpf_ringbuf_output of the 16 bytes at r10-16 (both words written first) to map 0; counts records. */
+export const RINGBUF_OUTPUT = loop(`${recordWords('%r10', -16)}
+lddw %r1, map_by_idx(0)
+mov %r2, %r10
+add %r2, -16
+mov %r3, ${RECORD_BYTES}
+mov %r4, 0
+call 130
+jne %r0, 0, next
+add %r7, 1
+next:`);

@@ -6,6 +6,8 @@ import type { BpfMap } from '../../src/maps/map.js';
 import type { MapSpec } from '../../src/maps/spec.js';
 import { Prng } from '../prng.js';
 import { makeEvents, type EventSet } from '../workload.js';
+import type { Vm } from '../../src/vm.js';
+import { LPM_OP, RINGBUF_OPS } from './lpm-ringbuf.js';
 import { HASH_UPDATE, PERCPU_INC, PID_FILTER, hashLookup } from './programs.js';
 import { programBytes } from '../programs.js';
 
@@ -20,12 +22,26 @@ const fillHash = (map: BpfMap): void => {
 /** A micro-benchmark: one map operation repeated inside one program run, and the same from the host API. */
 export interface MapOpWorkload {
   readonly name: string;
+  /** Which of the workload's programs this is, when it has more than one (ringbuf-output). */
+  readonly variant?: 'reserve-submit' | 'output';
   readonly summary: string;
   readonly spec: MapSpec;
   readonly source: string;
+  /** The program's context bytes (a memory region), if it reads any. */
+  readonly context?: Uint8Array;
+  /** Successful operations one run counts (default LOOP). */
+  readonly hits?: number;
   readonly setup: (map: BpfMap) => void;
-  /** The host API's version of one operation on the i-th key. */
-  readonly host: (map: BpfMap, keys: readonly Uint8Array[], i: number) => unknown;
+  /** Runs, untimed, before every program run: what keeps a ring buffer from filling up. */
+  readonly beforeRun?: (map: BpfMap) => void;
+  /** The host API's version of one operation on the i-th key; none for a variant measured once. */
+  readonly host?: (map: BpfMap, keys: readonly Uint8Array[], i: number) => unknown;
+  /** The keys `host` gets (default the hash keys 0..255). */
+  readonly keys?: () => Uint8Array[];
+  /** Host calls per sample, for LOOP operations (default LOOP: one each). */
+  readonly hostCalls?: number;
+  /** Set up on the host's map (in its Vm): what runs, untimed, before each host sample. */
+  readonly hostBefore?: (map: BpfMap, vm: Vm) => () => void;
 }
 
 const u32 = (k: number): Uint8Array => new Uint8Array(new Uint32Array([k]).buffer);
@@ -38,18 +54,20 @@ export const MAP_OPS: readonly MapOpWorkload[] = [
     source: hashLookup(0), setup: fillHash, host: (map, keys, i) => map.lookup(keys[i & 255]!),
   },
   {
-    name: 'hash-lookup-miss', summary: 'hash map lookup of an absent key', spec: HASH_SPEC,
-    source: hashLookup(HASH_KEYS), setup: fillHash, host: (map, keys, i) => map.lookup(keys[(i & 255)]!),
+    name: 'hash-lookup-miss', summary: 'hash map lookup of an absent key', spec: HASH_SPEC, hits: 0,
+    source: hashLookup(HASH_KEYS), setup: fillHash, host: (map, keys, i) => map.lookup(keys[(i & 255)]!), keys: () => hostKeys(HASH_KEYS),
   },
   {
     name: 'hash-update', summary: 'hash map update of a present key (BPF_ANY)', spec: HASH_SPEC,
     source: HASH_UPDATE, setup: fillHash, host: (map, keys, i) => map.update(keys[i & 255]!, VALUE),
   },
+  LPM_OP,
   {
     name: 'percpu-inc', summary: 'per-CPU array lookup and increment of one slot',
     spec: { type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 1, name: 'counter' },
     source: PERCPU_INC, setup: () => undefined, host: (map, keys) => map.lookup(keys[0]!),
   },
+  ...RINGBUF_OPS,
 ];
 
 /** An event workload: events, a program with one map, and the JavaScript doing the same with a JS structure. */
