@@ -52,7 +52,7 @@ export const functionName = (index: number): string => `bpf_fn${index}`;
  * Trap codes stored in `err_code`; 0 means "no error recorded" (a trap the JIT did not plan).
  * E_INPUT: the event loop found a packet context whose pointers break the entry checks.
  */
-export const TRAP_CODES: ReadonlyArray<ErrorCode> = ['E_RUN_MEMORY', 'E_RUN_BUDGET', 'E_RUN_CALL_DEPTH', 'E_RUN_UNKNOWN_HELPER', 'E_INPUT'];
+export const TRAP_CODES: ReadonlyArray<ErrorCode> = ['E_RUN_MEMORY', 'E_RUN_BUDGET', 'E_RUN_CALL_DEPTH', 'E_RUN_UNKNOWN_HELPER', 'E_INPUT', 'E_RUN_CALLBACK'];
 
 export function trapCode(code: ErrorCode): number {
   const index = TRAP_CODES.indexOf(code);
