@@ -36,12 +36,12 @@ const JS_LOOP = `return () => {
 // engines and slow every task after the first. The source differs per copy (a numbered comment)
 // because V8 also caches `new Function` compilations by their source text.
 let copies = 0;
-function freshLoop(source: string, args: Record<string, unknown>): () => void {
+export function freshLoop(source: string, args: Record<string, unknown>): () => void {
   const make = new Function(...Object.keys(args), `// loop copy ${++copies}\n${source}`) as (...a: unknown[]) => () => void;
   return make(...Object.values(args));
 }
 
-function engineLoop(exe: Executable, base: number, stride: number, len: number, count: number): () => void {
+export function engineLoop(exe: Executable, base: number, stride: number, len: number, count: number): () => void {
   return freshLoop(ENGINE_LOOP, { exe, base, stride, len, count, sink });
 }
 

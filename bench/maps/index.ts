@@ -9,8 +9,10 @@ import { Vm, event, memory, type LoadOptions, type LoadedProgram } from '../../s
 import { loadOptimizer } from '../../src/jit/index.js';
 import type { BpfMap } from '../../src/maps/map.js';
 import { timeTask, type Budget } from '../measure.js';
+import { engineLoop, freshLoop, sink } from '../tasks.js';
+import type { EventSet } from '../workload.js';
 import { LOOP } from './programs.js';
-import { HASH_KEYS, MAP_EVENTS, MAP_OPS, hostKeys, type MapEventWorkload, type MapOpWorkload } from './workloads.js';
+import { HASH_KEYS, MAP_EVENTS, MAP_OPS, hostKeys, type JsFilter, type MapEventWorkload, type MapOpWorkload } from './workloads.js';
 
 export const MAP_WORKLOAD_NAMES: readonly string[] = [...MAP_OPS, ...MAP_EVENTS].map((w) => w.name);
 
@@ -24,6 +26,8 @@ export interface MapRecord {
   /** program: a loop inside one run; event / batch as in the other workloads; host: the host API. */
   readonly mode: 'program' | 'event' | 'batch' | 'host';
   readonly tier?: 'baseline' | 'optimized';
+  /** A JavaScript row that leaves out what makes the work shareable (MapEventWorkload.jsPlain). */
+  readonly variant?: 'plain';
   readonly nsPerOp: number;
   readonly opsPerSec: number;
   readonly samples: number;
@@ -39,6 +43,18 @@ function record(workload: string, engine: MapRecord['engine'], mode: MapRecord['
   const nsPerOp = (medianMs * 1e6) / ops;
   return { workload, engine, mode, ...(tier ? { tier } : {}), nsPerOp, opsPerSec: 1e9 / nsPerOp, samples };
 }
+
+// Loops compiled per task (bench/tasks.ts, freshLoop): a loop shared by every workload would see
+// several hosts' and JavaScript filters' functions and slow down every task after the first.
+const HOST_LOOP = `return () => {
+  for (let i = 0; i < count; i++) sink.value = host(map, keys, i);
+};`;
+
+const JS_EVENT_LOOP = `return () => {
+  let acc = 0;
+  for (let i = 0; i < count; i++) acc = (acc + run(view, i * stride)) | 0;
+  sink.value = acc;
+};`;
 
 function timeOnce(fn: () => unknown): number {
   const t0 = performance.now();
@@ -58,7 +74,7 @@ async function measureOp(w: MapOpWorkload, budget: Budget, at: (what: string) =>
     const got = p.runU32(new Uint8Array(0));
     if (got !== want) throw new InternalError(`${w.name}: ${e.engine} counted ${got} successful operations of ${LOOP}, not ${want}`);
     const { addr, len } = p.placeInput(new Uint8Array(0));
-    const fn = (): number => p.exe.runU32(addr, len);
+    const fn = engineLoop(p.exe, addr, 0, len, 1);
     const { medianMs, samples } = await timeTask(`${w.name} ${e.engine}`, fn, timeOnce(fn), budget);
     out.push(record(w.name, e.engine, 'program', e.tier, medianMs, LOOP, samples));
   }
@@ -67,12 +83,8 @@ async function measureOp(w: MapOpWorkload, budget: Budget, at: (what: string) =>
   const map = vm.createMap(w.spec);
   w.setup(map);
   const keys = hostKeys(w.name === 'hash-lookup-miss' ? HASH_KEYS : 0);
-  let sink: unknown;
-  const fn = (): void => {
-    for (let i = 0; i < LOOP; i++) sink = w.host(map, keys, i);
-  };
+  const fn = freshLoop(HOST_LOOP, { host: w.host, map, keys, count: LOOP, sink });
   const { medianMs, samples } = await timeTask(`${w.name} host`, fn, timeOnce(fn), budget);
-  void sink;
   out.push(record(w.name, 'host', 'host', undefined, medianMs, LOOP, samples));
   return out;
 }
@@ -85,7 +97,7 @@ function checkedLoad(w: MapEventWorkload, options: LoadOptions, label: string): 
   const vm = new Vm();
   const map = vm.createMap(w.spec);
   w.setup(map);
-  const p = vm.load(w.source, { ...options, context: event(16), maps: [map] });
+  const p = vm.load(w.source(), { ...options, context: event(16), maps: [map] });
   const ev = w.events();
   const base = vm.mem.alloc(ev.bytes.length, 64);
   vm.mem.write(base, ev.bytes);
@@ -112,22 +124,29 @@ async function measureEvents(w: MapEventWorkload, budget: Budget, at: (what: str
       at(`${w.name}: ${e.engine}${e.tier ? ` ${e.tier}` : ''} ${mode}`);
       const fn = mode === 'batch'
         ? (): void => exe.runBatch(base, ev.stride, ev.len, ev.count, results)
-        : (): void => {
-          for (let i = 0; i < ev.count; i++) exe.runU32(base + i * ev.stride, ev.len);
-        };
+        : engineLoop(exe, base, ev.stride, ev.len, ev.count);
       const { medianMs, samples } = await timeTask(`${w.name} ${e.engine} ${mode}`, fn, timeOnce(fn), budget);
       out.push(record(w.name, e.engine, mode, e.tier, medianMs, ev.count, samples));
     }
   }
-  at(`${w.name}: js`);
-  const js = w.js();
-  const view = new DataView(ev.bytes.buffer);
-  const fn = (): void => {
-    for (let i = 0; i < ev.count; i++) js.run(view, i * ev.stride);
-  };
-  const { medianMs, samples } = await timeTask(`${w.name} js`, fn, timeOnce(fn), budget);
-  out.push(record(w.name, 'js', 'event', undefined, medianMs, ev.count, samples));
+  for (const [js, variant] of [[w.js, undefined], [w.jsPlain, 'plain']] as const) {
+    if (!js) continue;
+    at(`${w.name}: js${variant ? ` ${variant}` : ''}`);
+    const view = new DataView(ev.bytes.buffer);
+    if (!sameState(jsPass(js, ev), jsPass(w.js, ev))) throw new InternalError(`${w.name}: the ${variant} JavaScript disagrees with the other`);
+    const fn = freshLoop(JS_EVENT_LOOP, { run: js().run, view, stride: ev.stride, count: ev.count, sink });
+    const { medianMs, samples } = await timeTask(`${w.name} js`, fn, timeOnce(fn), budget);
+    out.push({ ...record(w.name, 'js', 'event', undefined, medianMs, ev.count, samples), ...(variant ? { variant } : {}) });
+  }
   return out;
+}
+
+/** The state a fresh JavaScript filter leaves after one pass over the events. */
+function jsPass(js: () => JsFilter, ev: EventSet): Map<number, bigint> {
+  const filter = js();
+  const view = new DataView(ev.bytes.buffer);
+  for (let i = 0; i < ev.count; i++) filter.run(view, i * ev.stride);
+  return filter.state();
 }
 
 /** Measures the named map workloads (every one when `names` is undefined). */
@@ -141,10 +160,10 @@ export async function measureMaps(names: readonly string[] | undefined, budget: 
 
 /** The table: ns per operation or event, and the ratio to the JavaScript or host row of the workload. */
 export function mapRows(records: readonly MapRecord[]): string[][] {
-  const header = ['workload', 'engine', 'mode', 'tier', 'ns/op', 'vs js/host', 'samples'];
+  const header = ['workload', 'engine', 'mode', 'tier / variant', 'ns/op', 'vs js/host', 'samples'];
   const rows = records.map((r) => {
-    const ref = records.find((x) => x.workload === r.workload && (x.engine === 'js' || x.engine === 'host'));
-    return [r.workload, r.engine, r.mode, r.tier ?? '-', r.nsPerOp.toPrecision(3), ref ? `${(r.nsPerOp / ref.nsPerOp).toFixed(2)}x` : '-', String(r.samples)];
+    const ref = records.find((x) => x.workload === r.workload && (x.engine === 'js' || x.engine === 'host') && !x.variant);
+    return [r.workload, r.engine, r.mode, r.tier ?? r.variant ?? '-', r.nsPerOp.toPrecision(3), ref ? `${(r.nsPerOp / ref.nsPerOp).toFixed(2)}x` : '-', String(r.samples)];
   });
   return [header, ...rows];
 }

@@ -2,7 +2,8 @@
  * The map benchmarks' programs, in uBPF assembly (no compiler needed): each names its maps by index,
  * in the order the benchmark passes them to Vm.load. OPS are micro-benchmarks that repeat one map
  * operation LOOP times inside one run (ns per operation = run time / LOOP, loop overhead included);
- * the event programs are the two high-frequency filters of bench/README.md, "Map workloads".
+ * pid-filter is one of the two high-frequency filters of bench/README.md, "Map workloads"; the other,
+ * latency-hist, is compiled from C (bench/programs/latency-hist.c).
  */
 
 /** Operations per run of a micro-benchmark program. */
@@ -75,30 +76,3 @@ drop:
 mov %r0, 0
 exit`;
 
-/** One step of the log2: if (v >> bits) { v >>= bits; r4 += bits; } */
-const log2Step = (bits: number): string => `mov %r5, %r2
-rsh %r5, ${bits}
-jeq %r5, 0, below${bits}
-rsh %r2, ${bits}
-add %r4, ${bits}
-below${bits}:`;
-
-/**
- * latency-hist: event { u64 start; u64 end }. Adds 1, atomically, to slot log2(end - start) of the
- * 64-slot per-CPU array map 0 and returns the slot.
- */
-export const LATENCY_HIST = `ldxdw %r2, [%r1+8]
-ldxdw %r3, [%r1]
-sub %r2, %r3
-mov %r4, 0
-${[32, 16, 8, 4, 2, 1].map(log2Step).join('\n')}
-mov %r6, %r4
-${keyFrom('%r6')}
-lddw %r1, map_by_idx(0)
-call 1
-jeq %r0, 0, out
-mov %r1, 1
-lock add [%r0], %r1
-out:
-mov %r0, %r6
-exit`;

@@ -6,7 +6,8 @@ import type { BpfMap } from '../../src/maps/map.js';
 import type { MapSpec } from '../../src/maps/spec.js';
 import { Prng } from '../prng.js';
 import { makeEvents, type EventSet } from '../workload.js';
-import { HASH_UPDATE, LATENCY_HIST, PERCPU_INC, PID_FILTER, hashLookup } from './programs.js';
+import { HASH_UPDATE, PERCPU_INC, PID_FILTER, hashLookup } from './programs.js';
+import { programBytes } from '../programs.js';
 
 /** Keys the hash micro-benchmarks' map holds: 0..255 (a miss looks up 256..511). */
 export const HASH_KEYS = 256;
@@ -56,13 +57,24 @@ export interface MapEventWorkload {
   readonly name: string;
   readonly summary: string;
   readonly spec: MapSpec;
-  readonly source: string;
+  /** The program: assembly text, or bytes built from C (bench/programs). */
+  readonly source: () => string | Uint8Array;
   readonly events: () => EventSet;
   readonly setup: (map: BpfMap) => void;
   /** A fresh JavaScript filter with its own state: returns the program's r0 for the event at `at`. */
-  readonly js: () => { run: (view: DataView, at: number) => number; state: () => Map<number, bigint> };
+  readonly js: () => JsFilter;
+  /**
+   * The same filter without what makes the program's work shareable across threads (atomic updates
+   * of shared memory), measured beside it as the `plain` JavaScript row.
+   */
+  readonly jsPlain?: () => JsFilter;
   /** The map's state in the same shape as the JavaScript's: key -> value (summed over CPUs). */
   readonly mapState: (map: BpfMap) => Map<number, bigint>;
+}
+
+export interface JsFilter {
+  readonly run: (view: DataView, at: number) => number;
+  readonly state: () => Map<number, bigint>;
 }
 
 const EVENTS = 4096;
@@ -85,7 +97,7 @@ function stateOf(map: BpfMap): Map<number, bigint> {
 export const MAP_EVENTS: readonly MapEventWorkload[] = [
   {
     name: 'pid-filter', summary: `pass the events of ${PIDS / 8} of ${PIDS} pids (a hash map), counting passes per pid`,
-    spec: { type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1024, name: 'allowed' }, source: PID_FILTER,
+    spec: { type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1024, name: 'allowed' }, source: () => PID_FILTER,
     events: () => {
       const rng = new Prng(0x91d);
       return makeEvents(EVENTS, 16, 16, (view, at, i) => {
@@ -113,7 +125,7 @@ export const MAP_EVENTS: readonly MapEventWorkload[] = [
   },
   {
     name: 'latency-hist', summary: 'log2 of end - start into a 64-slot per-CPU array, incremented atomically',
-    spec: { type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 64, name: 'hist' }, source: LATENCY_HIST,
+    spec: { type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 64, name: 'hist' }, source: () => programBytes('latency-hist'),
     events: () => {
       const rng = new Prng(0x1a7);
       return makeEvents(EVENTS, 16, 16, (view, at) => {
@@ -124,20 +136,28 @@ export const MAP_EVENTS: readonly MapEventWorkload[] = [
       });
     },
     setup: () => undefined,
-    js: () => {
-      const hist = new Float64Array(64);
-      return {
-        run: (view, at) => {
-          // end - start over two u32 halves, then the index of its highest set bit (0 for 0).
-          const lo = view.getUint32(at + 8, true) - view.getUint32(at, true);
-          const hi = (view.getUint32(at + 12, true) - view.getUint32(at + 4, true) - (lo < 0 ? 1 : 0)) >>> 0;
-          const slot = hi !== 0 ? 63 - Math.clz32(hi) : Math.max(0, 31 - Math.clz32(lo >>> 0));
-          hist[slot]!++;
-          return slot;
-        },
-        state: () => new Map([...hist].flatMap((n, slot) => (n > 0 ? [[slot, BigInt(n)] as const] : []))),
-      };
-    },
+    // Like the program, atomic adds to u64 counters in shared memory, which other threads may read.
+    js: () => histogram(new BigUint64Array(new SharedArrayBuffer(64 * 8)), (hist, slot) => Atomics.add(hist, slot, 1n)),
+    jsPlain: () => histogram(new Float64Array(64), (hist, slot) => hist[slot]!++),
     mapState: stateOf,
   },
 ];
+
+/** end - start over two u32 halves, then the index of its highest set bit (0 for 0). */
+function latencySlot(view: DataView, at: number): number {
+  const lo = view.getUint32(at + 8, true) - view.getUint32(at, true);
+  const hi = (view.getUint32(at + 12, true) - view.getUint32(at + 4, true) - (lo < 0 ? 1 : 0)) >>> 0;
+  return hi !== 0 ? 63 - Math.clz32(hi) : Math.max(0, 31 - Math.clz32(lo >>> 0));
+}
+
+/** latency-hist in JavaScript, counting into `hist` with `add`. */
+function histogram<H extends BigUint64Array | Float64Array>(hist: H, add: (hist: H, slot: number) => unknown): JsFilter {
+  return {
+    run: (view, at) => {
+      const slot = latencySlot(view, at);
+      add(hist, slot);
+      return slot;
+    },
+    state: () => new Map([...hist].flatMap((n, slot) => (n > 0 ? [[slot, BigInt(n)] as const] : []))),
+  };
+}

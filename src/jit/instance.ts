@@ -95,10 +95,26 @@ export class JitExecutable implements Executable {
   /** CPU of the innermost run, for the helper environment. */
   private cpu = 0;
 
-  /** Runs once with r1 = ctxAddr and r2 = ctxLen on the given CPU; returns r0 (see hotPaths). */
-  readonly run: (ctxAddr: number, ctxLen: number, cpu?: number) => bigint;
+  /**
+   * Runs once with r1 = ctxAddr and r2 = ctxLen on the given CPU; returns r0. The first look at run
+   * or runU32 compiles both for this executable (hotPaths) and leaves them as its own properties, in
+   * place of these getters: a load does not pay for them, nor a program only ever run in batches,
+   * and the caller's call site only ever sees the executable's own function.
+   */
+  get run(): (ctxAddr: number, ctxLen: number, cpu?: number) => bigint {
+    return this.ownPaths().run;
+  }
+
   /** Same as run, returning the low 32 bits of r0 as an unsigned number. */
-  readonly runU32: (ctxAddr: number, ctxLen: number, cpu?: number) => number;
+  get runU32(): (ctxAddr: number, ctxLen: number, cpu?: number) => number {
+    return this.ownPaths().runU32;
+  }
+
+  private ownPaths(): Pick<Executable, 'run' | 'runU32'> {
+    const paths = hotPaths(this);
+    Object.defineProperties(this, { run: { value: paths.run }, runU32: { value: paths.runU32 } });
+    return paths;
+  }
 
   /** Set while the program may still move to the optimizing tier ('auto', or optimize() asked for). */
   private tierUp: TierUp | undefined;
@@ -126,9 +142,6 @@ export class JitExecutable implements Executable {
       this.untilCheck = Math.min(hotRuns, NEVER);
     }
     this.instances.push(this.instantiate());
-    const paths = hotPaths(this);
-    this.run = paths.run;
-    this.runU32 = paths.runU32;
   }
 
   private instantiate(): JitExports {

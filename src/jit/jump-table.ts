@@ -89,12 +89,15 @@ function complement(a: ValueSet, max: bigint): Interval[] {
 
 const sizeOf = (a: ValueSet): bigint => a.reduce((n, [lo, hi]) => n + hi - lo + 1n, 0n);
 
+/** The unsigned maximum and the signed range of a width, made once: conditionSet runs per tree node. */
+const RANGES = {
+  32: { max: 0xffffffffn, smin: -(1n << 31n), smax: (1n << 31n) - 1n },
+  64: { max: (1n << 64n) - 1n, smin: -(1n << 63n), smax: (1n << 63n) - 1n },
+} as const;
+
 /** Key values (unsigned, `width` bits) for which `key cond imm` holds; undefined for jset. */
 export function conditionSet(cond: JmpCond, imm: number, width: Width): ValueSet | undefined {
-  const bits = BigInt(width);
-  const max = (1n << bits) - 1n;
-  const smin = -(1n << (bits - 1n));
-  const smax = (1n << (bits - 1n)) - 1n;
+  const { max, smin, smax } = RANGES[width];
   // The immediate is sign-extended to 64 bits for JMP, taken as 32 bits for JMP32.
   const k = BigInt.asUintN(width, BigInt(imm));
   const ks = BigInt.asIntN(width, k);
@@ -173,7 +176,7 @@ function liveOnly(path: readonly Insn[], liveAtTarget: number): Insn[] {
 function addArm(w: Walk, target: number, fullPath: readonly Insn[], keys: ValueSet): void {
   const path = liveOnly(fullPath, w.liveIn.get(target) ?? -1);
   const id = armKey(target, path);
-  const alone = sizeOf(keys) === 1n;
+  const alone = keys.length === 1 && keys[0]![0] === keys[0]![1];
   const known = w.arms.get(id);
   if (known) {
     known.keys.push(...keys);
@@ -257,9 +260,10 @@ function coveringArc(intervals: readonly Interval[], max: bigint): { lo: bigint;
 function layoutTable(w: Walk, root: InsnOf<'jmp'>, tests: number): JumpTable | undefined {
   const entries = [...w.arms.values()].filter((e) => e.keys.length > 0);
   if (entries.length < 3) return undefined;
+  const sizes = entries.map((e) => sizeOf(e.keys));
   let defaultArm = 0;
-  entries.forEach((e, i) => {
-    if (sizeOf(e.keys) > sizeOf(entries[defaultArm]!.keys)) defaultArm = i;
+  sizes.forEach((n, i) => {
+    if (n > sizes[defaultArm]!) defaultArm = i;
   });
   const cases = entries.flatMap((e, i) => (i === defaultArm ? [] : e.keys)).sort((a, b) => (a[0] < b[0] ? -1 : 1));
   const { lo, size } = coveringArc(cases, w.max);
@@ -269,7 +273,8 @@ function layoutTable(w: Walk, root: InsnOf<'jmp'>, tests: number): JumpTable | u
   const slots: number[] = new Array<number>(Number(size)).fill(defaultArm);
   entries.forEach((e, i) => {
     if (i === defaultArm) return;
-    for (const [a, b] of e.keys) for (let v = a; v <= b; v++) slots[Number((v - lo) & w.max)] = i;
+    // Every case key lies in the arc: its offset from lo, round the key space, is below size.
+    for (const [a, b] of e.keys) slots.fill(i, Number((a - lo) & w.max), Number((b - lo) & w.max) + 1);
   });
   return { key: root.dst, width: root.width, lo, arms: entries.map((e) => e.arm), slots, defaultArm, tests };
 }
@@ -280,7 +285,7 @@ export function treeTable(
 ): { table: JumpTable; nodes: ReadonlySet<number> } | undefined {
   const root = block.insns[block.insns.length - 1];
   if (root?.kind !== 'jmp' || !keyTest(root, root.dst, root.width)) return undefined;
-  const max = (1n << BigInt(root.width)) - 1n;
+  const max = RANGES[root.width].max;
   const w: Walk = { blocks, liveIn, key: root.dst, width: root.width, max, visits: 0, compares: 0, nodes: new Set(), arms: new Map() };
   // The root's own body stays in its block: the walk starts at its compare.
   const test = conditionSet(root.cond, root.imm, root.width)!;
