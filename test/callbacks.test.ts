@@ -139,6 +139,17 @@ describe.each(ENGINES)('for_each_map_elem: %s', (_name, opts) => {
     expect(p.run()).toBe(0n); // an empty map: no call, 0 visited
   });
 
+  it('walks per-CPU and LRU hash maps too', () => {
+    for (const type of ['percpu_hash', 'lru_hash', 'lru_percpu_hash'] as const) {
+      const vm = new Vm({ cpus: 2 });
+      const hash = vm.createMap({ type, keySize: 4, valueSize: 8, maxEntries: 4 });
+      const perCpu = type !== 'lru_hash';
+      hash.update(2, perCpu ? [10, 20] : 20);
+      hash.update(5, perCpu ? [30, 40] : 40);
+      expect(load(forEachProgram(false), opts, [hash], vm).run(undefined, 1)).toBe((2n << 32n) | BigInt(7000 + 60));
+    }
+  });
+
   it('gives a per-CPU array\'s callback the copy of the CPU it runs on', () => {
     const vm = new Vm({ cpus: 2 });
     const arr = vm.createMap({ type: 'percpu_array', keySize: 4, valueSize: 8, maxEntries: 2 });

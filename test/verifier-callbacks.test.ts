@@ -91,6 +91,27 @@ exit`;
     expect(new Vm().load(written, { context: memory(0) }).run()).toBe(1n);
   });
 
+  it('gives for_each_map_elem\'s callback a read-only key and a writable value of the map\'s sizes', () => {
+    const vm = new Vm();
+    const maps = [vm.createMap({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 2 })];
+    const forEach = (body: string): string => `
+lddw %r1, map_by_idx(0)
+lddw %r2, code_addr(cb)
+mov %r3, 0
+mov %r4, 0
+call 164
+exit
+cb:
+${body}
+mov %r0, 0
+exit`;
+    const verify = (text: string): unknown => vm.load(text, { context: memory(0), maps });
+    expect(() => verify(forEach('ldxw %r6, [%r2]\nstxdw [%r3], %r6'))).not.toThrow();
+    expect(() => verify(forEach('stw [%r2], 1'))).toThrow(expect.objectContaining({ code: 'E_VERIFY_MEM_ACCESS', pc: 8 }));
+    expect(() => verify(forEach('ldxdw %r6, [%r2]'))).toThrow(expect.objectContaining({ code: 'E_VERIFY_MEM_ACCESS', pc: 8 }));
+    expect(() => verify(forEach('ldxdw %r6, [%r3+4]'))).toThrow(expect.objectContaining({ code: 'E_VERIFY_MEM_ACCESS', pc: 8 }));
+  });
+
   it('counts the callback\'s frames (two for for_each_map_elem) towards the call depth', () => {
     expect(() => new Vm().load(nested(7), { context: memory(0) })).not.toThrow();
     expect(refusal(nested(8))).toEqual({ code: 'E_VERIFY_CALL_DEPTH', pc: pcOfCall(nested(8), 8) });
@@ -134,6 +155,14 @@ describe.each(CHECKED)('callbacks in checked mode: %s', (_name, opts) => {
     const err = fault(() => new Vm().load(nested(8), { ...opts, context: memory(0) }).run());
     expect(err.code).toBe('E_RUN_CALL_DEPTH');
     expect(err.pc).toBe(pcOfCall(nested(8), 8));
+  });
+
+  it('stops for_each_map_elem one frame earlier: its key takes a frame', () => {
+    const vm = new Vm();
+    const maps = [vm.createMap({ type: 'array', keySize: 4, valueSize: 8, maxEntries: 2 })];
+    expect(vm.load(nested(6, true), { ...opts, context: memory(0), maps }).run()).toBe(2n);
+    const err = fault(() => vm.load(nested(7, true), { ...opts, context: memory(0), maps }).run());
+    expect(err).toMatchObject({ code: 'E_RUN_CALL_DEPTH', pc: pcOfCall(nested(7, true), 7) });
   });
 
   it('stops at a value in r2 that is no callback\'s code address', () => {

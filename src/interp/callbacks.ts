@@ -20,10 +20,25 @@ import { budgetExceeded, type Machine } from './machine.js';
 const ARGS_FROM = 2;
 const ARGS_END = 12;
 
-/** Calls the callback at code index `entry` with r1-r5 = args; true when it returned non-zero (stop). */
-function callOnce(m: Machine, img: CodeImage, entry: number, args: readonly bigint[], pc: number): boolean {
+/** The callback's context argument: the caller's r3 as (lo, hi), and the register it goes in. */
+interface Ctx {
+  readonly value: Int32Array;
+  readonly reg: number;
+}
+
+/**
+ * Calls the callback at code index `entry` with r1-r5 = args, each a u32 (an index or an address),
+ * and the context in its register: no BigInt per call. True when it returned non-zero (stop).
+ */
+function callOnce(m: Machine, img: CodeImage, entry: number, args: readonly number[], ctx: Ctx, pc: number): boolean {
   enterLocal(m, -1, pc);
-  args.forEach((v, k) => fromU64(m.R, ARGS_FROM + 2 * k, v));
+  const R = m.R;
+  for (let k = 0; k < 5; k++) {
+    R[ARGS_FROM + 2 * k] = args[k]!;
+    R[ARGS_FROM + 2 * k + 1] = 0;
+  }
+  R[2 * ctx.reg] = ctx.value[0]!;
+  R[2 * ctx.reg + 1] = ctx.value[1]!;
   m.left -= costAt(img, entry);
   if (m.left < 0) throw budgetExceeded(img.pc[entry]!);
   execute(m, img, entry, m.depth);
@@ -47,29 +62,34 @@ function forEachMap(m: Machine, r1: bigint, pc: number): BpfMap {
   return map;
 }
 
-function runLoop(m: Machine, img: CodeImage, entry: number, a: readonly bigint[], pc: number): bigint {
+function runLoop(m: Machine, img: CodeImage, entry: number, a: readonly bigint[], ctx: Int32Array, pc: number): bigint {
   const refused = loopRefusal(a[0]!, a[3]!);
   if (refused !== undefined) return refused;
   const n = Number(BigInt.asUintN(32, a[0]!));
+  const args = [0, 0, 0, 0, 0];
+  const arg: Ctx = { value: ctx, reg: 2 };
   for (let i = 0; i < n; i++) {
-    if (callOnce(m, img, entry, [BigInt(i), a[2]!, 0n, 0n, 0n], pc)) return m.unwinding ? 0n : BigInt(i + 1);
+    args[0] = i;
+    if (callOnce(m, img, entry, args, arg, pc)) return m.unwinding ? 0n : BigInt(i + 1);
   }
   return BigInt(n);
 }
 
 /** Each element in the map's order (ops-foreach.ts), its key copied into a frame of its own above the callback's. */
-function runForEach(m: Machine, img: CodeImage, entry: number, a: readonly bigint[], pc: number): bigint {
+function runForEach(m: Machine, img: CodeImage, entry: number, a: readonly bigint[], ctx: Int32Array, pc: number): bigint {
   const map = forEachMap(m, a[0]!, pc);
   if (a[3] !== 0n) return CALLBACK_EINVAL;
   const ops = mapOperations(m.rt.mem);
   const address = BigInt(map.address);
   enterLocal(m, -1, pc);
-  const key = BigInt((m.R[FP_SLOT]! >>> 0) - STACK_FRAME_BYTES);
+  const key = (m.R[FP_SLOT]! >>> 0) - STACK_FRAME_BYTES;
+  const args = [map.address, key, 0, 0, 0];
+  const arg: Ctx = { value: ctx, reg: 4 };
   let n = 0n;
   for (let pos = ops.foreach_find(address, 0n); pos >= 0n; pos = ops.foreach_find(address, pos + 1n)) {
-    const value = ops.foreach_elem(address, pos, BigInt(m.cpu), key);
+    args[2] = Number(ops.foreach_elem(address, pos, BigInt(m.cpu), BigInt(key)));
     n++;
-    if (callOnce(m, img, entry, [address, key, value, a[2]!, 0n], pc)) break;
+    if (callOnce(m, img, entry, args, arg, pc)) break;
   }
   if (m.unwinding) return 0n;
   leaveLocal(m);
@@ -84,8 +104,9 @@ export function runCallbackHelper(m: Machine, img: CodeImage, kind: CallbackKind
   const R = m.R;
   const args = [2, 4, 6, 8, 10].map((at) => toU64(R, at));
   const saved = R.slice(ARGS_FROM, ARGS_END);
+  const ctx = R.slice(6, 8); // r3
   const entry = callbackEntry(m, img, args[1]!, pc);
-  const result = kind === 'loop' ? runLoop(m, img, entry, args, pc) : runForEach(m, img, entry, args, pc);
+  const result = kind === 'loop' ? runLoop(m, img, entry, args, ctx, pc) : runForEach(m, img, entry, args, ctx, pc);
   if (m.unwinding) return true;
   R.set(saved, ARGS_FROM);
   fromU64(R, 0, result);
