@@ -2,10 +2,10 @@
 // in every engine, with the kernel's return codes, and the verifier's callback rules.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Vm, memory, type LoadOptions } from '../src/index.js';
-import { ProgramError } from '../src/errors.js';
 import { loadOptimizer } from '../src/jit/index.js';
 import type { BpfMap } from '../src/maps/map.js';
-import { CHECKED, ENGINES, fault } from './engines.js';
+import { conformanceHelpers } from '../src/conformance/test-helpers.js';
+import { ENGINES } from './engines.js';
 
 beforeAll(() => loadOptimizer());
 
@@ -56,6 +56,37 @@ describe.each(ENGINES)('bpf_loop: %s', (_name, opts) => {
     const high = (errno: number): bigint => BigInt.asUintN(64, neg(errno) << 32n);
     expect(load(loopProgram(String((1 << 23) + 1)), opts).run()).toBe(high(E2BIG));
     expect(load(loopProgram('10', 1), opts).run()).toBe(high(EINVAL));
+  });
+
+  it('ends the whole run with r0 = 0 when a helper in the callback unwinds', () => {
+    // Helper 5 of the conformance suite returns its argument and unwinds when it is 0.
+    const text = loopProgram('10', 0, 100).replace('cb:\n', 'cb:\nmov %r6, %r1\nmov %r7, %r2\nmov %r1, 3\nsub %r1, %r6\ncall 5\nmov %r1, %r6\nmov %r2, %r7\n');
+    const vm = (): Vm => new Vm({ helpers: conformanceHelpers() });
+    expect(vm().load(text, { ...opts, context: memory(0) }).run()).toBe(0n);
+    expect(vm().load(text.replace('mov %r1, 3', 'mov %r1, 30'), { ...opts, context: memory(0) }).run()).toBe((10n << 32n) | 45n);
+  });
+
+  it('calls the callback the path chose, where two reach one call', () => {
+    const text = `
+ldxb %r6, [%r1]
+lddw %r2, code_addr(go_on)
+jeq %r6, 0, call
+lddw %r2, code_addr(stop)
+call:
+mov %r1, 3
+mov %r3, 0
+mov %r4, 0
+call 181
+exit
+go_on:
+mov %r0, 0
+exit
+stop:
+mov %r0, 1
+exit`;
+    const p = new Vm().load(text, { ...opts, context: memory(1) });
+    expect(p.run(Uint8Array.of(0))).toBe(3n);
+    expect(p.run(Uint8Array.of(1))).toBe(1n);
   });
 
   it('keeps r1-r5 and r6-r9 of the caller across the call', () => {

@@ -30,15 +30,17 @@ function check(e: FnEmitter, cond: () => Expr, code: 'E_RUN_CALLBACK' | 'E_RUN_M
 const anyOf = (e: FnEmitter, value: Expr, options: readonly number[]): Expr =>
   options.map((o) => e.m.i64.eq(value, i64Const(e.m, BigInt(o)))).reduce((a, b) => e.m.i32.or(a, b), e.m.i32.const(0));
 
-/** r0 of the callback the code address `fn` names, called with `args` and r10 = `fp`. */
-function dispatch(e: FnEmitter, fn: Expr, args: readonly Expr[], fp: Expr): Expr {
+/**
+ * r0 of the callback the code address `fn` names, called with `args` and r10 = `fp` (each arm gets
+ * expressions of its own: thunks, not shared nodes).
+ */
+function dispatch(e: FnEmitter, fn: () => Expr, args: () => Expr[], fp: () => Expr): Expr {
   const m = e.m;
   const entries = callbackEntries(e.mc.program);
   let call: Expr = m.unreachable(); // the address was checked before the loop
   for (const entry of entries.reverse()) {
-    const name = e.calleeName(e.mc.program.functionOf[entry]!);
-    const here = m.call(name, [...args, fp], i64);
-    call = entries.length === 1 ? here : m.if(m.i64.eq(fn, i64Const(m, BigInt(entry))), here, call);
+    const here = m.call(e.calleeName(e.mc.program.functionOf[entry]!), [...args(), fp()], i64);
+    call = entries.length === 1 ? here : m.if(m.i64.eq(fn(), i64Const(m, BigInt(entry))), here, call);
   }
   return call;
 }
@@ -50,7 +52,7 @@ interface Loop {
   readonly more: Expr;
   /** Before the call: moves to the element the callback gets. */
   readonly before: Expr[];
-  readonly args: Expr[];
+  readonly args: () => Expr[];
   /** Right after the call, whatever it returned. */
   readonly counted: Expr[];
   /** After a call that asked to go on. */
@@ -72,7 +74,7 @@ function loopParts(e: FnEmitter, done: string): Loop {
     ],
     more: m.i64.lt_u(i.get(), n.get()),
     before: [],
-    args: [i.get(), e.get(3), i64Const(m, 0n), i64Const(m, 0n), i64Const(m, 0n)],
+    args: () => [i.get(), e.get(3), i64Const(m, 0n), i64Const(m, 0n), i64Const(m, 0n)],
     // A callback that stops at index i makes the count i + 1.
     counted: [i.set(m.i64.add(i.get(), i64Const(m, 1n)))],
     after: [],
@@ -101,7 +103,7 @@ function forEachParts(e: FnEmitter, insn: InsnOf<'call'>, done: string): Loop {
       value.set(m.call(importOp(e, { name: 'foreach_elem', cpu: true }, 4), [map.get(), pos.get(), cpuOf(e), key()], i64)),
       count.set(m.i64.add(count.get(), i64Const(m, 1n))),
     ],
-    args: [map.get(), key(), value.get(), e.get(3), i64Const(m, 0n)],
+    args: () => [map.get(), key(), value.get(), e.get(3), i64Const(m, 0n)],
     counted: [],
     after: [pos.set(m.call(find, [map.get(), m.i64.add(pos.get(), i64Const(m, 1n))], i64))],
     result: count.get(),
@@ -123,12 +125,12 @@ export function emitCallbackHelper(e: FnEmitter, insn: InsnOf<'call'>, kind: Cal
   const done = `${label}_done`, finished = `${label}_finished`, next = `${label}_next`;
   const parts = kind === 'loop' ? loopParts(e, done) : forEachParts(e, insn, done);
   const r0 = local(e);
-  const fp = m.i64.sub(e.get(FP), i64Const(m, BigInt(parts.frames * STACK_FRAME_BYTES)));
+  const fp = (): Expr => m.i64.sub(e.get(FP), i64Const(m, BigInt(parts.frames * STACK_FRAME_BYTES)));
   const iteration = m.loop(next, m.block(null, [
     m.br(finished, m.i32.eqz(parts.more)),
     ...parts.before,
     ...depthCheck(e, insn, parts.frames),
-    r0.set(dispatch(e, e.get(2), parts.args, fp)),
+    r0.set(dispatch(e, () => e.get(2), parts.args, fp)),
     unwindCheck(e),
     ...parts.counted,
     m.br(finished, m.i64.ne(r0.get(), i64Const(m, 0n))),
