@@ -23,6 +23,8 @@ export class Machine {
   depth = 0;
   /** True while a helper runs: a run started from inside it needs a machine of its own. */
   inHelper = false;
+  /** Set when a helper asked to end the run at once: nested dispatch loops (callbacks) return too. */
+  unwinding = false;
   /** Budget left; a run stops when it goes below zero. */
   left = 0;
   cpu = 0;
@@ -44,7 +46,7 @@ export class Machine {
    */
   constructor(
     readonly rt: Runtime, img: CodeImage, readonly regions: readonly Region[], private readonly allowed: readonly Region[],
-    private readonly maps: ReadonlyMap<number, BpfMap>,
+    readonly maps: ReadonlyMap<number, BpfMap>,
   ) {
     this.R = img.regs.slice();
     const buffer = rt.mem.buffer;
@@ -71,6 +73,7 @@ export class Machine {
     this.stackStart = this.stackEnd - STACK_FRAME_BYTES;
     R[FP_SLOT] = this.stackEnd;
     this.depth = 0;
+    this.unwinding = false;
   }
 
   /** After a local call or return: the stack region is the frames in use, down to the current r10 - 512. */

@@ -184,6 +184,15 @@ function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
     case 'spin_lock': case 'spin_unlock':
       spinLockArg(c.env.maps, c.state, value, i + 1, kind === 'spin_unlock', c.pc);
       return;
+    case 'callback':
+      if (value.t !== 'ptr' || value.kind !== 'func') refuse('E_VERIFY_CALLBACK', `${argLabel(c, i)} must be a subprogram's code address (lddw code_addr), not ${formatReg(value)}`, [i + 1]);
+      return;
+    case 'callback_ctx':
+      if (value.t === 'scalar' && isConstScalar(value) && constValue(value) === 0n) return;
+      if (value.t !== 'ptr' || value.kind !== 'stack' || !hasConstOffset(value)) {
+        refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} is the callback's context and must be a stack pointer with a known offset or 0, not ${formatReg(value)}`, [i + 1]);
+      }
+      return;
     case 'map_key': case 'map_value': {
       const m = mapOf(c, i);
       const size = kind === 'map_key' ? m.keySize : m.valueSize;
