@@ -51,6 +51,8 @@ export type ErrorCode =
   /** A tail call where the kernel refuses one (inside a subprogram). */
   | 'E_VERIFY_TAIL_CALL'
   | 'E_VERIFY_SPIN_LOCK'
+  /** A bpf_loop / for_each_map_elem callback that is not a subprogram or may return other than 0 or 1. */
+  | 'E_VERIFY_CALLBACK'
   | 'E_VERIFY_UNSUPPORTED'
   | 'E_VERIFY_LOOP'
   | 'E_VERIFY_BUDGET'
@@ -69,6 +71,8 @@ export type ErrorCode =
   | 'E_RUN_CALL_DEPTH'
   | 'E_RUN_HELPER'
   | 'E_RUN_UNKNOWN_HELPER'
+  /** Unverified code passed a callback helper something that is not a subprogram's code address. */
+  | 'E_RUN_CALLBACK'
   // a map operation the kernel would answer with an errno (src/maps)
   | 'E_MAP'
   // input files and arguments

@@ -26,6 +26,23 @@ call 12
 mov %r0, %r6
 exit`;
 
+/** bpf_loop(3, cb, ctx, 0) whose callback tail calls through slot 1 (the context is the loop's). */
+const LOOP_TAIL = `mov %r6, %r1
+mov %r1, 3
+lddw %r2, code_addr(cb)
+mov %r3, %r6
+mov %r4, 0
+call 181
+mov %r0, 1
+exit
+cb:
+mov %r1, %r2
+lddw %r2, map_by_idx(0)
+mov %r3, 1
+call 12
+mov %r0, 1
+exit`;
+
 /** Returns a constant (a chain's last program). */
 const ret = (n: number): string => `mov %r0, ${n}\nexit`;
 
@@ -141,6 +158,12 @@ describe.each(CHECKED)('tail calls in checked mode: %s', (_name, opts) => {
     progs.set(1, load(ret(5)));
     const p = load('call local sub\nmov %r0, 1\nexit\nsub:\nlddw %r2, map_by_idx(0)\nmov %r3, 1\ncall 12\nmov %r0, 2\nexit');
     expect(p.run(u64(0))).toBe(5n);
+  });
+
+  it('ends the whole run from a bpf_loop callback', () => {
+    const { progs, load } = setup(opts);
+    progs.set(1, load(ret(5)));
+    expect(load(LOOP_TAIL).run(u64(0))).toBe(5n);
   });
 
   it('tail calls through callx', () => {

@@ -68,6 +68,25 @@ exit`);
     expect([e.code, e.pc]).toEqual(['E_VERIFY_TAIL_CALL', 6]);
   });
 
+  it('refuses a tail call in a callback', () => {
+    // Refused as a callback's call, before its arguments (the context, spilled in the caller's frame, reads as a scalar here).
+    const e = refusal(`stxdw [%r10-8], %r1
+mov %r1, 3
+lddw %r2, code_addr(cb)
+mov %r3, %r10
+add %r3, -8
+mov %r4, 0
+call 181
+mov %r0, 1
+exit
+cb:
+ldxdw %r1, [%r2]
+${tail()}
+mov %r0, 1
+exit`);
+    expect([e.code, e.pc]).toEqual(['E_VERIFY_TAIL_CALL', 14]);
+  });
+
   it('leaves r0 unknown after a tail call that falls through', () => {
     const e = refusal(`${tail()}\nexit`);
     expect([e.code, e.pc]).toEqual(['E_VERIFY_UNINIT_REGISTER', 4]);

@@ -1,10 +1,10 @@
 /**
  * Disassembler: one instruction per line (no trailing newline) in either syntax. Jumps and local calls print as relative
  * offsets, or with `labels: true` as names (`L<pc>` for jump targets, `fn<pc>` for local-call
- * targets) defined on their own line. A program's maps print first as `.map` lines, and lddw map
+ * targets and code addresses) defined on their own line. A program's maps print first as `.map` lines, and lddw map
  * sources name them. Either way the text assembles back to the same bytes and maps.
  */
-import { branchTarget, type Insn } from '../isa/insn.js';
+import { branchTarget, calleeTarget, type Insn } from '../isa/insn.js';
 import type { MapSpec } from '../maps/spec.js';
 import type { Syntax } from './detect.js';
 import { formatLlvm } from './format-llvm.js';
@@ -35,9 +35,9 @@ function labelNames(insns: readonly Insn[]): Map<number, string> {
   const starts = new Set(insns.map((i) => i.pc));
   const names = new Map<number, string>();
   for (const insn of insns) {
-    const target = branchTarget(insn);
+    const target = branchTarget(insn) ?? calleeTarget(insn);
     if (target === undefined || !starts.has(target)) continue;
-    if (insn.kind === 'call') names.set(target, `fn${target}`);
+    if (calleeTarget(insn) !== undefined) names.set(target, `fn${target}`);
     else if (!names.has(target)) names.set(target, `L${target}`);
   }
   return names;
@@ -58,7 +58,7 @@ function* listing(source: Listable, syntax: Syntax, options: DisassembleOptions)
   for (const insn of insns) {
     const here = names.get(insn.pc);
     if (here !== undefined) yield `${here}:`;
-    const target = branchTarget(insn);
+    const target = branchTarget(insn) ?? calleeTarget(insn);
     yield format(insn, target === undefined ? undefined : names.get(target), mapNames);
   }
 }

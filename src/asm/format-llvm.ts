@@ -44,7 +44,7 @@ function atomic(insn: InsnOf<'atomic'>): string {
   }
 }
 
-/** `label` replaces the numeric target of a jump or local call; `mapNames` name lddw map indexes. */
+/** `label` replaces the numeric target of a jump, local call or code address; `mapNames` name lddw map indexes. */
 export function formatLlvm(insn: Insn, label?: string, mapNames?: readonly string[]): string {
   switch (insn.kind) {
     case 'alu':
@@ -69,7 +69,7 @@ export function formatLlvm(insn: Insn, label?: string, mapNames?: readonly strin
     case 'exit':
       return 'exit';
     case 'lddw':
-      return `${reg(insn.dst)} = ${formatPseudo(insn.src, insn.imm, insn.nextImm, mapNames) ?? hex64(insn.value)} ll`;
+      return `${reg(insn.dst)} = ${formatPseudo(insn.src, insn.imm, insn.nextImm, mapNames, label) ?? hex64(insn.value)} ll`;
     case 'ldx':
       return `${reg(insn.dst)} = ${mem(insn.size, insn.signed, insn.src, insn.off)}`;
     case 'st':

@@ -18,7 +18,7 @@ function mnemonic(insn: Insn): string {
   return row.mnemonic;
 }
 
-/** `label` replaces the numeric target of a jump or local call; `mapNames` name lddw map indexes. */
+/** `label` replaces the numeric target of a jump, local call or code address; `mapNames` name lddw map indexes. */
 export function formatUbpf(insn: Insn, label?: string, mapNames?: readonly string[]): string {
   const m = mnemonic(insn);
   switch (insn.kind) {
@@ -42,7 +42,7 @@ export function formatUbpf(insn: Insn, label?: string, mapNames?: readonly strin
     case 'exit':
       return m;
     case 'lddw':
-      return `${m} ${reg(insn.dst)}, ${formatPseudo(insn.src, insn.imm, insn.nextImm, mapNames) ?? hex64(insn.value)}`;
+      return `${m} ${reg(insn.dst)}, ${formatPseudo(insn.src, insn.imm, insn.nextImm, mapNames, label) ?? hex64(insn.value)}`;
     case 'ldx':
       return `${m} ${reg(insn.dst)}, ${mem(insn.src, insn.off)}`;
     case 'st':

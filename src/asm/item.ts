@@ -71,11 +71,11 @@ export function makeItem(row: OpcodeRow, fields: ItemFields, line: number, colum
   };
 }
 
-/** Which field a label target resolves into: `gotol`/`ja32` and local calls use imm. */
+/** Which field a label target resolves into: `gotol`/`ja32`, local calls and code addresses use imm. */
 export function targetField(row: OpcodeRow): 'off' | 'imm' {
   const form = row.form;
   if (form.kind === 'ja' && form.long) return 'imm';
-  if (form.kind === 'call') return 'imm';
+  if (form.kind === 'call' || form.kind === 'lddw') return 'imm';
   return 'off';
 }
 

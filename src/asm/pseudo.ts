@@ -1,10 +1,13 @@
 /**
  * lddw pseudo sources (RFC 9669 section 5.4) in both syntaxes: `NAME(imm)` or `NAME(imm, next_imm)`,
  * where NAME is the lower-case LddwSrc key, e.g. `map_by_fd(3)`, `map_value_by_idx(0, 16)`.
- * The map sources also take a map declared with `.map` by name: `map_by_idx(counts)`.
+ * The map sources also take a map declared with `.map` by name: `map_by_idx(counts)`; `code_addr`
+ * takes a label or a signed offset like a local call (`code_addr(callback)`, `code_addr(+7)`).
  * A plain number is source 0 (a 64-bit immediate).
  */
 import { LddwSrc, lddwSourceName } from '../isa/insn.js';
+import { LDDW_SOURCE_IMM } from '../isa/table.js';
+import { relative } from './format-ubpf.js';
 import { checkRange, type Cursor } from './cursor.js';
 import type { LabelRef } from './item.js';
 
@@ -14,7 +17,8 @@ const NAME_BY_SRC: ReadonlyMap<number, string> = new Map(
 const SRC_BY_NAME: ReadonlyMap<string, number> = new Map([...NAME_BY_SRC].map(([src, name]) => [name, src]));
 
 /** Sources whose imm indexes the program's maps (the fd forms index the same list in this runtime). */
-const MAP_SOURCES: ReadonlySet<number> = new Set([LddwSrc.MAP_BY_FD, LddwSrc.MAP_VALUE_BY_FD, LddwSrc.MAP_BY_IDX, LddwSrc.MAP_VALUE_BY_IDX]);
+const isMapSource = (src: number): boolean => LDDW_SOURCE_IMM.get(src) === 'map';
+const isCodeSource = (src: number): boolean => LDDW_SOURCE_IMM.get(src) === 'code';
 
 export interface PseudoValue {
   readonly src: number;
@@ -22,6 +26,8 @@ export interface PseudoValue {
   readonly nextImm: number;
   /** A map named instead of numbered: the assembler puts its index in imm. */
   readonly mapRef?: LabelRef;
+  /** A code address written as a label: the assembler puts its relative offset in imm. */
+  readonly target?: LabelRef;
 }
 
 export const isPseudoName = (name: string): boolean => SRC_BY_NAME.has(name);
@@ -35,27 +41,30 @@ export function readPseudo(c: Cursor): PseudoValue {
   }
   c.expect('(');
   let imm = 0;
-  let mapRef: LabelRef | undefined;
+  let ref: LabelRef | undefined;
   const arg = c.peek();
-  if (arg?.kind === 'ident' && MAP_SOURCES.has(src)) {
+  if (arg?.kind === 'ident' && (isMapSource(src) || isCodeSource(src))) {
     c.next();
-    mapRef = { name: arg.text, column: arg.column };
+    ref = { name: arg.text, column: arg.column };
   } else {
-    imm = Number(checkRange(c.readNumberText(MAP_SOURCES.has(src) ? 'a map name or index' : 'an immediate'), 'imm32', c.line));
+    const what = isMapSource(src) ? 'a map name or index' : isCodeSource(src) ? 'a label or relative offset' : 'an immediate';
+    imm = Number(checkRange(c.readNumberText(what), 'imm32', c.line));
   }
   let nextImm = 0;
   if (c.eat(',')) nextImm = Number(checkRange(c.readNumberText('an immediate'), 'imm32', c.line));
   c.expect(')');
-  return { src, imm, nextImm, ...(mapRef ? { mapRef } : {}) };
+  if (!ref) return { src, imm, nextImm };
+  return { src, imm, nextImm, ...(isMapSource(src) ? { mapRef: ref } : { target: ref }) };
 }
 
 /**
  * Text of a pseudo source; undefined for source 0 (print the 64-bit value instead). `mapNames`
- * names the program's maps: a map source whose index has a name prints the name.
+ * names the program's maps: a map source whose index has a name prints the name. A code address
+ * prints `label` when given, else its signed relative offset.
  */
-export function formatPseudo(src: number, imm: number, nextImm: number, mapNames: readonly string[] = []): string | undefined {
+export function formatPseudo(src: number, imm: number, nextImm: number, mapNames: readonly string[] = [], label?: string): string | undefined {
   const name = NAME_BY_SRC.get(src);
   if (name === undefined) return undefined;
-  const first = (MAP_SOURCES.has(src) && mapNames[imm]) || String(imm);
+  const first = isCodeSource(src) ? label ?? relative(imm) : (isMapSource(src) && mapNames[imm]) || String(imm);
   return nextImm === 0 ? `${name}(${first})` : `${name}(${first}, ${nextImm})`;
 }

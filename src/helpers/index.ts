@@ -3,6 +3,7 @@
  * (include/uapi/linux/bpf.h). Every Vm registers them, except for ids the user's own helpers take.
  */
 import type { HelperSpec } from '../runtime/helpers.js';
+import { callbackHelpers } from './callbacks.js';
 import { currentHelpers, type CurrentTaskFn } from './current.js';
 import { printkHelpers, type TracePrintkSink } from './printk.js';
 import { probeHelpers, type ProbeReadFn } from './probe.js';
@@ -27,5 +28,6 @@ export function kernelHelpers(options: KernelHelperOptions): HelperSpec[] {
   return [
     ...timeHelpers(), ...systemHelpers(options.cpus), ...currentHelpers(options.current),
     ...printkHelpers(options.tracePrintk), ...stringHelpers(), ...snprintfHelpers(), ...probeHelpers(options.probeRead),
+    ...callbackHelpers(),
   ];
 }

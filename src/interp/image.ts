@@ -10,7 +10,7 @@
 import { branchTarget, type Insn } from '../isa/insn.js';
 import { lddwValue } from '../runtime/executable.js';
 import type { BpfMap } from '../maps/map.js';
-import type { Program } from '../program/program.js';
+import { callbackEntries, type Program } from '../program/program.js';
 import { staticHelper, type HelperRegistry, type HelperSpec } from '../runtime/helpers.js';
 import { OP, opOf } from './ops.js';
 
@@ -38,6 +38,8 @@ export interface CodeImage {
   /** Initial register file: zeroed registers, then the constant slots. */
   readonly regs: Int32Array;
   readonly helpers: readonly HelperSpec[];
+  /** Code index of each callback's entry, by its entry pc (what `lddw code_addr` loads). */
+  readonly callbacks: ReadonlyMap<number, number>;
 }
 
 /** Budget charged on entering the code index (0 unless it starts a block). */
@@ -136,5 +138,6 @@ export function buildImage(program: Program, registry: HelperRegistry, maps: rea
   }
   const regs = new Int32Array(REG_SLOTS + constants.length);
   regs.set(constants, REG_SLOTS);
-  return { code, aux, pc, regs, helpers };
+  const callbacks = new Map(callbackEntries(program).map((entry) => [entry, at(entry)]));
+  return { code, aux, pc, regs, helpers, callbacks };
 }

@@ -15,18 +15,22 @@ import {
 } from './arith.js';
 import { runAtomic } from './atomic.js';
 import { callHelper, callIndirect, enterLocal, leaveLocal } from './calls.js';
+import { runCallbackHelper } from './callbacks.js';
 import type { CodeImage } from './image.js';
 import { budgetExceeded, type Machine } from './machine.js';
 import type { Id } from './ops.js';
 
 const TWO32 = 4294967296;
 
-/** Runs from the entry until the outermost exit (or an unwinding helper); r0 is left in m.R[0..1]. */
-export function execute(m: Machine, img: CodeImage): void {
+/**
+ * Runs from code index `start` until the exit of the frame at depth `stop` (the entry's, or a
+ * callback's) or an unwinding helper; r0 is left in m.R[0..1], the budget left in m.left.
+ */
+export function execute(m: Machine, img: CodeImage, start = 0, stop = 0): void {
   const R = m.R, C = img.code, PC = img.pc;
   const c0 = m.ctxAddr, s1 = m.stackEnd;
   let s0 = m.stackStart;
-  let c1 = m.ctxEnd, dv = m.dv, u8 = m.u8, left = m.left, i = 0;
+  let c1 = m.ctxEnd, dv = m.dv, u8 = m.u8, left = m.left, i = start;
   for (;;) {
     const k = i << 2, w = C[k]!, d = C[k + 1]!, s = C[k + 2]!;
     switch (w & 0xff) {
@@ -212,9 +216,21 @@ export function execute(m: Machine, img: CodeImage): void {
         if ((left -= (C[i << 2]! >> 8)) < 0) throw budgetExceeded(PC[i]!);
         continue;
       // calls
-      case 65 satisfies Id<'CALL'>:
-        if (callHelper(m, img.helpers[img.aux[i]!]!, PC[i]!)) return;
+      case 65 satisfies Id<'CALL'>: {
+        const spec = img.helpers[img.aux[i]!]!;
+        if (spec.proto?.callback !== undefined) {
+          m.left = left;
+          if (runCallbackHelper(m, img, spec.proto.callback, PC[i]!)) return;
+          left = m.left;
+          ({ dv, u8, ctxEnd: c1 } = m);
+          break;
+        }
+        if (callHelper(m, spec, PC[i]!)) {
+          m.unwinding = true;
+          return;
+        }
         break;
+      }
       case 66 satisfies Id<'CALL_LOCAL'>:
         enterLocal(m, i + 1, PC[i]!);
         s0 = m.stackStart;
@@ -222,10 +238,16 @@ export function execute(m: Machine, img: CodeImage): void {
         if ((left -= (C[i << 2]! >> 8)) < 0) throw budgetExceeded(PC[i]!);
         continue;
       case 67 satisfies Id<'CALLX'>:
-        if (callIndirect(m, d, PC[i]!)) return;
+        if (callIndirect(m, d, PC[i]!)) {
+          m.unwinding = true;
+          return;
+        }
         break;
       case 68 satisfies Id<'EXIT'>:
-        if (m.depth === 0) return;
+        if (m.depth === stop) {
+          m.left = left;
+          return;
+        }
         i = leaveLocal(m);
         s0 = m.stackStart;
         continue;

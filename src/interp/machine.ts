@@ -26,6 +26,8 @@ export class Machine {
   inHelper = false;
   /** The run's tail calls: the tail_call helper counts them and names the next program (src/runtime/tail-call.ts). */
   readonly tail: TailState = { count: 0, target: 0 };
+  /** Set when a helper asked to end the run at once: nested dispatch loops (callbacks) return too. */
+  unwinding = false;
   /** Budget left; a run stops when it goes below zero. */
   left = 0;
   cpu = 0;
@@ -47,7 +49,7 @@ export class Machine {
    */
   constructor(
     readonly rt: Runtime, img: CodeImage, readonly regions: readonly Region[], private readonly allowed: readonly Region[],
-    private readonly maps: ReadonlyMap<number, BpfMap>,
+    readonly maps: ReadonlyMap<number, BpfMap>,
   ) {
     this.R = img.regs.slice();
     const buffer = rt.mem.buffer;
@@ -74,6 +76,7 @@ export class Machine {
     this.stackStart = this.stackEnd - STACK_FRAME_BYTES;
     R[FP_SLOT] = this.stackEnd;
     this.depth = 0;
+    this.unwinding = false;
   }
 
   /** After a local call or return: the stack region is the frames in use, down to the current r10 - 512. */

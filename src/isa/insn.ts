@@ -77,6 +77,15 @@ export function branchTarget(insn: Insn): number | undefined {
   }
 }
 
+/**
+ * The subprogram an instruction names: a local call's target, or the code address an lddw loads
+ * (source CODE_ADDR, a callback for bpf_loop and for_each_map_elem); both count from pc + 1.
+ */
+export function calleeTarget(insn: Insn): number | undefined {
+  if (insn.kind === 'call') return insn.mode === 'local' ? insn.pc + insn.imm + 1 : undefined;
+  return insn.kind === 'lddw' && insn.src === LddwSrc.CODE_ADDR ? insn.pc + insn.imm + 1 : undefined;
+}
+
 /** Register the instruction writes, if any (helper/local calls write r0 and clobber r1-r5). */
 export function writesRegister(insn: Insn): number | undefined {
   switch (insn.kind) {

@@ -7,7 +7,7 @@
  * (sdiv/smod by off, movsx by off, byte swaps by imm, atomics by imm, call modes by src).
  */
 import { AluCode, AtomicCode, Cls, JmpCode, Mode, Size, Src, sizeField } from './opcode.js';
-import type { AccessSize, AluOp, AtomicOp, Form, JmpCond, Width } from './insn.js';
+import { LddwSrc, type AccessSize, type AluOp, type AtomicOp, type Form, type JmpCond, type Width } from './insn.js';
 
 /** How a raw field is used by a form: data, reserved (must be zero), the row key, or lddw's pseudo source. */
 export type FieldUse = 'reg' | 'value' | 'zero' | 'key' | 'pseudo';
@@ -156,6 +156,18 @@ function memoryRows(): OpcodeRow[] {
   }
   return rows;
 }
+
+/**
+ * What the imm of each lddw pseudo source names (RFC 9669 section 5.4): an index into the program's
+ * maps, a code address (the kernel's BPF_PSEUDO_FUNC: a subprogram at pc + imm + 1, counted like a
+ * local call's target, which is what callback helpers take), or a plain number.
+ */
+export type PseudoImm = 'map' | 'code' | 'number';
+
+export const LDDW_SOURCE_IMM: ReadonlyMap<number, PseudoImm> = new Map<number, PseudoImm>([
+  [LddwSrc.MAP_BY_FD, 'map'], [LddwSrc.MAP_VALUE_BY_FD, 'map'], [LddwSrc.VARIABLE_ADDR, 'number'],
+  [LddwSrc.CODE_ADDR, 'code'], [LddwSrc.MAP_BY_IDX, 'map'], [LddwSrc.MAP_VALUE_BY_IDX, 'map'],
+]);
 
 export const OPCODE_TABLE: readonly OpcodeRow[] = [...aluRows(), ...endRows(), ...jmpRows(), ...memoryRows()];
 

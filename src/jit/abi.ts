@@ -66,8 +66,9 @@ export const functionName = (index: number): string => `bpf_fn${index}`;
  * Trap codes stored in `err_code`; 0 means "no error recorded" (a trap the JIT did not plan).
  * E_INPUT: the event loop found a packet context whose pointers break the entry checks.
  * E_RUN_HELPER: a helper run inside WebAssembly failed (bpf_spin_lock gave up on a lock never released).
+ * E_RUN_CALLBACK: a callback helper was given something other than one of the program's callbacks (checked code).
  */
-export const TRAP_CODES: ReadonlyArray<ErrorCode> = ['E_RUN_MEMORY', 'E_RUN_BUDGET', 'E_RUN_CALL_DEPTH', 'E_RUN_UNKNOWN_HELPER', 'E_INPUT', 'E_RUN_HELPER'];
+export const TRAP_CODES: ReadonlyArray<ErrorCode> = ['E_RUN_MEMORY', 'E_RUN_BUDGET', 'E_RUN_CALL_DEPTH', 'E_RUN_UNKNOWN_HELPER', 'E_INPUT', 'E_RUN_HELPER', 'E_RUN_CALLBACK'];
 
 export function trapCode(code: ErrorCode): number {
   const index = TRAP_CODES.indexOf(code);

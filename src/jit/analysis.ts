@@ -2,7 +2,7 @@
  * Whole-program facts that let the JIT leave out runtime checks which can never fire: the most
  * instructions any run can execute (finite only without loops) and the deepest call chain.
  */
-import { branchTarget, type Insn } from '../isa/insn.js';
+import { calleeTarget, type Insn } from '../isa/insn.js';
 import { MAX_CALL_FRAMES } from '../runtime/memory.js';
 import type { BasicBlock, BpfFunction, Program } from '../program/program.js';
 
@@ -14,8 +14,12 @@ export interface ProgramFacts {
   readonly callsHelpers: boolean;
 }
 
-const localCallees = (block: BasicBlock, program: Program): number[] =>
-  block.insns.filter((i) => i.kind === 'call' && i.mode === 'local').map((i) => program.functionOf[branchTarget(i)!]!);
+/** Functions a block calls, callbacks whose code address it loads included (with `callback` set). */
+const callees = (block: BasicBlock, program: Program): Array<{ fn: number; callback: boolean }> =>
+  block.insns.flatMap((i) => {
+    const target = calleeTarget(i);
+    return target === undefined ? [] : [{ fn: program.functionOf[target]!, callback: i.kind === 'lddw' }];
+  });
 
 /** Blocks reachable from the entry in DFS post-order (successors first), or undefined on a cycle. */
 export function postOrder(fn: BpfFunction): BasicBlock[] | undefined {
@@ -51,7 +55,8 @@ export function maxCost(program: Program): number {
     const blockCost = new Map<number, number>();
     for (const block of order) {
       let cost = block.insns.length;
-      for (const callee of localCallees(block, program)) cost += fnCost(callee);
+      // A callback may run up to 2^23 times per helper call: no useful bound.
+      for (const callee of callees(block, program)) cost += callee.callback ? Infinity : fnCost(callee.fn);
       cost += Math.max(0, ...block.succs.map((s) => blockCost.get(s)!));
       blockCost.set(block.start, cost);
     }
@@ -68,7 +73,8 @@ function maxFrames(program: Program): number {
     const fn = program.functions[index]!;
     let deepest = 0;
     for (const block of fn.blocks) {
-      for (const callee of localCallees(block, program)) deepest = Math.max(deepest, frames(callee));
+      // for_each_map_elem runs its callback two frames up (the key's frame, then the callback's).
+      for (const callee of callees(block, program)) deepest = Math.max(deepest, frames(callee.fn) + (callee.callback ? 1 : 0));
     }
     memo.set(index, deepest + 1);
     return deepest + 1;

@@ -15,12 +15,13 @@ import { FP } from '../isa/opcode.js';
 import { staticHelper } from '../runtime/helpers.js';
 import { directMapCall } from './map-calls.js';
 import { emitTailCall } from './tail-call.js';
+import { emitCallbackHelper } from './callbacks.js';
 import { STACK_FRAME_BYTES } from '../runtime/memory.js';
 
 const args = (e: FnEmitter): Expr[] => [1, 2, 3, 4, 5].map((r) => e.get(r));
 
 /** Ends the whole run with r0 = 0 when a helper asked to unwind. */
-function unwindCheck(e: FnEmitter): Expr {
+export function unwindCheck(e: FnEmitter): Expr {
   const m = e.m;
   return m.if(m.global.get(GLOBAL.unwinding, i32), e.ret(i64Const(m, 0n)));
 }
@@ -57,6 +58,7 @@ export function emitCall(e: FnEmitter, insn: InsnOf<'call'>): Expr {
   if (insn.mode === 'local') return m.block(null, localCall(e, insn));
   const spec = staticHelper(e.mc.helpers, insn);
   if (spec.tailCall) return m.block(null, emitTailCall(e, insn));
+  if (spec.proto?.callback) return m.block(null, emitCallbackHelper(e, insn, spec.proto.callback));
   return m.block(null, directMapCall(e, insn, spec) ?? helperCall(e, insn.pc, m.i32.const(insn.imm)));
 }
 

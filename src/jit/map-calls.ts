@@ -24,7 +24,7 @@ import type { FnEmitter } from './emitter.js';
 export const MAPS_IMPORT_MODULE = 'maps';
 
 /** The run's CPU: its stack's index (src/runtime/memory.ts lays the stacks out from the null guard). */
-function cpuOf(e: FnEmitter): Expr {
+export function cpuOf(e: FnEmitter): Expr {
   const m = e.m;
   return m.i64.shr_u(m.i64.sub(e.run('stackStart'), i64Const(m, BigInt(NULL_GUARD))), i64Const(m, BigInt(Math.log2(STACK_PER_CPU))));
 }
@@ -43,7 +43,7 @@ function arrayLookup(e: FnEmitter, map: BpfMap): Expr {
   ]);
 }
 
-function importOp(e: FnEmitter, op: ProgramOp, arity: number): string {
+export function importOp(e: FnEmitter, op: ProgramOp, arity: number): string {
   const name = `${MAPS_IMPORT_MODULE}.${op.name}`;
   if (!e.mc.imports.has(name)) {
     e.mc.imports.add(name);

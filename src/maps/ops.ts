@@ -35,6 +35,7 @@
  *   ringbuf_query(map, flags) -> available bytes (0) | size (1) | consumer pos (2) | producer pos (3) | 0
  *   perf_event_output(map, flags, data, size, cpu) -> 0|-EINVAL|-E2BIG|-ENOENT|-ENOSPC (ops-perf.ts)
  *   spin_lock(lock) -> 0|-EDEADLK                   spin_unlock(lock) -> 0|-EINVAL (ops-spin-lock.ts)
+ *   foreach_find(map, pos), foreach_elem(map, pos, cpu, key_out): for_each_map_elem (ops-foreach.ts)
  *
  * A flags argument above 2^32 - 1 is EINVAL, as the kernel refuses unknown flags (the implementations
  * take i32).
@@ -47,6 +48,7 @@
  * kernel swaps in a new element atomically.
  */
 import { WasmModule, i32, i64 } from '../wasm/builder.js';
+import { addForEachOps } from './ops-foreach.js';
 import { encodeModule } from '../wasm/encode.js';
 import type { EngineMemory } from '../runtime/memory.js';
 import { EINVAL, EOPNOTSUPP } from './errno.js';
@@ -96,6 +98,8 @@ export interface MapOpsExports {
   perf_event_output(map: B, flags: B, data: B, size: B, cpu: B): B;
   spin_lock(lock: B): B;
   spin_unlock(lock: B): B;
+  foreach_find(map: B, pos: B): B;
+  foreach_elem(map: B, pos: B, cpu: B, key: B): B;
 }
 
 /**
@@ -126,6 +130,8 @@ const EXPORTS: ReadonlyArray<{ name: keyof MapOpsExports; impl: string; params: 
   { name: 'queue_peek', impl: 'queue_get_impl', params: 2, extra: [0], address: false },
   { name: 'bloom_push', impl: 'bloom_push_impl', params: 3, extra: [], address: false, flags: 2 },
   { name: 'bloom_peek', impl: 'bloom_peek_impl', params: 2, extra: [], address: false },
+  { name: 'foreach_find', impl: 'foreach_find_impl', params: 2, extra: [], address: false },
+  { name: 'foreach_elem', impl: 'foreach_elem_impl', params: 4, extra: [], address: true },
 ];
 
 function addExports(m: WasmModule): void {
@@ -159,6 +165,7 @@ export function buildMapOpsModule(): WasmModule {
   addClear(m);
   addQueueOps(m);
   addBloomOps(m);
+  addForEachOps(m);
   addExports(m);
   addRingBufOps(m);
   addPerfOps(m);

@@ -7,7 +7,7 @@
 import { InputError, ProgramError } from '../errors.js';
 import { MAX_SLOTS, SLOT_BYTES, decode, decodeSlots } from '../isa/decode.js';
 import { toRawSlots } from '../isa/encode.js';
-import { branchTarget, type Insn, type RawSlot } from '../isa/insn.js';
+import { branchTarget, calleeTarget, type Insn, type RawSlot } from '../isa/insn.js';
 import type { MapSpec } from '../maps/spec.js';
 
 export interface BasicBlock {
@@ -76,11 +76,11 @@ function indexBySlot(insns: readonly Insn[], slotCount: number): Array<Insn | un
 /** Checks every branch lands on an instruction start inside the program. */
 function checkTargets(insns: readonly Insn[], insnAt: ReadonlyArray<Insn | undefined>): void {
   for (const insn of insns) {
-    const target = branchTarget(insn);
+    const target = branchTarget(insn) ?? calleeTarget(insn);
     if (target === undefined) continue;
-    const code = insn.kind === 'call' ? 'E_CALL_TARGET' : 'E_JUMP_OUT_OF_RANGE';
+    const code = insn.kind === 'jmp' || insn.kind === 'ja' ? 'E_JUMP_OUT_OF_RANGE' : 'E_CALL_TARGET';
     if (target < 0 || target >= insnAt.length) {
-      throw new ProgramError(code, insn.pc, `${insn.kind === 'call' ? 'call' : 'jump'} target ${target} is outside the program (0..${insnAt.length - 1})`);
+      throw new ProgramError(code, insn.pc, `${code === 'E_CALL_TARGET' ? 'call' : 'jump'} target ${target} is outside the program (0..${insnAt.length - 1})`);
     }
     if (!insnAt[target]) {
       throw new ProgramError('E_JUMP_INTO_LDDW', insn.pc, `branch target ${target} is the second slot of an lddw`);
@@ -88,12 +88,13 @@ function checkTargets(insns: readonly Insn[], insnAt: ReadonlyArray<Insn | undef
   }
 }
 
-/** Function entry pcs in ascending order: 0 and every local-call target. */
+/** Function entry pcs in ascending order: 0, every local-call target and every code address (callback). */
 function functionEntries(insns: readonly Insn[], slotCount: number): number[] {
   const isEntry = new Uint8Array(slotCount);
   isEntry[0] = 1;
   for (const insn of insns) {
-    if (insn.kind === 'call' && insn.mode === 'local') isEntry[branchTarget(insn)!] = 1;
+    const callee = calleeTarget(insn);
+    if (callee !== undefined) isEntry[callee] = 1;
   }
   const entries: number[] = [];
   for (let pc = 0; pc < slotCount; pc++) if (isEntry[pc]) entries.push(pc);
@@ -156,11 +157,16 @@ function buildBlocks(insns: readonly Insn[], fn: FnRange, leader: Uint8Array): B
   return blocks;
 }
 
-/** Refuses a cycle in the call graph; iterative, so a chain of 100,000 calls cannot overflow the stack. */
+/**
+ * Refuses a cycle in the call graph, a function loading its own or a caller's code address (a
+ * callback) included, as the kernel's check_cfg; iterative, so a chain of 100,000 calls cannot
+ * overflow the stack.
+ */
 function checkNoRecursion(insns: readonly Insn[], functions: readonly BpfFunction[], functionOf: Int32Array): void {
   const calls: Array<Array<{ pc: number; callee: number }>> = functions.map(() => []);
   for (const insn of insns) {
-    if (insn.kind === 'call' && insn.mode === 'local') calls[functionOf[insn.pc]!]!.push({ pc: insn.pc, callee: functionOf[branchTarget(insn)!]! });
+    const callee = calleeTarget(insn);
+    if (callee !== undefined) calls[functionOf[insn.pc]!]!.push({ pc: insn.pc, callee: functionOf[callee]! });
   }
   const state = new Uint8Array(functions.length); // 0 new, 1 on the current path, 2 done
   const stack: Array<{ fn: number; next: number }> = [{ fn: 0, next: 0 }];
@@ -234,6 +240,14 @@ export function loadSlots(slots: readonly RawSlot[], options: BuildOptions = {})
 export function decodeProgram(bytes: Uint8Array, options: BuildOptions = {}): Insn[] {
   checkProgramSize(Math.ceil(bytes.length / SLOT_BYTES), options);
   return decode(bytes);
+}
+
+/** Entry pcs of the functions whose code address the program loads (lddw code_addr): its callbacks, in order. */
+export function callbackEntries(program: Program): number[] {
+  const entries = new Set<number>();
+  for (const insn of program.insns) if (insn.kind === 'lddw') entries.add(calleeTarget(insn) ?? -1);
+  entries.delete(-1);
+  return [...entries].sort((a, b) => a - b);
 }
 
 /** Decodes little-endian bytecode and builds the program. */

@@ -18,6 +18,11 @@
  *   naturally aligned (as in WebAssembly), else E_RUN_MEMORY. Regions are separated by guard gaps and
  *   both engines place everything at the same addresses (memory.ts), so a stray access faults alike
  *   in both. A verified program may run unchecked.
+ * - Callbacks (bpf_loop, for_each_map_elem): `lddw rX, code_addr(f)` loads f's entry pc. The engines
+ *   run the callback themselves, each call like a local call from the helper's call site (r10 - 512;
+ *   for_each_map_elem first takes one more frame for the key it passes, so the callback's r10 is
+ *   r10 - 1024), with r1-r5 the callback's arguments; a value in r2 that is no function's entry
+ *   stops the run with E_RUN_CALLBACK at the call. A non-zero r0 ends the iteration.
  * - Helpers: r0 = helper(r1..r5); r1-r5 keep their values. A helper flagged `unwindOnZero` that returns
  *   0 ends the whole run with r0 = 0. A HelperFault becomes E_RUN_MEMORY at the call's pc; callx of an
  *   unregistered id is E_RUN_UNKNOWN_HELPER.
@@ -98,6 +103,8 @@ export function checkRegions(mem: EngineMemory, regions: readonly Region[]): Reg
 export function lddwValue(insn: InsnOf<'lddw'>, maps: readonly BpfMap[] = []): bigint {
   switch (insn.src) {
     case LddwSrc.IMM64: return insn.value;
+    // A subprogram's code address is its entry pc: what bpf_loop and for_each_map_elem take as the callback.
+    case LddwSrc.CODE_ADDR: return BigInt(insn.pc + insn.imm + 1);
     case LddwSrc.MAP_BY_FD: case LddwSrc.MAP_BY_IDX: return BigInt(mapAt(insn, maps).address);
     case LddwSrc.MAP_VALUE_BY_FD: case LddwSrc.MAP_VALUE_BY_IDX: {
       const map = mapAt(insn, maps);

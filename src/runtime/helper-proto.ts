@@ -67,7 +67,20 @@ export type ArgKind =
    * (bpf_spin_lock) or releases the one the path holds (bpf_spin_unlock); src/verifier/spin-lock.ts.
    */
   | 'spin_lock'
-  | 'spin_unlock';
+  | 'spin_unlock'
+  /** A subprogram's code address (`lddw rX, code_addr(label)`): the callback of a `callback` helper. */
+  | 'callback'
+  /**
+   * What the callback gets as its context: a pointer into a stack frame, or 0 (the kernel's
+   * ARG_PTR_TO_STACK_OR_NULL); the frame's bytes may change while the callback runs.
+   */
+  | 'callback_ctx';
+
+/**
+ * How a helper runs its `callback` argument (the engines run it, not the helper's impl): `loop` is
+ * bpf_loop, callback(index, ctx); `for_each` is bpf_for_each_map_elem, callback(map, key, value, ctx).
+ */
+export type CallbackKind = 'loop' | 'for_each';
 
 /** What a helper leaves in r0 (r1-r5 are always clobbered). */
 export type RetKind =
@@ -92,6 +105,8 @@ export interface HelperProto {
   readonly ret: RetKind;
   /** The map types (BPF_MAP_TYPE numbers) the `map` argument may have; any when absent. */
   readonly mapTypes?: readonly number[];
+  /** The helper calls its `callback` argument, as this kind says. */
+  readonly callback?: CallbackKind;
 }
 
 const isMem = (k: ArgKind | undefined): boolean => k === 'mem_read' || k === 'mem_write' || k === 'mem_rw';
@@ -113,6 +128,7 @@ export function protoProblem(proto: HelperProto): string | undefined {
   if (ret === 'ringbuf_mem_or_null' && allocs !== 1) return 'returns a ring buffer record but takes no alloc_size_or_zero argument';
   if (ret !== 'ringbuf_mem_or_null' && allocs > 0) return 'takes an alloc_size_or_zero argument but returns no ring buffer record';
   if (args.filter((a) => a === 'ringbuf_record').length > 1) return 'releases more than one ring buffer record';
+  if (args.includes('callback') !== (proto.callback !== undefined)) return 'takes a callback argument but says no callback kind, or the other way round';
   if (typeof ret === 'object' && ret.kind === 'map_value_or_null' && !(Number.isInteger(ret.valueSize) && ret.valueSize > 0)) {
     return `value size ${ret.valueSize} must be a positive integer`;
   }

@@ -111,7 +111,7 @@ function sameObject(a: Ptr, b: Ptr): boolean {
     case 'map_value': return a.region === b.region && a.region !== -1;
     // One record: the same reference.
     case 'ringbuf_mem': return a.ref === b.ref;
-    case 'map_value_or_null': case 'map_handle': case 'ringbuf_mem_or_null': case 'released_mem': return false;
+    case 'map_value_or_null': case 'map_handle': case 'ringbuf_mem_or_null': case 'released_mem': case 'func': return false;
   }
 }
 

@@ -20,7 +20,7 @@ import { callerMask, type RegisterMasks } from './liveness.js';
 import { varAt, type Ptr, type RegState } from './reg-state.js';
 import { isUnknownScalar, scalarEquals, scalarSubsumes, type Scalar } from './scalar.js';
 import { STACK_SLOTS, byteAt, type FrameStack, type Slot } from './stack.js';
-import type { VState } from './state.js';
+import type { Frame, VState } from './state.js';
 
 export type CompareMode = 'subsume' | 'exact';
 
@@ -79,7 +79,7 @@ function ptrOk(c: Cmp, old: Ptr, cur: Ptr): boolean {
     case 'packet_end': return true;
     case 'map_value_or_null':
       return old.region === cur.region && old.size === cur.size && old.off === cur.off && c.ids.match(old.id, cur.id);
-    case 'map_handle': return old.region === cur.region;
+    case 'map_handle': case 'func': return old.region === cur.region;
     case 'ringbuf_mem': return old.size === cur.size && offsetOk(c, old, cur) && c.ids.match(old.ref, cur.ref);
     case 'ringbuf_mem_or_null': return old.size === cur.size && c.ids.match(old.ref, cur.ref);
     case 'released_mem': return true;
@@ -139,6 +139,13 @@ export function linkedIds(s: VState): Set<number> {
   return twice;
 }
 
+/** A callback's exit undoes what it found in its context's frame: both must have found the same. */
+function sameCallback(a: Frame, b: Frame): boolean {
+  const x = a.callback, y = b.callback;
+  if (!x || !y) return x === y;
+  return x.ctxFrame === y.ctxFrame && x.ctxBefore.every((t, i) => t === y.ctxBefore[i]);
+}
+
 /**
  * Compares `old` (stored at this pc) with `cur`, looking only at registers live at `pc` in the top
  * frame and at r6-r9 live after the pending call in each caller frame; scalars that are live but
@@ -155,7 +162,7 @@ export function compareStates(old: VState, cur: VState, pc: number, masks: Regis
   for (let f = top; f >= 0; f--) {
     const of = old.frames[f]!;
     const cf = cur.frames[f]!;
-    if (of.fn !== cf.fn || of.callsite !== cf.callsite) return false;
+    if (of.fn !== cf.fn || of.callsite !== cf.callsite || !sameCallback(of, cf)) return false;
     const callsite = f === top ? -1 : old.frames[f + 1]!.callsite;
     const live = f === top ? masks.live[pc]! : callerMask(masks.live, callsite);
     const precise = f === top ? masks.precise[pc]! : callerMask(masks.precise, callsite);

@@ -22,7 +22,7 @@ import { formatReg } from './reg-state.js';
 import { Refusal, VerifyError } from './refusal.js';
 import { step, type StepEnv } from './step.js';
 import { topFrame, type VState } from './state.js';
-import { branchTarget } from '../isa/insn.js';
+import { branchTarget, calleeTarget } from '../isa/insn.js';
 
 interface Pending {
   readonly state: VState;
@@ -40,7 +40,7 @@ export interface ExploreResult {
 export function prunePoints(program: Program): Uint8Array {
   const points = new Uint8Array(program.slotCount);
   for (const insn of program.insns) {
-    const target = branchTarget(insn);
+    const target = branchTarget(insn) ?? calleeTarget(insn);
     if (target !== undefined) points[target] = 1;
     if ((insn.kind === 'jmp' || (insn.kind === 'call' && insn.mode === 'local')) && insn.pc + 1 < points.length) {
       points[insn.pc + 1] = 1;

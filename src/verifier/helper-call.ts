@@ -185,6 +185,15 @@ function checkArg(c: ArgCheck, args: readonly ArgKind[], i: number): void {
     case 'spin_lock': case 'spin_unlock':
       spinLockArg(c.env.maps, c.state, value, i + 1, kind === 'spin_unlock', c.pc);
       return;
+    case 'callback':
+      if (value.t !== 'ptr' || value.kind !== 'func') refuse('E_VERIFY_CALLBACK', `${argLabel(c, i)} must be a subprogram's code address (lddw code_addr), not ${formatReg(value)}`, [i + 1]);
+      return;
+    case 'callback_ctx':
+      if (value.t === 'scalar' && isConstScalar(value) && constValue(value) === 0n) return;
+      if (value.t !== 'ptr' || value.kind !== 'stack' || !hasConstOffset(value)) {
+        refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)} is the callback's context and must be a stack pointer with a known offset or 0, not ${formatReg(value)}`, [i + 1]);
+      }
+      return;
     case 'map_key': case 'map_value': {
       const m = mapOf(c, i);
       const size = kind === 'map_key' ? m.keySize : m.valueSize;
@@ -254,8 +263,9 @@ export function callHelper(env: CallEnv, state: VState, id: number, pc: number):
   const check: ArgCheck = { env, state, label: found.label, proto: found.proto, map: undefined, allocSize: 0, release: 0, pc };
   const { args, ret } = found.proto;
   if (!args.includes('spin_unlock')) refuseWhileLocked(state, `a call of ${found.label}`);
-  for (let i = 0; i < args.length; i++) checkArg(check, args, i);
+  // Where a tail call may be made at all, before what it is given.
   if (args.includes('prog_array_map')) checkTailCall(state, found.label);
+  for (let i = 0; i < args.length; i++) checkArg(check, args, i);
   if (check.release !== 0) releaseRef(state, check.release);
   const regs = topFrame(state).regs;
   regs[0] = returned(check, ret, pc);

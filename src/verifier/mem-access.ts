@@ -42,7 +42,7 @@ export function derefPtr(value: RegState, reg: number): Ptr {
       return refuse('E_VERIFY_NULL_DEREF', `r${reg} may be null: compare it with 0 before dereferencing it`, [reg]);
     case 'released_mem':
       return refuse('E_VERIFY_REF_RELEASED', `r${reg} points to a ring buffer record already submitted or discarded: it cannot be used any more`, [reg]);
-    case 'packet_end': case 'map_handle':
+    case 'packet_end': case 'map_handle': case 'func':
       return refuse('E_VERIFY_INVALID_DEREF', `r${reg} is a ${kindName(value.kind)}, which cannot be dereferenced`, [reg]);
     default: return value;
   }

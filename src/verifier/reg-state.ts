@@ -29,11 +29,13 @@ export type PtrKind =
   /** A ring buffer record or null (bpf_ringbuf_reserve's result): must be compared with 0 first. */
   | 'ringbuf_mem_or_null'
   /** A copy of a record pointer after its record was submitted or discarded: never usable again. */
-  | 'released_mem';
+  | 'released_mem'
+  /** A subprogram's code address (lddw code_addr), only good as a callback argument; region is the function index. */
+  | 'func';
 
 export const PTR_KINDS: readonly PtrKind[] = [
   'ctx', 'stack', 'packet', 'packet_end', 'mem', 'map_value', 'map_value_or_null', 'map_handle',
-  'ringbuf_mem', 'ringbuf_mem_or_null', 'released_mem',
+  'ringbuf_mem', 'ringbuf_mem_or_null', 'released_mem', 'func',
 ];
 
 export interface Ptr {
@@ -120,6 +122,7 @@ export function formatPtr(p: Ptr): string {
     case 'ringbuf_mem': return `ringbuf_mem(ref=${p.ref},size=${p.size},off=${p.off}${varText(p)})`;
     case 'ringbuf_mem_or_null': return `ringbuf_mem_or_null(ref=${p.ref},size=${p.size})`;
     case 'released_mem': return `released_mem(ref=${p.ref})`;
+    case 'func': return `func(fn=${p.region})`;
   }
 }
 
@@ -145,5 +148,6 @@ export function kindName(kind: PtrKind): string {
     case 'ringbuf_mem': return 'ring buffer record';
     case 'ringbuf_mem_or_null': return 'ring buffer record that may be null';
     case 'released_mem': return 'pointer to a ring buffer record already submitted or discarded';
+    case 'func': return 'code address';
   }
 }

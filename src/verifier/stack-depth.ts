@@ -4,7 +4,7 @@
  * path touched (recorded while exploring), rounded up to 16 bytes as the kernel does for JIT-compiled
  * programs. Checked on the static call graph once exploration is done.
  */
-import { branchTarget } from '../isa/insn.js';
+import { calleeTarget } from '../isa/insn.js';
 import type { Program } from '../program/program.js';
 import { STACK_FRAME_BYTES } from '../runtime/memory.js';
 
@@ -25,8 +25,10 @@ interface CallSite {
 function callSites(program: Program): CallSite[][] {
   const sites: CallSite[][] = program.functions.map(() => []);
   for (const insn of program.insns) {
-    if (insn.kind !== 'call' || insn.mode !== 'local') continue;
-    sites[program.functionOf[insn.pc]!]!.push({ pc: insn.pc, callee: program.functionOf[branchTarget(insn)!]! });
+    // A code address counts as a call: the callback runs on top of the frame that passes it.
+    const callee = calleeTarget(insn);
+    if (callee === undefined) continue;
+    sites[program.functionOf[insn.pc]!]!.push({ pc: insn.pc, callee: program.functionOf[callee]! });
   }
   return sites;
 }

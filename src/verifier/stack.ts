@@ -162,3 +162,21 @@ export function formatSlot(slot: Slot, fmt: (r: Scalar | Ptr) => string): string
   for (let b = 7; b >= 0; b--) s += '?m0'[(slot.types >> (2 * b)) & 3];
   return s;
 }
+
+/**
+ * Each slot's bytes as "initialized, value unknown" or uninitialized (2 bits a byte as in `bytes`
+ * slots): what a frame holds once a callback may have run on it any number of times. A spilled
+ * pointer becomes unknown bytes: a callback may have stored a scalar over it.
+ */
+export function havocSlots(stack: FrameStack): number[] {
+  return stack.map((slot) => {
+    if (!slot) return 0;
+    if (slot.kind === 'spill') return ALL_MISC;
+    return (slot.types | (slot.types >> 1)) & ALL_MISC;
+  });
+}
+
+/** Sets a frame's slots to `types` (from havocSlots): 0 is an uninitialized slot. */
+export function setSlots(stack: FrameStack, types: readonly number[]): void {
+  types.forEach((t, i) => (stack[i] = t === 0 ? undefined : { kind: 'bytes', types: t }));
+}

@@ -16,6 +16,20 @@ export interface Frame {
   readonly callsite: number;
   readonly regs: RegState[];
   readonly stack: FrameStack;
+  /** Set on the frame of a bpf_loop / for_each_map_elem callback (callback.ts). */
+  callback?: CallbackFrame;
+}
+
+/** What a callback's exit must check and undo (callback.ts). */
+export interface CallbackFrame {
+  /** The frame the callback's context points into, -1 for none: its bytes may change at each call. */
+  readonly ctxFrame: number;
+  /** That frame's bytes as the callback found them, all unknown (stack.ts havocSlots); empty for none. */
+  readonly ctxBefore: readonly number[];
+  /** References held when the callback started: it must not leave more. */
+  readonly refs: number;
+  /** Frames the runtime takes beyond the callback's own (for_each_map_elem's key frame). */
+  readonly scratch: number;
 }
 
 /** A reference the program holds and must release on every path: a reserved ring buffer record. */
@@ -41,13 +55,16 @@ export function newFrame(fn: number, callsite: number, depth: number): Frame {
 
 export function copyState(s: VState): VState {
   return {
-    frames: s.frames.map((f) => ({ fn: f.fn, callsite: f.callsite, regs: f.regs.slice(), stack: f.stack.slice() })),
+    frames: s.frames.map((f) => ({ fn: f.fn, callsite: f.callsite, regs: f.regs.slice(), stack: f.stack.slice(), ...(f.callback ? { callback: f.callback } : {}) })),
     refs: s.refs.slice(),
     ...(s.lock ? { lock: s.lock } : {}),
   };
 }
 
 export const topFrame = (s: VState): Frame => s.frames[s.frames.length - 1]!;
+
+/** Frames the runtime has in use: one per frame, plus the extra frames callbacks take. */
+export const framesInUse = (s: VState): number => s.frames.reduce((n, f) => n + 1 + (f.callback?.scratch ?? 0), 0);
 
 /**
  * Rewrites every register and spilled register in every frame: `fn` returns the replacement, or the

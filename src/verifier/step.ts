@@ -3,7 +3,7 @@
  * next. It mutates the current path's state; at a conditional jump with two live edges it hands back
  * a copy for the jump edge, which the exploration loop pushes.
  */
-import { LddwSrc, branchTarget, type Insn, type InsnOf } from '../isa/insn.js';
+import { LddwSrc, branchTarget, calleeTarget, type Insn, type InsnOf } from '../isa/insn.js';
 import { FP } from '../isa/opcode.js';
 import type { Program } from '../program/program.js';
 import { BPF_MAP_TYPE } from '../maps/types.js';
@@ -18,7 +18,8 @@ import { formatReg, makePtr, type RegState } from './reg-state.js';
 import { refuse } from './refusal.js';
 import { scalarAlu, scalarEnd, viewOf } from './scalar-alu.js';
 import { constValue, isConstScalar, loadedScalar, scalarConst, toS64, withLink, type Scalar } from './scalar.js';
-import { copyState, newFrame, topFrame, type VState } from './state.js';
+import { copyState, framesInUse, newFrame, topFrame, type VState } from './state.js';
+import { enterCallback, leaveCallback } from './callback.js';
 import { checkLeaks, checkReturn, leaveFunction } from './exit.js';
 
 export interface StepEnv extends AccessEnv, CallEnv {
@@ -125,8 +126,12 @@ function lddwStep(env: StepEnv, state: VState, insn: InsnOf<'lddw'>): void {
       env.facts.constPointer(insn.pc, { kind: 'map_value', map: index, off });
       return;
     }
+    case LddwSrc.CODE_ADDR:
+      // program.ts made the target a function entry (and refused recursion through it).
+      write(regs, insn.dst, makePtr('func', { region: env.program.functionOf[calleeTarget(insn)!]! }));
+      return;
     default:
-      refuse('E_VERIFY_UNSUPPORTED', `lddw source ${insn.src} (variable or code addresses) is not supported`);
+      refuse('E_VERIFY_UNSUPPORTED', `lddw source ${insn.src} (variable addresses) is not supported`);
   }
 }
 
@@ -186,8 +191,8 @@ function jumpStep(env: StepEnv, state: VState, insn: InsnOf<'jmp'>): StepOutcome
 
 function localCall(env: StepEnv, state: VState, insn: InsnOf<'call'>): StepOutcome {
   const target = branchTarget(insn)!;
-  if (state.frames.length >= MAX_CALL_FRAMES) {
-    refuse('E_VERIFY_CALL_DEPTH', `the call would make ${state.frames.length + 1} frames; at most ${MAX_CALL_FRAMES} are allowed`);
+  if (framesInUse(state) >= MAX_CALL_FRAMES) {
+    refuse('E_VERIFY_CALL_DEPTH', `the call would make ${framesInUse(state) + 1} frames; at most ${MAX_CALL_FRAMES} are allowed`);
   }
   refuseWhileLocked(state, 'a function call');
   const caller = topFrame(state);
@@ -204,8 +209,21 @@ function callxStep(env: StepEnv, state: VState, insn: InsnOf<'callx'>): void {
   }
   const id = constValue(v);
   if (id > 0x7fffffffn) refuse('E_VERIFY_HELPER', `callx target ${id} is not a helper id`, [insn.dst]);
+  const found = env.lookupHelper(Number(id));
+  if (found.found && found.proto.callback) refuse('E_VERIFY_CALLX', `${found.label} takes a callback: call it with call ${id}, not callx`, [insn.dst]);
   env.facts.callTarget(insn.pc, Number(id));
   callHelper(env, state, Number(id), insn.pc);
+}
+
+/** A helper call; one that takes a callback goes on in the callback (callback.ts). */
+function helperStep(env: StepEnv, state: VState, insn: InsnOf<'call'>): StepOutcome {
+  const found = env.lookupHelper(insn.imm);
+  const kind = found.found ? found.proto.callback : undefined;
+  const args = topFrame(state).regs.slice(1, 5);
+  const map = callHelper(env, state, insn.imm, insn.pc);
+  if (map !== undefined) env.facts.callMap(insn.pc, map);
+  if (kind === undefined) return next(insn);
+  return { kind: 'next', pc: enterCallback(env, state, insn, kind, args, map) };
 }
 
 export function step(env: StepEnv, state: VState, insn: Insn): StepOutcome {
@@ -219,12 +237,11 @@ export function step(env: StepEnv, state: VState, insn: Insn): StepOutcome {
     case 'call':
       if (insn.mode === 'local') return localCall(env, state, insn);
       if (insn.mode === 'kfunc') refuse('E_VERIFY_UNSUPPORTED', 'kfunc calls are not supported');
-      const map = callHelper(env, state, insn.imm, insn.pc);
-      if (map !== undefined) env.facts.callMap(insn.pc, map);
-      return next(insn);
+      return helperStep(env, state, insn);
     case 'callx': callxStep(env, state, insn); return next(insn);
     case 'exit':
       refuseLockedExit(state);
+      if (topFrame(state).callback) return { kind: 'next', pc: leaveCallback(state) };
       if (state.frames.length > 1) return { kind: 'next', pc: leaveFunction(state) };
       checkLeaks(state);
       checkReturn(env.ctx, topFrame(state).regs[0]!);
