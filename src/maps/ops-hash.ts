@@ -17,26 +17,53 @@ function addHashKey(m: WasmModule): void {
   const f = new Fn(m, ['key', 'len', 'seed'], ['h', 'i', 'k']);
   const I = m.i32;
   const c = (n: number): Expr => I.const(n);
-  const mulSet = (name: string, by: number): Expr => f.set(name, I.mul(f.get(name), c(by)));
-  const xorShift = (by: number): Expr => f.set('h', I.xor(f.get('h'), I.shr_u(f.get('h'), c(by))));
   f.add('hash_bytes', i32, [
     f.set('h', I.xor(f.get('seed'), f.get('len'))),
     f.while(I.le_u(I.add(f.get('i'), c(4)), f.get('len')), () => [
-      f.set('k', I.load(0, 1, I.add(f.get('key'), f.get('i')))),
-      mulSet('k', 0xcc9e2d51), f.set('k', I.rotl(f.get('k'), c(15))), mulSet('k', 0x1b873593),
-      f.set('h', I.rotl(I.xor(f.get('h'), f.get('k')), c(13))),
-      f.set('h', I.add(I.mul(f.get('h'), c(5)), c(0xe6546b64))),
+      ...mixWord(f, I.load(0, 1, I.add(f.get('key'), f.get('i')))),
       f.set('i', I.add(f.get('i'), c(4))),
     ]),
     f.while(I.lt_u(f.get('i'), f.get('len')), () => [
       f.set('h', I.mul(I.xor(f.get('h'), I.load8_u(0, 1, I.add(f.get('key'), f.get('i')))), c(0x01000193))),
       f.set('i', I.add(f.get('i'), c(1))),
     ]),
-    xorShift(16), mulSet('h', 0x85ebca6b), xorShift(13), mulSet('h', 0xc2b2ae35), xorShift(16),
+    ...finalizer(f),
     f.get('h'),
   ]);
-  const k = new Fn(m, ['map', 'key'], []);
-  k.add('hash_key', i32, [m.call('hash_bytes', [k.get('key'), k.hdr(H.KEY_SIZE), k.hdr(H.SEED)], i32)]);
+  const k = new Fn(m, ['map', 'key'], ['h', 'k']);
+  k.add('hash_key', i32, [...hashKey(k), k.get('h')]);
+}
+
+/** murmur3's step for one 4-byte word into f's local `h` (local `k` is scratch). */
+function mixWord(f: Fn, word: Expr): Expr[] {
+  const I = f.m.i32;
+  const c = (n: number): Expr => I.const(n);
+  return [
+    f.set('k', I.mul(I.rotl(I.mul(word, c(0xcc9e2d51)), c(15)), c(0x1b873593))),
+    f.set('h', I.add(I.mul(I.rotl(I.xor(f.get('h'), f.get('k')), c(13)), c(5)), c(0xe6546b64))),
+  ];
+}
+
+/**
+ * Sets f's local `h` to hash_key(map, key) (f has locals `map`, `key` and `k`): hash_bytes' result,
+ * with a 4-byte key's (pids, addresses) written out, no loop and no call.
+ */
+function hashKey(f: Fn): Expr[] {
+  const m = f.m;
+  const I = m.i32;
+  return [
+    m.if(I.ne(f.hdr(H.KEY_SIZE), I.const(4)),
+      f.set('h', m.call('hash_bytes', [f.get('key'), f.hdr(H.KEY_SIZE), f.hdr(H.SEED)], i32)),
+      m.block(null, [f.set('h', I.xor(f.hdr(H.SEED), I.const(4))), ...mixWord(f, I.load(0, 1, f.get('key'))), ...finalizer(f)])),
+  ];
+}
+
+/** murmur3's finalizer of f's local `h`, in place. */
+function finalizer(f: Fn): Expr[] {
+  const I = f.m.i32;
+  const xorShift = (by: number): Expr => f.set('h', I.xor(f.get('h'), I.shr_u(f.get('h'), I.const(by))));
+  const mul = (by: number): Expr => f.set('h', I.mul(f.get('h'), I.const(by)));
+  return [xorShift(16), mul(0x85ebca6b), xorShift(13), mul(0xc2b2ae35), xorShift(16)];
 }
 
 /** keys_equal(a, b, len): 8 bytes at a time, then bytewise (loads need no alignment in wasm). */
@@ -146,10 +173,13 @@ function addHashOps(m: WasmModule): void {
   const c = (n: number): Expr => I.const(n);
   const hashOf = (f: Fn): Expr => m.call('hash_key', [f.get('map'), f.get('key')], i32);
 
-  const look = new Fn(m, ['map', 'key', 'cpu', 'touch'], ['e']);
+  // The lookup hashes the key and walks the bucket itself: no call on the hottest path.
+  const look = new Fn(m, ['map', 'key', 'cpu', 'touch'], ['e', 'h', 'k']);
   look.add('hash_lookup_impl', i32, [
     m.if(badCpu(look, false), m.return(c(0))),
-    look.set('e', m.call('find', [look.get('map'), look.get('key'), hashOf(look)], i32)),
+    ...hashKey(look),
+    look.set('e', I.load(0, 4, bucketOf(look, look.get('h')))),
+    look.while(look.get('e'), (found) => [ifMatch(look, 'h', m.br(found)), look.set('e', I.load(E.NEXT, 4, look.get('e')))]),
     m.if(I.eqz(look.get('e')), m.return(c(0))),
     m.if(I.and(look.get('touch'), look.hdr(H.LRU)), m.call('lru_touch', [look.get('map'), look.get('e')], 'none')),
     valueAt(look, look.get('e'), look.get('cpu')),
