@@ -27,6 +27,12 @@ export const MAP_DEFS: readonly MapSpec[] = [
   { type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 4096, name: 'ring' },
   // Global data: map_value_by_idx(GLOBAL_MAP, off) is the address of its one value.
   { type: 'array', keySize: 4, valueSize: 16, maxEntries: 1, name: 'global' },
+  // Values holding a bpf_spin_lock (at 4 and at 0); the spin op updates the u64 at 8.
+  { type: 'array', keySize: 4, valueSize: 16, maxEntries: 2, spinLockOffset: 4, name: 'spin_arr' },
+  { type: 'hash', keySize: 4, valueSize: 16, maxEntries: 3, flags: ZERO, spinLockOffset: 0, name: 'spin_hash' },
+  { type: 'perf_event_array', keySize: 4, valueSize: 4, maxEntries: 2, bufferSize: 4096, name: 'perf' },
+  // Slot i holds the spec's tail program i (map-run.ts).
+  { type: 'prog_array', keySize: 4, valueSize: 4, maxEntries: 2, name: 'progs' },
 ];
 
 const indexOf = (name: string): number => MAP_DEFS.findIndex((d) => d.name === name);
@@ -37,12 +43,19 @@ export const QUEUE_MAPS = ['queue', 'stack'].map(indexOf);
 export const BLOOM_MAP = indexOf('bloom');
 export const RING_MAP = indexOf('ring');
 export const GLOBAL_MAP = indexOf('global');
+export const SPIN_MAPS = ['spin_arr', 'spin_hash'].map(indexOf);
+export const PERF_MAP = indexOf('perf');
+export const PROG_MAP = indexOf('progs');
+/** The maps for_each_map_elem walks in verifiable programs (not those with a lock: a callback's accesses could reach it). */
+export const FOR_EACH_MAPS = ['arr', 'pcpu_arr', 'hash', 'lru', 'pcpu_hash', 'global'].map(indexOf);
 
 export const INPUT_BYTES = 8;
 export const KEY_AT = -16;
 /** Values pushed, popped, peeked or output: 24 bytes below the key. */
 export const VALUE_AT = -40;
 export const VALUE_BYTES = 24;
+/** A callback's context, { fold, calls }: 16 bytes below the value. */
+export const CB_CTX_AT = -56;
 
 export const weighted = <T>(...pairs: Array<readonly [number, fc.Arbitrary<T>]>): fc.Arbitrary<T> =>
   fc.oneof({ withCrossShrink: true }, ...pairs.map(([weight, arbitrary]) => ({ weight, arbitrary })));

@@ -4,7 +4,9 @@
  * indexes happen): lookup 1, update 2 and delete 3 on keyed maps and the LPM trie, with keys built on
  * the stack from immediates or context bytes, valid and invalid update flags, and reads, writes and
  * atomic adds at generated offsets of looked-up values; and (map-gen-keyless.ts) push, pop and peek
- * on queues, stacks and a bloom filter, ring buffer records and global data. Verifiable specs keep to
+ * on queues, stacks and a bloom filter, ring buffer records and global data; and (map-gen-callbacks.ts)
+ * bpf_loop and for_each_map_elem callbacks, perf_event_output, spin locks and tail calls into the
+ * spec's tail programs (up to two, in the prog_array's slots). Verifiable specs keep to
  * what the verifier accepts (null checks, offsets inside the value, initialized keys, records
  * submitted or discarded); the others may skip the null check, reach outside the value, pass a bad
  * key pointer, name a map of the wrong type or leak a record (checked mode must fault alike).
@@ -14,6 +16,7 @@ import fc from 'fast-check';
 import {
   KEYED_MAPS, KEY_AT, LPM_MAP, MAP_DEFS, INPUT_BYTES, VALUE_AT, access, accessesLines, at, fold, mapOf, valueLines, weighted, type Access,
 } from './map-common.js';
+import { callbackLines, callbackOp, type CallbackOp } from './map-gen-callbacks.js';
 import { heldEndLines, keylessOp, keylessLines, type KeylessOp, type LowerState } from './map-gen-keyless.js';
 
 export { INPUT_BYTES, MAP_DEFS, valueWords } from './map-common.js';
@@ -29,7 +32,7 @@ export type KeyedOp =
   | { readonly op: 'update'; readonly map: number; readonly key: Key; readonly plen: number; readonly ptr: KeyPtr; readonly seed: number; readonly flags: bigint }
   | { readonly op: 'delete'; readonly map: number; readonly key: Key; readonly plen: number; readonly ptr: KeyPtr };
 
-export type MapOp = KeyedOp | KeylessOp;
+export type MapOp = KeyedOp | KeylessOp | CallbackOp;
 
 export interface MapProgramSpec {
   readonly input: Uint8Array;
@@ -41,6 +44,8 @@ export interface MapProgramSpec {
    */
   readonly prefill: ReadonlyArray<{ readonly map: number; readonly key: number; readonly plen: number; readonly seed: number }>;
   readonly ops: readonly MapOp[];
+  /** Programs (their ops) in the prog_array's slots, lowered as the main one is. */
+  readonly tails: ReadonlyArray<readonly MapOp[]>;
 }
 
 /** Mostly small keys: present, absent, or just past an array's end. */
@@ -71,13 +76,16 @@ function keyedOp(verifiable: boolean): fc.Arbitrary<KeyedOp> {
   );
 }
 
+const mapOp = (verifiable: boolean): fc.Arbitrary<MapOp> => weighted<MapOp>([3, keyedOp(verifiable)], [2, keylessOp(verifiable)], [2, callbackOp(verifiable)]);
+
 export function mapProgramSpec(): fc.Arbitrary<MapProgramSpec> {
   return fc.boolean().chain((verifiable) => fc.record({
     input: fc.uint8Array({ minLength: INPUT_BYTES, maxLength: INPUT_BYTES, max: 7 }),
     cpu: weighted([2, fc.constant(0 as const)], [1, fc.constant(1 as const)]),
     verifiable: fc.constant(verifiable),
     prefill: fc.array(fc.record({ map: fc.nat(MAP_DEFS.length - 1), key: keyNumber(), plen: prefixLen(), seed: fc.nat(255) }), { maxLength: 10 }),
-    ops: fc.array(weighted<MapOp>([3, keyedOp(verifiable)], [2, keylessOp(verifiable)]), { minLength: 1, maxLength: 8 }),
+    ops: fc.array(mapOp(verifiable), { minLength: 1, maxLength: 8 }),
+    tails: weighted<MapOp[][]>([1, fc.constant([])], [2, fc.array(fc.array(mapOp(verifiable), { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 2 })]),
   }));
 }
 
@@ -118,13 +126,20 @@ function keyedLines(op: KeyedOp, i: number, verifiable: boolean): string[] {
   return [...out, ...fold('r0')];
 }
 
-/** The program as uBPF assembly text. */
-export function lowerMapProgram(spec: MapProgramSpec): string {
+const CALLBACK_OPS: ReadonlySet<string> = new Set<CallbackOp['op']>(['loop', 'for_each', 'perf', 'spin', 'tail']);
+const isCallbackOp = (op: MapOp): op is CallbackOp => CALLBACK_OPS.has(op.op);
+
+/** The program of `ops` (the spec's main one, or a tail program) as uBPF assembly text. */
+export function lowerMapProgram(ops: readonly MapOp[], verifiable: boolean): string {
   const out = ['mov %r9, %r1', 'mov %r7, 0'];
   const state: LowerState = {};
-  spec.ops.forEach((op, i) => {
-    out.push(...('key' in op ? keyedLines(op, i, spec.verifiable) : keylessLines(op, i, spec.verifiable, state)));
+  const subprogs: string[] = [];
+  ops.forEach((op, i) => {
+    // The kernel refuses a tail call while a ring buffer record is held (it would leak).
+    if (op.op === 'tail' && verifiable && state.held) return;
+    if (isCallbackOp(op)) out.push(...callbackLines(op, i, verifiable, subprogs));
+    else out.push(...('key' in op ? keyedLines(op, i, verifiable) : keylessLines(op, i, verifiable, state)));
   });
-  out.push(...heldEndLines(state), 'mov %r0, %r7', 'exit');
+  out.push(...heldEndLines(state), 'mov %r0, %r7', 'exit', ...subprogs);
   return out.join('\n');
 }

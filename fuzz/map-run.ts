@@ -3,21 +3,25 @@
  * are created and pre-filled alike, and compares what they leave: r0, the fault (code and pc) and
  * every map's contents: keyed maps' entries in iteration order (hash maps use seed 0, so their order
  * is the same in every memory unless their states differ), a queue's and a stack's values in pop
- * order, the values a bloom filter says it holds, a ring buffer's positions and committed records. The reference is the checked interpreter; the checked JIT runs
- * in the tiers of the chosen engines; a program the verifier accepts also runs verified in the
+ * order, the values a bloom filter says it holds, a ring buffer's positions and committed records,
+ * the records a perf_event_array's reader gets. Tail programs are loaded alike into the prog_array's
+ * slots before the main program (a refusal of any refuses the case). The reference is the checked
+ * interpreter; the checked JIT runs in the tiers of the chosen engines; a program the verifier accepts also runs verified in the
  * interpreter and the JIT (whose direct map calls only verified code uses), and must not fault.
  */
 import { ENGINE_KINDS, asRunError, type FuzzEngine, type RunError } from './differential.js';
-import { LPM_MAP } from './map-common.js';
+import { LPM_MAP, PROG_MAP } from './map-common.js';
 import { INPUT_BYTES, MAP_DEFS, lowerMapProgram, valueWords, type MapProgramSpec } from './map-gen.js';
 import { toHex } from './report.js';
 import { assemble, disassemble, formatInsn } from '../src/asm/index.js';
 import { MapError } from '../src/errors.js';
 import { RingBuf, type BpfMap } from '../src/maps/map.js';
+import { PerfEventArray } from '../src/maps/perf.js';
+import { ProgArray } from '../src/maps/prog-array.js';
 import { BpfBloomFilter, BpfQueue } from '../src/maps/map-keyless.js';
 import { buildProgram, type Program } from '../src/program/program.js';
 import { memory } from '../src/verifier/index.js';
-import { Vm, type LoadOptions } from '../src/vm.js';
+import { Vm, type LoadOptions, type LoadedProgram } from '../src/vm.js';
 
 const BUDGET = 10_000;
 
@@ -34,6 +38,8 @@ export interface MapOutcome {
 export interface MapResult {
   readonly text: string;
   readonly program: Program;
+  /** The programs put in the prog_array's slots, in order. */
+  readonly tails: readonly Program[];
   readonly runs: readonly MapOutcome[];
   /** 'accepted' or the refusal's code; undefined when no verified engine was chosen. */
   readonly verdict: string | undefined;
@@ -65,6 +71,8 @@ function createMaps(vm: Vm, spec: MapProgramSpec): BpfMap[] {
   const maps = MAP_DEFS.map((def) => vm.createMap(def));
   for (const p of spec.prefill) {
     const map = maps[p.map]!;
+    if (map instanceof ProgArray) continue; // its slots hold the tail programs
+
     const value = (cpu: number): Uint8Array => valueBytes(p.seed + 17 * cpu, map.valueSize);
     try {
       map.update(keyBytes(p.key, map.keySize, p.map === LPM_MAP ? p.plen : undefined), map.perCpu ? [value(0), value(1)] : value(0));
@@ -87,6 +95,13 @@ const SEEDS = 256;
 function contents(m: BpfMap): string {
   if (m instanceof BpfQueue) return Array.from({ length: m.maxEntries }, () => m.pop()).filter((v) => v !== undefined).map((v) => `[${toHex(v)}]`).join(' ');
   if (m instanceof BpfBloomFilter) return `seeds ${Array.from({ length: SEEDS }, (_, s) => s).filter((s) => m.has(valueBytes(s, m.valueSize))).join(',')}`;
+  // Slots hold the same programs in every run; their ids are the memory's.
+  if (m instanceof ProgArray) return Array.from({ length: m.maxEntries }, (_, i) => (m.get(i) ? `slot ${i}` : '')).filter(Boolean).join(' ');
+  if (m instanceof PerfEventArray) {
+    const records: string[] = [];
+    m.read((r) => void records.push(`cpu ${r.cpu} [${toHex(r.data)}]${r.lost ? ` lost ${r.lost}` : ''}`));
+    return records.join(' ');
+  }
   if (m instanceof RingBuf) {
     const positions = `prod ${m.producerPosition} cons ${m.consumerPosition}`;
     const records: string[] = [];
@@ -106,13 +121,22 @@ export function dumpMaps(maps: readonly BpfMap[]): string {
   return maps.map((m) => `${m.name}: ${contents(m) || '(empty)'}`).join('\n');
 }
 
-function runOne(label: string, spec: MapProgramSpec, program: Program, options: LoadOptions): MapOutcome {
+interface Programs {
+  readonly main: Program;
+  readonly tails: readonly Program[];
+}
+
+function runOne(label: string, spec: MapProgramSpec, programs: Programs, options: LoadOptions): MapOutcome {
   const vm = new Vm({ cpus: 2 });
   const maps = createMaps(vm, spec);
   let r0: bigint | undefined;
   let error: RunError | undefined;
   try {
-    const loaded = vm.load(program, { ...options, context: memory(INPUT_BYTES), maps, budget: BUDGET });
+    const load = (p: Program): LoadedProgram => vm.load(p, { ...options, context: memory(INPUT_BYTES), maps, budget: BUDGET });
+    const progs = maps[PROG_MAP] as ProgArray;
+    // Tail programs first: a refusal of any is the case's refusal.
+    programs.tails.forEach((p, i) => progs.set(i, load(p)));
+    const loaded = load(programs.main);
     try {
       r0 = loaded.run(spec.input, spec.cpu);
     } catch (e) {
@@ -139,25 +163,27 @@ function compare(a: MapOutcome, b: MapOutcome): string | undefined {
 
 /** Runs a map program through the checked interpreter and the chosen engines, and compares them. */
 export function runMapCase(spec: MapProgramSpec, engines: readonly FuzzEngine[]): MapResult {
-  const text = lowerMapProgram(spec);
+  const text = lowerMapProgram(spec.ops, spec.verifiable);
   const program = buildProgram(assemble(text, 'ubpf'));
-  const reference = runOne('interpreter', spec, program, { engine: 'interp', unverified: true });
+  const tails = spec.tails.map((ops) => buildProgram(assemble(lowerMapProgram(ops, spec.verifiable), 'ubpf')));
+  const programs = { main: program, tails };
+  const reference = runOne('interpreter', spec, programs, { engine: 'interp', unverified: true });
   const jit = (e: FuzzEngine, unverified: boolean): MapOutcome =>
-    runOne(ENGINE_KINDS[e].label, spec, program, { engine: 'jit', tier: ENGINE_KINDS[e].tier, unverified });
+    runOne(ENGINE_KINDS[e].label, spec, programs, { engine: 'jit', tier: ENGINE_KINDS[e].tier, unverified });
   const runs = [reference, ...engines.filter((e) => !ENGINE_KINDS[e].verified).map((e) => jit(e, true))];
   let difference = runs.slice(1).map((o) => compare(reference, o)).find((d) => d !== undefined);
   const verifiedEngines = engines.filter((e) => ENGINE_KINDS[e].verified);
-  if (verifiedEngines.length === 0) return { text, program, runs, verdict: undefined, difference };
-  const interp = runOne('verified interpreter', spec, program, { engine: 'interp' });
+  if (verifiedEngines.length === 0) return { text, program, tails, runs, verdict: undefined, difference };
+  const interp = runOne('verified interpreter', spec, programs, { engine: 'interp' });
   const verdict = interp.refused ? interp.refused.code : 'accepted';
-  if (interp.refused) return { text, program, runs, verdict, difference };
+  if (interp.refused) return { text, program, tails, runs, verdict, difference };
   const verified = [interp, ...verifiedEngines.map((e) => jit(e, false))];
   runs.push(...verified);
   if (difference === undefined && reference.error) {
     difference = `the verifier accepted a program that the checked interpreter stops: ${describeMapOutcome(reference)}`;
   }
   difference ??= verified.map((o) => compare(reference, o)).find((d) => d !== undefined);
-  return { text, program, runs, verdict, difference };
+  return { text, program, tails, runs, verdict, difference };
 }
 
 /** The spec as TypeScript, for a regression test. */
@@ -182,6 +208,7 @@ export function formatMapCase(spec: MapProgramSpec, result: MapResult): string {
     `maps after the interpreter's run:\n${result.runs[0]!.maps}`,
     `program (uBPF syntax, map_by_idx(N) is ${MAP_DEFS.map((d, i) => `${i}: ${d.name}`).join(', ')}):`,
     disassemble(result.program.insns, 'ubpf', { labels: true }),
+    ...result.tails.flatMap((t, i) => [`tail program in slot ${i}:`, disassemble(t.insns, 'ubpf', { labels: true })]),
     '',
     'as a regression test (test/maps-fuzz.test.ts):',
     `it('<describe the difference>', () => {`,

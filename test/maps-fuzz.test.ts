@@ -1,5 +1,6 @@
 // Generated programs that call the map helpers (fuzz/map-gen.ts, map-gen-keyless.ts) on arrays, hash
-// maps, an LPM trie, a queue, a stack, a bloom filter, a ring buffer and global data: the checked
+// maps, an LPM trie, a queue, a stack, a bloom filter, a ring buffer, global data, bpf_loop and
+// for_each_map_elem callbacks, a perf_event_array and values with a spin lock: the checked
 // interpreter, the checked JIT and, for the programs the verifier accepts, the verified interpreter
 // and JIT, each in a Vm of its own with the same pre-filled maps, must agree on r0, the fault and the
 // maps' final contents (fuzz/map-run.ts). The baseline tier runs most cases here, both tiers a few
@@ -65,7 +66,7 @@ describe('generated map programs', () => {
   });
 
   it('reaches every operation and leaves every kind of map holding something', () => {
-    for (const kind of ['lookup', 'update', 'delete', 'lpm lookup', 'lpm update', 'lpm delete', 'push', 'pop', 'peek', 'reserve', 'held reserve', 'output', 'query', 'global']) {
+    for (const kind of ['lookup', 'update', 'delete', 'lpm lookup', 'lpm update', 'lpm delete', 'push', 'pop', 'peek', 'reserve', 'held reserve', 'output', 'query', 'global', 'loop', 'for_each', 'perf', 'spin', 'tail']) {
       expect(opKinds.get(kind), kind).toBeGreaterThan(5);
     }
     for (const def of MAP_DEFS) expect(filled.get(def.name!), def.name).toBeGreaterThan(5);
