@@ -9,7 +9,7 @@
 import { InputError } from '../errors.js';
 import type { Executable } from '../runtime/executable.js';
 import type { EngineMemory } from '../runtime/memory.js';
-import { programId, type TailRunnable } from '../runtime/tail-call.js';
+import { holdProgram, releaseProgram, type TailRunnable } from '../runtime/tail-call.js';
 import type { ContextDescriptor } from '../verifier/context.js';
 import { E2BIG, EINVAL, ENOENT } from './errno.js';
 import { H } from './layout.js';
@@ -44,7 +44,9 @@ export class ProgArray extends BpfMap<Uint8Array> {
     const runnable = program.exe as Executable & Partial<TailRunnable>;
     if (typeof runnable.runTail !== 'function') throw new InputError(`${this.label}: slot ${index}: this executable cannot be tail-called`);
     this.claim(program.context, `slot ${index}: the program`);
-    this.mem.view.setUint32(this.slotAddress(slot), programId(this.mem, runnable as TailRunnable), true);
+    const id = holdProgram(this.mem, runnable as TailRunnable);
+    this.release(slot);
+    this.mem.view.setUint32(this.slotAddress(slot), id, true);
     this.programs.set(slot, program);
   }
 
@@ -77,6 +79,7 @@ export class ProgArray extends BpfMap<Uint8Array> {
     const index = this.keyIndex(key);
     if (index >= this.maxEntries) throw this.fail('delete', E2BIG, `index ${index} is out of range (maxEntries ${this.maxEntries})`);
     if (!this.programs.delete(index)) throw this.fail('delete', ENOENT, `slot ${index} is empty`);
+    this.release(index);
     this.mem.view.setUint32(this.slotAddress(index), 0, true);
   }
 
@@ -93,8 +96,14 @@ export class ProgArray extends BpfMap<Uint8Array> {
   }
 
   override clear(): void {
+    for (const slot of this.programs.keys()) this.release(slot);
     super.clear();
     this.programs.clear();
+  }
+
+  /** The registry's count of the program slot `slot` holds (if any) goes down (src/runtime/tail-call.ts). */
+  private release(slot: number): void {
+    releaseProgram(this.mem, this.mem.view.getUint32(this.slotAddress(slot), true));
   }
 
   private keyIndex(key: MapBytes): number {

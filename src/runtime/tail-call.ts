@@ -5,7 +5,7 @@
  * stack top, in whichever engine that program was compiled for, until a program of the chain ends
  * without a tail call: its r0 is the run's result.
  *
- * A prog_array slot holds a program id of the engine memory's registry (`programId`), so JIT code can
+ * A prog_array slot holds a program id of the engine memory's registry (`holdProgram`), so JIT code can
  * test a slot without leaving WebAssembly; only a tail call that succeeds returns to JavaScript, since
  * the next program is another module (or the interpreter).
  *
@@ -43,31 +43,52 @@ export interface TailRunnable {
 }
 
 /**
- * Per memory: the id of each executable ever put into a slot, and the executables by id. Weakly: a
- * slot's program stays alive through its ProgArray (which keeps what it holds), and one no slot
- * holds any more can be collected.
+ * Per memory: the executables prog_array slots hold, by id, each with the number of slots holding
+ * it; one no slot holds any more leaves the registry (its id is not used again). Strong references:
+ * a WeakRef keeps its target alive until the current job ends, so a host making many Vms in one
+ * synchronous loop kept every Vm's memory reserved. The registry still goes with its memory (the
+ * WeakMap holds it only while the memory lives).
  */
 interface Registry {
-  readonly ids: WeakMap<TailRunnable, number>;
-  readonly byId: Array<WeakRef<TailRunnable>>;
+  readonly ids: Map<TailRunnable, number>;
+  readonly byId: Map<number, { readonly exe: TailRunnable; holders: number }>;
+  next: number;
 }
 const registries = new WeakMap<EngineMemory, Registry>();
 
-/** The id a prog_array slot stores for `exe` (from 1; the same id every time). */
-export function programId(mem: EngineMemory, exe: TailRunnable): number {
+function registryOf(mem: EngineMemory): Registry {
   let registry = registries.get(mem);
-  if (!registry) registries.set(mem, (registry = { ids: new WeakMap(), byId: [] }));
+  if (!registry) registries.set(mem, (registry = { ids: new Map(), byId: new Map(), next: 1 }));
+  return registry;
+}
+
+/** The id a prog_array slot stores for `exe` (from 1), counting one more slot that holds it. */
+export function holdProgram(mem: EngineMemory, exe: TailRunnable): number {
+  const registry = registryOf(mem);
   let id = registry.ids.get(exe);
   if (id === undefined) {
-    id = registry.byId.push(new WeakRef(exe));
+    id = registry.next++;
     registry.ids.set(exe, id);
+    registry.byId.set(id, { exe, holders: 0 });
   }
+  registry.byId.get(id)!.holders++;
   return id;
+}
+
+/** A slot no longer holds program `id` (0: the slot was empty). */
+export function releaseProgram(mem: EngineMemory, id: number): void {
+  if (id === 0) return;
+  const registry = registryOf(mem);
+  const entry = registry.byId.get(id);
+  if (!entry) throw new InternalError(`prog_array slot held program id ${id}, which the registry does not know`);
+  if (--entry.holders > 0) return;
+  registry.byId.delete(id);
+  registry.ids.delete(entry.exe);
 }
 
 /** The executable with this id; only ids of programs a slot holds can be in a slot. */
 function programById(mem: EngineMemory, id: number): TailRunnable {
-  const exe = registries.get(mem)?.byId[id - 1]?.deref();
+  const exe = registries.get(mem)?.byId.get(id)?.exe;
   if (!exe) throw new InternalError(`tail call to program id ${id}, which no prog_array slot of this memory holds`);
   return exe;
 }
