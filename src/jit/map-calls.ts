@@ -5,9 +5,10 @@
  * (array_map_gen_lookup); the other operations are direct calls of the map operations module's
  * functions (src/maps/ops.ts), imported as WebAssembly functions, so no JavaScript runs. Which
  * operation a call runs comes from src/maps/program-ops.ts, as for the JS helpers the interpreter
- * calls. The ring buffer helpers are direct calls too: reserve, output and query of the pinned ring
- * buffer, submit and discard of the record pointer (the verifier proved it a reserved record). Checked
- * code keeps the JS helpers, which check their pointer arguments against the run's regions.
+ * calls. Helpers that are one operation (HelperSpec.wasmOp: the ring buffer's, perf_event_output,
+ * the spin lock's) are direct calls too, with the arguments their WasmOp names: the pinned map's
+ * address, registers (a ring buffer record the verifier proved reserved, a lock it proved one), the
+ * CPU. Checked code keeps the JS helpers, which check their pointer arguments against the run's regions.
  */
 import { InputError } from '../errors.js';
 import type { InsnOf } from '../isa/insn.js';
@@ -15,7 +16,7 @@ import { H } from '../maps/layout.js';
 import { programOp, type ProgramOp } from '../maps/program-ops.js';
 import { BPF_MAP_TYPE } from '../maps/types.js';
 import type { BpfMap } from '../maps/map.js';
-import type { HelperSpec } from '../runtime/helpers.js';
+import type { HelperSpec, WasmOp } from '../runtime/helpers.js';
 import { NULL_GUARD, STACK_PER_CPU } from '../runtime/memory.js';
 import { i64, i64Const, type Expr } from '../wasm/builder.js';
 import type { FnEmitter } from './emitter.js';
@@ -58,45 +59,26 @@ function pinnedMap(e: FnEmitter, insn: InsnOf<'call'>, index: number): BpfMap {
   return map;
 }
 
-/** A ring buffer helper as a call of its operation: (map, r2..) for the pinned map, (r1, r2) for a record. */
-function ringBufCall(e: FnEmitter, insn: InsnOf<'call'>, call: NonNullable<HelperSpec['ringbufCall']>): Expr[] | undefined {
+/** A helper that is one map operation (HelperSpec.wasmOp), called with the arguments its WasmOp says. */
+function opCall(e: FnEmitter, insn: InsnOf<'call'>, op: WasmOp): Expr[] | undefined {
   const m = e.m;
-  let args: Expr[];
-  if (call === 'submit' || call === 'discard') {
-    args = [e.get(1), e.get(2)];
-  } else {
+  const args: Expr[] = [];
+  if (op.pinned !== undefined) {
     const index = e.facts(insn.pc)?.callMap;
     if (index === undefined) return undefined;
     const map = pinnedMap(e, insn, index);
-    if (map.typeId !== BPF_MAP_TYPE.RINGBUF) return undefined;
-    const arity = call === 'output' ? 4 : call === 'reserve' ? 3 : 2;
-    args = [i64Const(m, BigInt(map.address)), ...[2, 3, 4].slice(0, arity - 1).map((r) => e.get(r))];
+    if (map.typeId !== op.pinned) return undefined;
+    args.push(i64Const(m, BigInt(map.address)));
   }
-  return [e.set(0, m.call(importOp(e, { name: `ringbuf_${call}`, cpu: false }, args.length), args, i64))];
-}
-
-/** A helper that is one operation (HelperSpec.wasmOp): perf_event_output of the pinned map, or a spin lock's. */
-function opCall(e: FnEmitter, insn: InsnOf<'call'>, name: NonNullable<HelperSpec['wasmOp']>): Expr[] | undefined {
-  const m = e.m;
-  let args: Expr[];
-  if (name === 'perf_event_output') {
-    const index = e.facts(insn.pc)?.callMap;
-    if (index === undefined) return undefined;
-    const map = pinnedMap(e, insn, index);
-    if (map.typeId !== BPF_MAP_TYPE.PERF_EVENT_ARRAY) return undefined;
-    args = [i64Const(m, BigInt(map.address)), e.get(3), e.get(4), e.get(5), cpuOf(e)];
-  } else {
-    args = [e.get(1)];
-  }
-  const call = e.set(0, m.call(importOp(e, { name, cpu: false }, args.length), args, i64));
-  // A lock never released (ops-spin-lock.ts): the run stops, as the helper's failure does in the interpreter.
-  if (name === 'spin_lock') return [call, m.if(m.i64.ne(e.get(0), i64Const(m, 0n)), e.trap('E_RUN_HELPER', insn.pc))];
-  return [call];
+  args.push(...op.regs.map((r) => e.get(r)));
+  if (op.cpu) args.push(cpuOf(e));
+  const call = e.set(0, m.call(importOp(e, { name: op.name, cpu: false }, args.length), args, i64));
+  if (!op.trapsOnFailure) return [call];
+  return [call, m.if(m.i64.ne(e.get(0), i64Const(m, 0n)), e.trap('E_RUN_HELPER', insn.pc))];
 }
 
 /** The call's code when the JIT can run the map operation itself; undefined to call the helper. */
 export function directMapCall(e: FnEmitter, insn: InsnOf<'call'>, spec: HelperSpec): Expr[] | undefined {
-  if (spec.ringbufCall && e.mc.verified && !e.mc.checked) return ringBufCall(e, insn, spec.ringbufCall);
   if (spec.wasmOp && e.mc.verified && !e.mc.checked) return opCall(e, insn, spec.wasmOp);
   const index = e.facts(insn.pc)?.callMap;
   if (!spec.mapCall || !e.mc.verified || e.mc.checked || index === undefined) return undefined;

@@ -13,7 +13,7 @@ export const PERF_EVENT_OUTPUT = 25;
 
 export function perfHelpers(): HelperSpec[] {
   return [{
-    id: PERF_EVENT_OUTPUT, name: 'perf_event_output', wasmOp: 'perf_event_output',
+    id: PERF_EVENT_OUTPUT, name: 'perf_event_output', wasmOp: { name: 'perf_event_output', pinned: BPF_MAP_TYPE.PERF_EVENT_ARRAY, regs: [3, 4, 5], cpu: true },
     proto: { args: ['ctx', 'map', 'scalar', 'mem_read', 'size_or_zero'], ret: 'scalar', mapTypes: [BPF_MAP_TYPE.PERF_EVENT_ARRAY] },
     impl: (_r1, r2, r3, r4, r5, env: HelperEnv) => {
       const map = r2 >= 0n && r2 <= 0xffffffffn ? env.maps.get(Number(r2)) : undefined;

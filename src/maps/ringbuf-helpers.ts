@@ -47,7 +47,7 @@ export function ringBufHelpers(): HelperSpec[] {
   const ops = (env: HelperEnv) => mapOperations(env.mem);
   return [
     {
-      id: RINGBUF_OUTPUT, name: 'ringbuf_output', ringbufCall: 'output',
+      id: RINGBUF_OUTPUT, name: 'ringbuf_output', wasmOp: { name: 'ringbuf_output', pinned: BPF_MAP_TYPE.RINGBUF, regs: [2, 3, 4] },
       proto: { args: ['ringbuf_map', 'mem_read', 'size_or_zero', 'scalar'], ret: 'scalar' },
       impl: (r1, r2, r3, r4, _r5, env) => {
         const map = ringOf(env, r1, 'ringbuf_output');
@@ -58,22 +58,22 @@ export function ringBufHelpers(): HelperSpec[] {
       },
     },
     {
-      id: RINGBUF_RESERVE, name: 'ringbuf_reserve', ringbufCall: 'reserve',
+      id: RINGBUF_RESERVE, name: 'ringbuf_reserve', wasmOp: { name: 'ringbuf_reserve', pinned: BPF_MAP_TYPE.RINGBUF, regs: [2, 3] },
       proto: { args: ['ringbuf_map', 'alloc_size_or_zero', 'scalar'], ret: 'ringbuf_mem_or_null' },
       impl: (r1, r2, r3, _r4, _r5, env) => ops(env).ringbuf_reserve(BigInt(ringOf(env, r1, 'ringbuf_reserve').address), r2, r3),
     },
     {
-      id: RINGBUF_SUBMIT, name: 'ringbuf_submit', ringbufCall: 'submit',
+      id: RINGBUF_SUBMIT, name: 'ringbuf_submit', wasmOp: { name: 'ringbuf_submit', regs: [1, 2] },
       proto: { args: ['ringbuf_record', 'scalar'], ret: 'void' },
       impl: (r1, r2, _r3, _r4, _r5, env) => ops(env).ringbuf_submit(recordOf(env, r1, 'ringbuf_submit'), r2),
     },
     {
-      id: RINGBUF_DISCARD, name: 'ringbuf_discard', ringbufCall: 'discard',
+      id: RINGBUF_DISCARD, name: 'ringbuf_discard', wasmOp: { name: 'ringbuf_discard', regs: [1, 2] },
       proto: { args: ['ringbuf_record', 'scalar'], ret: 'void' },
       impl: (r1, r2, _r3, _r4, _r5, env) => ops(env).ringbuf_discard(recordOf(env, r1, 'ringbuf_discard'), r2),
     },
     {
-      id: RINGBUF_QUERY, name: 'ringbuf_query', ringbufCall: 'query',
+      id: RINGBUF_QUERY, name: 'ringbuf_query', wasmOp: { name: 'ringbuf_query', pinned: BPF_MAP_TYPE.RINGBUF, regs: [2] },
       proto: { args: ['ringbuf_map', 'scalar'], ret: 'scalar' },
       impl: (r1, r2, _r3, _r4, _r5, env) => ops(env).ringbuf_query(BigInt(ringOf(env, r1, 'ringbuf_query').address), r2),
     },

@@ -21,14 +21,14 @@ function lockAt(env: HelperEnv, r1: bigint, name: string): bigint {
 export function spinLockHelpers(): HelperSpec[] {
   return [
     {
-      id: SPIN_LOCK, name: 'spin_lock', wasmOp: 'spin_lock', proto: { args: ['spin_lock'], ret: 'void' },
+      id: SPIN_LOCK, name: 'spin_lock', wasmOp: { name: 'spin_lock', regs: [1], trapsOnFailure: true }, proto: { args: ['spin_lock'], ret: 'void' },
       impl: (r1, _r2, _r3, _r4, _r5, env) => {
         if (mapOperations(env.mem).spin_lock(lockAt(env, r1, 'spin_lock')) !== 0n) throw new Error('the lock stays held (a deadlock)');
         return 0n;
       },
     },
     {
-      id: SPIN_UNLOCK, name: 'spin_unlock', wasmOp: 'spin_unlock', proto: { args: ['spin_unlock'], ret: 'void' },
+      id: SPIN_UNLOCK, name: 'spin_unlock', wasmOp: { name: 'spin_unlock', regs: [1] }, proto: { args: ['spin_unlock'], ret: 'void' },
       impl: (r1, _r2, _r3, _r4, _r5, env) => {
         // Only unverified code can release a lock nobody holds.
         if (mapOperations(env.mem).spin_unlock(lockAt(env, r1, 'spin_unlock')) !== 0n) throw new HelperFault('spin_unlock: the lock is not held');

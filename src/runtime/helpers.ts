@@ -9,6 +9,7 @@ import type { HelperProto } from './helper-proto.js';
 import type { BpfMap } from '../maps/map.js';
 import { inRegions } from './memory.js';
 import type { TailState } from './tail-call.js';
+import type { MapOpsExports } from '../maps/ops.js';
 
 /** What a helper sees of the running program. */
 export interface HelperEnv {
@@ -37,15 +38,24 @@ export interface HelperSpec {
    * itself, inside WebAssembly, where the verifier pinned the map.
    */
   readonly mapCall?: 'lookup' | 'update' | 'delete';
-  /** The kernel's ring buffer helper this is (src/maps/ringbuf-helpers.ts): the JIT may call the operation directly. */
-  readonly ringbufCall?: 'output' | 'reserve' | 'submit' | 'discard' | 'query';
   /** bpf_tail_call (src/maps/tail-call-helper.ts): the engines end the run when it sets `env.tail.target`, and the JIT inlines it. */
   readonly tailCall?: true;
-  /**
-   * A helper whose work is one map operation the JIT may call directly (src/jit/map-calls.ts):
-   * perf_event_output of the pinned perf_event_array, spin_lock and spin_unlock of a map value.
-   */
-  readonly wasmOp?: 'perf_event_output' | 'spin_lock' | 'spin_unlock';
+  /** A helper whose work is one map operation, which verified JIT code calls directly (src/jit/map-calls.ts). */
+  readonly wasmOp?: WasmOp;
+}
+
+/** How a helper's registers map onto the arguments of its map operation (src/maps/ops.ts). */
+export interface WasmOp {
+  /** The operation's export. */
+  readonly name: keyof MapOpsExports;
+  /** The type of map the verifier pinned for the call, whose address goes first; absent for ops on a pointer. */
+  readonly pinned?: number;
+  /** Registers passed next, in order. */
+  readonly regs: readonly number[];
+  /** The run's CPU goes last. */
+  readonly cpu?: true;
+  /** A non-zero result stops the run with E_RUN_HELPER, as the helper's failure does (a spin lock never released). */
+  readonly trapsOnFailure?: true;
 }
 
 /** Raised by a helper for a bad pointer argument; the engine turns it into E_RUN_MEMORY at the call's pc. */
