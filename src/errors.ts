@@ -77,6 +77,10 @@ export type ErrorCode =
   | 'E_MAP'
   // input files and arguments
   | 'E_INPUT'
+  // objects from clang (src/elf, src/btf): the ELF file, its BTF, its CO-RE relocations
+  | 'E_ELF'
+  | 'E_BTF'
+  | 'E_CORE'
   // a bug in bpfjit itself, never the user's input
   | 'E_INTERNAL';
 
@@ -135,6 +139,22 @@ export class BpfRuntimeError extends BpfError {
 export class InputError extends BpfError {
   constructor(message: string) {
     super('E_INPUT', message);
+  }
+}
+
+/**
+ * An object file (ELF, BTF, CO-RE) that cannot be loaded. `section` names the ELF section ('' for the
+ * file header), `offset` is the byte offset inside it; the message starts with both.
+ */
+export class ObjectError extends BpfError {
+  readonly section: string;
+  readonly offset: number;
+  readonly reason: string;
+  constructor(code: 'E_ELF' | 'E_BTF' | 'E_CORE', section: string, offset: number, reason: string) {
+    super(code, `${section === '' ? 'ELF header' : `section ${section}`}, offset 0x${offset.toString(16)}: ${reason}`);
+    this.section = section;
+    this.offset = offset;
+    this.reason = reason;
   }
 }
 
