@@ -63,4 +63,5 @@ export type BtfType =
   | (Base<'float'> & { readonly size: number })
   | (Base<'decl_tag'> & { readonly type: number; readonly componentIdx: number });
 
-export type BtfTypeOf<K extends BtfKind> = Extract<BtfType, { kind: K }>;
+/** The types of kind K (an intersection, because several kinds share one shape). */
+export type BtfTypeOf<K extends BtfKind> = BtfType & { readonly kind: K };
