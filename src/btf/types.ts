@@ -48,20 +48,27 @@ interface Base<K extends BtfKind> {
   readonly name: string;
 }
 
-export type BtfType =
-  | Base<'void'>
-  | (Base<'int'> & { readonly size: number; readonly signed: boolean; readonly char: boolean; readonly bool: boolean; readonly bits: number; readonly bitOffset: number })
-  | (Base<'ptr' | 'typedef' | 'volatile' | 'const' | 'restrict' | 'type_tag'> & { readonly type: number })
-  | (Base<'array'> & { readonly type: number; readonly indexType: number; readonly nelems: number })
-  | (Base<'struct' | 'union'> & { readonly size: number; readonly members: readonly BtfMember[] })
-  | (Base<'enum' | 'enum64'> & { readonly size: number; readonly signed: boolean; readonly values: readonly BtfEnumValue[] })
-  | (Base<'fwd'> & { readonly union: boolean })
-  | (Base<'func'> & { readonly type: number; readonly linkage: number })
-  | (Base<'func_proto'> & { readonly type: number; readonly params: readonly BtfParam[] })
-  | (Base<'var'> & { readonly type: number; readonly linkage: number })
-  | (Base<'datasec'> & { readonly size: number; readonly vars: readonly BtfVarSecinfo[] })
-  | (Base<'float'> & { readonly size: number })
-  | (Base<'decl_tag'> & { readonly type: number; readonly componentIdx: number });
+interface Ref { readonly type: number }
+interface Sized { readonly size: number }
 
-/** The types of kind K (an intersection, because several kinds share one shape). */
-export type BtfTypeOf<K extends BtfKind> = BtfType & { readonly kind: K };
+/** What each kind carries beside its kind, id and name. */
+interface Shapes {
+  void: object;
+  int: Sized & { readonly signed: boolean; readonly char: boolean; readonly bool: boolean; readonly bits: number; readonly bitOffset: number };
+  ptr: Ref; typedef: Ref; volatile: Ref; const: Ref; restrict: Ref; type_tag: Ref;
+  array: Ref & { readonly indexType: number; readonly nelems: number };
+  struct: Sized & { readonly members: readonly BtfMember[] };
+  union: Sized & { readonly members: readonly BtfMember[] };
+  enum: Sized & { readonly signed: boolean; readonly values: readonly BtfEnumValue[] };
+  enum64: Sized & { readonly signed: boolean; readonly values: readonly BtfEnumValue[] };
+  fwd: { readonly union: boolean };
+  func: Ref & { readonly linkage: number };
+  func_proto: Ref & { readonly params: readonly BtfParam[] };
+  var: Ref & { readonly linkage: number };
+  datasec: Sized & { readonly vars: readonly BtfVarSecinfo[] };
+  float: Sized;
+  decl_tag: Ref & { readonly componentIdx: number };
+}
+
+export type BtfTypeOf<K extends BtfKind> = Base<K> & Shapes[K];
+export type BtfType = { [K in BtfKind]: BtfTypeOf<K> }[BtfKind];
