@@ -103,7 +103,7 @@ async function measureSteady(api: LoadApi, rt: Runtime, tiers: readonly LoadTier
  * TypeScript source (under vitest).
  */
 function compiledFile(name: string): string | undefined {
-  for (const rel of [`./${name}`, `../dist/bench/${name}`]) {
+  for (const rel of [`./${name}`, `../bench/${name}`, `../dist/bench/${name}`]) {
     const path = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(path)) return path;
   }

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 const root = resolve(import.meta.dirname, '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
-const entry = join(root, 'dist/src/index.js');
+const entry = join(root, (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { main: string }).main);
 
 /** What a console.log line's comment promises: the text before any ':' explanation. */
 function expectedLines(code: string): string[] {

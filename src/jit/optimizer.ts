@@ -94,7 +94,10 @@ class BackgroundOptimizer {
   }
 }
 
-/** The worker's script: beside this module when built; from dist/ when tests run the TypeScript sources. */
+/**
+ * The worker's script: beside this module in dist/src/jit; from dist/src/jit when this module runs
+ * from the bundle (dist/bundle, two levels down like src/jit) or from its TypeScript source under tests.
+ */
 async function workerUrl(): Promise<URL> {
   const here = new URL('./optimizer-worker.js', import.meta.url);
   const { existsSync } = await import('node:fs');
