@@ -54,8 +54,9 @@ describe('creation checks', () => {
   });
 
   it('refuses flags it does not know or does not honour', () => {
-    expect(refusal({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 1, flags: 1 << 7, name: 'h' }))
-      .toBe("map 'h': flags 0x80 not supported for map type 'hash'");
+    // BPF_F_RDONLY (1 << 3): the kernel's syscall-side access flag, not implemented.
+    expect(refusal({ type: 'hash', keySize: 4, valueSize: 4, maxEntries: 1, flags: 1 << 3, name: 'h' }))
+      .toBe("map 'h': flags 0x8 not supported for map type 'hash'");
     expect(refusal({ type: 'array', keySize: 4, valueSize: 4, maxEntries: 1, flags: BPF_F.NO_PREALLOC })).toMatch(/flags 0x1 not supported for map type 'array'/);
     expect(refusal({ type: 'lru_hash', keySize: 4, valueSize: 4, maxEntries: 1, flags: BPF_F.NO_PREALLOC })).toMatch(/flags 0x1/);
     expect(createMap(mem, { type: 'hash', keySize: 4, valueSize: 4, maxEntries: 1, flags: BPF_F.NO_PREALLOC | BPF_F.ZERO_SEED }).flags).toBe(0x41);

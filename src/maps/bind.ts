@@ -10,6 +10,7 @@ import type { EngineMemory } from '../runtime/memory.js';
 import type { MapDescriptor } from '../verifier/helper-call.js';
 import { BpfMap, createMap } from './map.js';
 import { validateSpec, type MapSpec } from './spec.js';
+import { BPF_F } from './types.js';
 
 /** Maps a host hands a loader: by position, or by declared name. */
 export type GivenMaps = readonly BpfMap[] | Readonly<Record<string, BpfMap>>;
@@ -61,11 +62,21 @@ export function bindMaps(mem: EngineMemory, declared: readonly MapSpec[], given:
 export function declaredDescriptors(specs: readonly MapSpec[]): MapDescriptor[] {
   return specs.map((spec) => {
     const s = validateSpec(spec);
-    return { name: s.name, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, type: s.type, spinLockOffset: s.spinLockOffset };
+    return {
+      name: s.name, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, type: s.type, spinLockOffset: s.spinLockOffset, flags: s.flags,
+    };
   });
 }
 
-/** What the verifier needs to know of a map. */
+/**
+ * What the verifier needs to know of a map. A frozen BPF_F.RDONLY_PROG array of one entry can never
+ * change again (no host write after freeze, no program write ever), so its value's bytes go along:
+ * loads from it at known offsets are constants (the kernel's bpf_map_direct_read).
+ */
 export function mapDescriptor(map: BpfMap): MapDescriptor {
-  return { name: map.name, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries, type: map.typeId, spinLockOffset: map.spinLockOffset };
+  const at = map.frozen && (map.flags & BPF_F.RDONLY_PROG) !== 0 ? map.directValue(0) : undefined;
+  return {
+    name: map.name, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries, type: map.typeId, spinLockOffset: map.spinLockOffset,
+    flags: map.flags, frozen: map.frozen, ...(at === undefined ? {} : { constantValue: map.mem.read(at, map.valueSize) }),
+  };
 }

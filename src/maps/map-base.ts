@@ -8,7 +8,7 @@ import { MapError } from '../errors.js';
 import type { EngineMemory, Region } from '../runtime/memory.js';
 import { BPF_F, isPerCpuType, type MapTypeId, type MapTypeName } from './types.js';
 import { allocateMap, type MapLayout } from './layout.js';
-import { ERRNO_NAME } from './errno.js';
+import { EBUSY, EPERM, ERRNO_NAME } from './errno.js';
 import { mapOperations, type MapOpsExports } from './ops.js';
 import { MAX_KEY_SIZE, mapLabel, type ValidSpec } from './spec.js';
 
@@ -54,6 +54,7 @@ export abstract class MapBase {
   /** How messages name the map: `map 'counts'`, or `unnamed hash map`. */
   readonly label: string;
   private readonly scratch: Scratch;
+  private isFrozen = false;
 
   constructor(readonly mem: EngineMemory, spec: ValidSpec) {
     this.type = spec.typeName;
@@ -89,7 +90,30 @@ export abstract class MapBase {
 
   /** Empties a hash map, a queue, a stack or a bloom filter; sets every value of an array to zero. */
   clear(): void {
+    this.checkWritable('clear');
     this.wasm.map_clear(BigInt(this.address));
+  }
+
+  /** True once freeze() was called: the host can no longer change the map. */
+  get frozen(): boolean {
+    return this.isFrozen;
+  }
+
+  /**
+   * Makes the map read-only to the host for good, as the kernel's BPF_MAP_FREEZE: every later host
+   * write (update, delete, clear, push, pop, batches) fails with EPERM. What programs may do stays
+   * as the BPF_F.*_PROG flags say; a frozen map with BPF_F.RDONLY_PROG can no longer change at all,
+   * so the verifier reads its value as constants (libbpf freezes `.rodata` before loading programs).
+   * Freezing twice is EBUSY, as in the kernel.
+   */
+  freeze(): void {
+    if (this.isFrozen) throw this.fail('freeze', EBUSY, 'the map is already frozen');
+    this.isFrozen = true;
+  }
+
+  /** Refuses a host write to a frozen map, as the kernel's syscall commands do. */
+  protected checkWritable(op: string): void {
+    if (this.isFrozen) throw this.fail(op, EPERM, 'the map is frozen: the host cannot change it');
   }
 
   protected fail(op: string, errno: number, reason: string): MapError {

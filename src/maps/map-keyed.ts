@@ -116,6 +116,7 @@ export class BpfMap<V extends MapValues = MapValues> extends MapBase {
    * kernel does. A per-CPU map takes one value for every CPU, or an array of one per CPU.
    */
   update(key: MapBytes, value: MapBytes | readonly MapBytes[], flags: number = BPF_ANY): void {
+    this.checkWritable('update');
     // Flags the wasm's u32 would not hold as given; the rest it judges itself.
     if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) throw this.fail('update', EINVAL, `invalid flags ${flags}`);
     const k = this.putKey(key);
@@ -138,6 +139,7 @@ export class BpfMap<V extends MapValues = MapValues> extends MapBase {
 
   /** Removes `key`; a missing key is ENOENT, and an array's elements cannot be deleted (EINVAL), as in the kernel. */
   delete(key: MapBytes): void {
+    this.checkWritable('delete');
     const rc = this.ops.delete(BigInt(this.address), this.putKey(key));
     if (rc === 0n) return;
     const errno = -Number(rc);
@@ -172,6 +174,7 @@ export class BpfMap<V extends MapValues = MapValues> extends MapBase {
 
   /** lookupBatch, deleting the entries it returns: BPF_MAP_LOOKUP_AND_DELETE_BATCH (not for arrays). */
   lookupAndDeleteBatch(count: number, cursor?: BatchCursor): Batch<V> {
+    this.checkWritable('lookupAndDeleteBatch');
     return lookupAndDeleteBatch(this, count, cursor);
   }
 

@@ -19,6 +19,7 @@ export class BpfQueue extends BpfMap<Uint8Array> {
    * its oldest value to make room, as the kernel does.
    */
   push(value: MapBytes, flags: number = BPF_ANY): void {
+    this.checkWritable('push');
     // Flags the wasm's u32 would not hold as given; the rest the operation judges itself.
     if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) throw this.fail('push', EINVAL, `invalid flags ${flags}`);
     this.mem.write(this.valueAddr, toBytes(value, this.valueSize, `${this.label}: value`));
@@ -28,6 +29,7 @@ export class BpfQueue extends BpfMap<Uint8Array> {
 
   /** Takes the next value out (a queue's oldest, a stack's newest); undefined when empty. */
   pop(): Uint8Array | undefined {
+    this.checkWritable('pop');
     return this.get(this.wasm.queue_pop);
   }
 
@@ -65,6 +67,7 @@ export class BpfQueue extends BpfMap<Uint8Array> {
 /** A bloom filter: has(value) is false only for values never pushed; true may be a false positive. */
 export class BpfBloomFilter extends BpfMap<Uint8Array> {
   push(value: MapBytes): void {
+    this.checkWritable('push');
     this.mem.write(this.valueAddr, toBytes(value, this.valueSize, `${this.label}: value`));
     this.wasm.bloom_push(BigInt(this.address), BigInt(this.valueAddr), BigInt(BPF_ANY));
   }

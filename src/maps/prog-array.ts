@@ -38,6 +38,7 @@ export class ProgArray extends BpfMap<Uint8Array> {
 
   /** Puts `program` into slot `index`; the next tail call through it runs that program. */
   set(index: number, program: TailProgram): void {
+    this.checkWritable('set');
     const slot = this.slotIndex(index, 'set');
     if (!isTailProgram(program)) throw new InputError(`${this.label}: slot ${index}: a prog_array holds loaded programs (Vm.load)`);
     if (program.mem !== this.mem) throw new InputError(`${this.label}: slot ${index}: the program was loaded into another Vm (another engine memory)`);
@@ -76,6 +77,7 @@ export class ProgArray extends BpfMap<Uint8Array> {
 
   /** Empties a slot: ENOENT when it is empty, E2BIG past the end. */
   override delete(key: MapBytes): void {
+    this.checkWritable('delete');
     const index = this.keyIndex(key);
     if (index >= this.maxEntries) throw this.fail('delete', E2BIG, `index ${index} is out of range (maxEntries ${this.maxEntries})`);
     if (!this.programs.delete(index)) throw this.fail('delete', ENOENT, `slot ${index} is empty`);
@@ -96,6 +98,7 @@ export class ProgArray extends BpfMap<Uint8Array> {
   }
 
   override clear(): void {
+    this.checkWritable('clear');
     for (const slot of this.programs.keys()) this.release(slot);
     super.clear();
     this.programs.clear();

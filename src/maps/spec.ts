@@ -6,7 +6,7 @@
  */
 import { InputError } from '../errors.js';
 import {
-  BPF_F, BPF_MAP_TYPE, IMPLEMENTED, isArrayType, isKeylessType, isLruType, isPerCpuType, isPerfEventArrayType, isQueueType, isRingBufType, mapTypeId, mapTypeName,
+  BPF_F, BPF_MAP_TYPE, IMPLEMENTED, isArrayType, isKeylessType, isLruType, isPerCpuType, isPerfEventArrayType, isQueueType, isRingBufType, mapTypeId, mapTypeName, PROG_ACCESS_FLAGS,
   type MapTypeId, type MapTypeName,
 } from './types.js';
 import { perfEventArraySpec } from './perf-spec.js';
@@ -68,11 +68,16 @@ export const LPM_KEY_SIZE_MAX = 4 + 256;
 /** How the map is called in messages: `map 'counts'`, or `unnamed hash map`. */
 export const mapLabel = (name: string, typeName: string): string => (name ? `map '${name}'` : `unnamed ${typeName} map`);
 
+/**
+ * As the kernel's *_CREATE_FLAG_MASKs: the program access flags go with every type that holds plain
+ * values; a prog_array (fd_array_map_alloc_check), a ring buffer and a perf_event_array refuse them.
+ */
 function flagsAllowed(type: MapTypeId): number {
-  if (type === BPF_MAP_TYPE.BLOOM_FILTER) return BPF_F.ZERO_SEED;
-  if (type === BPF_MAP_TYPE.LPM_TRIE) return BPF_F.NO_PREALLOC;
-  if (isArrayType(type) || isQueueType(type) || type === BPF_MAP_TYPE.PROG_ARRAY) return 0;
-  return BPF_F.ZERO_SEED | (isLruType(type) ? 0 : BPF_F.NO_PREALLOC);
+  if (type === BPF_MAP_TYPE.PROG_ARRAY) return 0;
+  if (type === BPF_MAP_TYPE.BLOOM_FILTER) return BPF_F.ZERO_SEED | PROG_ACCESS_FLAGS;
+  if (type === BPF_MAP_TYPE.LPM_TRIE) return BPF_F.NO_PREALLOC | PROG_ACCESS_FLAGS;
+  if (isArrayType(type) || isQueueType(type)) return PROG_ACCESS_FLAGS;
+  return BPF_F.ZERO_SEED | PROG_ACCESS_FLAGS | (isLruType(type) ? 0 : BPF_F.NO_PREALLOC);
 }
 
 export function validateSpec(spec: MapSpec): ValidSpec {
@@ -110,6 +115,8 @@ export function validateSpec(spec: MapSpec): ValidSpec {
   const flags = int('flags', spec.flags ?? 0, 0, 0xffffffff);
   const unknown = flags & ~flagsAllowed(type);
   if (unknown !== 0) throw new InputError(`${where}: flags 0x${(unknown >>> 0).toString(16)} not supported for map type '${typeName}'`);
+  // As the kernel's bpf_map_flags_access_ok: programs cannot be kept from both reading and writing.
+  if ((flags & PROG_ACCESS_FLAGS) === PROG_ACCESS_FLAGS) throw new InputError(`${where}: flags BPF_F.RDONLY_PROG and BPF_F.WRONLY_PROG cannot both be set`);
   // As the kernel's trie_alloc: an LPM trie is never preallocated, and must say so (its storage here is).
   if (lpm && (flags & BPF_F.NO_PREALLOC) === 0) {
     throw new InputError(`${where}: an lpm_trie needs flags BPF_F.NO_PREALLOC (1), as the kernel requires`);

@@ -59,7 +59,17 @@ export const BPF_F = {
   NO_PREALLOC: 1 << 0,
   /** Hash the keys with seed 0 instead of a random seed: a reproducible layout and iteration order. */
   ZERO_SEED: 1 << 6,
+  /**
+   * Programs may only read the values (libbpf's `.rodata`): the verifier refuses stores, atomics and
+   * writing helpers; once the host freezes the map, loads at known offsets are constants to it.
+   */
+  RDONLY_PROG: 1 << 7,
+  /** Programs may only write the values: the verifier refuses loads from them. */
+  WRONLY_PROG: 1 << 8,
 } as const;
+
+/** The kernel's BPF_F_ACCESS_MASK, the part of it about programs: at most one of the two. */
+export const PROG_ACCESS_FLAGS = BPF_F.RDONLY_PROG | BPF_F.WRONLY_PROG;
 
 /** Update flags of bpf_map_update_elem. */
 export const BPF_ANY = 0;

@@ -15,6 +15,7 @@ import { SCALAR_UNKNOWN, constValue, isConstScalar, scalarURange, type Scalar } 
 import { stackBuffer, stackString, type DepthSink } from './stack-access.js';
 import { releaseRef, topFrame, type VState } from './state.js';
 import { checkLockBytes, refuseWhileLocked, spinLockArg } from './spin-lock.js';
+import { checkMapAccess, checkMapHelper } from './map-access.js';
 
 /** A map the program can name with `lddw rX, map_by_idx(N)` (N indexes the verify options' maps). */
 export interface MapDescriptor {
@@ -26,6 +27,15 @@ export interface MapDescriptor {
   readonly type?: number;
   /** The offset of the values' bpf_spin_lock, when they hold one (spin-lock.ts). */
   readonly spinLockOffset?: number;
+  /** BPF_F_* creation flags: BPF_F.RDONLY_PROG and BPF_F.WRONLY_PROG limit what programs do with the values (map-access.ts). */
+  readonly flags?: number;
+  /** Whether the host froze the map (BpfMap.freeze). */
+  readonly frozen?: boolean;
+  /**
+   * The value's bytes, given only for a frozen BPF_F.RDONLY_PROG array of one entry, which nothing can
+   * change any more: loads from it at known offsets are these constants (map-access.ts).
+   */
+  readonly constantValue?: Uint8Array;
 }
 
 export type HelperLookup =
@@ -83,6 +93,8 @@ function checkBuffer(c: ArgCheck, i: number, p: Ptr, len: [number, number], acce
     case 'mem': case 'map_value': case 'ringbuf_mem':
       checkRegion(p, reg, 0, len[1], mode);
       checkLockBytes(c.env.maps, p, reg, 0, len[1]);
+      if (access.read) checkMapAccess(c.env.maps, p, reg, len[1], 'read');
+      if (access.write) checkMapAccess(c.env.maps, p, reg, len[1], 'write');
       return;
     case 'packet':
       if (access.write && !c.env.ctx.packetWritable) refuse('E_VERIFY_PKT_ACCESS', `the ${c.env.ctx.name} context does not allow writing packet data`, [reg]);
@@ -96,7 +108,7 @@ function checkBuffer(c: ArgCheck, i: number, p: Ptr, len: [number, number], acce
 function checkString(c: ArgCheck, i: number, p: Ptr): void {
   switch (p.kind) {
     case 'stack': stackString(c.state, p, i + 1, c.env.depth); return;
-    case 'mem': case 'map_value': case 'ringbuf_mem': checkRegion(p, i + 1, 0, 1, 'read'); return;
+    case 'mem': case 'map_value': case 'ringbuf_mem': checkRegion(p, i + 1, 0, 1, 'read'); checkMapAccess(c.env.maps, p, i + 1, 1, 'read'); return;
     case 'packet': checkPacket(p, i + 1, 0, 1, 'read'); return;
     default: refuse('E_VERIFY_HELPER_ARG', `${argLabel(c, i)}: a ${kindName(p.kind)} cannot hold a string`, [i + 1]);
   }
@@ -266,6 +278,7 @@ export function callHelper(env: CallEnv, state: VState, id: number, pc: number):
   // Where a tail call may be made at all, before what it is given.
   if (args.includes('prog_array_map')) checkTailCall(state, found.label);
   for (let i = 0; i < args.length; i++) checkArg(check, args, i);
+  checkMapHelper(env.maps, check.map, id, found.label);
   if (check.release !== 0) releaseRef(state, check.release);
   const regs = topFrame(state).regs;
   regs[0] = returned(check, ret, pc);

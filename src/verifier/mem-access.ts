@@ -22,6 +22,7 @@ import { stackAtomic, stackLoad, stackStore, type DepthSink } from './stack-acce
 import type { VState } from './state.js';
 import type { MapDescriptor } from './helper-call.js';
 import { checkLockBytes } from './spin-lock.js';
+import { checkMapAccess, constantLoad } from './map-access.js';
 
 export interface AccessEnv {
   readonly ctx: ContextDescriptor;
@@ -81,10 +82,14 @@ export function load(env: AccessEnv, state: VState, base: RegState, reg: number,
     case 'stack': return { value: stackLoad(state, p, reg, off, size, signed, env.depth), ptr: p };
     case 'ctx': return { value: ctxAccess(env.ctx, p, reg, off, size, 'read', signed), ptr: p };
     case 'packet': checkPacket(p, reg, off, size, 'read'); break;
-    case 'mem': case 'map_value': case 'ringbuf_mem': checkRegion(p, reg, off, size, 'read'); checkLockBytes(env.maps, p, reg, off, size); break;
+    case 'mem': case 'map_value': case 'ringbuf_mem':
+      checkRegion(p, reg, off, size, 'read');
+      checkLockBytes(env.maps, p, reg, off, size);
+      checkMapAccess(env.maps, p, reg, size, 'read');
+      break;
     case 'packet_end': case 'map_handle': case 'map_value_or_null': case 'ringbuf_mem_or_null': case 'released_mem': break; // refused by derefPtr
   }
-  return { value: loadedScalar(size, signed), ptr: p };
+  return { value: constantLoad(env.maps, p, off, size, signed) ?? loadedScalar(size, signed), ptr: p };
 }
 
 function noLeak(p: Ptr, value: Scalar | Ptr, valueReg: number | undefined, reg: number): void {
@@ -107,7 +112,11 @@ export function store(
       if (!env.ctx.packetWritable) refuse('E_VERIFY_PKT_ACCESS', `the ${env.ctx.name} context does not allow writing packet data`, [reg]);
       checkPacket(p, reg, off, size, 'write');
       break;
-    case 'mem': case 'map_value': case 'ringbuf_mem': checkRegion(p, reg, off, size, 'write'); checkLockBytes(env.maps, p, reg, off, size); break;
+    case 'mem': case 'map_value': case 'ringbuf_mem':
+      checkRegion(p, reg, off, size, 'write');
+      checkLockBytes(env.maps, p, reg, off, size);
+      checkMapAccess(env.maps, p, reg, size, 'write');
+      break;
     case 'packet_end': case 'map_handle': case 'map_value_or_null': case 'ringbuf_mem_or_null': case 'released_mem': break;
   }
   return p;
@@ -124,6 +133,7 @@ export function atomic(env: AccessEnv, state: VState, base: RegState, reg: numbe
     case 'mem': case 'map_value': case 'ringbuf_mem':
       checkRegion(p, reg, off, size, 'atomic access');
       checkLockBytes(env.maps, p, reg, off, size);
+      checkMapAccess(env.maps, p, reg, size, 'atomic access');
       checkAligned(p, reg, off, size);
       break;
     case 'ctx': case 'packet': case 'packet_end': case 'map_handle': case 'map_value_or_null': case 'ringbuf_mem_or_null': case 'released_mem':
