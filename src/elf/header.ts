@@ -4,6 +4,7 @@
  * malformed file is an ObjectError naming the section and the byte offset, never a RangeError.
  */
 import { ObjectError } from '../errors.js';
+import { MAX_VALUE_SIZE } from '../maps/spec.js';
 
 export const EM_BPF = 247;
 export const ET_REL = 1;
@@ -113,7 +114,8 @@ export function readSections(f: ElfBytes): Section[] {
   return raw.map(({ nameOffset, ...s }) => ({ ...s, name: stringAt(f, names, nameOffset, `#${s.index}`, 0) }));
 }
 
-/** A section's bytes (zeros for NOBITS). */
+/** A section's bytes (zeros for NOBITS, which must fit a map value: they become one). */
 export function sectionBytes(f: ElfBytes, s: Section): Uint8Array {
+  if (s.type === SHT.NOBITS && s.size > MAX_VALUE_SIZE) throw elfError(s.name, 0, `${s.size} bytes of zeros: more than a map value holds (${MAX_VALUE_SIZE})`);
   return s.type === SHT.NOBITS ? new Uint8Array(s.size) : f.bytes.slice(s.offset, s.offset + s.size);
 }
