@@ -172,7 +172,8 @@ describe('loading objects', () => {
     const renamed = Uint8Array.from(text, (c) => c.charCodeAt(0));
     const spec = parseObject(renamed);
     expect(spec.programs.map((p) => [p.name, p.section, p.type])).toEqual([['legacy_count', 'sockex', undefined]]);
-    const err = (() => { try { loadObject(new Vm(), spec, { context: memory(8) }); } catch (e) { return e; } })();
+    let err: unknown;
+    try { loadObject(new Vm(), spec, { context: memory(8) }); } catch (e) { err = e; }
     expect(err).toBeInstanceOf(ObjectError);
     expect(err).toMatchObject({ code: 'E_ELF', section: 'sockex', offset: 0 });
   });
