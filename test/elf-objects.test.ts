@@ -35,15 +35,17 @@ describe('parsing clang objects', () => {
 
   it('maps each linked instruction back to its section and index', () => {
     const second = parseObject(fixture('calls')).programs[1]!;
-    // second (tc, 7 slots), then twice (.text 4..6) which it calls, then weigh (.text 0..3).
+    // second (tc, 7 slots), then twice (.text 4..12) which it calls, then what twice calls: weigh
+    // (.text 0..3, through a relocation) and halve (.text 22..27, a call clang resolved itself).
     expect(second.origin).toEqual([
       { section: 'tc', sectionInsn: 0, programInsn: 0, count: 7 },
-      { section: '.text', sectionInsn: 4, programInsn: 7, count: 3 },
-      { section: '.text', sectionInsn: 0, programInsn: 10, count: 4 },
+      { section: '.text', sectionInsn: 4, programInsn: 7, count: 9 },
+      { section: '.text', sectionInsn: 0, programInsn: 16, count: 4 },
+      { section: '.text', sectionInsn: 22, programInsn: 20, count: 6 },
     ]);
     expect(sourceOf(second, 8)).toEqual({ section: '.text', insn: 5 });
-    expect(programInsnOf(second, '.text', 2)).toBe(12);
-    expect(programInsnOf(second, '.text', 7)).toBeUndefined(); // add_step: not called by second
+    expect(programInsnOf(second, '.text', 2)).toBe(18);
+    expect(programInsnOf(second, '.text', 13)).toBeUndefined(); // add_step: not called by second
   });
 
   it('reads BTF map definitions, the legacy maps section and global data', () => {
@@ -129,7 +131,7 @@ describe.each(ENGINES)('clang objects in %s', (_name, engine) => {
   it('a .text subprogram called from two sections, and a bpf_loop callback', () => {
     const obj = load('calls', engine);
     expect(obj.program('first').run(u32s(3, 0))).toBe(22n); // weigh(3)
-    expect(obj.program('second').run(u32s(3, 0))).toBe(52n); // 2 * weigh(3) + weigh(1)
+    expect(obj.program('second').run(u32s(3, 0))).toBe(53n); // 2 * weigh(3) + halve(3) + weigh(1)
     expect(obj.program('looping').run(u32s(2, 5))).toBe(20n); // 2 * (0 + 1 + 2 + 3 + 4)
   });
 

@@ -10,7 +10,7 @@ import { typeVariables } from './btf-vars.js';
 import { readCode, type CodeSection } from './code.js';
 import { dataKind, dataMap, symbolVariables } from './globals.js';
 import { elfError, ElfBytes, readSections, sectionBytes, type Section } from './header.js';
-import { kconfigExterns, KCONFIG } from './kconfig.js';
+import { kconfigExterns } from './kconfig.js';
 import { legacyMaps, LEGACY_MAPS, type FoundMap } from './legacy-maps.js';
 import { linkProgram, type DataTarget } from './link.js';
 import { readRelocations, type Relocation } from './relocations.js';
@@ -139,4 +139,3 @@ export function parseObject(bytes: Uint8Array, options: ParseObjectOptions = {})
   };
 }
 
-export { KCONFIG };
