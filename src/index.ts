@@ -16,7 +16,7 @@ export { HelperRegistry, HelperFault, checkedAddress, type HelperSpec, type Help
 export type { Executable, ExecOptions, Runtime } from './runtime/executable.js';
 export { createInterpreter } from './interp/index.js';
 export { compileJit, loadOptimizer, optimizerLoaded, type Tier } from './jit/index.js';
-export { BpfError, ProgramError, AsmError, BpfRuntimeError, InputError, MapError, type ErrorCode } from './errors.js';
+export { BpfError, ProgramError, AsmError, BpfRuntimeError, InputError, MapError, ObjectError, type ErrorCode } from './errors.js';
 export { createMap, BpfMap, RingBuf, PerfEventArray, ProgArray, type MapValues, type TailProgram } from './maps/map.js';
 export type { PerfRecord, PerfCallback } from './maps/perf.js';
 export type { Batch, BatchCursor } from './maps/batch.js';
@@ -35,3 +35,9 @@ export {
   type VerifyOptions, type VerifyResult, type VerifyStats, type LogLevel,
 } from './verifier/index.js';
 export { type Verification } from './vm.js';
+export {
+  parseObject, loadObject, ObjectVariables, sectionType, programInsnOf, sourceOf,
+  type ParseObjectOptions, type ObjectLoadOptions, type LoadedObject, type ContextKind, type SectionType,
+  type ObjectSpec, type ProgramSpec, type ObjectMapSpec, type ObjectMapKind, type VariableSpec, type KconfigExtern, type CodeRange,
+  type VariableValue, type KconfigValue,
+} from './elf/index.js';
