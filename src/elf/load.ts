@@ -7,6 +7,7 @@
 import { InputError, ObjectError } from '../errors.js';
 import type { BpfMap } from '../maps/map.js';
 import { ProgArray } from '../maps/prog-array.js';
+import { BPF_F } from '../maps/types.js';
 import type { ContextDescriptor } from '../verifier/index.js';
 import type { LoadedProgram, LoadOptions, Vm } from '../vm.js';
 import type { ObjectSpec, ProgramSpec } from './spec.js';
@@ -77,9 +78,11 @@ export function loadObject(vm: Vm, spec: ObjectSpec, options: ObjectLoadOptions 
   }
   const initial = initialValues(spec, options);
   const live = spec.maps.map((m, i) => {
-    const map = vm.createMap(m.spec);
+    // Read-only data is created and frozen as libbpf does, so the verifier reads it as constants.
+    const map = vm.createMap(m.readonly ? { ...m.spec, flags: (m.spec.flags ?? 0) | BPF_F.RDONLY_PROG } : m.spec);
     const value = initial.get(i);
     if (value) map.update(new Uint8Array(4), value);
+    if (m.readonly) map.freeze();
     return map;
   });
   const { programs: _names, context: _context, set: _set, kconfig: _kconfig, ...loadOptions } = options;
