@@ -7,6 +7,7 @@
  */
 import { Reader } from './parse.js';
 import type { Btf } from './btf.js';
+import type { SourceLine } from '../program/source-lines.js';
 
 const MAGIC = 0xeb9f;
 /** The header without the CO-RE fields (older objects) and with them. */
@@ -169,4 +170,9 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, section = '.BTF.ext'): 
     lineInfo: area(16, LINE_INFO),
     coreRelos: hdrLen >= HEADER_CORE ? area(24, CORE_RELO) : new Map(),
   };
+}
+
+/** One section's line info as a program's source lines (Program.lines); `firstPc` is where the section's code starts in the program. */
+export function sourceLines(infos: readonly LineInfo[], firstPc = 0): SourceLine[] {
+  return infos.map(({ insn, file, text, line, column }) => ({ pc: firstPc + insn, file, text, line, column }));
 }

@@ -35,10 +35,18 @@ export function lineAt(lines: readonly SourceLine[] | undefined, pc: number): So
   return lines ? lines[lastAtOrBefore(lines, pc)] : undefined;
 }
 
-/** The line a record starts at `pc`, if one does: what a listing prints above that instruction. */
+/**
+ * The line that starts at `pc`, if one does: what a listing prints above that instruction. Clang
+ * writes a record per column, so a record on the same line as the one before starts nothing (the
+ * kernel skips those too).
+ */
 export function lineStartingAt(lines: readonly SourceLine[] | undefined, pc: number): SourceLine | undefined {
-  const line = lineAt(lines, pc);
-  return line?.pc === pc ? line : undefined;
+  if (!lines) return undefined;
+  const i = lastAtOrBefore(lines, pc);
+  const line = lines[i];
+  if (line?.pc !== pc) return undefined;
+  const prev = lines[i - 1];
+  return prev && prev.line === line.line && prev.file === line.file ? undefined : line;
 }
 
 /** The kernel's spelling: `; return x > 5; @ filter.c:12`. */
