@@ -6,7 +6,8 @@ import { Vm, memory } from '../src/index.js';
 import { ObjectError } from '../src/errors.js';
 import { VerifyError } from '../src/verifier/index.js';
 import { parseBtf } from '../src/btf/parse.js';
-import { parseBtfExt, type CoreRelo } from '../src/btf/ext.js';
+import { CORE_KINDS, parseBtfExt, type CoreRelo } from '../src/btf/ext.js';
+import fc from 'fast-check';
 import { applyCoreRelocations, coreFailures, CORE_POISON_HELPER } from '../src/btf/core.js';
 import { buildProgram } from '../src/program/program.js';
 import { decode } from '../src/isa/decode.js';
@@ -165,5 +166,21 @@ describe('relocation errors', () => {
 
   it('refuses an instruction CO-RE cannot patch', () => {
     expect(error([relo({ insn: 4 })])).toMatchObject({ code: 'E_CORE', offset: 32 });
+  });
+
+  it('gives results or an ObjectError for any relocation, never anything else', () => {
+    const relos = fc.record({
+      insn: fc.integer({ min: -1, max: 6 }), typeId: fc.nat(local.types.length - 1),
+      path: fc.array(fc.nat(6), { minLength: 1, maxLength: 4 }), kind: fc.constantFrom(...CORE_KINDS),
+    }).map((r): CoreRelo => ({ ...r, access: r.path.join(':') }));
+    fc.assert(fc.property(fc.array(relos, { maxLength: 4 }), fc.boolean(), (list, toHost) => {
+      try {
+        const { insns: out, results } = applyCoreRelocations(insns, list, local, toHost ? host : local, 'prog/read_event');
+        expect(results).toHaveLength(list.length);
+        expect(out.reduce((n, i) => n + (i.kind === 'lddw' ? 2 : 1), 0)).toBe(5);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ObjectError);
+      }
+    }), { numRuns: 1000 });
   });
 });
