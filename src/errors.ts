@@ -53,6 +53,8 @@ export type ErrorCode =
   | 'E_VERIFY_SPIN_LOCK'
   /** A bpf_loop / for_each_map_elem callback that is not a subprogram or may return other than 0 or 1. */
   | 'E_VERIFY_CALLBACK'
+  /** A reached instruction that a failed CO-RE relocation poisoned (`call 0xbad2310`). */
+  | 'E_VERIFY_CORE'
   | 'E_VERIFY_UNSUPPORTED'
   | 'E_VERIFY_LOOP'
   | 'E_VERIFY_BUDGET'

@@ -6,6 +6,7 @@
  */
 import { branchTarget, calleeTarget, type Insn } from '../isa/insn.js';
 import type { MapSpec } from '../maps/spec.js';
+import { formatSourceLine, lineStartingAt, type SourceLine } from '../program/source-lines.js';
 import type { Syntax } from './detect.js';
 import { formatLlvm } from './format-llvm.js';
 import { formatUbpf } from './format-ubpf.js';
@@ -20,6 +21,12 @@ export interface DisassembleOptions {
    * validateSpec refuses is an InputError.
    */
   readonly maps?: readonly MapSpec[];
+  /**
+   * C source lines (Program.lines, sorted by pc; `disasm --source` passes the program's), printed as
+   * `; <text> @ <file>:<line>` comments above the instruction each starts at (`disasm --source`).
+   * Comments, so the listing still assembles.
+   */
+  readonly lines?: readonly SourceLine[];
 }
 
 /** Instructions, or a program with its maps (a Program, an AsmUnit). */
@@ -50,12 +57,15 @@ function* listing(source: Listable, syntax: Syntax, options: DisassembleOptions)
   const mapNames = listingMapNames(maps);
   for (const [i, spec] of maps.entries()) yield formatMapDirective(spec, mapNames[i]!);
   const format = syntax === 'llvm' ? formatLlvm : formatUbpf;
-  if (!options.labels) {
+  const lines = options.lines;
+  if (!options.labels && !lines) {
     for (const insn of insns) yield format(insn, undefined, mapNames);
     return;
   }
-  const names = labelNames(insns);
+  const names = options.labels ? labelNames(insns) : new Map<number, string>();
   for (const insn of insns) {
+    const line = lineStartingAt(lines, insn.pc);
+    if (line) yield formatSourceLine(line);
     const here = names.get(insn.pc);
     if (here !== undefined) yield `${here}:`;
     const target = branchTarget(insn) ?? calleeTarget(insn);

@@ -16,7 +16,7 @@ const KINDS: readonly (BtfKind | undefined)[] = [
 ];
 
 /** A cursor over the section that turns every out-of-range read into an ObjectError. */
-class Reader {
+export class Reader {
   constructor(private readonly view: DataView, private readonly section: string, private readonly base: number) {}
   fail(offset: number, reason: string): never {
     throw new ObjectError('E_BTF', this.section, this.base + offset, reason);

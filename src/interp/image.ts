@@ -60,9 +60,9 @@ function chargePoints(program: Program): Set<number> {
   return starts;
 }
 
-function resolveHelper(insn: Insn, registry: HelperRegistry, helpers: HelperSpec[]): number {
+function resolveHelper(insn: Insn, registry: HelperRegistry, helpers: HelperSpec[], program: Program): number {
   if (insn.kind !== 'call') return 0;
-  const spec = staticHelper(registry, insn);
+  const spec = staticHelper(registry, insn, program);
   const known = helpers.indexOf(spec);
   if (known >= 0) return known;
   helpers.push(spec);
@@ -126,7 +126,7 @@ export function buildImage(program: Program, registry: HelperRegistry, maps: rea
     }
     const target = branchTarget(insn);
     code[w + 3] = target === undefined ? insn.off : at(target);
-    if (target === undefined && insn.kind === 'call') aux[i] = resolveHelper(insn, registry, helpers);
+    if (target === undefined && insn.kind === 'call') aux[i] = resolveHelper(insn, registry, helpers, program);
     if (insn.kind === 'atomic') aux[i] = (insn.size === 8 ? 0x100 : 0) | insn.imm;
     pc[i] = insn.pc;
   }

@@ -13,6 +13,7 @@ import type { FnEmitter } from './emitter.js';
 import { branchTarget, type InsnOf } from '../isa/insn.js';
 import { FP } from '../isa/opcode.js';
 import { staticHelper } from '../runtime/helpers.js';
+import { isPoisonedCall } from '../program/core-poison.js';
 import { directMapCall } from './map-calls.js';
 import { emitTailCall } from './tail-call.js';
 import { emitCallbackHelper } from './callbacks.js';
@@ -56,7 +57,8 @@ function localCall(e: FnEmitter, insn: InsnOf<'call'>): Expr[] {
 export function emitCall(e: FnEmitter, insn: InsnOf<'call'>): Expr {
   const m = e.m;
   if (insn.mode === 'local') return m.block(null, localCall(e, insn));
-  const spec = staticHelper(e.mc.helpers, insn);
+  const spec = staticHelper(e.mc.helpers, insn, e.mc.program);
+  if (isPoisonedCall(insn)) return e.trap('E_RUN_UNKNOWN_HELPER', insn.pc); // the message names the relocation (instance.ts)
   if (spec.tailCall) return m.block(null, emitTailCall(e, insn));
   if (spec.proto?.callback) return m.block(null, emitCallbackHelper(e, insn, spec.proto.callback));
   return m.block(null, directMapCall(e, insn, spec) ?? helperCall(e, insn.pc, m.i32.const(insn.imm)));

@@ -13,6 +13,7 @@ import { MAPS_IMPORT_MODULE } from './map-calls.js';
 import { mapOperations } from '../maps/ops.js';
 import { BpfError, BpfRuntimeError, InputError, InternalError, type ErrorCode } from '../errors.js';
 import type { Program } from '../program/program.js';
+import { isPoisonedCall, poisonedCallRule } from '../program/core-poison.js';
 import { packetError, type EntryGuard } from '../runtime/entry.js';
 import { runRegions, type Executable, type Runtime } from '../runtime/executable.js';
 import { HelperFault, type HelperEnv } from '../runtime/helpers.js';
@@ -91,7 +92,8 @@ return {
   return (new Function('self', source) as (s: JitExecutable) => Pick<Executable, 'run' | 'runU32'>)(self);
 }
 
-function trapMessage(program: Program, code: ErrorCode): string {
+function trapMessage(program: Program, code: ErrorCode, pc: number): string {
+  if (isPoisonedCall(program.insnAt[pc])) return poisonedCallRule(program, pc);
   switch (code) {
     case 'E_RUN_MEMORY': return 'memory access outside the program\'s memory (or a misaligned atomic)';
     case 'E_RUN_BUDGET': return 'instruction budget exceeded';
@@ -355,7 +357,7 @@ export class JitExecutable implements Executable {
     if (error instanceof WebAssembly.RuntimeError) {
       const code = trapErrorCode(x.take_error());
       if (code === 'E_INPUT') return this.packetRefusal(x.error_at() >>> 0);
-      if (code) return new BpfRuntimeError(code, x.error_at(), trapMessage(this.program, code));
+      if (code) return new BpfRuntimeError(code, x.error_at(), trapMessage(this.program, code, x.error_at()));
       if (this.unguarded) return new BpfRuntimeError('E_RUN_MEMORY', -1, `unchecked program stopped by a WebAssembly trap: ${error.message}`);
       return new InternalError(`WebAssembly trap outside the JIT's checks: ${error.message}`);
     }

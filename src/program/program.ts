@@ -9,6 +9,7 @@ import { MAX_SLOTS, SLOT_BYTES, decode, decodeSlots } from '../isa/decode.js';
 import { toRawSlots } from '../isa/encode.js';
 import { branchTarget, calleeTarget, type Insn, type RawSlot } from '../isa/insn.js';
 import type { MapSpec } from '../maps/spec.js';
+import { sortLines, type SourceLine } from './source-lines.js';
 
 export interface BasicBlock {
   /** Slot index of the first instruction. */
@@ -41,6 +42,13 @@ export interface Program {
    * map_by_idx(N)` numbers them; a loader creates them or binds maps the host gives it.
    */
   readonly maps: readonly MapSpec[];
+  /** The C source lines the instructions came from (`.BTF.ext` line info), sorted by pc; absent without them. */
+  readonly lines?: readonly SourceLine[];
+  /**
+   * Instructions a failed CO-RE relocation poisoned (`call 0xbad2310`), by pc, with what failed: the
+   * verifier refuses one it reaches, an unverified run faults there, both naming the relocation.
+   */
+  readonly coreFailures?: ReadonlyMap<number, string>;
 }
 
 export interface BuildOptions {
@@ -51,6 +59,10 @@ export interface BuildOptions {
   readonly maxSlots?: number;
   /** The maps the program declares (Program.maps). */
   readonly maps?: readonly MapSpec[];
+  /** Program.lines. */
+  readonly lines?: readonly SourceLine[];
+  /** Program.coreFailures. */
+  readonly coreFailures?: ReadonlyMap<number, string>;
 }
 
 function maxSlotsOf(options: BuildOptions): number {
@@ -210,7 +222,10 @@ function structure(insns: readonly Insn[], options: BuildOptions): Program {
     return { index, entry, end, blocks };
   });
   checkNoRecursion(insns, functions, functionOf);
-  return { insns, slotCount, insnAt, functions, functionOf, maps: options.maps ?? [] };
+  const program: Program = { insns, slotCount, insnAt, functions, functionOf, maps: options.maps ?? [] };
+  const lines = options.lines ? { lines: sortLines(options.lines) } : {};
+  const failures = options.coreFailures ? { coreFailures: options.coreFailures } : {};
+  return { ...program, ...lines, ...failures };
 }
 
 /**

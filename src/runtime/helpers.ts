@@ -2,7 +2,9 @@
  * Helper functions called by `call N` (src 0) and `callx`. A registry maps ids to implementations;
  * an engine holds one registry, and host code adds its own helpers the same way as built-in ones.
  */
-import { BpfError, ProgramError } from '../errors.js';
+import { BpfError, BpfRuntimeError, ProgramError } from '../errors.js';
+import { CORE_POISON_HELPER, isPoisonedCall, poisonedCallRule } from '../program/core-poison.js';
+import type { Program } from '../program/program.js';
 import type { InsnOf } from '../isa/insn.js';
 import type { EngineMemory, Region } from './memory.js';
 import type { HelperProto } from './helper-proto.js';
@@ -98,11 +100,20 @@ export class HelperRegistry {
   }
 }
 
+/** A poisoned instruction (program/core-poison.ts) loads, and faults when it runs. */
+function poisonedHelper(program: Program, pc: number): HelperSpec {
+  return {
+    id: CORE_POISON_HELPER, name: 'core_poison',
+    impl: () => { throw new BpfRuntimeError('E_RUN_UNKNOWN_HELPER', pc, poisonedCallRule(program, pc)); },
+  };
+}
+
 /**
  * The helper a static `call` names. Both engines refuse, at load time, a call to an id the registry
  * does not have (callx is looked up at run time instead) and calls to kernel functions.
  */
-export function staticHelper(registry: HelperRegistry, insn: InsnOf<'call'>): HelperSpec {
+export function staticHelper(registry: HelperRegistry, insn: InsnOf<'call'>, program?: Program): HelperSpec {
+  if (program && isPoisonedCall(insn)) return poisonedHelper(program, insn.pc);
   if (insn.mode === 'kfunc') throw new ProgramError('E_UNKNOWN_HELPER', insn.pc, `kfunc call ${insn.imm} is not supported`);
   const spec = registry.get(insn.imm);
   if (!spec) throw new ProgramError('E_UNKNOWN_HELPER', insn.pc, `call ${insn.imm}: no helper with this id is registered`);

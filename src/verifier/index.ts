@@ -16,7 +16,7 @@ import type { HelperLookup, MapDescriptor } from './helper-call.js';
 import type { HelperProto } from '../runtime/helper-proto.js';
 import { analyzeRegisters } from './liveness.js';
 import { VerifierLog, insnText, type LogLevel } from './log.js';
-import { VerifyError } from './refusal.js';
+import { VerifyError, withSourceLine } from './refusal.js';
 import { checkRegisterUse } from './register-use.js';
 import { checkStackChains } from './stack-depth.js';
 import type { StepEnv } from './step.js';
@@ -134,7 +134,8 @@ function explore(program: Program, options: VerifyOptions, log: VerifierLog): Ex
   return { failure, facts, store, processed, maxStack: chains.max };
 }
 
-function refused(error: VerifyError, stats: VerifyStats, log: VerifierLog): VerifyResult {
+function refused(program: Program, found: VerifyError, stats: VerifyStats, log: VerifierLog): VerifyResult {
+  const error = withSourceLine(found, program.lines);
   if (log.level >= 1) log.add(error.message);
   return { ok: false, error, stats, log: log.text() };
 }
@@ -142,11 +143,11 @@ function refused(error: VerifyError, stats: VerifyStats, log: VerifierLog): Veri
 function verifyWith(program: Program, options: VerifyOptions, prePass: boolean): VerifyResult {
   const started = performance.now();
   checkOptions(options); // bad options are the caller's error, even for a program the pre-pass refuses
-  const log = new VerifierLog(options.logLevel ?? 0);
+  const log = new VerifierLog(options.logLevel ?? 0, program.lines);
   // The linear register-use pass first: what it refuses, the exploration would refuse too, only later.
   const early = prePass ? checkRegisterUse(program) : undefined;
   if (early) {
-    return refused(early, { insnsProcessed: 0, statesStored: 0, peakStates: 0, statesPruned: 0, timeMs: performance.now() - started }, log);
+    return refused(program, early, { insnsProcessed: 0, statesStored: 0, peakStates: 0, statesPruned: 0, timeMs: performance.now() - started }, log);
   }
   const run = explore(program, options, log);
   const { store } = run;
@@ -154,7 +155,7 @@ function verifyWith(program: Program, options: VerifyOptions, prePass: boolean):
     insnsProcessed: run.processed, statesStored: store.stored, peakStates: store.peak, statesPruned: store.pruned,
     timeMs: performance.now() - started,
   };
-  if (run.failure) return refused(run.failure, stats, log);
+  if (run.failure) return refused(program, run.failure, stats, log);
   return { ok: true, facts: run.facts.finish(program, entryContract(options.context, run.facts.atomicsOn('mem')), run.maxStack, store.loopsClosed > 0), stats, log: log.text() };
 }
 

@@ -6,6 +6,7 @@
  */
 import { formatInsn } from '../asm/index.js';
 import type { Insn } from '../isa/insn.js';
+import { formatSourceLine, lineStartingAt, type SourceLine } from '../program/source-lines.js';
 import { formatReg } from './reg-state.js';
 import { STACK_BYTES, formatSlot } from './stack.js';
 import type { VState } from './state.js';
@@ -44,7 +45,13 @@ export class VerifierLog {
   private readonly lines: string[] = [];
   private dropped = 0;
 
-  constructor(readonly level: LogLevel) {}
+  /** `lines`: the program's C lines (Program.lines), printed above the instruction each starts at, as the kernel does. */
+  constructor(readonly level: LogLevel, private readonly sourceLines?: readonly SourceLine[]) {}
+
+  private source(pc: number): void {
+    const line = lineStartingAt(this.sourceLines, pc);
+    if (line) this.add(formatSourceLine(line));
+  }
 
   add(line: string): void {
     if (this.lines.length < MAX_LINES) this.lines.push(line);
@@ -53,6 +60,7 @@ export class VerifierLog {
 
   /** Level 2: an instruction about to be processed, with the state it sees. */
   insn(insn: Insn, state: VState): void {
+    this.source(insn.pc);
     this.add(`${insn.pc}: ${insnText(insn)} ; ${stateText(state)}`);
   }
 
@@ -66,7 +74,9 @@ export class VerifierLog {
     if (start > 0) this.add(`  ... ${start} earlier instructions omitted`);
     for (const pc of pcs.slice(start)) {
       const insn = insnAt[pc];
-      if (insn) this.add(`${pc}: ${insnText(insn)}`);
+      if (!insn) continue;
+      this.source(pc);
+      this.add(`${pc}: ${insnText(insn)}`);
     }
   }
 

@@ -4,6 +4,7 @@
  * and those registers' states, and hands the caller a VerifyError.
  */
 import { ProgramError, type ErrorCode } from '../errors.js';
+import { formatSourceLine, lineAt, type SourceLine } from '../program/source-lines.js';
 
 export class Refusal extends Error {
   constructor(readonly code: ErrorCode, readonly rule: string, readonly regs: readonly number[] = []) {
@@ -24,8 +25,23 @@ export class VerifyError extends ProgramError {
   readonly rule: string;
   /** The verifier's log (at the log level asked for) when the refusal came through Vm.load. */
   log = '';
+  /** The C line of the refused instruction, for a program that carries line info. */
+  source: SourceLine | undefined;
   constructor(code: ErrorCode, pc: number, rule: string, message: string) {
     super(code, pc, message);
     this.rule = rule;
   }
+}
+
+/**
+ * The same refusal with the refused instruction's C line at the end of its message, as the kernel
+ * prints it (`; return x > 5; @ filter.c:12`); code, pc and rule stay as they are.
+ */
+export function withSourceLine(error: VerifyError, lines: readonly SourceLine[] | undefined): VerifyError {
+  const line = lineAt(lines, error.pc);
+  if (!line) return error;
+  const message = error.message.slice(`pc ${error.pc}: `.length);
+  const sourced = new VerifyError(error.code, error.pc, error.rule, `${message}  ${formatSourceLine(line)}`);
+  sourced.source = line;
+  return sourced;
 }

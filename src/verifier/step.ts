@@ -6,6 +6,7 @@
 import { LddwSrc, branchTarget, calleeTarget, type Insn, type InsnOf } from '../isa/insn.js';
 import { FP } from '../isa/opcode.js';
 import type { Program } from '../program/program.js';
+import { isPoisonedCall, poisonedCallRule } from '../program/core-poison.js';
 import { BPF_MAP_TYPE } from '../maps/types.js';
 import { MAX_CALL_FRAMES } from '../runtime/memory.js';
 import { branchEdges } from './branch.js';
@@ -217,6 +218,7 @@ function callxStep(env: StepEnv, state: VState, insn: InsnOf<'callx'>): void {
 
 /** A helper call; one that takes a callback goes on in the callback (callback.ts). */
 function helperStep(env: StepEnv, state: VState, insn: InsnOf<'call'>): StepOutcome {
+  if (isPoisonedCall(insn)) refuse('E_VERIFY_CORE', poisonedCallRule(env.program, insn.pc));
   const found = env.lookupHelper(insn.imm);
   const kind = found.found ? found.proto.callback : undefined;
   const args = topFrame(state).regs.slice(1, 5);
