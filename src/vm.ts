@@ -194,7 +194,8 @@ export class LoadedProgram {
 export class Vm {
   readonly mem: EngineMemory;
   readonly helpers: HelperRegistry;
-  private readonly maxSlots: number | undefined;
+  /** The largest program load accepts, in slots (VmOptions.maxSlots). */
+  readonly maxSlots: number | undefined;
 
   constructor(options: VmOptions = {}) {
     this.mem = new EngineMemory({ cpus: options.cpus ?? 1 });

@@ -7,10 +7,15 @@
 import { InputError, ObjectError } from '../errors.js';
 import type { BpfMap } from '../maps/map.js';
 import { ProgArray } from '../maps/prog-array.js';
-import { BPF_F } from '../maps/types.js';
+import type { MapSpec } from '../maps/spec.js';
+import { BPF_F, BPF_MAP_TYPE, mapTypeId } from '../maps/types.js';
 import type { ContextDescriptor } from '../verifier/index.js';
 import type { LoadedProgram, LoadOptions, Vm } from '../vm.js';
-import type { ObjectSpec, ProgramSpec } from './spec.js';
+import type { Btf } from '../btf/btf.js';
+import { parseBtf } from '../btf/parse.js';
+import { defaultContext } from './contexts.js';
+import { buildObjectProgram } from './program-build.js';
+import type { ObjectMapSpec, ObjectSpec, ProgramSpec } from './spec.js';
 import { encodeKconfig, encodeValue, type KconfigValue, type VariableValue } from './values.js';
 import { ObjectVariables } from './variables.js';
 
@@ -23,6 +28,11 @@ export interface ObjectLoadOptions extends Omit<LoadOptions, 'maps' | 'context'>
   readonly set?: Readonly<Record<string, VariableValue>>;
   /** Answers to `.kconfig` externs (LINUX_KERNEL_VERSION, CONFIG_*). Unknown weak ones are 0. */
   readonly kconfig?: Readonly<Record<string, KconfigValue>>;
+  /**
+   * The BTF CO-RE relocations are resolved against: a `.BTF` blob (for example of a clang-compiled
+   * header describing the host's event structs) or a parsed Btf. Default: the object's own.
+   */
+  readonly targetBtf?: Uint8Array | Btf;
 }
 
 export interface LoadedObject {
@@ -57,9 +67,9 @@ function initialValues(spec: ObjectSpec, options: ObjectLoadOptions): Map<number
   return values;
 }
 
-function contextOf(p: ProgramSpec, options: ObjectLoadOptions): ContextDescriptor | undefined {
+function contextOf(p: ProgramSpec, options: ObjectLoadOptions, btf: Btf | undefined): ContextDescriptor | undefined {
   const c = options.context;
-  return typeof c === 'function' ? c(p) : c;
+  return (typeof c === 'function' ? c(p) : c) ?? defaultContext(p, btf);
 }
 
 function chosen(spec: ObjectSpec, names: readonly string[] | undefined): ProgramSpec[] {
@@ -71,6 +81,17 @@ function chosen(spec: ObjectSpec, names: readonly string[] | undefined): Program
   });
 }
 
+/**
+ * What a map is created from in a Vm, as libbpf adjusts it: read-only data gets BPF_F_RDONLY_PROG, and
+ * a perf event array of no declared size gets one buffer per CPU.
+ */
+function liveSpec(m: ObjectMapSpec, cpus: number): MapSpec {
+  let spec = m.spec;
+  if (m.readonly) spec = { ...spec, flags: (spec.flags ?? 0) | BPF_F.RDONLY_PROG };
+  if (spec.maxEntries === 0 && mapTypeId(spec.type) === BPF_MAP_TYPE.PERF_EVENT_ARRAY) spec = { ...spec, maxEntries: cpus };
+  return spec;
+}
+
 export function loadObject(vm: Vm, spec: ObjectSpec, options: ObjectLoadOptions = {}): LoadedObject {
   const programs = chosen(spec, options.programs);
   for (const p of programs) {
@@ -79,17 +100,20 @@ export function loadObject(vm: Vm, spec: ObjectSpec, options: ObjectLoadOptions 
   const initial = initialValues(spec, options);
   const live = spec.maps.map((m, i) => {
     // Read-only data is created and frozen as libbpf does, so the verifier reads it as constants.
-    const map = vm.createMap(m.readonly ? { ...m.spec, flags: (m.spec.flags ?? 0) | BPF_F.RDONLY_PROG } : m.spec);
+    const map = vm.createMap(liveSpec(m, vm.mem.cpus));
     const value = initial.get(i);
     if (value) map.update(new Uint8Array(4), value);
     if (m.readonly) map.freeze();
     return map;
   });
-  const { programs: _names, context: _context, set: _set, kconfig: _kconfig, ...loadOptions } = options;
+  const { programs: _names, context: _context, set: _set, kconfig: _kconfig, targetBtf, ...loadOptions } = options;
+  const local = spec.btf && parseBtf(spec.btf);
+  const target = targetBtf instanceof Uint8Array ? parseBtf(targetBtf, 'target BTF') : targetBtf;
   const loaded: Record<string, LoadedProgram> = {};
   for (const p of programs) {
-    const context = contextOf(p, options);
-    loaded[p.name] = vm.load(p.bytes, { ...loadOptions, ...(context ? { context } : {}), maps: p.maps.map((i) => live[i]!) });
+    const context = contextOf(p, options, local);
+    const program = buildObjectProgram(p, local, target, vm.maxSlots);
+    loaded[p.name] = vm.load(program, { ...loadOptions, ...(context ? { context } : {}), maps: p.maps.map((i) => live[i]!) });
   }
   spec.maps.forEach((m, i) => {
     for (const [slot, name] of m.slots ?? []) {

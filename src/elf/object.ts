@@ -9,6 +9,8 @@ import { btfMaps, BTF_MAPS } from './btf-maps.js';
 import { typeVariables } from './btf-vars.js';
 import { readCode, type CodeSection } from './code.js';
 import { dataKind, dataMap, symbolVariables } from './globals.js';
+import type { BtfExt } from '../btf/ext.js';
+import { programExt, readExt } from './ext-info.js';
 import { elfError, ElfBytes, readSections, sectionBytes, type Section } from './header.js';
 import { kconfigExterns } from './kconfig.js';
 import { legacyMaps, LEGACY_MAPS, type FoundMap } from './legacy-maps.js';
@@ -83,17 +85,20 @@ function dataResolver(sections: readonly Section[], parts: Parts): (rel: Relocat
   };
 }
 
-function programsOf(code: ReadonlyMap<number, CodeSection>, resolve: (rel: Relocation, imm: number) => DataTarget, license: string): ProgramSpec[] {
+function programsOf(
+  code: ReadonlyMap<number, CodeSection>, resolve: (rel: Relocation, imm: number) => DataTarget, license: string, ext: BtfExt | undefined,
+): ProgramSpec[] {
   const programs: ProgramSpec[] = [];
   for (const entry of code.values()) {
     if (entry.section.name === '.text') continue;
     const type = sectionType(entry.section.name);
     for (const fn of entry.functions.filter((x) => x.global)) {
       const linked = linkProgram(code, entry, fn, resolve);
-      programs.push({
+      const program = {
         name: fn.name, section: entry.section.name, type: type?.type, kind: type?.kind, target: type?.target ?? '',
         bytes: linked.bytes, maps: linked.maps, origin: linked.origin, license,
-      });
+      };
+      programs.push({ ...program, ...programExt(program, ext) });
     }
   }
   return programs;
@@ -130,7 +135,8 @@ export function parseObject(bytes: Uint8Array, options: ParseObjectOptions = {})
   const parts = collectMaps(f, sections, symbols, relocs, btf);
   const { license, version } = licenseAndVersion(f, sections);
   const code = readCode(f, sections, symbols, relocs);
-  const programs = programsOf(code, dataResolver(sections, parts), license);
+  const ext = readExt(btfExt, btf, new Map([...code.values()].map((c) => [c.section.name, c])));
+  const programs = programsOf(code, dataResolver(sections, parts), license, ext);
   checkSlots(parts.maps, programs);
   return {
     ...(options.file === undefined ? {} : { file: options.file }), license, ...(version === undefined ? {} : { version }),

@@ -2,7 +2,9 @@
  * What parseObject makes of a BPF object: inert data (no live maps, no engine), structured-clone-able,
  * so it can be parsed once and loaded into many Vms, or sent to a worker.
  */
+import type { CoreRelo } from '../btf/ext.js';
 import type { MapSpec } from '../maps/spec.js';
+import type { SourceLine } from '../program/source-lines.js';
 import type { ContextKind } from './sections.js';
 
 /** user: declared in `.maps` or `maps`; the rest hold global variables of a data section. */
@@ -77,6 +79,16 @@ export interface ProgramSpec {
   /** Where each run of its instructions came from (for .BTF.ext line info and CO-RE relocations). */
   readonly origin: readonly CodeRange[];
   readonly license: string;
+  /** The C source lines of its instructions (`.BTF.ext` line info), sorted by pc; absent without them. */
+  readonly lines?: readonly SourceLine[];
+  /** Its CO-RE relocations at its own pcs, resolved when it is loaded (against the object's BTF or the host's). */
+  readonly coreRelos?: readonly ProgramCoreRelo[];
+}
+
+/** A CO-RE relocation of a linked program: `insn` is the program's pc; section and sectionInsn say where clang put it. */
+export interface ProgramCoreRelo extends CoreRelo {
+  readonly section: string;
+  readonly sectionInsn: number;
 }
 
 export interface ObjectSpec {
