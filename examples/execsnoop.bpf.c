@@ -19,6 +19,9 @@ struct {
 
 __u64 dropped = 0;
 
+/* Puts struct exec_record in the BTF, where the host finds the layout of the records it reads. */
+const struct exec_record *unused_record __attribute__((unused));
+
 SEC("tracepoint/syscalls/sys_exit_execve")
 int handle_exec(struct exec_event *e)
 {

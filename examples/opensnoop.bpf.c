@@ -31,6 +31,9 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } events SEC(".maps");
 
+/* Puts struct open_record in the BTF, where the host finds the layout of the records it reads. */
+const struct open_record *unused_record __attribute__((unused));
+
 SEC("tracepoint/syscalls/sys_enter_openat")
 int handle_enter(struct open_enter *e)
 {
