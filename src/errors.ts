@@ -51,6 +51,8 @@ export type ErrorCode =
   /** A tail call where the kernel refuses one (inside a subprogram). */
   | 'E_VERIFY_TAIL_CALL'
   | 'E_VERIFY_SPIN_LOCK'
+  /** LD_ABS / LD_IND where the kernel refuses them (no __sk_buff context, r6 not the context, a subprogram). */
+  | 'E_VERIFY_LD_ABS'
   /** A bpf_loop / for_each_map_elem callback that is not a subprogram or may return other than 0 or 1. */
   | 'E_VERIFY_CALLBACK'
   /** A reached instruction that a failed CO-RE relocation poisoned (`call 0xbad2310`). */

@@ -30,8 +30,8 @@ export {
 export { mapOperations, type MapOpsExports } from './maps/ops.js';
 export { lpmKey, cidrKey, lpmKeyText } from './maps/lpm-key.js';
 export {
-  verify, memory, event, packet, structContext, VerifyError, DEFAULT_VERIFY_BUDGET,
-  type ContextDescriptor, type CtxField, type HelperProto, type ArgKind, type RetKind, type VerifierFacts,
+  verify, memory, event, packet, structContext, xdp, socketFilter, tc, kernelContextByName, VerifyError, DEFAULT_VERIFY_BUDGET,
+  type ContextDescriptor, type ContextLayout, type CtxField, type CtxNarrow, type HelperProto, type ArgKind, type RetKind, type VerifierFacts,
   type VerifyOptions, type VerifyResult, type VerifyStats, type LogLevel,
 } from './verifier/index.js';
 export { type Verification } from './vm.js';
@@ -41,3 +41,5 @@ export {
   type ObjectSpec, type ProgramSpec, type ObjectMapSpec, type ObjectMapKind, type VariableSpec, type KconfigExtern, type CodeRange,
   type VariableValue, type KconfigValue,
 } from './elf/index.js';
+export { buildContext, writeContext, contextBytes, type ContextFieldValues } from './runtime/build-context.js';
+export { XDP_MD, SK_BUFF } from './runtime/kernel-layout.js';

@@ -17,7 +17,8 @@ import { standardRegistry } from './runtime/standard-helpers.js';
 import type { CurrentTaskFn, ProbeReadFn, TracePrintkSink } from './helpers/index.js';
 import { ProgArray, createMap, type BpfMap, type PerfEventArray, type RingBuf } from './maps/map.js';
 import type { MapSpec } from './maps/spec.js';
-import { verify, type ContextDescriptor, type LogLevel, type Termination, type VerifierFacts, type VerifyStats } from './verifier/index.js';
+import { verify, type ContextDescriptor, type ContextLayout, type LogLevel, type Termination, type VerifierFacts, type VerifyStats } from './verifier/index.js';
+import { contextBytes, writeContext } from './runtime/build-context.js';
 
 export type EngineName = 'interp' | 'jit';
 
@@ -85,16 +86,6 @@ export interface Verification {
   readonly log: string;
 }
 
-const PACKET_HEADER = 16; // struct { u64 data; u64 data_end; }
-
-/** The packet() layout, whose struct the runtime builds in front of the packet bytes. */
-function isPacket(ctx: ContextDescriptor): boolean {
-  const r1 = ctx.r1;
-  return r1.kind === 'struct' && r1.size === PACKET_HEADER
-    && r1.fields.some((f) => f.offset === 0 && f.load === 'packet')
-    && r1.fields.some((f) => f.offset === 8 && f.load === 'packet_end');
-}
-
 /** A program loaded into a Vm, ready to run on byte inputs. */
 export class LoadedProgram {
   private inputAddr = 0;
@@ -136,9 +127,9 @@ export class LoadedProgram {
   }
 
   /**
-   * Copies `input` into engine memory and runs once; returns r0. For a packet context `input` is the
-   * packet, and r1 points to the {data, data_end} struct built in front of it; for the other contexts
-   * it must be exactly the context's size.
+   * Copies `input` into engine memory and runs once; returns r0. For a packet context (packet(),
+   * xdp(), socketFilter(), tc()) `input` is the packet, and r1 points to the struct built in front of
+   * it (src/runtime/build-context.ts); for the other contexts it must be exactly the context's size.
    */
   run(input: Uint8Array = new Uint8Array(0), cpu = 0): bigint {
     const { addr, len } = this.placeInput(input);
@@ -163,7 +154,7 @@ export class LoadedProgram {
 
   private prepare(input: Uint8Array): [number, number] {
     const ctx = this.context;
-    if (ctx && isPacket(ctx)) return this.placePacket(input);
+    if (ctx?.layout) return this.placePacket(ctx.layout, input);
     if (ctx && input.length !== ctx.r1.size) {
       throw new InputError(`input is ${input.length} bytes but the program was verified for ${ctx.name}`);
     }
@@ -172,21 +163,24 @@ export class LoadedProgram {
     return [this.place(input, 0), input.length];
   }
 
-  private placePacket(input: Uint8Array): [number, number] {
-    const addr = this.place(input, PACKET_HEADER);
-    const view = this.mem.view;
-    view.setBigUint64(addr, BigInt(addr + PACKET_HEADER), true);
-    view.setBigUint64(addr + 8, BigInt(addr + PACKET_HEADER + input.length), true);
-    return [addr, PACKET_HEADER + input.length];
+  /** The built-in layouts: the struct (packet(), xdp_md, __sk_buff) with the packet behind it (runtime/build-context.ts). */
+  private placePacket(layout: ContextLayout, input: Uint8Array): [number, number] {
+    const addr = this.reserve(contextBytes(layout, input.length));
+    return [addr, writeContext(this.mem, addr, layout, input)];
   }
 
   private place(input: Uint8Array, offset: number): number {
-    const need = input.length + offset;
+    const addr = this.reserve(input.length + offset);
+    this.mem.write(addr + offset, input);
+    return addr;
+  }
+
+  /** This program's input buffer, grown to `need` bytes. */
+  private reserve(need: number): number {
     if (need > this.inputCapacity || this.inputAddr === 0) {
       this.inputCapacity = Math.max(need, 2 * this.inputCapacity, 4096);
       this.inputAddr = this.mem.alloc(this.inputCapacity, 8);
     }
-    this.mem.write(this.inputAddr + offset, input);
     return this.inputAddr;
   }
 }

@@ -23,6 +23,21 @@ describe('bpfjit run', () => {
     });
   }
 
+  it('builds a kernel context around the packet with --context, verified and unverified', () => {
+    const ethertype = write('ethertype.s', 'r6 = r1\nr0 = *(u16 *)skb[12]\nr2 = *(u32 *)(r6 + 0)\nr0 += r2\nexit\n');
+    const frame = '000000000000 000000000000 86dd 00';
+    for (const extra of [[], ['--unverified']]) {
+      const r = cli('run', ethertype, '--context', 'socket', '--mem-hex', frame, ...extra);
+      expect(r.out).toBe(`0x${(0x86dd + 15).toString(16)}\n`); // the Ethernet type plus skb->len
+      expect(r.code).toBe(0);
+    }
+    const refused = cli('run', ethertype, '--context', 'xdp', '--mem-hex', frame);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('E_VERIFY_LD_ABS');
+    expect(cli('run', ethertype, '--context', 'bogus', '--mem-hex', frame).code).toBe(2);
+    expect(cli('run', ethertype, '--context', 'tc', '--type', 'xdp', '--mem-hex', frame).code).toBe(2);
+  });
+
   it('passes the input length in r2', () => {
     expect(cli('run', LEN, '--mem-hex', '010203').out).toBe('0x3\n');
     const memFile = write('mem.bin', 'abcdefg');

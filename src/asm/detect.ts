@@ -15,7 +15,8 @@ function lineVerdict(raw: string): Syntax | undefined {
   if (OBJDUMP.test(raw)) return 'llvm';
   const line = stripComment(raw).trim();
   if (line === '' || /^[A-Za-z_.$][\w.$]*:$/.test(line) || /^\.map\s/.test(line)) return undefined;
-  if (/%r\d|%w\d|\[/.test(line)) return 'ubpf';
+  // Brackets are uBPF's memory operands, except llvm's legacy packet loads (`*(u8 *)skb[12]`).
+  if (/%r\d|%w\d/.test(line) || (line.includes('[') && !/\bskb\[/.test(line))) return 'ubpf';
   if (line.includes('=') || line.startsWith('*(') || LLVM_WORDS.test(line)) return 'llvm';
   if (/^call\s+(pc[+-]|[A-Za-z_])/.test(line) && !/^call\s+(local|kfunc)\b/.test(line)) return 'llvm';
   if (/^(exit|call)\b/.test(line)) return undefined;

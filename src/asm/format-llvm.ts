@@ -14,6 +14,10 @@ const address = (base: number, off: number): string => `r${base} ${off < 0 ? '-'
 const mem = (size: 1 | 2 | 4 | 8, signed: boolean, base: number, off: number): string =>
   `*(${typeName(size, signed)} *)(${address(base, off)})`;
 
+/** llvm-objdump prints `skb[r3]` (clang's imm is 0); another offset is written `r3 + 2` / `r3 - 2`. */
+const packetIndex = (src: number, imm: number): string =>
+  (imm === 0 ? `r${src}` : `r${src} ${imm < 0 ? '-' : '+'} ${Math.abs(imm)}`);
+
 function alu(insn: InsnOf<'alu'>): string {
   const wide = insn.width === 64;
   const dst = reg(insn.dst, wide);
@@ -78,6 +82,8 @@ export function formatLlvm(insn: Insn, label?: string, mapNames?: readonly strin
       return `${mem(insn.size, false, insn.dst, insn.off)} = ${reg(insn.src)}`;
     case 'atomic':
       return atomic(insn);
+    case 'ldabs':
+      return `r0 = *(${typeName(insn.size, false)} *)skb[${insn.indirect ? packetIndex(insn.src, insn.imm) : insn.imm}]`;
     default: {
       const never: never = insn;
       return never;

@@ -50,6 +50,8 @@ export function formatUbpf(insn: Insn, label?: string, mapNames?: readonly strin
     case 'stx':
     case 'atomic':
       return `${m} ${mem(insn.dst, insn.off)}, ${reg(insn.src)}`;
+    case 'ldabs':
+      return insn.indirect ? `${m} ${reg(insn.src)}, ${insn.imm}` : `${m} ${insn.imm}`;
     default: {
       const never: never = insn;
       return never;

@@ -44,6 +44,7 @@ export function formKey(form: Form): string {
     case 'st': return `st:${form.size}`;
     case 'stx': return `stx:${form.size}`;
     case 'atomic': return `atomic:${form.size}:${form.op}:${form.fetch}`;
+    case 'ldabs': return `ldabs:${form.size}:${form.indirect}`;
     default: {
       const never: never = form;
       return never;

@@ -111,8 +111,28 @@ function load(c: Cursor, dst: Reg): [Form, ItemFields] {
   if (!dst.wide && (type.signed || type.size === 8)) {
     throw c.error('E_ASM_REGISTER', `this load writes 64 bits: use r${dst.n}`, dst.column);
   }
+  if (c.isIdent('skb')) return packetLoad(c, dst, type);
   const mem = readMemory(c);
   return [{ kind: 'ldx', size: type.size, signed: type.signed }, { src: mem.base, off: mem.off }];
+}
+
+/** The legacy packet loads: `r0 = *(u16 *)skb[12]`, `r0 = *(u8 *)skb[r3]`, `r0 = *(u32 *)skb[r3 + 2]`. */
+function packetLoad(c: Cursor, dst: Reg, type: { size: number; signed: boolean; column: number }): [Form, ItemFields] {
+  c.next();
+  if (!dst.wide || dst.n !== 0) throw c.error('E_ASM_REGISTER', 'a packet load always writes r0', dst.column);
+  if (type.signed || type.size === 8) throw c.error('E_ASM_OPERANDS', 'packet loads read u8, u16 or u32', type.column);
+  const size = type.size as 1 | 2 | 4;
+  c.expect('[');
+  let fields: ItemFields;
+  if (atReg(c)) {
+    const src = readRegOfWidth(c, true).n;
+    const imm = c.isPunct('+') || c.isPunct('-') ? c.readNumber('imm32', 'an offset') : 0n;
+    fields = { src, imm: Number(BigInt.asIntN(32, imm)) };
+  } else {
+    fields = { imm: Number(c.readNumber('imm32', 'a packet offset')) };
+  }
+  c.expect(']');
+  return [{ kind: 'ldabs', size, indirect: fields.src !== undefined }, fields];
 }
 
 /**

@@ -203,6 +203,10 @@ function buildFields(c: Cursor, head: Head, rows: readonly OpcodeRow[], operands
       const m = k.mem(0);
       return { row, fields: { dst: m.base, off: m.off, src: k.reg(1) } };
     }
+    case 'ldabs':
+      if (!form.indirect) { k.count(1, `${head.mnemonic} imm`); return { row, fields: { imm: k.imm(0) } }; }
+      k.count(2, `${head.mnemonic} %rS, imm`);
+      return { row, fields: { src: k.reg(0), imm: k.imm(1) } };
     default: {
       const never: never = form;
       return never;

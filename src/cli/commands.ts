@@ -95,7 +95,8 @@ function registerRun(cli: Command): void {
     .option('--mem <file>', 'input memory from a file')
     .option('--mem-hex <hex>', 'input memory as hex bytes')
     .option('--repeat <n>', 'also time at least N runs and print the median time of one (see below)')
-    .option('--type <type>', 'context to verify against: memory, memory:SIZE, event:SIZE or packet', 'memory')
+    .option('--type <type>', 'context to verify against: memory, memory:SIZE, event:SIZE, packet, xdp, socket or tc', 'memory')
+    .option('--context <kind>', 'xdp, socket or tc: build that kernel context (struct xdp_md or __sk_buff) around the packet given by --mem/--mem-hex')
     .option('--unverified', 'skip the verifier; run with bounds checks and an instruction budget')
     .option('--log-level <n>', 'verifier log: 0, 1 (path to a refusal) or 2 (every state)', '0')
     .option('--termination <mode>', TERMINATION_HELP, 'prove')
@@ -110,14 +111,14 @@ function registerRun(cli: Command): void {
       if (tier === 'optimized') await (await import('../jit/index.js')).loadOptimizer();
       runCommand(prog, {
         engine: parseEngine(opts.engine, ['interp', 'jit'] as const), tier, mem: memOption(opts), repeat,
-        type: opts.type, unverified: opts.unverified ?? false, logLevel: parseLogLevel(opts.logLevel),
+        type: contextOption(opts), context: opts.context !== undefined, unverified: opts.unverified ?? false, logLevel: parseLogLevel(opts.logLevel),
         termination: parseTermination(opts.termination), ...buildOptions(opts), dumpMaps: opts.dumpMaps ?? false, json: opts.json ?? false,
       });
     });
   cli.command('verify')
     .description('verify a program: exit 0 with a summary when it is safe, 1 with the reason when not')
     .argument('<prog>', 'program: .s/.asm text, .bin bytecode or conformance .data')
-    .option('--type <type>', 'memory, memory:SIZE, event:SIZE or packet', 'memory')
+    .option('--type <type>', 'memory, memory:SIZE, event:SIZE, packet, xdp, socket or tc', 'memory')
     .option('--mem <file>', 'input memory (its size sets the memory context size)')
     .option('--mem-hex <hex>', 'input memory as hex bytes')
     .option('--log-level <n>', '0, 1 (the path to a refusal) or 2 (the state at every instruction)', '0')
@@ -134,7 +135,16 @@ const TERMINATION_HELP = 'prove (loops must be proven to end) or budget (loops o
 
 interface RunOpts {
   engine: string; tier: string; mem?: string; memHex?: string; repeat?: string; type: string; unverified?: boolean; logLevel: string; termination: string;
-  maxInsns?: string; dumpMaps?: boolean; json?: boolean;
+  maxInsns?: string; dumpMaps?: boolean; json?: boolean; context?: string;
+}
+
+/** `--context KIND` names one of the kernel contexts; it stands for `--type KIND`, and both together must agree. */
+function contextOption(opts: RunOpts): string {
+  const kind = opts.context;
+  if (kind === undefined) return opts.type;
+  if (!['xdp', 'socket', 'tc'].includes(kind)) throw new InputError(`--context must be xdp, socket or tc, not '${kind}'`);
+  if (opts.type !== 'memory' && opts.type !== kind) throw new InputError(`--context ${kind} and --type ${opts.type} disagree: give one of them`);
+  return kind;
 }
 
 function parseTermination(value: string): Termination {

@@ -1,17 +1,25 @@
 /** `--type` values: which context descriptor a program is verified against. */
 import { BpfError, InputError } from '../errors.js';
 import { NotedFailure } from './failure.js';
-import { event, memory, packet, type ContextDescriptor } from '../verifier/index.js';
+import { event, kernelContextByName, memory, packet, type ContextDescriptor } from '../verifier/index.js';
+
+const EXPECTED = 'expected memory, memory:SIZE, event:SIZE, packet, xdp, socket or tc';
 
 /**
  * `memory` (r1 = the input, r2 = its length; the size comes from the input), `memory:SIZE`,
- * `event:SIZE` (a read-only record) or `packet` (r1 = {data, data_end}).
+ * `event:SIZE` (a read-only record), `packet` (r1 = {data, data_end}), or a kernel context around
+ * the input packet: `xdp` (struct xdp_md), `socket` or `tc` (struct __sk_buff).
  */
 export function parseContextType(value: string, inputLength: number | undefined): ContextDescriptor {
   const [kind, sizeText, ...rest] = value.split(':');
   const size = sizeText === undefined ? undefined : Number(sizeText);
   if (rest.length > 0 || (sizeText !== undefined && (!/^\d+$/.test(sizeText) || !Number.isSafeInteger(size)))) {
-    throw new InputError(`--type '${value}': expected memory, memory:SIZE, event:SIZE or packet`);
+    throw new InputError(`--type '${value}': ${EXPECTED}`);
+  }
+  const kernel = kernelContextByName(kind ?? '');
+  if (kernel) {
+    if (size !== undefined) throw new InputError(`--type ${kind} takes no size`);
+    return kernel;
   }
   switch (kind) {
     case 'memory': return memory(size ?? inputLength ?? 0);
@@ -22,7 +30,7 @@ export function parseContextType(value: string, inputLength: number | undefined)
       if (size !== undefined) throw new InputError('--type packet takes no size');
       return packet();
     default:
-      throw new InputError(`--type '${value}': expected memory, memory:SIZE, event:SIZE or packet`);
+      throw new InputError(`--type '${value}': ${EXPECTED}`);
   }
 }
 

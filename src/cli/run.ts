@@ -15,6 +15,8 @@ export interface RunCommandOptions {
   mem: Uint8Array | undefined;
   repeat: number | undefined;
   type: string;
+  /** --context was given: an unverified run gets that context built around its input too. */
+  context?: boolean;
   unverified: boolean;
   logLevel: LogLevel;
   /** Default 'prove'. */
@@ -31,8 +33,8 @@ export interface RunCommandOptions {
 function loadForRun(path: string, file: ProgramFile, mem: Uint8Array, inputGiven: boolean, opts: RunCommandOptions): LoadedProgram {
   const vm = new Vm({ helpers: helpersFor(path) });
   const tier = opts.tier ?? 'auto';
-  if (opts.unverified) return vm.load(file.program, { engine: opts.engine, tier, unverified: true });
   const context = parseContextType(opts.type, mem.length);
+  if (opts.unverified) return vm.load(file.program, { engine: opts.engine, tier, unverified: true, ...(opts.context ? { context } : {}) });
   let loaded: LoadedProgram;
   try {
     loaded = vm.load(file.program, { engine: opts.engine, tier, context, logLevel: opts.logLevel, termination: opts.termination ?? 'prove' });

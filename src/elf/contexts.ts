@@ -1,10 +1,12 @@
 /**
- * The context a program of an object runs on when the host names none: for a tracing-like program
+ * The context a program of an object runs on when the host names none: the kernel's for xdp
+ * (`struct xdp_md`), socket filters and tc (`struct __sk_buff`); for a tracing-like program
  * (tracepoint, kprobe, fentry, ...), a read-only record of the struct its function's first parameter
  * points to, sized by the object's BTF (`int handle(struct event *e)` runs on `struct event`).
  */
 import type { Btf } from '../btf/btf.js';
 import { event, type ContextDescriptor } from '../verifier/context.js';
+import { kernelContextByName } from '../verifier/kernel-contexts.js';
 import type { ProgramSpec } from './spec.js';
 
 /** The size of the struct or union the function's first parameter points to, when BTF says. */
@@ -21,6 +23,8 @@ export function firstArgRecordSize(btf: Btf, name: string): number | undefined {
 
 export function defaultContext(p: ProgramSpec, btf: Btf | undefined): ContextDescriptor | undefined {
   switch (p.kind) {
+    case 'xdp': case 'socket': case 'tc':
+      return kernelContextByName(p.kind);
     case 'tracepoint': case 'tracing': case 'raw_tracepoint': case 'kprobe': case 'perf_event': case 'lsm': case 'syscall': {
       const size = btf && firstArgRecordSize(btf, p.name);
       return size === undefined ? undefined : event(size);

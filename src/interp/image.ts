@@ -27,11 +27,11 @@ export const STRIDE = 4;
  *   [0] handler id | block cost << 8 (the cost is non-zero only at block starts)
  *   [1] destination (or store base) register, as a slot index (2 * reg)
  *   [2] source register or constant slot index
- *   [3] memory offset, or the code index a jump or local call lands on
+ *   [3] memory offset, the code index a jump or local call lands on, or LDABS's imm
  */
 export interface CodeImage {
   readonly code: Int32Array;
-  /** Helper index for CALL; (size 8 ? 0x100 : 0) | atomic code for ATOMIC. */
+  /** Helper index for CALL; (size 8 ? 0x100 : 0) | atomic code for ATOMIC; size | (indirect ? 0x10 : 0) for LDABS. */
   readonly aux: Int32Array;
   /** Slot pc of each code index (a CHARGE carries the pc of the block it charges). */
   readonly pc: Int32Array;
@@ -125,7 +125,8 @@ export function buildImage(program: Program, registry: HelperRegistry, maps: rea
       code[w + 2] = insn.src * 2;
     }
     const target = branchTarget(insn);
-    code[w + 3] = target === undefined ? insn.off : at(target);
+    code[w + 3] = target !== undefined ? at(target) : insn.kind === 'ldabs' ? insn.imm : insn.off;
+    if (insn.kind === 'ldabs') aux[i] = insn.size | (insn.indirect ? 0x10 : 0);
     if (target === undefined && insn.kind === 'call') aux[i] = resolveHelper(insn, registry, helpers, program);
     if (insn.kind === 'atomic') aux[i] = (insn.size === 8 ? 0x100 : 0) | insn.imm;
     pc[i] = insn.pc;

@@ -14,6 +14,7 @@ import {
   arsh64, bswap16, bswap32, div64, lsh64, mod64, mul64, rsh64, sdiv64, sgt64, smod64, ugt64,
 } from './arith.js';
 import { runAtomic } from './atomic.js';
+import { runLdAbs } from './ld-abs.js';
 import { callHelper, callIndirect, enterLocal, leaveLocal } from './calls.js';
 import { runCallbackHelper } from './callbacks.js';
 import type { CodeImage } from './image.js';
@@ -362,6 +363,13 @@ export function execute(m: Machine, img: CodeImage, start = 0, stop = 0): void {
       }
       case 80 satisfies Id<'ATOMIC'>:
         runAtomic(m, img, i);
+        ({ dv, u8, ctxEnd: c1 } = m);
+        break;
+      case 81 satisfies Id<'LDABS'>:
+        if (runLdAbs(m, img, i)) {
+          m.unwinding = true;
+          return;
+        }
         ({ dv, u8, ctxEnd: c1 } = m);
         break;
       default: // unreachable: opOf maps every instruction form to a handler

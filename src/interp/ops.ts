@@ -26,6 +26,7 @@ export const OP = {
   LDXB: 69, LDXH: 70, LDXW: 71, LDXDW: 72, LDXSB: 73, LDXSH: 74, LDXSW: 75,
   STB: 76, STH: 77, STW: 78, STDW: 79,
   ATOMIC: 80,
+  LDABS: 81,
 } as const;
 
 export type OpName = keyof typeof OP;
@@ -69,5 +70,6 @@ export function opOf(insn: Insn): number {
     case 'ldx': return insn.signed ? LOAD_SIGNED[insn.size as 1 | 2 | 4] : LOAD[insn.size];
     case 'st': case 'stx': return STORE[insn.size];
     case 'atomic': return OP.ATOMIC;
+    case 'ldabs': return OP.LDABS;
   }
 }

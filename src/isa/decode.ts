@@ -102,6 +102,7 @@ function located(form: Exclude<Form, { kind: 'lddw' }>, s: RawSlot, pc: number):
     case 'st': return { kind: 'st', size: form.size, opcode, dst, src, off, imm, pc };
     case 'stx': return { kind: 'stx', size: form.size, opcode, dst, src, off, imm, pc };
     case 'atomic': return { kind: 'atomic', size: form.size, op: form.op, fetch: form.fetch, opcode, dst, src, off, imm, pc };
+    case 'ldabs': return { kind: 'ldabs', size: form.size, indirect: form.indirect, opcode, dst, src, off, imm, pc };
   }
 }
 

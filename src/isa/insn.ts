@@ -36,7 +36,13 @@ export type Form =
   | { readonly kind: 'ldx'; readonly size: AccessSize; readonly signed: boolean }
   | { readonly kind: 'st'; readonly size: AccessSize }
   | { readonly kind: 'stx'; readonly size: AccessSize }
-  | { readonly kind: 'atomic'; readonly size: 4 | 8; readonly op: AtomicOp; readonly fetch: boolean };
+  | { readonly kind: 'atomic'; readonly size: 4 | 8; readonly op: AtomicOp; readonly fetch: boolean }
+  /**
+   * The legacy packet loads (RFC 9669 section 5.5, BPF_LD | BPF_ABS / BPF_IND): r0 = the big-endian
+   * packet bytes at imm (`indirect`: at src + imm) of the socket buffer r6 points to; a load outside
+   * the packet ends the program with r0 = 0, and r1-r5 are clobbered.
+   */
+  | { readonly kind: 'ldabs'; readonly size: 1 | 2 | 4; readonly indirect: boolean };
 
 export type Kind = Form['kind'];
 
@@ -90,6 +96,7 @@ export function calleeTarget(insn: Insn): number | undefined {
 export function writesRegister(insn: Insn): number | undefined {
   switch (insn.kind) {
     case 'alu': case 'end': case 'lddw': case 'ldx': return insn.dst;
+    case 'ldabs': return 0;
     case 'atomic':
       if (insn.op === 'cmpxchg') return 0;
       return insn.fetch ? insn.src : undefined;

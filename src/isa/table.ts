@@ -1,5 +1,6 @@
 /**
- * The opcode table: every instruction form of RFC 9669 (cpu v1-v4, atomics, local calls, callx).
+ * The opcode table: every instruction form of RFC 9669 (cpu v1-v4, atomics, local calls, callx, the
+ * legacy packet loads).
  * Decoder, encoder, assemblers, disassemblers, interpreter, JIT and verifier all read this table;
  * there is no second list of opcodes anywhere.
  *
@@ -142,6 +143,13 @@ function memoryRows(): OpcodeRow[] {
     if (size !== 8) {
       rows.push({ opcode: Cls.LDX | Mode.MEMSX | sz, form: { kind: 'ldx', size, signed: true },
         mnemonic: 'ldxs' + letter, fields: { dst: 'reg', src: 'reg', off: 'value', imm: 'zero' } });
+    }
+  }
+  // Legacy packet loads: r0 is implied (dst must be 0), no 8-byte form (the kernel's check_ld_abs).
+  for (const [size, letter] of [[1, 'b'], [2, 'h'], [4, 'w']] as const) {
+    for (const indirect of [false, true]) {
+      rows.push({ opcode: Cls.LD | (indirect ? Mode.IND : Mode.ABS) | sizeField(size), form: { kind: 'ldabs', size, indirect },
+        mnemonic: (indirect ? 'ldind' : 'ldabs') + letter, fields: { dst: 'zero', src: indirect ? 'reg' : 'zero', off: 'zero', imm: 'value' } });
     }
   }
   for (const size of [4, 8] as const) {

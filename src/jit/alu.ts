@@ -158,12 +158,12 @@ export function emitAlu(e: FnEmitter, insn: Alu): Expr {
 }
 
 /** Reverses the two low bytes of an i32 (the rest must be zero on input). */
-function swap16(e: FnEmitter, x: () => Expr): Expr {
+export function swap16(e: FnEmitter, x: () => Expr): Expr {
   const m = e.m;
   return m.i32.or(m.i32.and(m.i32.shl(x(), m.i32.const(8)), m.i32.const(0xff00)), m.i32.and(m.i32.shr_u(x(), m.i32.const(8)), m.i32.const(0xff)));
 }
 
-function swap32(e: FnEmitter, x: () => Expr): Expr {
+export function swap32(e: FnEmitter, x: () => Expr): Expr {
   const m = e.m;
   return m.i32.or(
     m.i32.and(m.i32.rotl(x(), m.i32.const(8)), m.i32.const(0x00ff00ff)),

@@ -10,8 +10,10 @@ export interface ProgramFacts {
   /** Most frames alive at once (the entry counts as one). */
   /** Access sizes of memory instructions, for the per-size context limits. */
   readonly accessSizes: ReadonlySet<number>;
-  /** The program calls helpers (call N or callx), so it can unwind. */
+  /** The program calls helpers (call N or callx). */
   readonly callsHelpers: boolean;
+  /** A run can end in the middle of a function: a helper call, or a legacy packet load out of range. */
+  readonly unwinds: boolean;
 }
 
 /** Functions a block calls, callbacks whose code address it loads included (with `callback` set). */
@@ -88,11 +90,17 @@ const isMemory = (insn: Insn): boolean =>
 export function analyzeProgram(program: Program): ProgramFacts {
   const accessSizes = new Set<number>();
   let callsHelpers = false;
+  let unwinds = false;
   for (const insn of program.insns) {
     if (isMemory(insn)) accessSizes.add((insn as Extract<Insn, { size: number }>).size);
     if (insn.kind === 'callx' || (insn.kind === 'call' && insn.mode === 'helper')) callsHelpers = true;
+    if (insn.kind === 'ldabs') {
+      // It reads the __sk_buff's u32 data and data_end, then the packet bytes: checked accesses.
+      accessSizes.add(4).add(insn.size);
+      unwinds = true;
+    }
   }
-  return { accessSizes, callsHelpers };
+  return { accessSizes, callsHelpers, unwinds: unwinds || callsHelpers };
 }
 
 /** True when no run can need more frames than allowed, so local calls need no depth check. */

@@ -48,7 +48,7 @@ function localCall(e: FnEmitter, insn: InsnOf<'call'>): Expr[] {
   stmts.push(...e.saveFuel());
   stmts.push(e.set(0, m.call(e.calleeName(callee), [...args(e), calleeFp], i64)));
   stmts.push(...e.reloadFuel());
-  if (e.mc.facts.callsHelpers) stmts.push(unwindCheck(e));
+  if (e.mc.facts.unwinds) stmts.push(unwindCheck(e));
   // Unverified code may read r1-r5 after the call: they read 0, as in the interpreter (executable.ts).
   if (!e.mc.verified) stmts.push(...[1, 2, 3, 4, 5].map((r) => e.set(r, i64Const(m, 0n))));
   return stmts;

@@ -20,6 +20,7 @@ import { findJumpTables, type JumpTable } from './jump-table.js';
 import { blockLiveness } from './liveness.js';
 import { Stackifier, STRUCTURED_MAX_BLOCKS } from '../wasm/stackify.js';
 import { emitMemory } from './memory-access.js';
+import { emitLdAbs } from './ld-abs.js';
 import { pointerFacts } from './pointer-facts.js';
 import { findSelectArms, selectCode } from './select.js';
 import { columnBytes, EXIT_JOIN, findValueTables, type ValueColumn, type ValueTable } from './value-table.js';
@@ -40,6 +41,7 @@ function emitInsn(e: FnEmitter, insn: Insn): Expr | undefined {
     case 'ldx': case 'st': case 'stx': case 'atomic': return emitMemory(e, insn);
     case 'call': return emitCall(e, insn);
     case 'callx': return emitCallx(e, insn);
+    case 'ldabs': return emitLdAbs(e, insn);
     case 'exit': return emitExit(e);
     case 'jmp': case 'ja': return undefined;
     default: {

@@ -14,7 +14,7 @@ import { mapOperations } from '../maps/ops.js';
 import { BpfError, BpfRuntimeError, InputError, InternalError, type ErrorCode } from '../errors.js';
 import type { Program } from '../program/program.js';
 import { isPoisonedCall, poisonedCallRule } from '../program/core-poison.js';
-import { packetError, type EntryGuard } from '../runtime/entry.js';
+import { packetError, readPacket, type EntryGuard } from '../runtime/entry.js';
 import { runRegions, type Executable, type Runtime } from '../runtime/executable.js';
 import { HelperFault, type HelperEnv } from '../runtime/helpers.js';
 import type { BpfMap } from '../maps/map.js';
@@ -347,8 +347,8 @@ export class JitExecutable implements Executable {
   /** The drive loop found a packet context whose pointers lie outside the heap (module.ts). */
   private packetRefusal(addr: number): InputError {
     const p = this.guard.contract!.packet!;
-    const view = this.rt.mem.refresh().view;
-    return packetError(addr, view.getBigUint64(addr + p.data, true), view.getBigUint64(addr + p.end, true));
+    const { data, end, meta } = readPacket(this.rt.mem.refresh().view, addr, p);
+    return packetError(addr, data, end, meta);
   }
 
   /** Every way a run can stop, as a BpfError: nothing raw escapes. */

@@ -24,7 +24,7 @@ export function defsOf(insn: Insn): number {
   switch (insn.kind) {
     case 'alu': case 'end': case 'lddw': case 'ldx': return bit(insn.dst);
     case 'atomic': return insn.op === 'cmpxchg' ? bit(0) : insn.fetch ? bit(insn.src) : 0;
-    case 'call': case 'callx': return bit(0);
+    case 'call': case 'callx': case 'ldabs': return bit(0);
     default: return 0;
   }
 }

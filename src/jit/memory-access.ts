@@ -16,7 +16,7 @@ import { STACK_FRAME_BYTES, type Region } from '../runtime/memory.js';
 type MemInsn = InsnOf<'ldx'> | InsnOf<'st'> | InsnOf<'stx'> | InsnOf<'atomic'>;
 
 /** Where an access goes: statements to run first (the checks), then the wasm i32 address. */
-interface Address {
+export interface Address {
   readonly checks: Expr[];
   readonly ptr: () => Expr;
   /** The access's static offset, added to ptr without wrapping (a wasm load's `offset=`). */
@@ -87,6 +87,12 @@ function address(e: FnEmitter, insn: MemInsn, size: AccessSize): Address {
     const misaligned = atomic && fact!.k % size !== 0;
     return { checks: misaligned ? [e.trap('E_RUN_MEMORY', pc)] : [], ptr: () => m.i32.wrap(raw()), offset: 0 };
   }
+  return checkedAddress(e, pc, raw, size, fact, atomic);
+}
+
+/** Checked mode: [raw, raw + size) must lie in one of the run's regions, else E_RUN_MEMORY at `pc`. */
+export function checkedAddress(e: FnEmitter, pc: number, raw: () => Expr, size: AccessSize, fact: PointerFact | undefined, atomic = false): Address {
+  const m = e.m;
   const eaLocal = e.temp(i64);
   const ea = (): Expr => m.local.get(eaLocal, i64);
   const label = `inside${pc}`;

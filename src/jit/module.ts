@@ -106,13 +106,15 @@ function packetCheck(mc: ModuleContext): Expr[] {
   if (!p) return [];
   const m = mc.m;
   const base = (): Expr => m.local.get(D.BASE, i32);
-  const data = (): Expr => m.i64.load(p.data, 8, base());
-  const end = (): Expr => m.i64.load(p.end, 8, base());
+  const field = (off: number): Expr => (p.width === 8 ? m.i64.load(off, 8, base()) : m.i64.load32_u(off, 4, base()));
+  const data = (): Expr => field(p.data);
+  const end = (): Expr => field(p.end);
   const memEnd = m.i64.shl(m.i64.extend_u(m.memory.size('memory')), i64Const(m, 16n));
-  const bad = m.i32.or(
+  let bad = m.i32.or(
     m.i32.or(m.i64.lt_u(data(), i64Const(m, BigInt(mc.mem.heapStart))), m.i64.lt_u(end(), data())),
     m.i64.gt_u(end(), memEnd),
   );
+  if (p.meta !== undefined) bad = m.i32.or(bad, m.i64.ne(field(p.meta), data()));
   return [m.if(bad, m.block(null, [
     m.global.set(GLOBAL.errCode, m.i32.const(trapCode('E_INPUT'))),
     m.global.set(GLOBAL.errPc, base()),
@@ -126,7 +128,7 @@ function perEventSetup(mc: ModuleContext, budget: number): Expr[] {
   const stmts: Expr[] = packetCheck(mc);
   if (needsRunGlobals(mc)) stmts.push(m.global.set(GLOBAL.ctxStart, m.i64.extend_u(m.local.get(D.BASE, i32))));
   if (mc.budgetChecks) stmts.push(m.global.set(GLOBAL.fuel, i64Const(m, BigInt(budget))));
-  if (mc.facts.callsHelpers) stmts.push(m.global.set(GLOBAL.unwinding, m.i32.const(0)));
+  if (mc.facts.unwinds) stmts.push(m.global.set(GLOBAL.unwinding, m.i32.const(0)));
   stmts.push(...tailEventSetup(mc));
   return stmts;
 }
@@ -170,7 +172,7 @@ function addDriveFunction(mc: ModuleContext, budget: number): void {
       ...entryRegisters(e, limits),
       m.block('ran', [...functionBody(e), m.unreachable()]),
       // A helper may start a nested run of this program; it must not see this run's unwinding.
-      ...(mc.facts.callsHelpers ? [m.global.set(GLOBAL.unwinding, m.i32.const(0))] : []),
+      ...(mc.facts.unwinds ? [m.global.set(GLOBAL.unwinding, m.i32.const(0))] : []),
       m.i64.store(0, 8, m.local.get(D.RESULTS, i32), m.local.get(r0, i64)),
       bump(D.BASE, m.local.get(D.STRIDE, i32)),
       bump(D.RESULTS, m.i32.const(8)),

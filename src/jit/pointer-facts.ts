@@ -47,7 +47,7 @@ function transfer(insn: Insn, state: State): void {
       if (insn.op === 'cmpxchg') state[0] = undefined;
       else if (insn.fetch) state[insn.src] = undefined;
       return;
-    case 'call': case 'callx':
+    case 'call': case 'callx': case 'ldabs':
       for (let r = 0; r <= 5; r++) state[r] = undefined;
       return;
     case 'jmp': case 'ja': case 'exit': case 'st': case 'stx':

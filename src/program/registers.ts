@@ -1,6 +1,6 @@
 /**
  * Which registers an instruction reads and defines, as bit masks (bit n is rn), with the calling
- * convention: calls define r0 and leave r1-r5 undefined. The verifier's register-use pre-pass and
+ * convention: calls (and the legacy packet loads) define r0 and leave r1-r5 undefined. The verifier's register-use pre-pass and
  * the liveness analyses of the verifier and the JIT read these.
  */
 import type { Insn } from '../isa/insn.js';
@@ -24,6 +24,7 @@ export function readMask(insn: Insn): number {
     case 'atomic': return bit(insn.dst) | bit(insn.src) | (insn.op === 'cmpxchg' ? bit(0) : 0);
     case 'callx': return bit(insn.dst);
     case 'exit': return bit(0);
+    case 'ldabs': return bit(6) | (insn.indirect ? bit(insn.src) : 0);
     case 'ja': case 'call': case 'lddw': return 0;
   }
 }
@@ -35,7 +36,7 @@ export function afterMask(insn: Insn, before: number): number {
     case 'atomic':
       if (insn.op === 'cmpxchg') return before | bit(0);
       return insn.fetch ? before | bit(insn.src) : before;
-    case 'call': case 'callx': return (before & ~CALLER_SAVED) | bit(0);
+    case 'call': case 'callx': case 'ldabs': return (before & ~CALLER_SAVED) | bit(0);
     default: return before;
   }
 }

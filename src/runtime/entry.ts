@@ -10,10 +10,20 @@
  * - a verified program gets exactly what its context descriptor promised: r2 equal to the size for
  *   memory(size) and event(size), a region of at least the struct's size otherwise, an 8-aligned
  *   address when it has atomics on the context, and for a packet context `data`/`data_end` fields
- *   with heapStart <= data <= data_end <= the memory's end.
+ *   with heapStart <= data <= data_end <= the memory's end (and data_meta = data where the struct has it).
  */
 import { InputError } from '../errors.js';
 import type { EngineMemory } from './memory.js';
+
+/** Where in a context struct the packet's bounds are. */
+export interface PacketFields {
+  readonly data: number;
+  readonly end: number;
+  /** data_meta's offset: this runtime supplies no metadata, so it must equal data. */
+  readonly meta?: number;
+  /** Bytes of each pointer field (little-endian, zero-extended): 8 for packet(), 4 for the kernel's structs. */
+  readonly width: 4 | 8;
+}
 
 /** What the verifier assumed about r1 and r2 at entry (from the context descriptor it verified against). */
 export interface EntryContract {
@@ -22,8 +32,8 @@ export interface EntryContract {
   readonly size: number;
   /** 'size': r2 must equal `size`; 'scalar': r2 is the context region's length, at least `size`. */
   readonly r2: 'size' | 'scalar';
-  /** Offsets of the u64 fields that hold the packet's start and end, for packet contexts. */
-  readonly packet?: { readonly data: number; readonly end: number };
+  /** Where the fields that hold the packet's start and end are, for packet contexts. */
+  readonly packet?: PacketFields;
   /** The context's address must be a multiple of 8: the program has atomics on it (aligned relative to it). */
   readonly aligned?: true;
 }
@@ -83,11 +93,9 @@ export class EntryGuard {
   checkPacket(addr: number): void {
     const p = this.contract?.packet;
     if (!p) return;
-    const view = this.mem.view;
-    const data = view.getBigUint64(addr + p.data, true);
-    const end = view.getBigUint64(addr + p.end, true);
-    if (data < BigInt(this.mem.heapStart) || end < data || end > BigInt(this.end(Number(end)))) {
-      throw packetError(addr, data, end);
+    const { data, end, meta } = readPacket(this.mem.view, addr, p);
+    if (data < BigInt(this.mem.heapStart) || end < data || end > BigInt(this.end(Number(end))) || meta !== data) {
+      throw packetError(addr, data, end, meta);
     }
   }
 
@@ -106,7 +114,15 @@ export class EntryGuard {
   }
 }
 
-export function packetError(addr: number, data: bigint, end: bigint): InputError {
-  return new InputError(`the packet context at ${hex(addr)} has data = 0x${data.toString(16)}, data_end = 0x${end.toString(16)}: ` +
-    'the packet must lie in the engine heap with data <= data_end');
+/** The packet bounds in the context struct at `addr` (data_meta reads as data when the layout has none). */
+export function readPacket(view: DataView, addr: number, p: PacketFields): { data: bigint; end: bigint; meta: bigint } {
+  const at = (off: number): bigint => (p.width === 8 ? view.getBigUint64(addr + off, true) : BigInt(view.getUint32(addr + off, true)));
+  const data = at(p.data);
+  return { data, end: at(p.end), meta: p.meta === undefined ? data : at(p.meta) };
+}
+
+export function packetError(addr: number, data: bigint, end: bigint, meta: bigint): InputError {
+  const metaText = meta === data ? '' : `, data_meta = 0x${meta.toString(16)}`;
+  return new InputError(`the packet context at ${hex(addr)} has data = 0x${data.toString(16)}, data_end = 0x${end.toString(16)}${metaText}: ` +
+    'the packet must lie in the engine heap with data <= data_end (and data_meta = data: no metadata)');
 }

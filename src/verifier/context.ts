@@ -10,15 +10,30 @@
  *   proves them inside the packet (like XDP).
  * - `structContext(...)`: a user-defined struct: fields with offsets, sizes, read-only flags and what
  *   a load of each yields.
+ *
+ * The kernel's own layouts, `xdp()` (struct xdp_md) and `socketFilter()` / `tc()` (struct
+ * __sk_buff), are struct contexts too (kernel-contexts.ts): their packet pointers are u32 fields,
+ * which a load zero-extends (engine addresses lie below 2^32, docs/architecture.md section 2).
  */
 import { InputError } from '../errors.js';
-import type { EntryContract } from '../runtime/entry.js';
+import type { EntryContract, PacketFields } from '../runtime/entry.js';
 import { makePtr, type RegState } from './reg-state.js';
 import { SCALAR_UNKNOWN, SCALAR_ZERO, scalarConst } from './scalar.js';
 import { newFrame, type VState } from './state.js';
 
-/** What loading a whole context field yields. Pointer fields are always read-only. */
-export type CtxLoad = 'scalar' | 'packet' | 'packet_end';
+/**
+ * What loading a whole context field yields. Pointer fields are always read-only, 4 or 8 bytes wide.
+ * 'packet_meta' is the start of the packet's metadata: this runtime supplies none, so it always
+ * equals data (the runtime checks it at entry) and a load of it yields a packet pointer like data's.
+ */
+export type CtxLoad = 'scalar' | 'packet' | 'packet_meta' | 'packet_end';
+
+/**
+ * Which accesses narrower than a scalar field are allowed: 'any' (default) any bytes inside it;
+ * 'aligned' any size at an offset that is a multiple of it; 'read' aligned narrow reads, whole
+ * writes (the kernel's __sk_buff fields); 'none' whole accesses only (xdp_md).
+ */
+export type CtxNarrow = 'any' | 'aligned' | 'read' | 'none';
 
 export interface CtxField {
   readonly name: string;
@@ -27,7 +42,11 @@ export interface CtxField {
   readonly readOnly?: boolean;
   /** Default 'scalar': any part of the field may be read (and written, unless read-only). */
   readonly load?: CtxLoad;
+  readonly narrow?: CtxNarrow;
 }
+
+/** The layouts the host can build around a packet (src/runtime/build-context.ts). */
+export type ContextLayout = 'packet' | 'xdp' | 'socket' | 'tc';
 
 export type EntryR1 =
   | { readonly kind: 'memory'; readonly size: number; readonly readOnly: boolean }
@@ -50,6 +69,15 @@ export interface ContextDescriptor {
   readonly ret: ReturnRange | undefined;
   /** Whether stores into packet data are allowed (packet contexts). */
   readonly packetWritable: boolean;
+  /**
+   * Where the packet's bounds are in the struct, when r1 describes a packet: the runtime checks them
+   * at entry, also when no field lets the program read them (a socket filter's LD_ABS reads them).
+   */
+  readonly packet?: PacketFields;
+  /** The legacy packet loads (LD_ABS/LD_IND) are allowed: r6 may hold this __sk_buff context. */
+  readonly ldAbs?: boolean;
+  /** Built-in layouts only: the struct the host builds in front of a packet. */
+  readonly layout?: ContextLayout;
 }
 
 export interface ContextOptions {
@@ -93,9 +121,32 @@ export function packet(options: ContextOptions & { readonly writable?: boolean }
     { name: 'data_end', offset: 8, size: 8, load: 'packet_end' },
   ];
   return {
-    name: 'packet', r1: { kind: 'struct', size: 16, fields }, r2: 'scalar',
-    packetWritable: options.writable ?? true, ...common(options),
+    name: 'packet', r1: { kind: 'struct', size: 16, fields }, r2: 'scalar', layout: 'packet',
+    packetWritable: options.writable ?? true, packet: packetFields(fields)!, ...common(options),
   };
+}
+
+/** The packet bounds the fields expose, if they expose both data and data_end. */
+export function packetFields(fields: readonly CtxField[]): PacketFields | undefined {
+  const data = fields.find((f) => f.load === 'packet');
+  const end = fields.find((f) => f.load === 'packet_end');
+  const meta = fields.find((f) => f.load === 'packet_meta');
+  if (!data || !end) return undefined;
+  return { data: data.offset, end: end.offset, width: data.size as 4 | 8, ...(meta ? { meta: meta.offset } : {}) };
+}
+
+const POINTER_LOADS: readonly CtxLoad[] = ['packet', 'packet_meta', 'packet_end'];
+
+/** Pointer fields: each kind at most once, all of one width, 4 or 8 bytes. */
+function checkPointerFields(name: string, fields: readonly CtxField[]): void {
+  const pointers = fields.filter((f) => (f.load ?? 'scalar') !== 'scalar');
+  for (const f of pointers) {
+    if (f.size !== 4 && f.size !== 8) throw new InputError(`context ${name}: pointer field ${f.name} must be 4 or 8 bytes`);
+    if (f.size !== pointers[0]!.size) throw new InputError(`context ${name}: pointer fields ${pointers[0]!.name} and ${f.name} differ in width`);
+  }
+  for (const load of POINTER_LOADS) {
+    if (pointers.filter((f) => f.load === load).length > 1) throw new InputError(`context ${name}: more than one ${load} field`);
+  }
 }
 
 /** A user-defined context struct; fields must lie inside it and not overlap. */
@@ -108,12 +159,11 @@ export function structContext(name: string, size: number, fields: readonly CtxFi
       throw new InputError(`context ${name}: field ${f.name} [${f.offset}, +${f.size}) is not inside the ${size}-byte struct`);
     }
     if (f.offset < end) throw new InputError(`context ${name}: field ${f.name} overlaps the field before it`);
-    if ((f.load ?? 'scalar') !== 'scalar' && f.size !== 8) {
-      throw new InputError(`context ${name}: pointer field ${f.name} must be 8 bytes`);
-    }
     end = f.offset + f.size;
   }
-  return { name, r1: { kind: 'struct', size, fields: sorted }, r2: 'scalar', packetWritable: true, ...common(options) };
+  checkPointerFields(name, sorted);
+  const packet = packetFields(sorted);
+  return { name, r1: { kind: 'struct', size, fields: sorted }, r2: 'scalar', packetWritable: true, ...(packet ? { packet } : {}), ...common(options) };
 }
 
 export const helperAllowed = (ctx: ContextDescriptor, id: number): boolean => ctx.helpers === 'all' || ctx.helpers.has(id);
@@ -127,10 +177,8 @@ export const contextSize = (ctx: ContextDescriptor): number => ctx.r1.size;
 export function entryContract(ctx: ContextDescriptor, atomicsOnContext: boolean): EntryContract {
   const { r1 } = ctx;
   if (r1.kind === 'memory' && r1.size === 0) return { r1: 'null', size: 0, r2: 'size' };
-  const data = r1.kind === 'struct' ? r1.fields.find((f) => f.load === 'packet') : undefined;
-  const end = r1.kind === 'struct' ? r1.fields.find((f) => f.load === 'packet_end') : undefined;
   let contract: EntryContract = { r1: 'object', size: r1.size, r2: ctx.r2 };
-  if (data && end) contract = { ...contract, packet: { data: data.offset, end: end.offset } };
+  if (ctx.packet) contract = { ...contract, packet: ctx.packet };
   return atomicsOnContext ? { ...contract, aligned: true } : contract;
 }
 

@@ -1,11 +1,12 @@
 /**
  * Loads and stores through a context pointer, checked against the context descriptor's fields. The
  * whole access must fall inside one field; pointer fields (packet data, data_end) must be loaded whole
- * at a constant offset and can never be written; read-only fields can only be read.
+ * at a constant offset and can never be written; read-only fields can only be read; a field's
+ * `narrow` rule says which accesses narrower than it are allowed (the kernel's contexts restrict them).
  */
 import type { AccessSize } from '../isa/insn.js';
-import { type ContextDescriptor, fieldAt, fieldsOverlapping } from './context.js';
-import { accessSpan, accessText, spanText, type AccessMode } from './access-common.js';
+import { type ContextDescriptor, type CtxField, fieldAt, fieldsOverlapping } from './context.js';
+import { accessSpan, accessText, spanText, type AccessMode, type Span } from './access-common.js';
 import { makePtr, type Ptr, type RegState } from './reg-state.js';
 import { refuse } from './refusal.js';
 import { loadedScalar } from './scalar.js';
@@ -37,10 +38,26 @@ export function ctxAccess(
     if (span.lo !== field.offset || span.hi !== span.lo || size !== field.size || signed) {
       refuse('E_VERIFY_CTX_ACCESS', `${accessText(mode, size)} at ${where}: pointer field ${field.name} must be loaded whole (${field.size} bytes at ctx+${field.offset})`, [reg]);
     }
-    return makePtr(load);
+    return makePtr(load === 'packet_meta' ? 'packet' : load);
   }
   if (mode !== 'read' && field.readOnly) {
     refuse('E_VERIFY_CTX_READONLY', `${accessText(mode, size)} at ${where}: context field ${field.name} is read-only`, [reg]);
   }
+  checkNarrow(field, span, size, mode, where, reg);
   return loadedScalar(size, signed);
+}
+
+/** The field's `narrow` rule (context.ts): whole accesses, or narrower ones at a constant aligned offset. */
+function checkNarrow(field: CtxField, span: Span, size: number, mode: AccessMode, where: string, reg: number): void {
+  const narrow = field.narrow ?? 'any';
+  if (narrow === 'any') return;
+  const whole = span.lo === field.offset && span.hi === span.lo && size === field.size;
+  if (whole) return;
+  const wholeOnly = narrow === 'none' || (narrow === 'read' && mode !== 'read');
+  if (wholeOnly) {
+    refuse('E_VERIFY_CTX_ACCESS', `${accessText(mode, size)} at ${where}: context field ${field.name} must be ${mode === 'read' ? 'read' : 'written'} whole (${field.size} bytes at ctx+${field.offset})`, [reg]);
+  }
+  if (span.lo !== span.hi || span.lo % size !== 0) {
+    refuse('E_VERIFY_CTX_ACCESS', `${accessText(mode, size)} at ${where}: a narrow access to context field ${field.name} must be at a constant offset that is a multiple of its size`, [reg]);
+  }
 }

@@ -22,7 +22,8 @@ import { checkStackChains } from './stack-depth.js';
 import type { StepEnv } from './step.js';
 
 export { VerifyError } from './refusal.js';
-export { memory, event, packet, structContext, type ContextDescriptor, type CtxField, type CtxLoad, type ContextOptions, type ReturnRange } from './context.js';
+export { memory, event, packet, structContext, type ContextDescriptor, type ContextLayout, type CtxField, type CtxLoad, type CtxNarrow, type ContextOptions, type ReturnRange } from './context.js';
+export { xdp, socketFilter, tc, kernelContextByName } from './kernel-contexts.js';
 export type { HelperProto, ArgKind, RetKind } from '../runtime/helper-proto.js';
 export type { MapDescriptor } from './helper-call.js';
 export type { VerifierFacts, InsnFacts, ConstPointer } from './facts.js';

@@ -72,6 +72,7 @@ function masksOf(insn: Insn, argCount: ArgCount, returnMatters: boolean): Masks 
       return { use: args, def: CLOBBERED, sink: args, deps: 0 };
     }
     case 'exit': return { use, def: 0, sink: returnMatters ? bit(0) : 0, deps: 0 };
+    case 'ldabs': return { use, def: CLOBBERED, sink: use, deps: 0 };
   }
 }
 

@@ -22,6 +22,7 @@ import { constValue, isConstScalar, loadedScalar, scalarConst, toS64, withLink, 
 import { copyState, framesInUse, newFrame, topFrame, type VState } from './state.js';
 import { enterCallback, leaveCallback } from './callback.js';
 import { checkLeaks, checkReturn, leaveFunction } from './exit.js';
+import { ldAbsStep } from './ld-abs.js';
 
 export interface StepEnv extends AccessEnv, CallEnv {
   readonly maps: CallEnv['maps'];
@@ -241,6 +242,7 @@ export function step(env: StepEnv, state: VState, insn: Insn): StepOutcome {
       if (insn.mode === 'kfunc') refuse('E_VERIFY_UNSUPPORTED', 'kfunc calls are not supported');
       return helperStep(env, state, insn);
     case 'callx': callxStep(env, state, insn); return next(insn);
+    case 'ldabs': ldAbsStep(env.ctx, state, insn); return next(insn);
     case 'exit':
       refuseLockedExit(state);
       if (topFrame(state).callback) return { kind: 'next', pc: leaveCallback(state) };
