@@ -113,7 +113,7 @@ function llvmMcKnows(insn: Insn): boolean {
     case 'lddw': return insn.src === 0;
     case 'jmp': return insn.cond !== 'jset';
     case 'st': return false;
-    case 'exit': case 'stx': return true;
+    case 'exit': case 'stx': case 'ldabs': return true;
   }
 }
 
