@@ -79,8 +79,12 @@ function readSectionHeader(f: ElfBytes, shoff: number, index: number): Omit<Sect
     offset: f.u64(at + 24, where, 24, 'offset'), size: f.u64(at + 32, where, 32, 'size'),
     link: f.u32(at + 40), info: f.u32(at + 44), entsize: f.u64(at + 56, where, 56, 'entry size'),
   };
-  if (sec.type !== SHT.NOBITS && sec.type !== SHT.NULL) f.need(sec.offset, sec.size, where, 24, `section ${index}'s contents`);
   return sec;
+}
+
+/** A section's contents must lie in the file (NOBITS has none); `name` is how errors name it. */
+function checkContents(f: ElfBytes, s: Omit<Section, 'name'>, name: string): void {
+  if (s.type !== SHT.NOBITS && s.type !== SHT.NULL) f.need(s.offset, s.size, name, 24, `section ${s.index}'s contents`);
 }
 
 /** A NUL-terminated string at `offset` of a string table section. */
@@ -111,7 +115,13 @@ export function readSections(f: ElfBytes): Section[] {
   const raw = Array.from({ length: shnum }, (_, i) => readSectionHeader(f, shoff, i));
   if (shstrndx === 0 || shstrndx >= shnum) throw elfError('', 62, `section name table index ${shstrndx} is not one of the ${shnum} sections`);
   const names = { ...raw[shstrndx]!, name: '.shstrtab' };
-  return raw.map(({ nameOffset, ...s }) => ({ ...s, name: stringAt(f, names, nameOffset, `#${s.index}`, 0) }));
+  checkContents(f, names, names.name);
+  // Names first, so an error about a section's contents names the section.
+  return raw.map(({ nameOffset, ...s }) => {
+    const name = stringAt(f, names, nameOffset, `#${s.index}`, 0);
+    checkContents(f, s, name || `#${s.index}`);
+    return { ...s, name };
+  });
 }
 
 /** A section's bytes (zeros for NOBITS, which must fit a map value: they become one). */

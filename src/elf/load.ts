@@ -112,6 +112,10 @@ export function loadObject(vm: Vm, spec: ObjectSpec, options: ObjectLoadOptions 
   const loaded: Record<string, LoadedProgram> = {};
   for (const p of programs) {
     const context = contextOf(p, options, local);
+    if (!context && !options.unverified) {
+      throw new InputError(`program '${p.name}' (section ${p.section}): no context is known for ${p.type ?? 'its section'}` +
+        (p.kind ? ' without BTF for its first argument' : '') + `; give loadObject a context, or load it unverified`);
+    }
     const program = buildObjectProgram(p, local, target, vm.maxSlots);
     loaded[p.name] = vm.load(program, { ...loadOptions, ...(context ? { context } : {}), maps: p.maps.map((i) => live[i]!) });
   }

@@ -4,6 +4,9 @@
  * (legacy), global data as one-entry arrays, `.kconfig` externs, license and version.
  */
 import { parseBtf } from '../btf/parse.js';
+import { InputError } from '../errors.js';
+import { validateSpec } from '../maps/spec.js';
+import { BPF_MAP_TYPE, mapTypeId } from '../maps/types.js';
 import type { Btf } from '../btf/btf.js';
 import { btfMaps, BTF_MAPS } from './btf-maps.js';
 import { typeVariables } from './btf-vars.js';
@@ -45,6 +48,7 @@ function collectMaps(f: ElfBytes, sections: readonly Section[], symbols: readonl
     if (s.name === BTF_MAPS) userMaps.push(...btfMaps(btf, s, symbols, relocs.get(s.index) ?? []));
     else if (s.name === LEGACY_MAPS) userMaps.push(...legacyMaps(f, s, symbols));
   }
+  for (const m of userMaps) checkMapSpec(m, sections[m.section]!.name);
   const maps = userMaps.map((m) => m.spec);
   const dataMaps = new Map<number, number>();
   const variables: VariableSpec[] = [];
@@ -60,6 +64,21 @@ function collectMaps(f: ElfBytes, sections: readonly Section[], symbols: readonl
     for (const e of externs) variables.push({ name: e.name, map: index, offset: e.offset, size: e.size, type: 0, signed: e.signed });
   }
   return { maps, userMaps, dataMaps, variables, kconfig: externs };
+}
+
+/**
+ * A declared map the kernel would refuse (unknown type, bad sizes) is refused here, naming where it is
+ * declared; a perf event array of no size is sized per CPU at load (load.ts), so 1 stands in for it.
+ */
+function checkMapSpec(m: FoundMap, section: string): void {
+  const spec = m.spec.spec;
+  const sized = spec.maxEntries === 0 && mapTypeId(spec.type) === BPF_MAP_TYPE.PERF_EVENT_ARRAY ? { ...spec, maxEntries: 1 } : spec;
+  try {
+    validateSpec(sized);
+  } catch (e) {
+    if (e instanceof InputError) throw elfError(section, m.offset, e.message);
+    throw e;
+  }
 }
 
 /** What an lddw relocated against a non-code symbol loads. */

@@ -2,7 +2,7 @@
  * REL sections (clang writes no RELA for BPF): which section each applies to, each entry's offset,
  * type and symbol, checked against the target section and the symbol table.
  */
-import { elfError, SHT, type ElfBytes, type Section } from './header.js';
+import { elfError, SHF, SHT, type ElfBytes, type Section } from './header.js';
 import type { ElfSymbol } from './symbols.js';
 
 /** The relocation types the loader applies (LLVM's BPF ELF relocations). */
@@ -18,13 +18,20 @@ export interface Relocation {
   readonly at: { readonly section: string; readonly offset: number };
 }
 
-/** The relocations of every section that has some, by the target section's index. */
+/** Sections whose relocations the loader applies: code, and map definitions (prog_array initialisers). */
+function appliedTo(target: Section): boolean {
+  return (target.type === SHT.PROGBITS && (target.flags & SHF.EXECINSTR) !== 0) || target.name === '.maps';
+}
+
+/** The relocations of every section the loader reads that has some, by the target section's index. */
 export function readRelocations(f: ElfBytes, sections: readonly Section[], symbols: readonly ElfSymbol[]): Map<number, Relocation[]> {
   const out = new Map<number, Relocation[]>();
   for (const rel of sections) {
     if (rel.type !== SHT.REL) continue;
     const target = sections[rel.info];
     if (rel.info === 0 || !target) throw elfError(rel.name, 0, `applies to section ${rel.info}, which does not exist`);
+    // Relocations of debug info and of .BTF/.BTF.ext are for linkers; the loader, like libbpf, never reads them.
+    if (!appliedTo(target)) continue;
     if (rel.entsize !== REL_SIZE || rel.size % REL_SIZE !== 0) {
       throw elfError(rel.name, 0, `${rel.size} bytes with entries of ${rel.entsize}: ELF64 REL entries are ${REL_SIZE} bytes`);
     }
