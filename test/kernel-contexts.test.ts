@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  InputError, Vm, VerifyError, assemble, buildContext, disassemble, encode, socketFilter, tc, xdp,
+  InputError, Vm, VerifyError, assemble, buildContext, disassemble, encode, loadObject, parseObject, socketFilter, tc, xdp,
   type ContextDescriptor,
 } from '../src/index.js';
 import { loadOptimizer } from '../src/jit/index.js';
@@ -56,6 +56,19 @@ describe.each(ENGINES)('programs compiled against the kernel headers (%s)', (_na
     for (const [what, spec, port80] of CASES) {
       const p = packet(spec);
       expect(prog.run(p), what).toBe(port80 ? BigInt(p.length) : 0n);
+    }
+  });
+
+  it('both filters load from their objects as clang wrote them, on the contexts their sections name', () => {
+    for (const name of ['xdp_port80', 'socket_port80']) {
+      const spec = parseObject(new Uint8Array(readFileSync(join(FIXTURES, `${name}.o`))));
+      const prog = loadObject(new Vm(), spec, options).program(name);
+      expect(prog.context?.name).toBe(name === 'xdp_port80' ? xdp().name : socketFilter().name);
+      for (const [what, spec_, port80] of CASES) {
+        const p = packet(spec_);
+        const want = name === 'xdp_port80' ? (port80 ? XDP_DROP : XDP_PASS) : port80 ? BigInt(p.length) : 0n;
+        expect(prog.run(p), `${name}: ${what}`).toBe(want);
+      }
     }
   });
 
@@ -178,6 +191,8 @@ describe.skipIf(!clang)('the committed fixtures (clang is installed: rebuilding 
     execFileSync(join(FIXTURES, 'build.sh'), [out]);
     const version = readFileSync(join(out, 'clang-version.txt'), 'utf8');
     if (version !== readFileSync(join(FIXTURES, 'clang-version.txt'), 'utf8')) return; // another clang may emit other, valid, code
-    for (const name of ['xdp_port80', 'socket_port80']) expect(readFileSync(join(out, `${name}.bin`))).toEqual(readFileSync(join(FIXTURES, `${name}.bin`)));
+    for (const name of ['xdp_port80', 'socket_port80']) {
+      for (const ext of ['bin', 'o']) expect(readFileSync(join(out, `${name}.${ext}`)), `${name}.${ext}`).toEqual(readFileSync(join(FIXTURES, `${name}.${ext}`)));
+    }
   });
 });
