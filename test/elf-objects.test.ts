@@ -4,10 +4,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError, ObjectError, Vm, loadObject, loadOptimizer, memory, parseObject, programInsnOf, sourceOf, type LoadOptions, type ObjectLoadOptions } from '../src/index.js';
+import { kernelVersionOf } from '../src/elf/kconfig-defaults.js';
 import { ENGINES } from './engines.js';
 import { FIXTURES, fixture } from './elf-helpers.js';
 
@@ -150,9 +151,20 @@ describe.each(ENGINES)('clang objects in %s', (_name, engine) => {
 });
 
 describe('loading objects', () => {
+  it('answers LINUX_KERNEL_VERSION with the running kernel\'s version, as libbpf does', () => {
+    const version = kernelVersionOf(release())!;
+    expect(version).toBeGreaterThan(0x030000);
+    expect(kernelVersionOf('6.1.0-18-amd64')).toBe(0x060100);
+    expect(kernelVersionOf('5.15.300')).toBe(0x050fff);
+    expect(load('kconfig', {}).program('versions').run(u32s(0, 0))).toBe(BigInt((version >> 16) * 100000));
+  });
+
   it('refuses a strong .kconfig extern the host does not answer', () => {
-    expect(() => load('kconfig', {})).toThrow(InputError);
-    expect(() => load('kconfig', {})).toThrow(/LINUX_KERNEL_VERSION/);
+    const spec = parseObject(fixture('kconfig'));
+    const strong = { ...spec.kconfig[1]!, name: 'CONFIG_MISSING', weak: false };
+    const withStrong = { ...spec, kconfig: [...spec.kconfig, strong] };
+    expect(() => loadObject(new Vm(), withStrong, { context: memory(8) })).toThrow(InputError);
+    expect(() => loadObject(new Vm(), withStrong, { context: memory(8) })).toThrow(/CONFIG_MISSING/);
   });
 
   it('loads only the programs named, and refuses unknown ones', () => {

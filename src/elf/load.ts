@@ -14,6 +14,7 @@ import type { LoadedProgram, LoadOptions, Vm } from '../vm.js';
 import type { Btf } from '../btf/btf.js';
 import { parseBtf } from '../btf/parse.js';
 import { defaultContext } from './contexts.js';
+import { defaultKconfig } from './kconfig-defaults.js';
 import { buildObjectProgram } from './program-build.js';
 import type { ObjectMapSpec, ObjectSpec, ProgramSpec } from './spec.js';
 import { encodeKconfig, encodeValue, type KconfigValue, type VariableValue } from './values.js';
@@ -26,7 +27,10 @@ export interface ObjectLoadOptions extends Omit<LoadOptions, 'maps' | 'context'>
   readonly context?: ContextDescriptor | ((program: ProgramSpec) => ContextDescriptor | undefined);
   /** Initial values of global variables (`.rodata` ones too: they are constants once loaded). */
   readonly set?: Readonly<Record<string, VariableValue>>;
-  /** Answers to `.kconfig` externs (LINUX_KERNEL_VERSION, CONFIG_*). Unknown weak ones are 0. */
+  /**
+   * Answers to `.kconfig` externs (LINUX_KERNEL_VERSION, CONFIG_*). As with libbpf, LINUX_KERNEL_VERSION
+   * defaults to the running kernel's (kconfig-defaults.ts) and unknown weak ones are 0.
+   */
   readonly kconfig?: Readonly<Record<string, KconfigValue>>;
   /**
    * The BTF CO-RE relocations are resolved against: a `.BTF` blob (for example of a clang-compiled
@@ -57,8 +61,9 @@ function initialValues(spec: ObjectSpec, options: ObjectLoadOptions): Map<number
     values.get(v.map)!.set(encodeValue(v, value), v.offset);
   }
   const kconfigMap = spec.maps.findIndex((m) => m.kind === 'kconfig');
+  const answers = { ...defaultKconfig(), ...options.kconfig };
   for (const e of spec.kconfig) {
-    const value = options.kconfig?.[e.name];
+    const value = answers[e.name];
     if (value === undefined && !e.weak) {
       throw new InputError(`the object needs .kconfig extern '${e.name}' (it is not weak): give it in kconfig: { ${e.name}: ... }`);
     }
