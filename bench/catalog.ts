@@ -4,6 +4,7 @@
  */
 import { WORKLOADS } from './workloads/index.js';
 import { MAP_EVENTS, MAP_OPS } from './maps/workloads.js';
+import { OBJECT_WORKLOADS } from './objects/workloads.js';
 
 export const LOAD = 'load';
 export const VERIFY = 'verify';
@@ -17,7 +18,7 @@ export interface BenchEntry {
 export function benchCatalog(): BenchEntry[] {
   return [
     ...WORKLOADS.map((w) => ({ name: w.name, summary: w.summary })),
-    ...[...MAP_OPS, ...MAP_EVENTS].map((w) => ({ name: w.name, summary: w.summary })),
+    ...[...MAP_OPS, ...MAP_EVENTS, ...OBJECT_WORKLOADS].map((w) => ({ name: w.name, summary: w.summary })),
     { name: LOAD, summary: 'load latency per JIT tier: bytes to a first result by phase, steady and in fresh processes; bpfjit run' },
     { name: VERIFY, summary: 'verification time: verify() on straight-line programs and a loop' },
     { name: LOAD_1M, summary: 'loading 1,000,000 instructions: decode + build, verify, refusal and disasm' },
