@@ -7,6 +7,14 @@ import { OBJECT_WORKLOADS } from '../bench/objects/workloads.js';
 import { ENGINES } from '../bench/maps/index.js';
 import type { Budget } from '../bench/measure.js';
 import { loadOptimizer } from '../src/jit/index.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LOAD_OBJECTS, measureObjectLoads, objectFile } from '../bench/objects/load.js';
+import { programsDir } from '../bench/programs.js';
+
+const hasClang = spawnSync('clang', ['--version']).status === 0;
 
 const TINY_BUDGET: Budget = { timeMs: 5, warmupMs: 5, maxTaskMs: 20, minSamples: 3 };
 
@@ -27,4 +35,22 @@ describe('object benchmark workloads', () => {
       }
     }, 60_000);
   }
+
+  it('load-objects: every object loads in both tiers; pathstat has about 1,000 instructions', async () => {
+    const rows = await measureObjectLoads({ warmUpRounds: 0, rounds: 1 });
+    expect(rows.map((r) => `${r.object}/${r.tier}`)).toEqual(LOAD_OBJECTS.flatMap((o) => [`${o}/baseline`, `${o}/optimized`]));
+    const pathstat = rows.find((r) => r.object === 'pathstat')!;
+    expect(pathstat.insns).toBeGreaterThanOrEqual(1000);
+    expect(pathstat.insns).toBeLessThan(1100);
+    for (const r of rows) expect(r.total).toBeGreaterThanOrEqual(r.parse);
+  }, 60_000);
+
+  it.skipIf(!hasClang)('pathstat.bpf.o still matches its source (skipped without clang)', () => {
+    const out = mkdtempSync(join(tmpdir(), 'bpfjit-objects-'));
+    const build = spawnSync(`${programsDir()}objects/build.sh`, [out], { encoding: 'utf8' });
+    expect(build.status, build.stderr).toBe(0);
+    const version = readFileSync(join(out, 'clang-version.txt'), 'utf8');
+    if (version !== readFileSync(`${programsDir()}objects/clang-version.txt`, 'utf8')) return; // another compiler emits other bytes
+    expect(readFileSync(join(out, 'pathstat.bpf.o')).equals(readFileSync(objectFile('pathstat')))).toBe(true);
+  });
 });
