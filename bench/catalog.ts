@@ -4,10 +4,12 @@
  */
 import { WORKLOADS } from './workloads/index.js';
 import { MAP_EVENTS, MAP_OPS } from './maps/workloads.js';
+import { OBJECT_WORKLOADS } from './objects/workloads.js';
 
 export const LOAD = 'load';
 export const VERIFY = 'verify';
 export const LOAD_1M = 'load-1m';
+export const LOAD_OBJECTS = 'load-objects';
 
 export interface BenchEntry {
   readonly name: string;
@@ -17,9 +19,10 @@ export interface BenchEntry {
 export function benchCatalog(): BenchEntry[] {
   return [
     ...WORKLOADS.map((w) => ({ name: w.name, summary: w.summary })),
-    ...[...MAP_OPS, ...MAP_EVENTS].map((w) => ({ name: w.name, summary: w.summary })),
+    ...[...MAP_OPS, ...MAP_EVENTS, ...OBJECT_WORKLOADS].map((w) => ({ name: w.name, summary: w.summary })),
     { name: LOAD, summary: 'load latency per JIT tier: bytes to a first result by phase, steady and in fresh processes; bpfjit run' },
     { name: VERIFY, summary: 'verification time: verify() on straight-line programs and a loop' },
+    { name: LOAD_OBJECTS, summary: 'load time of objects: parseObject + loadObject of each example object and of a 1,000-instruction one' },
     { name: LOAD_1M, summary: 'loading 1,000,000 instructions: decode + build, verify, refusal and disasm' },
   ];
 }

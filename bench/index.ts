@@ -10,7 +10,7 @@ import { InputError, InternalError } from '../src/errors.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
 import type { Runtime } from '../src/runtime/executable.js';
 import { EngineMemory } from '../src/runtime/memory.js';
-import { LOAD, LOAD_1M, VERIFY } from './catalog.js';
+import { LOAD, LOAD_1M, LOAD_OBJECTS, VERIFY } from './catalog.js';
 import { ENGINE_NAMES, loadEngines, type EngineName, type Engines } from './engines.js';
 import { load1mRows, load1mTitle, measureLoad1m } from './load-1m.js';
 import { cliRunLine, loadTables } from './load-report.js';
@@ -24,6 +24,8 @@ import {
 import { AUTO_TIMEOUT_MS, benchWorkload, VARIANTS, type WorkloadOutcome } from './run-workload.js';
 import { measureVerifyTimes } from './verify-time.js';
 import { MAP_TITLE, MAP_WORKLOAD_NAMES, mapRows, measureMaps, type MapRecord } from './maps/index.js';
+import { measureObjects, OBJECT_TITLE, OBJECT_WORKLOAD_NAMES } from './objects/index.js';
+import { FULL_OBJECTS_PLAN, measureObjectLoads, objectLoadRows, objectLoadTitle, QUICK_OBJECTS_PLAN } from './objects/load.js';
 import { WORKLOADS } from './workloads/index.js';
 import type { Workload } from './workload.js';
 
@@ -62,19 +64,22 @@ interface Selection {
   readonly load: boolean;
   readonly verify: boolean;
   readonly load1m: boolean;
+  readonly loadObjects: boolean;
   /** The map workloads selected (bench/maps). */
   readonly maps: string[];
+  /** The object workloads selected (bench/objects). */
+  readonly objects: string[];
 }
 
 function selection(filter: readonly string[] | undefined): Selection {
   const names = (filter ?? []).flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
-  if (names.length === 0) return { workloads: [...WORKLOADS], load: true, verify: true, load1m: true, maps: [...MAP_WORKLOAD_NAMES] };
-  const known = new Set([...WORKLOADS.map((w) => w.name), ...MAP_WORKLOAD_NAMES, LOAD, VERIFY, LOAD_1M]);
+  if (names.length === 0) return { workloads: [...WORKLOADS], load: true, verify: true, load1m: true, loadObjects: true, maps: [...MAP_WORKLOAD_NAMES], objects: [...OBJECT_WORKLOAD_NAMES] };
+  const known = new Set([...WORKLOADS.map((w) => w.name), ...MAP_WORKLOAD_NAMES, ...OBJECT_WORKLOAD_NAMES, LOAD, VERIFY, LOAD_1M, LOAD_OBJECTS]);
   const unknown = names.filter((n) => !known.has(n));
   if (unknown.length > 0) throw new InputError(`unknown benchmark ${unknown.join(', ')}; choose from ${[...known].join(', ')}`);
   return {
-    workloads: WORKLOADS.filter((w) => names.includes(w.name)), load: names.includes(LOAD), verify: names.includes(VERIFY), load1m: names.includes(LOAD_1M),
-    maps: MAP_WORKLOAD_NAMES.filter((n) => names.includes(n)),
+    workloads: WORKLOADS.filter((w) => names.includes(w.name)), load: names.includes(LOAD), verify: names.includes(VERIFY), load1m: names.includes(LOAD_1M), loadObjects: names.includes(LOAD_OBJECTS),
+    maps: MAP_WORKLOAD_NAMES.filter((n) => names.includes(n)), objects: OBJECT_WORKLOAD_NAMES.filter((n) => names.includes(n)),
   };
 }
 
@@ -125,8 +130,12 @@ interface Report {
   readonly env: string;
   /** The load-1m table, when measured. */
   readonly load1m?: { readonly title: string; readonly rows: string[][] };
+  /** The load-objects table, when measured. */
+  readonly loadObjects?: { readonly title: string; readonly rows: string[][] };
   /** The map workloads' records and table, when measured. */
   readonly maps?: { readonly records: readonly MapRecord[]; readonly title: string; readonly rows: string[][] };
+  /** The object workloads' records and table, when measured. */
+  readonly objects?: { readonly records: readonly MapRecord[]; readonly title: string; readonly rows: string[][] };
 }
 
 /** The Markdown file: prose stays unwrapped there (Markdown joins a paragraph's lines anyway). */
@@ -134,7 +143,7 @@ function markdownReport(report: Report): string {
   const { records, load, fallbacks, env } = report;
   const parts = [`Measured with ${env}. ns/event is the median of the samples.`];
   if (records.some(isMainRecord)) parts.push('', markdownTable(resultRows(records)), ...mainNotes(records, fallbacks).map((n) => `\n${n}`));
-  for (const t of [...extraTables(records), ...(report.load1m ? [report.load1m] : []), ...(report.maps ? [report.maps] : [])]) {
+  for (const t of [...extraTables(records), ...(report.load1m ? [report.load1m] : []), ...(report.loadObjects ? [report.loadObjects] : []), ...(report.maps ? [report.maps] : []), ...(report.objects ? [report.objects] : [])]) {
     parts.push('', `${t.title}:`, '', markdownTable(t.rows));
   }
   if (load) {
@@ -145,7 +154,7 @@ function markdownReport(report: Report): string {
 }
 
 function writeOutputs(options: RunBenchOptions, report: Report): void {
-  if (options.json) writeOutputFile('--json', options.json, `${JSON.stringify([...report.records, ...(report.maps?.records ?? [])], null, 2)}\n`);
+  if (options.json) writeOutputFile('--json', options.json, `${JSON.stringify([...report.records, ...(report.maps?.records ?? []), ...(report.objects?.records ?? [])], null, 2)}\n`);
   if (options.markdown) writeOutputFile('--markdown', options.markdown, markdownReport(report));
 }
 
@@ -212,13 +221,13 @@ export async function runBench(options: RunBenchOptions = {}): Promise<void> {
 }
 
 async function benchAll(options: RunBenchOptions, out: Output, progress: Progress): Promise<void> {
-  const { workloads, load, verify, load1m, maps } = selection(options.filter);
+  const { workloads, load, verify, load1m, loadObjects, maps, objects } = selection(options.filter);
   const { engines, js } = selectEngines(await loadEngines(), options.engines);
   const budget = options.quick ? QUICK_BUDGET : FULL_BUDGET;
   const rt: Runtime = { mem: new EngineMemory({ cpus: 1 }), helpers: new HelperRegistry() };
   const env = environmentLine(engines);
   out.prose(env);
-  const steps = workloads.length + (load ? 1 : 0) + (verify ? 1 : 0) + (load1m ? 1 : 0) + (maps.length > 0 ? 1 : 0);
+  const steps = workloads.length + (load ? 1 : 0) + (verify ? 1 : 0) + (load1m ? 1 : 0) + (loadObjects ? 1 : 0) + (maps.length > 0 ? 1 : 0) + (objects.length > 0 ? 1 : 0);
   let done = 0;
   const at = (what: string): void => progress.show(`bench [${done + 1}/${steps}] ${what}`);
   // Load latency first: its fresh processes then share the machine with nothing of this one's.
@@ -227,6 +236,13 @@ async function benchAll(options: RunBenchOptions, out: Output, progress: Progres
     at('load latency (in this process and in fresh ones)');
     loadTimes = await measureLoadTimes(rt, engines, options.quick ? QUICK_LOAD_PLAN : FULL_LOAD_PLAN);
     if (loadTimes) logLoadTimes(out, loadTimes);
+    done++;
+  }
+  let objectLoadTable: Report['loadObjects'];
+  if (loadObjects) {
+    at('load time of objects');
+    const plan = options.quick ? QUICK_OBJECTS_PLAN : FULL_OBJECTS_PLAN;
+    objectLoadTable = { title: objectLoadTitle(plan), rows: objectLoadRows(await measureObjectLoads(plan)) };
     done++;
   }
   const records: BenchRecord[] = [];
@@ -256,11 +272,20 @@ async function benchAll(options: RunBenchOptions, out: Output, progress: Progres
     mapTable = { records: mapRecords, title: MAP_TITLE, rows: mapRows(mapRecords) };
     done++;
   }
+  let objectTable: Report['objects'];
+  if (objects.length > 0) {
+    const objectRecords = await measureObjects(objects, budget, (what) => at(`objects: ${what}`));
+    objectTable = { records: objectRecords, title: OBJECT_TITLE, rows: mapRows(objectRecords) };
+    done++;
+  }
   if (load1m) at('loading 1,000,000 instructions');
   const big = load1m ? measureLoad1m(options.quick ? 1 : 5) : undefined;
   const bigTable = big ? { title: load1mTitle(big), rows: load1mRows(big) } : undefined;
-  logTables(out, records, fallbacks, [...(mapTable ? [mapTable] : []), ...(bigTable ? [bigTable] : [])]);
-  writeOutputs(options, { records, load: loadTimes, fallbacks, env, ...(bigTable ? { load1m: bigTable } : {}), ...(mapTable ? { maps: mapTable } : {}) });
+  logTables(out, records, fallbacks, [...(mapTable ? [mapTable] : []), ...(objectTable ? [objectTable] : []), ...(objectLoadTable ? [objectLoadTable] : []), ...(bigTable ? [bigTable] : [])]);
+  writeOutputs(options, {
+    records, load: loadTimes, fallbacks, env, ...(bigTable ? { load1m: bigTable } : {}), ...(mapTable ? { maps: mapTable } : {}), ...(objectTable ? { objects: objectTable } : {}),
+    ...(objectLoadTable ? { loadObjects: objectLoadTable } : {}),
+  });
   if (failures.length > 0) {
     throw new BenchVerificationError(`${failures.length} workload(s) gave results that disagree with JavaScript (see above)`);
   }

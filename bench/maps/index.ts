@@ -36,13 +36,13 @@ export interface MapRecord {
   readonly samples: number;
 }
 
-const ENGINES: ReadonlyArray<{ engine: 'interp' | 'jit'; tier?: 'baseline' | 'optimized'; options: LoadOptions }> = [
+export const ENGINES: ReadonlyArray<{ engine: 'interp' | 'jit'; tier?: 'baseline' | 'optimized'; options: LoadOptions }> = [
   { engine: 'interp', options: { engine: 'interp' } },
   { engine: 'jit', tier: 'baseline', options: { engine: 'jit', tier: 'baseline' } },
   { engine: 'jit', tier: 'optimized', options: { engine: 'jit', tier: 'optimized' } },
 ];
 
-function record(w: { name: string; variant?: MapRecord['variant'] }, engine: MapRecord['engine'], mode: MapRecord['mode'], tier: MapRecord['tier'], medianMs: number, ops: number, samples: number): MapRecord {
+export function record(w: { name: string; variant?: MapRecord['variant'] }, engine: MapRecord['engine'], mode: MapRecord['mode'], tier: MapRecord['tier'], medianMs: number, ops: number, samples: number): MapRecord {
   const nsPerOp = (medianMs * 1e6) / ops;
   return { workload: w.name, engine, mode, ...(tier ? { tier } : {}), ...(w.variant ? { variant: w.variant } : {}), nsPerOp, opsPerSec: 1e9 / nsPerOp, samples };
 }
@@ -59,7 +59,7 @@ const JS_EVENT_LOOP = `return () => {
   sink.value = acc;
 };`;
 
-function timeOnce(fn: () => unknown): number {
+export function timeOnce(fn: () => unknown): number {
   const t0 = performance.now();
   fn();
   return Math.max(performance.now() - t0, 1e-3);
