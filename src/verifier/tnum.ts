@@ -88,9 +88,12 @@ export function tnumArsh(a: Tnum, k: number, width: 32 | 64): Tnum {
  */
 export function tnumMul(a: Tnum, b: Tnum): Tnum {
   const accV = (a.value * b.value) & U64;
+  if (a.mask === 0n && b.mask === 0n) return { value: accV, mask: 0n };
   let accM: Tnum = { value: 0n, mask: 0n };
-  let x = a;
-  let y = b;
+  // One partial product per possibly-set bit of x: walk the operand with fewer of them (the sum is the same set either way).
+  const swap = bitLength(b.value | b.mask) < bitLength(a.value | a.mask);
+  let x = swap ? b : a;
+  let y = swap ? a : b;
   while (x.value !== 0n || x.mask !== 0n) {
     if ((x.value & 1n) !== 0n) accM = tnumAdd(accM, { value: 0n, mask: y.mask });
     else if ((x.mask & 1n) !== 0n) accM = tnumAdd(accM, { value: 0n, mask: y.value | y.mask });
