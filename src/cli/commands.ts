@@ -16,10 +16,11 @@ import { parseContextType } from './context-arg.js';
 import { REPEAT_HELP } from './timing.js';
 import { helpersFor } from './helpers.js';
 import { checkOutputPath, writeOutputFile } from './output-path.js';
-import { decodeProgramNamed, loadProgramNamed } from './program-file.js';
+import { decodeProgramNamed, loadAnyProgram } from './program-file.js';
 import { verifyCommand } from './verify.js';
-
-
+import { isObjectFile, parseSets } from './object-args.js';
+import { registerObjectCommands } from './object-commands.js';
+import type { VariableValue } from '../elf/index.js';
 
 const MAX_INSNS_HELP = 'refuse programs of more than N instruction slots (default 1000000, the kernel\'s limit)';
 
@@ -66,13 +67,22 @@ function registerAsm(cli: Command): void {
       if (unit.maps.length > 0) process.stderr.write(`${mapsDroppedWarning(input, unit.maps.map((m) => m.name ?? ''))}\n`);
     });
   cli.command('disasm')
-    .description('print a program (bytecode, assembly or .data file) as assembly; only decoded, so broken jumps print too')
+    .description('print a program (bytecode, assembly, .data file or ELF object) as assembly; only decoded, so broken jumps print too')
     .argument('<in>', 'program file')
     .option('--syntax <syntax>', 'llvm or ubpf', 'llvm')
+    .option('--section <name>', SECTION_HELP)
+    .option('--source', 'an object\'s program: the C source lines above their instructions (needs clang -g)')
     .option('--max-insns <n>', MAX_INSNS_HELP)
-    .action(async (input: string, opts: { syntax: string; maxInsns?: string }) => {
+    .action(async (input: string, opts: { syntax: string; maxInsns?: string; section?: string; source?: boolean }) => {
       const syntax = parseSyntax(opts.syntax) ?? 'llvm';
-      await writeChunks(disassembleChunks(decodeProgramNamed(input, buildOptions(opts)), syntax));
+      if (!isObjectFile(input)) {
+        if (opts.section !== undefined || opts.source) throw new InputError(`${opts.source ? '--source' : '--section'}: ${input} is not an ELF object`);
+        await writeChunks(disassembleChunks(decodeProgramNamed(input, buildOptions(opts)), syntax));
+        return;
+      }
+      const program = (await loadAnyProgram(input, { ...buildOptions(opts), ...sectionOption(opts) })).program;
+      if (opts.source && !program.lines?.length) throw new InputError(`--source: ${input} has no line info (compile it with clang -g)`);
+      await writeChunks(disassembleChunks(program, syntax, opts.source ? { lines: program.lines! } : {}));
     });
 }
 
@@ -95,8 +105,12 @@ function registerRun(cli: Command): void {
     .option('--mem <file>', 'input memory from a file')
     .option('--mem-hex <hex>', 'input memory as hex bytes')
     .option('--repeat <n>', 'also time at least N runs and print the median time of one (see below)')
-    .option('--type <type>', 'context to verify against: memory, memory:SIZE, event:SIZE, packet, xdp, socket or tc', 'memory')
+    .option('--type <type>', TYPE_HELP)
     .option('--context <kind>', 'xdp, socket or tc: build that kernel context (struct xdp_md or __sk_buff) around the packet given by --mem/--mem-hex')
+    .option('--section <name>', SECTION_HELP)
+    .option('--set <name=value>', SET_HELP, collect, [])
+    .option('--events <file>', 'run once per record of the file (an object\'s tracing program: its event records; a packet program: packets of --stride bytes) and count the r0 values')
+    .option('--stride <n>', 'the size of each --events record (default: the size of the record the program reads)')
     .option('--unverified', 'skip the verifier; run with bounds checks and an instruction budget')
     .option('--log-level <n>', 'verifier log: 0, 1 (path to a refusal) or 2 (every state)', '0')
     .option('--termination <mode>', TERMINATION_HELP, 'prove')
@@ -111,22 +125,26 @@ function registerRun(cli: Command): void {
       if (tier === 'optimized') await (await import('../jit/index.js')).loadOptimizer();
       runCommand(prog, {
         engine: parseEngine(opts.engine, ['interp', 'jit'] as const), tier, mem: memOption(opts), repeat,
-        type: contextOption(opts), context: opts.context !== undefined, unverified: opts.unverified ?? false, logLevel: parseLogLevel(opts.logLevel),
+        ...typeOption(contextOption(opts)), context: opts.context !== undefined, unverified: opts.unverified ?? false, logLevel: parseLogLevel(opts.logLevel),
         termination: parseTermination(opts.termination), ...buildOptions(opts), dumpMaps: opts.dumpMaps ?? false, json: opts.json ?? false,
+        ...objectOptions(opts), ...eventsOption(opts),
       });
     });
   cli.command('verify')
     .description('verify a program: exit 0 with a summary when it is safe, 1 with the reason when not')
     .argument('<prog>', 'program: .s/.asm text, .bin bytecode or conformance .data')
-    .option('--type <type>', 'memory, memory:SIZE, event:SIZE, packet, xdp, socket or tc', 'memory')
+    .option('--type <type>', TYPE_HELP)
+    .option('--section <name>', SECTION_HELP)
+    .option('--set <name=value>', SET_HELP, collect, [])
     .option('--mem <file>', 'input memory (its size sets the memory context size)')
     .option('--mem-hex <hex>', 'input memory as hex bytes')
     .option('--log-level <n>', '0, 1 (the path to a refusal) or 2 (the state at every instruction)', '0')
     .option('--termination <mode>', TERMINATION_HELP, 'prove')
     .option('--max-insns <n>', MAX_INSNS_HELP)
-    .action((prog: string, opts: RunOpts) => {
-      verifyCommand(prog, {
-        type: opts.type, mem: memOption(opts), logLevel: parseLogLevel(opts.logLevel), termination: parseTermination(opts.termination), ...buildOptions(opts),
+    .action(async (prog: string, opts: RunOpts) => {
+      await verifyCommand(prog, {
+        ...(opts.type !== undefined ? { type: opts.type } : {}), mem: memOption(opts), logLevel: parseLogLevel(opts.logLevel),
+        termination: parseTermination(opts.termination), ...buildOptions(opts), ...objectOptions(opts),
       });
     });
 }
@@ -134,18 +152,40 @@ function registerRun(cli: Command): void {
 const TERMINATION_HELP = 'prove (loops must be proven to end) or budget (loops only proven safe; runs keep the instruction budget)';
 
 interface RunOpts {
-  engine: string; tier: string; mem?: string; memHex?: string; repeat?: string; type: string; unverified?: boolean; logLevel: string; termination: string;
-  maxInsns?: string; dumpMaps?: boolean; json?: boolean; context?: string;
+  engine: string; tier: string; mem?: string; memHex?: string; repeat?: string; type?: string; unverified?: boolean; logLevel: string; termination: string;
+  maxInsns?: string; dumpMaps?: boolean; json?: boolean; context?: string; section?: string; set: string[]; events?: string; stride?: string;
+}
+
+const TYPE_HELP = 'context to verify against: memory, memory:SIZE, event:SIZE, packet, xdp, socket or tc (default: memory; an object\'s program: its section\'s)';
+const SECTION_HELP = 'an ELF object\'s program, by section or program name (default: its only program)';
+const SET_HELP = 'an ELF object\'s global variable (.rodata, .data, .bss) before load: NAME=VALUE, decimal or 0x hex, true or false; repeatable';
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+const sectionOption = (opts: { section?: string }): { section?: string } => (opts.section === undefined ? {} : { section: opts.section });
+
+/** --section and --set, for the commands that load an object. */
+function objectOptions(opts: { section?: string; set: string[] }): { section?: string; set?: Record<string, VariableValue> } {
+  return { ...sectionOption(opts), ...(opts.set.length > 0 ? { set: parseSets(opts.set) } : {}) };
+}
+
+function eventsOption(opts: RunOpts): { events?: Uint8Array; stride?: number } {
+  if (opts.events === undefined) {
+    if (opts.stride !== undefined) throw new InputError('--stride goes with --events');
+    return {};
+  }
+  return { events: new Uint8Array(readInputFile(opts.events)), ...(opts.stride !== undefined ? { stride: parsePositiveInt('--stride', opts.stride) } : {}) };
 }
 
 /** `--context KIND` names one of the kernel contexts; it stands for `--type KIND`, and both together must agree. */
-function contextOption(opts: RunOpts): string {
+function contextOption(opts: RunOpts): string | undefined {
   const kind = opts.context;
   if (kind === undefined) return opts.type;
   if (!['xdp', 'socket', 'tc'].includes(kind)) throw new InputError(`--context must be xdp, socket or tc, not '${kind}'`);
-  if (opts.type !== 'memory' && opts.type !== kind) throw new InputError(`--context ${kind} and --type ${opts.type} disagree: give one of them`);
+  if (opts.type !== undefined && opts.type !== kind) throw new InputError(`--context ${kind} and --type ${opts.type} disagree: give one of them`);
   return kind;
 }
+
+const typeOption = (type: string | undefined): { type?: string } => (type === undefined ? {} : { type });
 
 function parseTermination(value: string): Termination {
   if (value === 'prove' || value === 'budget') return value;
@@ -168,19 +208,21 @@ function registerInspect(cli: Command): void {
     .description('print the control-flow graph of a program')
     .argument('<prog>', 'program file')
     .option('--dot', 'as Graphviz dot (the default and only format)')
+    .option('--section <name>', SECTION_HELP)
     .option('--max-insns <n>', MAX_INSNS_HELP)
-    .action((prog: string, opts: { maxInsns?: string }) => {
-      process.stdout.write(programToDot(loadProgramNamed(prog, buildOptions(opts)).program) + '\n');
+    .action(async (prog: string, opts: { maxInsns?: string; section?: string }) => {
+      process.stdout.write(programToDot((await loadAnyProgram(prog, { ...buildOptions(opts), ...sectionOption(opts) })).program) + '\n');
     });
   cli.command('dump-wasm')
     .description('print the WebAssembly module the JIT generates for a program, as text')
     .argument('<prog>', 'program file')
     .option('--tier <tier>', 'baseline (as the code generator writes it) or optimized (after binaryen\'s passes)', 'baseline')
     .option('--type <type>', 'verify against memory:SIZE, event:SIZE or packet and show the verified code (default: checked mode)')
+    .option('--section <name>', SECTION_HELP)
     .option('--max-insns <n>', MAX_INSNS_HELP)
-    .action(async (prog: string, opts: { tier: string; type?: string; maxInsns?: string }) => {
+    .action(async (prog: string, opts: { tier: string; type?: string; maxInsns?: string; section?: string }) => {
       const tier = parseEngine(opts.tier, ['baseline', 'optimized'] as const, '--tier');
-      const program = loadProgramNamed(prog, buildOptions(opts)).program;
+      const program = (await loadAnyProgram(prog, { ...buildOptions(opts), ...sectionOption(opts) })).program;
       const helpers = standardRegistry(helpersFor(prog));
       const facts = opts.type === undefined ? undefined : verifiedFacts(program, helpers, opts.type);
       const { jitToWat, loadOptimizer } = await import('../jit/index.js');
@@ -206,4 +248,5 @@ export function registerCommands(cli: Command): void {
   registerConformance(cli);
   registerInspect(cli);
   registerBench(cli);
+  registerObjectCommands(cli);
 }

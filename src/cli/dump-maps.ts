@@ -9,6 +9,16 @@
 import { PerfEventArray, RingBuf, type BpfMap } from '../maps/map.js';
 import type { PerfRecord } from '../maps/perf.js';
 import { lpmKeyText } from '../maps/lpm-key.js';
+import type { FormattedValue } from '../btf/format-value.js';
+
+/** How an object map's keys and values read through their BTF types (object-maps.ts); absent: as bytes. */
+export interface MapFormat {
+  key(bytes: Uint8Array): FormattedValue;
+  value(bytes: Uint8Array): FormattedValue;
+}
+
+/** The format of each map, when it has one. */
+export type MapFormats = (map: BpfMap) => MapFormat | undefined;
 
 const isNumeric = (size: number): boolean => size === 4 || size === 8;
 
@@ -71,8 +81,9 @@ function perfTable(perf: PerfEventArray): { title: string; rows: string[][] } {
 }
 
 /** One table per map: a title line, then rows (the caller lays them out). */
-export function mapTables(maps: readonly BpfMap[]): Array<{ title: string; rows: string[][] }> {
+export function mapTables(maps: readonly BpfMap[], formats: MapFormats = () => undefined): Array<{ title: string; rows: string[][] }> {
   return maps.map((map) => {
+    const format = formats(map);
     if (map instanceof RingBuf) return ringTable(map);
     if (map instanceof PerfEventArray) return perfTable(map);
     if (!listable(map)) return { title: `map '${map.name || '(unnamed)'}' (${map.type}: its values cannot be listed without taking them out)`, rows: [] };
@@ -80,7 +91,9 @@ export function mapTables(maps: readonly BpfMap[]): Array<{ title: string; rows:
     const cpus = map.perCpu ? (shown[0]?.values.length ?? 0) : 0;
     const summed = map.perCpu && isNumeric(map.valueSize);
     const header = ['key', ...(map.perCpu ? Array.from({ length: cpus }, (_, c) => `cpu${c}`) : ['value']), ...(summed ? ['sum'] : [])];
-    const rows = shown.map((e) => [showKey(map, e.key), ...e.values.map(show), ...(summed ? [sum(e.values)] : [])]);
+    const key = (k: Uint8Array): string => (format ? format.key(k).text : showKey(map, k));
+    const value = (v: Uint8Array): string => (format ? format.value(v).text : show(v));
+    const rows = shown.map((e) => [key(e.key), ...e.values.map(value), ...(summed ? [sum(e.values)] : [])]);
     const hidden = zeroes > 0 ? `, ${zeroes} zero element${zeroes === 1 ? '' : 's'} not shown` : '';
     const entries = `${map.maxEntries} ${map.maxEntries === 1 ? 'entry' : 'entries'}`;
     const empty = rows.length === 0 && zeroes === 0 ? ', empty' : '';
@@ -92,9 +105,11 @@ export function mapTables(maps: readonly BpfMap[]): Array<{ title: string; rows:
  * The maps as JSON-ready data: every entry, keys and values as hex and, when 4 or 8 bytes, as
  * numbers; an LPM trie's keys also as prefixes.
  */
-export function mapsJson(maps: readonly BpfMap[]): unknown[] {
-  const bytes = (b: Uint8Array): Record<string, string> => ({ hex: hex(b).replaceAll(' ', ''), ...(isNumeric(b.length) ? { number: number(b).toString() } : {}) });
+export function mapsJson(maps: readonly BpfMap[], formats: MapFormats = () => undefined): unknown[] {
+  const raw = (b: Uint8Array): Record<string, unknown> => ({ hex: hex(b).replaceAll(' ', ''), ...(isNumeric(b.length) ? { number: number(b).toString() } : {}) });
   return maps.map((map) => {
+    const format = formats(map);
+    const bytes = (b: Uint8Array): Record<string, unknown> => ({ ...raw(b), ...(format ? { btf: format.value(b).json } : {}) });
     if (map instanceof RingBuf) {
       return {
         name: map.name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries,
@@ -107,7 +122,9 @@ export function mapsJson(maps: readonly BpfMap[]): unknown[] {
         records: perfRecords(map).map((r) => (r.lost > 0 ? { cpu: r.cpu, lost: r.lost } : { cpu: r.cpu, data: hex(r.data).replaceAll(' ', '') })),
       };
     }
-    const keyOf = (k: Uint8Array): Record<string, string> => (isLpm(map) ? { hex: hex(k).replaceAll(' ', ''), prefix: lpmKeyText(k) } : bytes(k));
+    const keyOf = (k: Uint8Array): Record<string, unknown> => (isLpm(map)
+      ? { hex: hex(k).replaceAll(' ', ''), prefix: lpmKeyText(k) }
+      : { ...raw(k), ...(format ? { btf: format.key(k).json } : {}) });
     return {
       name: map.name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, maxEntries: map.maxEntries,
       entries: !listable(map) ? null : [...map.entries()].map(([key, value]) => (Array.isArray(value)

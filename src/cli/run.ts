@@ -1,9 +1,15 @@
 import type { ProgramFile } from '../source.js';
+import type { VariableValue } from '../elf/index.js';
+import { InputError } from '../errors.js';
 import { VerifyError, type LogLevel, type Termination } from '../verifier/index.js';
 import type { Tier } from '../jit/index.js';
 import { Vm, type EngineName, type LoadedProgram } from '../vm.js';
 import { noteMissingInput, parseContextType } from './context-arg.js';
 import { helpersFor } from './helpers.js';
+import { isObjectFile } from './object-args.js';
+import { objectBtf } from './object-file.js';
+import { defaultInput, loadObjectForCli } from './object-load.js';
+import { objectMapTables, objectMapsJson, type MapTable } from './object-maps.js';
 import { loadProgramNamed } from './program-file.js';
 import { timeRuns, timingLine } from './timing.js';
 import { alignedRows, mapTables, mapsJson } from './dump-maps.js';
@@ -14,7 +20,8 @@ export interface RunCommandOptions {
   tier?: Tier;
   mem: Uint8Array | undefined;
   repeat: number | undefined;
-  type: string;
+  /** --type; default memory (an object's program: its section's context). */
+  type?: string;
   /** --context was given: an unverified run gets that context built around its input too. */
   context?: boolean;
   unverified: boolean;
@@ -27,47 +34,119 @@ export interface RunCommandOptions {
   dumpMaps?: boolean;
   /** Print r0 (and with dumpMaps the maps) as one JSON object. */
   json?: boolean;
+  /** An object's program (--section) and its globals' values (--set). */
+  section?: string;
+  set?: Readonly<Record<string, VariableValue>>;
+  /** --events FILE: records of `stride` bytes, the program run once on each. */
+  events?: Uint8Array;
+  stride?: number;
+}
+
+/** A program ready to run, its default input, and how its maps print. */
+interface Runnable {
+  readonly loaded: LoadedProgram;
+  readonly input: Uint8Array;
+  readonly tables: () => MapTable[];
+  readonly json: () => unknown[];
 }
 
 /** Verifies and compiles; a refusal of a program given no input says so (noteMissingInput). */
 function loadForRun(path: string, file: ProgramFile, mem: Uint8Array, inputGiven: boolean, opts: RunCommandOptions): LoadedProgram {
   const vm = new Vm({ helpers: helpersFor(path) });
   const tier = opts.tier ?? 'auto';
-  const context = parseContextType(opts.type, mem.length);
+  const type = opts.type ?? 'memory';
+  const context = parseContextType(type, mem.length);
   if (opts.unverified) return vm.load(file.program, { engine: opts.engine, tier, unverified: true, ...(opts.context ? { context } : {}) });
   let loaded: LoadedProgram;
   try {
     loaded = vm.load(file.program, { engine: opts.engine, tier, context, logLevel: opts.logLevel, termination: opts.termination ?? 'prove' });
   } catch (err) {
     if (err instanceof VerifyError && opts.logLevel > 0) process.stderr.write(err.log.endsWith('\n') ? err.log : `${err.log}\n`);
-    throw noteMissingInput(err, inputGiven, opts.type);
+    throw noteMissingInput(err, inputGiven, type);
   }
   if (opts.logLevel > 0) process.stderr.write(loaded.verification!.log);
   return loaded;
 }
 
-/** `bpfjit run`: prints r0 as 0x..., and with --repeat the median time per run (timing.ts). */
-export function runCommand(path: string, opts: RunCommandOptions): void {
+/** The first record's size stands for the input's when the context is sized from it. */
+const sizingInput = (opts: RunCommandOptions): Uint8Array | undefined => (opts.events ? new Uint8Array(opts.stride ?? 0) : opts.mem);
+
+function programFileRunnable(path: string, opts: RunCommandOptions): Runnable {
+  if (opts.set && Object.keys(opts.set).length > 0) throw new InputError(`--set: ${path} is not an ELF object (only objects have global variables)`);
   const file = loadProgramNamed(path, opts);
   const fileMem = file.mem !== undefined && file.mem.length > 0 ? file.mem : undefined;
-  const given = opts.mem ?? fileMem;
+  const given = sizingInput(opts) ?? fileMem;
   const mem = given ?? new Uint8Array(0);
   const loaded = loadForRun(path, file, mem, given !== undefined, opts);
-  const r0 = loaded.run(mem);
-  if (!opts.json) process.stdout.write(`0x${r0.toString(16)}\n`);
-  let timing: string | undefined;
+  return { loaded, input: mem, tables: () => mapTables(loaded.maps), json: () => mapsJson(loaded.maps) };
+}
+
+function objectRunnable(path: string, opts: RunCommandOptions): Runnable {
+  const { obj, loaded, spec } = loadObjectForCli(path, {
+    engine: opts.engine, logLevel: opts.logLevel, inputLength: sizingInput(opts)?.length ?? 0, unverified: opts.unverified,
+    ...(opts.tier ? { tier: opts.tier } : {}), ...(opts.termination ? { termination: opts.termination } : {}),
+    ...(opts.type !== undefined ? { type: opts.type } : {}), ...(opts.section !== undefined ? { section: opts.section } : {}),
+    ...(opts.set ? { set: opts.set } : {}), ...(opts.maxSlots ? { maxSlots: opts.maxSlots } : {}),
+  });
+  if (opts.logLevel > 0 && loaded.verification) process.stderr.write(loaded.verification.log);
+  const btf = objectBtf(spec);
+  return { loaded, input: opts.mem ?? defaultInput(loaded), tables: () => objectMapTables(obj, btf), json: () => objectMapsJson(obj, btf) };
+}
+
+/** Runs once per record of --events; the r0 values seen, with how often, in the order first seen. */
+function runEvents(loaded: LoadedProgram, events: Uint8Array, stride: number): Map<string, number> {
+  if (events.length % stride !== 0) throw new InputError(`--events: ${events.length} bytes are not a whole number of ${stride}-byte records (--stride)`);
+  const seen = new Map<string, number>();
+  for (let at = 0; at < events.length; at += stride) {
+    const r0 = `0x${loaded.run(events.subarray(at, at + stride)).toString(16)}`;
+    seen.set(r0, (seen.get(r0) ?? 0) + 1);
+  }
+  return seen;
+}
+
+/** The stride of --events: given, or the record the program's context reads. */
+function eventStride(opts: RunCommandOptions, loaded: LoadedProgram): number {
+  if (opts.stride !== undefined) return opts.stride;
+  const ctx = loaded.context;
+  if (ctx && !ctx.layout && ctx.r1.kind === 'struct') return ctx.r1.size;
+  throw new InputError('--events needs --stride N (the size of each record) for this program\'s context');
+}
+
+function printMaps(tables: readonly MapTable[]): void {
+  if (tables.length === 0) process.stdout.write('the program has no maps\n');
+  for (const t of tables) {
+    const lines = [t.title, ...(t.rows.length > 0 ? alignedRows(t.rows) : []), ...(t.after ?? [])];
+    process.stdout.write(lines.map((l) => `${l}\n`).join(''));
+  }
+}
+
+/** `bpfjit run`: prints r0 as 0x..., and with --repeat the median time per run (timing.ts). */
+export function runCommand(path: string, opts: RunCommandOptions): void {
+  if (opts.events && opts.repeat !== undefined) throw new InputError('give --events or --repeat, not both');
+  if (opts.events && opts.mem) throw new InputError('give --events or --mem/--mem-hex, not both');
+  const target = isObjectFile(path) ? objectRunnable(path, opts) : programFileRunnable(path, opts);
+  const { loaded, input } = target;
+  let result: Record<string, unknown>;
+  if (opts.events) {
+    const seen = runEvents(loaded, opts.events, eventStride(opts, loaded));
+    const count = [...seen.values()].reduce((a, b) => a + b, 0);
+    if (!opts.json) process.stdout.write([`${count} events`, ...[...seen].map(([r0, n]) => `r0 ${r0}: ${n}`)].map((l) => `${l}\n`).join(''));
+    result = { events: count, r0: Object.fromEntries(seen) };
+  } else {
+    const r0 = loaded.run(input);
+    if (!opts.json) process.stdout.write(`0x${r0.toString(16)}\n`);
+    result = { r0: `0x${r0.toString(16)}` };
+  }
   if (opts.repeat !== undefined) {
     // The input goes into engine memory once: a copy per run would be timed with the run (76 µs for 2 MiB).
-    const { addr, len } = loaded.placeInput(mem);
+    const { addr, len } = loaded.placeInput(input);
     const exe = loaded.exe;
-    timing = timingLine(timeRuns(() => exe.run(addr, len), opts.repeat));
-    if (!opts.json) process.stdout.write(`${timing}\n`);
+    result['timing'] = timingLine(timeRuns(() => exe.run(addr, len), opts.repeat));
+    if (!opts.json) process.stdout.write(`${String(result['timing'])}\n`);
   }
   if (opts.json) {
-    const out = { r0: `0x${r0.toString(16)}`, ...(timing ? { timing } : {}), ...(opts.dumpMaps ? { maps: mapsJson(loaded.maps) } : {}) };
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...result, ...(opts.dumpMaps ? { maps: target.json() } : {}) }, null, 2)}\n`);
   } else if (opts.dumpMaps) {
-    if (loaded.maps.length === 0) process.stdout.write('the program has no maps\n');
-    for (const t of mapTables(loaded.maps)) process.stdout.write([t.title, ...(t.rows.length > 0 ? alignedRows(t.rows) : [])].map((l) => `${l}\n`).join(''));
+    printMaps(target.tables());
   }
 }
