@@ -100,7 +100,7 @@ function readProgramFile(path: string): RawProgramFile {
   const data = readInputFile(path);
   if (ext === '.bin' || ext === '.o' || looksBinary(data)) {
     if (ELF_MAGIC.every((b, i) => data[i] === b)) {
-      throw new InputError(`${path}: ELF objects are not supported yet; extract .text with llvm-objcopy -O binary`);
+      throw new InputError(`${path}: an ELF object holds programs, maps and data: load it with parseObject and loadObject`);
     }
     return { bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   }

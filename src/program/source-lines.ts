@@ -30,9 +30,13 @@ function lastAtOrBefore(lines: readonly SourceLine[], pc: number): number {
   return lo - 1;
 }
 
-/** The line `pc` belongs to (in sorted records). */
+/**
+ * The line `pc` belongs to (in sorted records). Clang marks code that has no line of its own (spills,
+ * moves it added) with line 0: such code belongs to no line.
+ */
 export function lineAt(lines: readonly SourceLine[] | undefined, pc: number): SourceLine | undefined {
-  return lines ? lines[lastAtOrBefore(lines, pc)] : undefined;
+  const line = lines ? lines[lastAtOrBefore(lines, pc)] : undefined;
+  return line?.line === 0 ? undefined : line;
 }
 
 /**
@@ -44,7 +48,7 @@ export function lineStartingAt(lines: readonly SourceLine[] | undefined, pc: num
   if (!lines) return undefined;
   const i = lastAtOrBefore(lines, pc);
   const line = lines[i];
-  if (line?.pc !== pc) return undefined;
+  if (line?.pc !== pc || line.line === 0) return undefined;
   const prev = lines[i - 1];
   return prev && prev.line === line.line && prev.file === line.file ? undefined : line;
 }
