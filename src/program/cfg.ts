@@ -6,11 +6,21 @@
  */
 import type { BasicBlock, BpfFunction } from './program.js';
 
-/** Each block's successors as block indexes (fn.blocks order). */
-export function successorIndexes(fn: BpfFunction): number[][] {
-  const at = new Int32Array(fn.end - fn.entry);
-  fn.blocks.forEach((block, i) => { at[block.start - fn.entry] = i; });
-  return fn.blocks.map((block) => block.succs.map((s) => at[s - fn.entry]!));
+const successorCache = new WeakMap<BpfFunction, readonly (readonly number[])[]>();
+
+/**
+ * Each block's successors as block indexes (fn.blocks order). Computed once per function (the verifier
+ * and the JIT each ask several times) and shared, so callers must not change the arrays.
+ */
+export function successorIndexes(fn: BpfFunction): readonly (readonly number[])[] {
+  let succs = successorCache.get(fn);
+  if (!succs) {
+    const at = new Int32Array(fn.end - fn.entry);
+    fn.blocks.forEach((block, i) => { at[block.start - fn.entry] = i; });
+    succs = fn.blocks.map((block) => block.succs.map((s) => at[s - fn.entry]!));
+    successorCache.set(fn, succs);
+  }
+  return succs;
 }
 
 export interface DepthFirst {
