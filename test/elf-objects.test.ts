@@ -142,6 +142,18 @@ describe.each(ENGINES)('clang objects in %s', (_name, engine) => {
     expect([entry.run(u32s(1, 9)), entry.run(u32s(3, 9)), entry.run(u32s(2, 9))]).toEqual([1009n, 2009n, 7n]);
   });
 
+  it('a map value with a struct bpf_spin_lock, found through BTF, updated under the lock', () => {
+    const spec = parseObject(fixture('spinlock'));
+    expect(spec.maps[0]!.spec.spinLockOffset).toBe(8);
+    const obj = loadObject(new Vm(), spec, engine);
+    const accounts = obj.map('accounts');
+    accounts.update(u32s(1), new Uint8Array(16));
+    const deposit = obj.program('deposit');
+    for (const amount of [5, 7, 30]) expect(deposit.run(u32s(amount))).toBe(0n);
+    const value = accounts.lookup(u32s(1)) as Uint8Array;
+    expect([u64(value, 0), u32(value, 8), u32(value, 12)]).toEqual([42n, 0, 3]);
+  });
+
   it('.kconfig externs answered by the host, weak ones 0 when unknown', () => {
     const answered = load('kconfig', engine, { kconfig: { LINUX_KERNEL_VERSION: 0x050f00, CONFIG_HZ: 250, CONFIG_BPF_JIT: 'y' } });
     expect(answered.program('versions').run(u32s(0, 0))).toBe(502501n);
@@ -200,7 +212,7 @@ describe('fixtures', () => {
     const run = spawnSync(join(FIXTURES, 'build.sh'), [out], { encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     const objects = readdirSync(FIXTURES).filter((f) => f.endsWith('.o'));
-    expect(objects.length).toBe(6);
+    expect(objects.length).toBe(7);
     for (const o of objects) expect(readFileSync(join(out, o)).equals(readFileSync(join(FIXTURES, o))), o).toBe(true);
   });
 });

@@ -62,6 +62,21 @@ function size(btf: Btf, declared: number | undefined, type: number | undefined, 
   return declared ?? fromType ?? 0;
 }
 
+/**
+ * Where the value holds a `struct bpf_spin_lock`: among its top-level members, as the kernel looks
+ * for one (btf_find_spin_lock); absent when it has none.
+ */
+function spinLockOffset(btf: Btf, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const t = btf.type(btf.skipModifiers(value));
+  if (t.kind !== 'struct') return undefined;
+  const lock = t.members.find((m) => {
+    const mt = btf.type(btf.skipModifiers(m.type));
+    return mt.kind === 'struct' && mt.name === 'bpf_spin_lock';
+  });
+  return lock && lock.bitOffset / 8;
+}
+
 /** `values` initialisers: slot i is the function a relocation at values + 8i names. */
 function slotsOf(sym: ElfSymbol, valuesAt: number, relocs: readonly Relocation[], fail: (r: string) => never): Array<[number, string]> {
   const start = sym.value + valuesAt;
@@ -88,10 +103,12 @@ export function btfMaps(btf: Btf | undefined, section: Section, symbols: readonl
     const n = fields.numbers;
     if (n.type === undefined) return fail('no map type (__uint(type, ...))');
     const isProgArray = n.type === 3;
+    const lock = spinLockOffset(btf, fields.value);
     const spec = {
       type: n.type, maxEntries: n.max_entries ?? 0, flags: n.map_flags ?? 0, mapExtra: n.map_extra ?? 0, name: kernelName(sym.name),
       keySize: size(btf, n.key_size, fields.key, 'key', fail),
       valueSize: isProgArray && n.value_size === undefined && fields.value === undefined ? 4 : size(btf, n.value_size, fields.value, 'value', fail),
+      ...(lock === undefined ? {} : { spinLockOffset: lock }),
     };
     const slots = fields.values === undefined ? [] : slotsOf(sym, fields.values, relocs, fail);
     if (slots.length > 0 && !isProgArray) return fail('values initialisers are supported for a prog_array only');
