@@ -186,9 +186,20 @@ describe('stats and log', () => {
     ]);
   });
 
+  it('stores a path\'s state at most once every four instructions outside loop heads, as the kernel spaces them', () => {
+    const tests = Array.from({ length: 16 }, (_, i) => [`if r2 == ${i} goto +0`, 'r3 += 1']).flat();
+    const r = check(['r2 = *(u8 *)(r1 + 0)', 'r3 = 0', ...tests, 'r0 = r3', 'exit'].join('\n'), { context: memory(8) });
+    expect(r.ok).toBe(true);
+    expect(r.stats.statesStored).toBeGreaterThan(0);
+    expect(r.stats.statesStored).toBeLessThanOrEqual(Math.ceil(r.stats.insnsProcessed / 4));
+  });
+
   it('prunes a path whose only difference is a value that no longer matters', () => {
-    const r = check('r2 = *(u8 *)(r1 + 0)\nif r2 > 3 goto +1\nr2 = 9\nr0 = r2\nexit', { context: memory(8), logLevel: 2 });
-    expect(r.log.split('\n').slice(-2)).toEqual(['from 1 to 3:', '3: safe (a stored state subsumes this one)']);
+    // A path stores its state only after two jumps and four instructions (explore.ts): the first
+    // path reaches pc 10 with both, the second is pruned there.
+    const body = ['r2 = *(u8 *)(r1 + 0)', 'if r2 > 3 goto +8', 'r2 = 9', 'r3 = 1', ...Array<string>(5).fill('r3 += 1'), 'goto +0', 'r0 = r2', 'exit'];
+    const r = check(body.join('\n'), { context: memory(8), logLevel: 2 });
+    expect(r.log.split('\n').slice(-2)).toEqual(['from 1 to 10:', '10: safe (a stored state subsumes this one)']);
     expect(r.stats.statesPruned).toBe(1);
   });
 });

@@ -64,8 +64,11 @@ export class StateStore {
     this.visits = new Uint32Array(slotCount);
   }
 
-  /** Looks `cur` up at prune point `pc`; stores it when nothing matches. */
-  visit(pc: number, cur: VState, parent: Checkpoint | undefined): Visit {
+  /**
+   * Looks `cur` up at prune point `pc`; stores it when nothing matches and `mayStore` (explore.ts
+   * stores only every so often along a path, as the kernel does).
+   */
+  visit(pc: number, cur: VState, parent: Checkpoint | undefined, mayStore = true): Visit {
     this.visits[pc]!++;
     const list = (this.lists[pc] ??= []);
     for (const cp of list) {
@@ -95,7 +98,7 @@ export class StateStore {
       if (round) widenState(round.state, cur, this.thresholds);
     }
     this.evict(list);
-    if (list.length >= MAX_PER_PC) return { kind: 'skipped' };
+    if (!mayStore || list.length >= MAX_PER_PC) return { kind: 'skipped' };
     const state = copyState(cur);
     const checkpoint: Checkpoint = { pc, state, parent, linked: linkedIds(state), branches: 1, hits: 0, misses: 0 };
     list.push(checkpoint);

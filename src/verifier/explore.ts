@@ -29,7 +29,19 @@ interface Pending {
   readonly pc: number;
   readonly parent: Checkpoint | undefined;
   readonly path: PathNode | undefined;
+  /** Jumps and instructions since the path last stored a state. */
+  readonly jumps: number;
+  readonly insns: number;
 }
+
+/**
+ * A path stores its state at a prune point only after this many jumps and instructions since it last
+ * stored one, and always at a loop head: states stored at every branch of a compare tree cost more to
+ * copy than they save in pruning. The kernel's is_state_visited waits for 2 jumps and 8 instructions;
+ * 4 instructions keep the pruning of short diamonds (bench/README.md, "Design measurements").
+ */
+const STORE_AFTER_JUMPS = 2;
+const STORE_AFTER_INSNS = 4;
 
 export interface ExploreResult {
   readonly error?: VerifyError;
@@ -103,12 +115,13 @@ export class Explorer {
   /** Follows one path until it ends; returns an error when it is refused. */
   private runPath(start: Pending, pending: Pending[]): VerifyError | undefined {
     const { state } = start;
-    let { pc, parent, path } = start;
+    let { pc, parent, path, jumps, insns } = start;
     const { insnAt } = this.env.program;
     const log = this.log;
     for (;;) {
       if (this.points[pc]) {
-        const seen = this.store.visit(pc, state, parent);
+        const mayStore = (jumps >= STORE_AFTER_JUMPS && insns >= STORE_AFTER_INSNS) || this.heads.has(pc);
+        const seen = this.store.visit(pc, state, parent, mayStore);
         if (seen.kind === 'prune') {
           if (log.level >= 2) log.add(`${pc}: safe (a stored state subsumes this one)`);
           pathDone(parent);
@@ -118,14 +131,20 @@ export class Explorer {
           if (log.level >= 1) log.path(path, insnAt);
           return this.loopError(pc, state);
         }
-        if (seen.kind === 'stored') parent = seen.checkpoint;
+        if (seen.kind === 'stored') {
+          parent = seen.checkpoint;
+          jumps = 0;
+          insns = 0;
+        }
       }
       if (this.processed >= this.budget) {
         if (log.level >= 1) log.path(path, insnAt);
         return this.budgetError(pc);
       }
       this.processed++;
+      insns++;
       const insn = insnAt[pc]!;
+      if (insn.kind === 'jmp' || insn.kind === 'ja') jumps++;
       this.env.facts.reached[pc] = 1;
       if (log.level >= 2) log.insn(insn, state);
       if (log.level >= 1) path = { pc, prev: path };
@@ -143,14 +162,14 @@ export class Explorer {
       }
       if (out.kind === 'fork') {
         if (parent) parent.branches++;
-        pending.push({ state: out.taken, pc: out.takenPc, parent, path });
+        pending.push({ state: out.taken, pc: out.takenPc, parent, path, jumps, insns });
       }
       pc = out.pc;
     }
   }
 
   run(entry: VState): ExploreResult {
-    const pending: Pending[] = [{ state: entry, pc: 0, parent: undefined, path: undefined }];
+    const pending: Pending[] = [{ state: entry, pc: 0, parent: undefined, path: undefined, jumps: 0, insns: 0 }];
     while (pending.length > 0) {
       const next = pending.pop()!;
       if (this.log.level >= 2 && next.path) this.log.add(`from ${next.path.pc} to ${next.pc}:`);
