@@ -14,7 +14,7 @@ function gatherBytes(a: bigint, b: bigint, c: bigint, d: bigint, e: bigint): big
 
 function memfrob(ptr: bigint, len: bigint, _c: bigint, _d: bigint, _e: bigint, env: HelperEnv): bigint {
   const n = len > 0xffffffffn ? Number.MAX_SAFE_INTEGER : Number(len);
-  const at = checkedAddress(env, ptr, n);
+  const at = checkedAddress(env, ptr, n, true);
   const bytes = env.mem.bytes;
   for (let k = 0; k < n; k++) bytes[at + k] = bytes[at + k]! ^ 42;
   return 0n;

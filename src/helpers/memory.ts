@@ -40,7 +40,7 @@ export function checkedString(env: HelperEnv, ptr: bigint, max: number, what: st
  */
 export function outBuffer(env: HelperEnv, ptr: bigint, size: bigint): Uint8Array {
   const len = size > 0xffffffffn ? Number.MAX_SAFE_INTEGER : Number(size);
-  const at = checkedAddress(env, ptr, len);
+  const at = checkedAddress(env, ptr, len, true);
   const out = env.mem.bytes.subarray(at, at + len);
   out.fill(0);
   return out;

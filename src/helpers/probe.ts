@@ -36,7 +36,7 @@ function readable(env: HelperEnv, source: ProbeReadFn | undefined, space: Addres
 /** The destination buffer (a mem_write argument), checked against the run's regions. */
 function destination(env: HelperEnv, ptr: bigint, size: bigint): Uint8Array {
   const len = Number(BigInt.asUintN(32, size)); // the kernel's u32 size
-  const at = checkedAddress(env, ptr, len);
+  const at = checkedAddress(env, ptr, len, true);
   return env.mem.bytes.subarray(at, at + len);
 }
 

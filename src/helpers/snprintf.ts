@@ -35,7 +35,7 @@ export function snprintfHelpers(): HelperSpec[] {
       if (typeof text === 'number') return negErrno(-text);
       const size = r2 > 0xffffffffn ? Number.MAX_SAFE_INTEGER : Number(r2);
       if (size > 0) {
-        const at = checkedAddress(env, r1, size);
+        const at = checkedAddress(env, r1, size, true);
         const shown = Buffer.from(text.slice(0, size - 1), 'latin1');
         env.mem.write(at, shown);
         env.mem.bytes[at + shown.length] = 0;

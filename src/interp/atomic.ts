@@ -53,7 +53,7 @@ export function runAtomic(m: Machine, img: CodeImage, i: number): void {
   const n = aux & 0x100 ? 8 : 4;
   const a = R[d + 1]! * 4294967296 + (R[d]! >>> 0) + C[k + 3]!;
   const fast = (a >= m.ctxAddr && a + n <= m.ctxEnd) || (a >= m.stackStart && a + n <= m.stackEnd);
-  if (!fast) m.checkSlow(a, n, pc);
+  if (!fast) m.checkSlow(a, n, pc, true);
   if (a % n !== 0) {
     throw new BpfRuntimeError('E_RUN_MEMORY', pc, `misaligned ${n}-byte atomic access at 0x${a.toString(16)}`);
   }

@@ -327,7 +327,7 @@ export function execute(m: Machine, img: CodeImage, start = 0, stop = 0): void {
       case 76 satisfies Id<'STB'>: {
         const a = R[d + 1]! * TWO32 + (R[d]! >>> 0) + C[k + 3]!;
         if (!((a >= c0 && a + 1 <= c1) || (a >= s0 && a + 1 <= s1))) {
-          m.checkSlow(a, 1, PC[i]!);
+          m.checkSlow(a, 1, PC[i]!, true);
           ({ dv, u8, ctxEnd: c1 } = m);
         }
         u8[a] = R[s]!;
@@ -336,7 +336,7 @@ export function execute(m: Machine, img: CodeImage, start = 0, stop = 0): void {
       case 77 satisfies Id<'STH'>: {
         const a = R[d + 1]! * TWO32 + (R[d]! >>> 0) + C[k + 3]!;
         if (!((a >= c0 && a + 2 <= c1) || (a >= s0 && a + 2 <= s1))) {
-          m.checkSlow(a, 2, PC[i]!);
+          m.checkSlow(a, 2, PC[i]!, true);
           ({ dv, u8, ctxEnd: c1 } = m);
         }
         dv.setInt16(a, R[s]!, true);
@@ -345,7 +345,7 @@ export function execute(m: Machine, img: CodeImage, start = 0, stop = 0): void {
       case 78 satisfies Id<'STW'>: {
         const a = R[d + 1]! * TWO32 + (R[d]! >>> 0) + C[k + 3]!;
         if (!((a >= c0 && a + 4 <= c1) || (a >= s0 && a + 4 <= s1))) {
-          m.checkSlow(a, 4, PC[i]!);
+          m.checkSlow(a, 4, PC[i]!, true);
           ({ dv, u8, ctxEnd: c1 } = m);
         }
         dv.setInt32(a, R[s]!, true);
@@ -354,7 +354,7 @@ export function execute(m: Machine, img: CodeImage, start = 0, stop = 0): void {
       case 79 satisfies Id<'STDW'>: {
         const a = R[d + 1]! * TWO32 + (R[d]! >>> 0) + C[k + 3]!;
         if (!((a >= c0 && a + 8 <= c1) || (a >= s0 && a + 8 <= s1))) {
-          m.checkSlow(a, 8, PC[i]!);
+          m.checkSlow(a, 8, PC[i]!, true);
           ({ dv, u8, ctxEnd: c1 } = m);
         }
         dv.setInt32(a, R[s]!, true);

@@ -10,7 +10,7 @@ import { BpfRuntimeError } from '../errors.js';
 import type { HelperEnv } from '../runtime/helpers.js';
 import type { BpfMap } from '../maps/map.js';
 import type { Region } from '../runtime/memory.js';
-import { MAX_CALL_FRAMES, STACK_FRAME_BYTES } from '../runtime/memory.js';
+import { MAX_CALL_FRAMES, STACK_FRAME_BYTES, inRegions } from '../runtime/memory.js';
 import { runRegions, type Runtime } from '../runtime/executable.js';
 import type { TailState } from '../runtime/tail-call.js';
 import { FP_SLOT, type CodeImage } from './image.js';
@@ -112,22 +112,24 @@ export class Machine {
   /**
    * The slow path of a bounds check, taken when [a, a+n) is not inside the context or the stack's
    * frames in use: tries the other allowed regions, growing the views if needed.
-   * Throws E_RUN_MEMORY at `pc` when the access is outside every region.
+   * Throws E_RUN_MEMORY at `pc` when the access is outside every region (for a `write`, every
+   * region that is not read-only).
    */
-  checkSlow(a: number, n: number, pc: number): void {
+  checkSlow(a: number, n: number, pc: number, write = false): void {
     const end = a + n;
     let inside = false;
     for (let k = 0; !inside && k < this.allowed.length; k++) {
       const r = this.allowed[k]!;
-      inside = a >= r.start && end <= r.end;
+      inside = a >= r.start && end <= r.end && !(write && r.readOnly);
     }
     if (inside && end > this.memLen) this.refresh();
-    if (!inside || end > this.memLen) throw memoryFault(pc, a, n);
+    if (!inside || end > this.memLen) throw memoryFault(pc, a, n, write && inRegions(this.allowed, a, n));
   }
 }
 
-export function memoryFault(pc: number, a: number, n: number): BpfRuntimeError {
+export function memoryFault(pc: number, a: number, n: number, readOnly = false): BpfRuntimeError {
   const where = Number.isSafeInteger(a) && a >= 0 ? `0x${a.toString(16)}` : 'an address';
+  if (readOnly) return new BpfRuntimeError('E_RUN_MEMORY', pc, `${n}-byte write at ${where}: programs may only read this memory (a BPF_F_RDONLY_PROG map's value)`);
   return new BpfRuntimeError('E_RUN_MEMORY', pc, `${n}-byte access at ${where} is outside the program's memory`);
 }
 

@@ -95,7 +95,7 @@ return {
 function trapMessage(program: Program, code: ErrorCode, pc: number): string {
   if (isPoisonedCall(program.insnAt[pc])) return poisonedCallRule(program, pc);
   switch (code) {
-    case 'E_RUN_MEMORY': return 'memory access outside the program\'s memory (or a misaligned atomic)';
+    case 'E_RUN_MEMORY': return 'memory access outside the program\'s memory (or a write to read-only memory, or a misaligned atomic)';
     case 'E_RUN_BUDGET': return 'instruction budget exceeded';
     case 'E_RUN_CALL_DEPTH': return 'more than 8 nested call frames';
     case 'E_RUN_UNKNOWN_HELPER': return 'callx: the register holds no registrable helper id';

@@ -1,6 +1,7 @@
 /**
  * Loads, stores and atomics. A BPF address is an i64; in checked mode the access [ea, ea+size) must lie
- * in one of the run's regions (the stack's frames in use, the context, the engine's extra regions) or the run stops
+ * in one of the run's regions (the stack's frames in use, the context, the engine's extra regions; for
+ * a store or an atomic, not a read-only one) or the run stops
  * with E_RUN_MEMORY at the instruction's pc, before any effect. Each region test is one subtraction and
  * one unsigned compare: ea - start <u limit, where limit = max(length - size + 1, 0).
  *
@@ -38,7 +39,7 @@ function inRegion(e: FnEmitter, ea: () => Expr, start: Expr, limit: Expr): Expr 
  * Region tests as a chain of br_if out of a block that ends in the trap: each test is a compare and
  * a well-predicted branch, and the common region (by the pointer fact) comes first.
  */
-function regionTests(e: FnEmitter, ea: () => Expr, size: AccessSize, fact: PointerFact | undefined): Expr[] {
+function regionTests(e: FnEmitter, ea: () => Expr, size: AccessSize, fact: PointerFact | undefined, write: boolean): Expr[] {
   const m = e.m;
   const stack = inRegion(e, ea, e.frameLo(), e.frameLimit(size));
   const ctx = inRegion(e, ea, e.run('ctxStart'), e.run(`ctxLimit${size}`));
@@ -47,7 +48,8 @@ function regionTests(e: FnEmitter, ea: () => Expr, size: AccessSize, fact: Point
   if (fact?.base === 'ctx') tests.unshift(m.i64.lt_u(i64Const(m, BigInt(fact.k)), e.run(`ctxLimit${size}`)));
   for (const region of e.mc.regions) {
     const limit = region.end - region.start - size + 1;
-    if (limit <= 0) continue;
+    // A store or an atomic into a read-only region (a BPF_F_RDONLY_PROG map's values) finds no region: it faults.
+    if (limit <= 0 || (write && region.readOnly)) continue;
     const start = i64Const(m, BigInt(region.start));
     tests.push(inRegion(e, ea, start, region.end <= e.mc.memoryEnd ? i64Const(m, BigInt(limit)) : grownLimit(e, region, size)));
   }
@@ -87,20 +89,23 @@ function address(e: FnEmitter, insn: MemInsn, size: AccessSize): Address {
     const misaligned = atomic && fact!.k % size !== 0;
     return { checks: misaligned ? [e.trap('E_RUN_MEMORY', pc)] : [], ptr: () => m.i32.wrap(raw()), offset: 0 };
   }
-  return checkedAddress(e, pc, raw, size, fact, atomic);
+  return checkedAddress(e, pc, raw, size, fact, insn.kind === 'ldx' ? 'load' : atomic ? 'atomic' : 'store');
 }
 
-/** Checked mode: [raw, raw + size) must lie in one of the run's regions, else E_RUN_MEMORY at `pc`. */
-export function checkedAddress(e: FnEmitter, pc: number, raw: () => Expr, size: AccessSize, fact: PointerFact | undefined, atomic = false): Address {
+/**
+ * Checked mode: [raw, raw + size) must lie in one of the run's regions (for a store or an atomic, one
+ * that is not read-only), else E_RUN_MEMORY at `pc`.
+ */
+export function checkedAddress(e: FnEmitter, pc: number, raw: () => Expr, size: AccessSize, fact: PointerFact | undefined, mode: 'load' | 'store' | 'atomic' = 'load'): Address {
   const m = e.m;
   const eaLocal = e.temp(i64);
   const ea = (): Expr => m.local.get(eaLocal, i64);
   const label = `inside${pc}`;
   const checks = [
     m.local.set(eaLocal, raw()),
-    m.block(label, [...regionTests(e, ea, size, fact).map((test) => m.br(label, test)), e.trap('E_RUN_MEMORY', pc)]),
+    m.block(label, [...regionTests(e, ea, size, fact, mode !== 'load').map((test) => m.br(label, test)), e.trap('E_RUN_MEMORY', pc)]),
   ];
-  if (atomic) checks.push(m.if(m.i32.eqz(aligned(e, ea, size)), e.trap('E_RUN_MEMORY', pc)));
+  if (mode === 'atomic') checks.push(m.if(m.i32.eqz(aligned(e, ea, size)), e.trap('E_RUN_MEMORY', pc)));
   return { checks, ptr: () => m.i32.wrap(ea()), offset: 0 };
 }
 

@@ -11,8 +11,8 @@ import { HelperFault, checkedAddress, type HelperEnv, type HelperSpec } from '..
 import type { BpfMap } from './map.js';
 import { mapOperations } from './ops.js';
 import { programOp, typesFor, type MapCall } from './program-ops.js';
-import { EINVAL } from './errno.js';
-import { BPF_MAP_TYPE, isPerCpuType } from './types.js';
+import { EINVAL, EPERM } from './errno.js';
+import { BPF_F, BPF_MAP_TYPE, isPerCpuType } from './types.js';
 
 export const MAP_LOOKUP_ELEM = 1;
 export const MAP_UPDATE_ELEM = 2;
@@ -31,6 +31,18 @@ function mapOf(env: HelperEnv, r1: bigint, name: string): BpfMap {
   if (!map) throw new HelperFault(`${name}: r1 (0x${r1.toString(16)}) is not one of the program's maps`);
   return map;
 }
+
+/**
+ * The map r1 names, for a helper that changes its entries (update, delete, push, pop), or undefined
+ * when the map is BPF_F_RDONLY_PROG: the verifier refuses such a call (map-access.ts), and checked
+ * code gets -EPERM from it, the kernel's answer to a write the map's permissions forbid.
+ */
+function writableMapOf(env: HelperEnv, r1: bigint, name: string): BpfMap | undefined {
+  const map = mapOf(env, r1, name);
+  return (map.flags & BPF_F.RDONLY_PROG) !== 0 ? undefined : map;
+}
+
+const NOT_WRITABLE = BigInt.asUintN(64, BigInt(-EPERM));
 
 /** Runs the operation of `call` on `map` with these arguments, the CPU appended where it takes one. */
 function run(env: HelperEnv, map: BpfMap, call: MapCall, args: bigint[]): bigint {
@@ -55,7 +67,8 @@ export function mapHelpers(): HelperSpec[] {
     {
       id: MAP_UPDATE_ELEM, name: 'map_update_elem', mapCall: 'update', proto: { args: ['map', 'map_key', 'map_value', 'scalar'], ret: 'scalar', mapTypes: typesFor('update') },
       impl: (r1, r2, r3, r4, _r5, env) => {
-        const map = mapOf(env, r1, 'map_update_elem');
+        const map = writableMapOf(env, r1, 'map_update_elem');
+        if (!map) return NOT_WRITABLE;
         const key = BigInt(checkedAddress(env, r2, map.keySize));
         const value = BigInt(checkedAddress(env, r3, map.valueSize));
         return BigInt.asUintN(64, run(env, map, 'update', [key, value, r4]));
@@ -64,7 +77,8 @@ export function mapHelpers(): HelperSpec[] {
     {
       id: MAP_DELETE_ELEM, name: 'map_delete_elem', mapCall: 'delete', proto: { args: ['map', 'map_key'], ret: 'scalar', mapTypes: typesFor('delete') },
       impl: (r1, r2, _r3, _r4, _r5, env) => {
-        const map = mapOf(env, r1, 'map_delete_elem');
+        const map = writableMapOf(env, r1, 'map_delete_elem');
+        if (!map) return NOT_WRITABLE;
         return BigInt.asUintN(64, run(env, map, 'delete', [BigInt(checkedAddress(env, r2, map.keySize))]));
       },
     },
@@ -91,22 +105,26 @@ function keylessHelpers(): HelperSpec[] {
     {
       id: MAP_PUSH_ELEM, name: 'map_push_elem', proto: { args: ['map', 'map_value', 'scalar'], ret: 'scalar', mapTypes: typesFor('push') },
       impl: (r1, r2, r3, _r4, _r5, env) => {
-        const map = mapOf(env, r1, 'map_push_elem');
+        const map = writableMapOf(env, r1, 'map_push_elem');
+        if (!map) return NOT_WRITABLE;
         return BigInt.asUintN(64, run(env, map, 'push', [BigInt(checkedAddress(env, r2, map.valueSize)), r3]));
       },
     },
     {
       id: MAP_POP_ELEM, name: 'map_pop_elem', proto: { args: ['map', 'map_value_out'], ret: 'scalar', mapTypes: typesFor('pop') },
       impl: (r1, r2, _r3, _r4, _r5, env) => {
-        const map = mapOf(env, r1, 'map_pop_elem');
-        return BigInt.asUintN(64, run(env, map, 'pop', [BigInt(checkedAddress(env, r2, map.valueSize))]));
+        const map = writableMapOf(env, r1, 'map_pop_elem');
+        if (!map) return NOT_WRITABLE;
+        return BigInt.asUintN(64, run(env, map, 'pop', [BigInt(checkedAddress(env, r2, map.valueSize, true))]));
       },
     },
     {
       id: MAP_PEEK_ELEM, name: 'map_peek_elem', proto: { args: ['map', 'map_value_out'], ret: 'scalar', mapTypes: typesFor('peek') },
       impl: (r1, r2, _r3, _r4, _r5, env) => {
         const map = mapOf(env, r1, 'map_peek_elem');
-        return BigInt.asUintN(64, run(env, map, 'peek', [BigInt(checkedAddress(env, r2, map.valueSize))]));
+        // A queue or stack fills r2's buffer; a bloom filter reads the value it looks for there.
+        const fills = map.typeId !== BPF_MAP_TYPE.BLOOM_FILTER;
+        return BigInt.asUintN(64, run(env, map, 'peek', [BigInt(checkedAddress(env, r2, map.valueSize, fills))]));
       },
     },
   ];

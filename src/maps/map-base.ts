@@ -46,7 +46,8 @@ export abstract class MapBase {
    * The bytes programs may point into, and nothing else: array slots, a hash map's values (every
    * address lookup returns lies in it); empty for a queue, a stack or a bloom filter, whose values are
    * only copied. Granting it to an unverified program cannot break the map: its links, keys and counts
-   * lie elsewhere (layout.ts).
+   * lie elsewhere (layout.ts). Read-only (`readOnly`) for a BPF_F.RDONLY_PROG map: checked code may
+   * read it but not write it.
    */
   readonly valueRegion: Region;
   protected readonly layout: MapLayout;
@@ -70,7 +71,8 @@ export abstract class MapBase {
     this.label = mapLabel(spec.name, spec.typeName);
     this.layout = allocateMap(mem, spec, (spec.flags & BPF_F.ZERO_SEED) !== 0);
     this.address = this.layout.header;
-    this.valueRegion = { start: this.layout.data, end: this.layout.data + this.layout.dataSize };
+    const readOnly = (spec.flags & BPF_F.RDONLY_PROG) !== 0;
+    this.valueRegion = { start: this.layout.data, end: this.layout.data + this.layout.dataSize, ...(readOnly ? { readOnly } : {}) };
     this.wasm = mapOperations(mem);
     this.scratch = scratchFor(mem, this.layout.copies * this.layout.stride);
     this.wasm.map_clear(BigInt(this.address));

@@ -13,7 +13,7 @@ export const SPIN_UNLOCK = 94;
 
 /** The lock r1 points at: 4 aligned bytes the run may touch (only unverified code can pass another). */
 function lockAt(env: HelperEnv, r1: bigint, name: string): bigint {
-  const at = checkedAddress(env, r1, SPIN_LOCK_SIZE);
+  const at = checkedAddress(env, r1, SPIN_LOCK_SIZE, true);
   if (at % SPIN_LOCK_SIZE !== 0) throw new HelperFault(`${name}: r1 (0x${r1.toString(16)}) is not 4-byte aligned`);
   return r1;
 }

@@ -14,7 +14,8 @@
  *   the call. `exit` in a callee restores them and returns r0.
  * - Memory: in checked mode an access [addr, addr+size) must lie inside one region (the frames in
  *   use of the CPU's stack: from the current r10 - 512 up to the stack's top; the context; or an engine
- *   region such as map storage), else E_RUN_MEMORY at its pc, before any effect. Atomics must also be
+ *   region such as map storage; for a store or an atomic, not a read-only one: a BPF_F_RDONLY_PROG
+ *   map's values), else E_RUN_MEMORY at its pc, before any effect. Atomics must also be
  *   naturally aligned (as in WebAssembly), else E_RUN_MEMORY. Regions are separated by guard gaps and
  *   both engines place everything at the same addresses (memory.ts), so a stray access faults alike
  *   in both. A verified program may run unchecked.

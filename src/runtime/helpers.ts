@@ -63,10 +63,14 @@ export interface WasmOp {
 /** Raised by a helper for a bad pointer argument; the engine turns it into E_RUN_MEMORY at the call's pc. */
 export class HelperFault extends Error {}
 
-/** Checks a pointer argument and returns it as a plain address. */
-export function checkedAddress(env: HelperEnv, ptr: bigint, len: number): number {
-  if (ptr < 0n || ptr > 0xffffffffn || !inRegions(env.regions, Number(ptr), len)) {
-    throw new HelperFault(`helper argument 0x${ptr.toString(16)} (+${len}) is outside the program's memory`);
+/**
+ * Checks a pointer argument and returns it as a plain address. A buffer the helper writes (`write`)
+ * must not be read-only (a BPF_F_RDONLY_PROG map's value), as a store there would not be.
+ */
+export function checkedAddress(env: HelperEnv, ptr: bigint, len: number, write = false): number {
+  if (ptr < 0n || ptr > 0xffffffffn || !inRegions(env.regions, Number(ptr), len, write)) {
+    const readOnly = write && ptr >= 0n && ptr <= 0xffffffffn && inRegions(env.regions, Number(ptr), len);
+    throw new HelperFault(`helper argument 0x${ptr.toString(16)} (+${len}) is ${readOnly ? 'read-only to programs (a BPF_F_RDONLY_PROG map\'s value)' : 'outside the program\'s memory'}`);
   }
   return Number(ptr);
 }

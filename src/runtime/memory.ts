@@ -38,6 +38,12 @@ export interface MemoryOptions {
 export interface Region {
   readonly start: number;
   readonly end: number;
+  /**
+   * Programs may read the region but not write it (a BPF_F_RDONLY_PROG map's values): stores,
+   * atomics and helpers filling a buffer fault there, since verified code may have been proven
+   * against its bytes as constants.
+   */
+  readonly readOnly?: boolean;
 }
 
 export class EngineMemory {
@@ -157,10 +163,10 @@ export class EngineMemory {
   }
 }
 
-/** True when [addr, addr+len) lies in one of the regions. */
-export function inRegions(regions: readonly Region[], addr: number, len: number): boolean {
+/** True when [addr, addr+len) lies in one of the regions (for a write, one that is not read-only). */
+export function inRegions(regions: readonly Region[], addr: number, len: number, write = false): boolean {
   for (const r of regions) {
-    if (addr >= r.start && addr + len <= r.end) return true;
+    if (addr >= r.start && addr + len <= r.end && !(write && r.readOnly)) return true;
   }
   return false;
 }
