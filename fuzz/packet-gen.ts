@@ -25,7 +25,14 @@ const BYTES: Readonly<Record<Size, number>> = { b: 1, h: 2, w: 4, dw: 8 };
 export type PacketOp =
   | { readonly op: 'field'; readonly off: number; readonly size: Size; readonly alu: string }
   | { readonly op: 'store'; readonly off: number; readonly size: Size; readonly imm?: number }
-  | { readonly op: 'packet'; readonly off: number; readonly size: Size; readonly check: 'good' | 'short' | 'none'; readonly write: boolean }
+  | {
+    readonly op: 'packet'; readonly off: number; readonly size: Size; readonly check: 'good' | 'short' | 'none'; readonly write: boolean;
+    /**
+     * Moves data by a packet byte (read behind its own check) and'ed with `mask` first, as an IPv4
+     * header's IHL is; mask 0: none (a byte stays below 256).
+     */
+    readonly index?: { readonly at: number; readonly mask: number };
+  }
   | { readonly op: 'ldabs'; readonly size: Size; readonly imm: number }
   | { readonly op: 'ldind'; readonly size: Size; readonly reg: number; readonly imm: number }
   | { readonly op: 'alu'; readonly alu: string; readonly imm: number };
@@ -109,7 +116,10 @@ const packetOp: fc.Arbitrary<PacketOp> = fc.record({
   size: size('b', 'h', 'w', 'dw'),
   check: weighted([6, fc.constant('good' as const)], [1, fc.constant('short' as const)], [1, fc.constant('none' as const)]),
   write: fc.boolean(),
-});
+}).chain((op) => weighted(
+  [2, fc.constant(op)],
+  [1, fc.record({ at: fc.integer({ min: 0, max: 20 }), mask: fc.constantFrom(0, 3, 15, 0x3c, 0xff) }).map((index) => ({ ...op, index }))],
+));
 
 /** LD_ABS offsets: mostly in a packet's range, some past its end, a few extreme. */
 const absOffset = weighted([12, fc.integer({ min: 0, max: 40 })], [2, fc.integer({ min: 40, max: 110 })], [1, fc.constantFrom(-1, -4, 0x7fffffff, -0x80000000, 0x10000)]);
@@ -161,6 +171,13 @@ export function packetSpec(): fc.Arbitrary<PacketSpec> {
 
 const mem = (base: string, off: number): string => `[%${base}${off < 0 ? '-' : '+'}${Math.abs(off)}]`;
 
+/** Adds the (masked) byte at data + at to data in r2, behind a check of its own. */
+function indexLines(index: { at: number; mask: number } | undefined, i: number): string[] {
+  if (!index) return [];
+  const mask = index.mask === 0 ? [] : [`and %r5, ${index.mask}`];
+  return ['mov %r4, %r2', `add %r4, ${index.at + 1}`, `jgt %r4, %r3, skip${i}`, `ldxb %r5, ${mem('r2', index.at)}`, ...mask, 'add %r2, %r5'];
+}
+
 function opLines(ctx: PacketCtx, op: PacketOp, i: number): string[] {
   switch (op.op) {
     case 'field':
@@ -172,7 +189,7 @@ function opLines(ctx: PacketCtx, op: PacketOp, i: number): string[] {
       const end = op.off + BYTES[op.size] - (op.check === 'short' ? 1 : 0);
       const check = op.check === 'none' ? [] : ['mov %r4, %r2', `add %r4, ${end}`, `jgt %r4, %r3, skip${i}`];
       return [
-        `ldxw %r2, ${mem('r6', fields.data!.offset)}`, `ldxw %r3, ${mem('r6', fields.data_end!.offset)}`, ...check,
+        `ldxw %r2, ${mem('r6', fields.data!.offset)}`, `ldxw %r3, ${mem('r6', fields.data_end!.offset)}`, ...indexLines(op.index, i), ...check,
         `ldx${op.size} %r5, ${mem('r2', op.off)}`, 'xor %r7, %r5',
         ...(op.write ? [`stx${op.size} ${mem('r2', op.off)}, %r7`] : []), `skip${i}:`,
       ];
