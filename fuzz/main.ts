@@ -1,15 +1,17 @@
 /**
  * Differential fuzzing of the checked interpreter against the other engines:
  *
- *   npm run fuzz -- --runs N [--seed S] [--path P] [--ignore-known] [--engines jit,jit-opt,jit-facts,jit-facts-opt] [--gen programs,regions,maps]
+ *   npm run fuzz -- --runs N [--seed S] [--path P] [--ignore-known] [--engines jit,jit-opt,jit-facts,jit-facts-opt] [--gen programs,regions,maps,packets]
  *
  * Runs N generated cases (cases.ts): random programs through the interpreter and the engines of
  * differential.ts (default all: the checked JIT, and the JIT compiled with the verifier's facts for the
  * programs the verifier accepts, each in the baseline tier and in the optimized one), one case in
- * six programs whose pointers cross regions through the interpreter and the JIT (in the chosen
- * engines' tiers) each in a Vm of its own (layout.ts), and, one case in three, programs that call
+ * eight programs whose pointers cross regions through the interpreter and the JIT (in the chosen
+ * engines' tiers) each in a Vm of its own (layout.ts), one case in four programs that call
  * the map helpers through the interpreter and the chosen engines, each in a Vm of its own with the
- * same pre-filled maps (map-run.ts). On the first difference fast-check
+ * same pre-filled maps (map-run.ts), and one case in four programs for the kernel contexts (xdp,
+ * socket, tc) that read fields and packet bytes (bounds-checked, LD_ABS/LD_IND) and write fields, run
+ * on random packets through the interpreter and the chosen engines (packet-run.ts). On the first difference fast-check
  * shrinks the case, and this prints it with its input and every outcome, then exits 1; otherwise it
  * prints a summary (cases per second, how the runs ended, how many the verifier accepted) and exits 0.
  * `--seed` and `--path` (both printed on failure) replay a case; `--gen` picks the generators (one
@@ -103,7 +105,7 @@ class Tally {
     const gens = [...this.byGen].map(([gen, n]) => `${n} ${gen} (${percent(n, this.cases)})`).join(', ');
     const parts = [...this.counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k === 'r0' ? 'returned' : k} ${percent(n, this.cases)}`);
     const known = [...this.known].map(([id, n]) => `\nknown issue ${id}: ${n} cases`).join('');
-    const what: Partial<Record<Gen, string>> = { programs: 'aligned program cases', maps: 'map cases' };
+    const what: Partial<Record<Gen, string>> = { programs: 'aligned program cases', maps: 'map cases', packets: 'packet cases' };
     const verified = [...this.verified].map(([gen, v]) =>
       `\nverifier accepted ${v.accepted} of ${v.asked} ${what[gen] ?? gen} (${percent(v.accepted, v.asked)}), run by the JIT with facts`).join('');
     return `${gens}; average ${(this.insns / Math.max(1, this.cases)).toFixed(1)} instructions; ${parts.join(', ')}${verified}${known}`;
@@ -141,7 +143,7 @@ async function main(): Promise<number> {
     }
   });
   const tiers = regionTiers(args.engines).join(' and ');
-  const against = `${args.gens.includes('programs') || args.gens.includes('maps') ? args.engines.join(', ') : `the ${tiers} JIT`}${args.gens.includes('regions') ? ` (region programs: the ${tiers} JIT, each run in its own Vm)` : ''}`;
+  const against = `${args.gens.some((g) => g !== 'regions') ? args.engines.join(', ') : `the ${tiers} JIT`}${args.gens.includes('regions') ? ` (region programs: the ${tiers} JIT, each run in its own Vm)` : ''}`;
   console.log(`fuzzing the interpreter against ${against}: ${args.runs} cases of ${args.gens.join(', ')}, seed ${args.seed}${args.path ? `, path ${args.path}` : ''}`);
   const details = await fc.check(property, { numRuns: args.runs, seed: args.seed, ...(args.path ? { path: args.path } : {}) });
   const seconds = (performance.now() - started) / 1000;
