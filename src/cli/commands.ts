@@ -99,7 +99,7 @@ const mapsDroppedWarning = (input: string, names: readonly string[]): string =>
 function registerRun(cli: Command): void {
   cli.command('run')
     .description('run a program once (r1 = input memory, r2 = its length) and print r0')
-    .argument('<prog>', 'program: .s/.asm text, .bin bytecode or conformance .data')
+    .argument('<prog>', 'program: .s/.asm text, .bin bytecode, conformance .data or an ELF object (.o)')
     .option('--engine <engine>', 'interp or jit', 'jit')
     .option('--tier <tier>', 'the JIT\'s tier: baseline, optimized (binaryen first) or auto (baseline, optimized once hot)', 'auto')
     .option('--mem <file>', 'input memory from a file')
@@ -132,7 +132,7 @@ function registerRun(cli: Command): void {
     });
   cli.command('verify')
     .description('verify a program: exit 0 with a summary when it is safe, 1 with the reason when not')
-    .argument('<prog>', 'program: .s/.asm text, .bin bytecode or conformance .data')
+    .argument('<prog>', 'program: .s/.asm text, .bin bytecode, conformance .data or an ELF object (.o)')
     .option('--type <type>', TYPE_HELP)
     .option('--section <name>', SECTION_HELP)
     .option('--set <name=value>', SET_HELP, collect, [])
