@@ -1,7 +1,7 @@
 // The object workloads (bench/objects): the examples' objects checked against their JavaScript in
 // every engine on a small input, and a quick run giving every row.
 import { describe, expect, it } from 'vitest';
-import { exampleObject, objectBtf } from '../examples/host/common.js';
+import { exampleObject, exampleBtf } from '../examples/host/common.js';
 import { checkedLoad, measureObjects, OBJECT_WORKLOAD_NAMES } from '../bench/objects/index.js';
 import { OBJECT_WORKLOADS } from '../bench/objects/workloads.js';
 import { ENGINES } from '../bench/maps/index.js';
@@ -26,7 +26,7 @@ describe('object benchmark workloads', () => {
   for (const w of OBJECT_WORKLOADS) {
     it(`${w.name}: every engine agrees with the JavaScript, per event and in batches`, async () => {
       await loadOptimizer();
-      const btf = objectBtf(exampleObject(w.object));
+      const btf = exampleBtf(exampleObject(w.object));
       const input = w.input(btf, 'small');
       for (const e of ENGINES) {
         // checkedLoad throws on the first r0, map state or record that differs from the JavaScript's.

@@ -4,7 +4,7 @@
  * then the maps' state and the records sent to the host), then timed per event, in batches, and
  * the JavaScript alone. Records a run sends to the host are drained before every call, untimed.
  */
-import { exampleObject, objectBtf } from '../../examples/host/common.js';
+import { exampleObject, exampleBtf } from '../../examples/host/common.js';
 import type { Btf } from '../../src/btf/btf.js';
 import { loadObject, type LoadedObject } from '../../src/elf/index.js';
 import { InternalError } from '../../src/errors.js';
@@ -129,7 +129,7 @@ async function timeMode(w: ObjectWorkload, fn: () => void, before: (() => void) 
 }
 
 async function measureObject(w: ObjectWorkload, size: InputSize, budget: Budget, at: (what: string) => void): Promise<MapRecord[]> {
-  const btf = objectBtf(exampleObject(w.object));
+  const btf = exampleBtf(exampleObject(w.object));
   const input = w.input(btf, size);
   const out: MapRecord[] = [];
   for (const e of ENGINES) {

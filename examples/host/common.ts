@@ -4,9 +4,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseBtf } from '../../src/btf/parse.js';
 import type { Btf } from '../../src/btf/btf.js';
-import { loadObject, parseObject, type LoadedObject, type ObjectSpec, type VariableValue } from '../../src/elf/index.js';
+import { loadObject, objectBtf, parseObject, type LoadedObject, type ObjectSpec, type VariableValue } from '../../src/elf/index.js';
 import { InputError } from '../../src/errors.js';
 import { Vm, type EngineName } from '../../src/vm.js';
 
@@ -50,9 +49,11 @@ export function exampleObject(name: string): ObjectSpec {
   return spec;
 }
 
-export function objectBtf(spec: ObjectSpec): Btf {
-  if (!spec.btf) throw new InputError(`${spec.file ?? 'the object'} has no BTF`);
-  return parseBtf(spec.btf);
+/** The example object's BTF, which lays out its events. */
+export function exampleBtf(spec: ObjectSpec): Btf {
+  const btf = objectBtf(spec);
+  if (!btf) throw new InputError(`${spec.file ?? 'the object'} has no BTF`);
+  return btf;
 }
 
 /** A Vm of two CPUs with the example's object loaded in the chosen engine. */
@@ -60,7 +61,7 @@ export function loadExample(name: string, options: ExampleOptions): { vm: Vm; ob
   const spec = exampleObject(name);
   const vm = new Vm({ cpus: 2 });
   const obj = loadObject(vm, spec, { engine: options.engine ?? 'jit', ...(options.set ? { set: options.set } : {}) });
-  return { vm, obj, btf: objectBtf(spec) };
+  return { vm, obj, btf: exampleBtf(spec) };
 }
 
 /** A map value's bytes summed over CPUs as little-endian u64 counters. */

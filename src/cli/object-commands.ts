@@ -25,7 +25,8 @@ async function progList(path: string, opts: { json?: boolean }): Promise<void> {
 }
 
 async function mapList(path: string, opts: { json?: boolean }): Promise<void> {
-  const { readObject, objectBtf } = await import('./object-file.js');
+  const { readObject } = await import('./object-file.js');
+  const { objectBtf } = await import('../elf/index.js');
   const { mapTypeId, mapTypeName } = await import('../maps/types.js');
   const spec = readObject(path);
   const btf = objectBtf(spec);

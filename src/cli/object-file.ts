@@ -4,9 +4,7 @@
  * program built as loadObject builds it (CO-RE applied, source lines kept) for the commands that only
  * look at it (disasm, cfg, dump-wasm).
  */
-import { parseBtf } from '../btf/parse.js';
-import type { Btf } from '../btf/btf.js';
-import { parseObject, type ObjectSpec, type ProgramSpec } from '../elf/index.js';
+import { objectBtf, parseObject, type ObjectSpec, type ProgramSpec } from '../elf/index.js';
 import { buildObjectProgram } from '../elf/program-build.js';
 import { BpfError, InputError, ObjectError } from '../errors.js';
 import type { Program } from '../program/program.js';
@@ -23,8 +21,6 @@ export function readObject(path: string): ObjectSpec {
   }
 }
 
-/** The object's BTF, when it has one. */
-export const objectBtf = (spec: ObjectSpec): Btf | undefined => (spec.btf ? parseBtf(spec.btf) : undefined);
 
 const programList = (spec: ObjectSpec): string =>
   spec.programs.map((p) => `${p.name} (${p.section})`).join(', ') || 'none';

@@ -7,7 +7,7 @@ import { Vm, type EngineName, type LoadedProgram } from '../vm.js';
 import { noteMissingInput, parseContextType } from './context-arg.js';
 import { helpersFor } from './helpers.js';
 import { isObjectFile } from './object-args.js';
-import { objectBtf } from './object-file.js';
+import { objectBtf } from '../elf/index.js';
 import { defaultInput, loadObjectForCli } from './object-load.js';
 import { objectMapTables, objectMapsJson, type MapTable } from './object-maps.js';
 import { loadProgramNamed } from './program-file.js';

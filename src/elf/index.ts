@@ -2,6 +2,7 @@
 export { parseObject, type ParseObjectOptions } from './object.js';
 export { loadObject, type ObjectLoadOptions, type LoadedObject } from './load.js';
 export { ObjectVariables } from './variables.js';
+export { objectBtf } from './object-btf.js';
 export { sectionType, type ContextKind, type SectionType } from './sections.js';
 export {
   programInsnOf, sourceOf,

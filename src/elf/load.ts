@@ -14,6 +14,7 @@ import type { LoadedProgram, LoadOptions, Vm } from '../vm.js';
 import type { Btf } from '../btf/btf.js';
 import { parseBtf } from '../btf/parse.js';
 import { defaultContext } from './contexts.js';
+import { objectBtf } from './object-btf.js';
 import { defaultKconfig } from './kconfig-defaults.js';
 import { buildObjectProgram } from './program-build.js';
 import type { ObjectMapSpec, ObjectSpec, ProgramSpec } from './spec.js';
@@ -112,7 +113,7 @@ export function loadObject(vm: Vm, spec: ObjectSpec, options: ObjectLoadOptions 
     return map;
   });
   const { programs: _names, context: _context, set: _set, kconfig: _kconfig, targetBtf, ...loadOptions } = options;
-  const local = spec.btf && parseBtf(spec.btf);
+  const local = objectBtf(spec);
   const target = targetBtf instanceof Uint8Array ? parseBtf(targetBtf, 'target BTF') : targetBtf;
   const loaded: Record<string, LoadedProgram> = {};
   for (const p of programs) {

@@ -3,7 +3,6 @@
  * conventions throughout: programs by section and function, maps from `.maps` (BTF) and `maps`
  * (legacy), global data as one-entry arrays, `.kconfig` externs, license and version.
  */
-import { parseBtf } from '../btf/parse.js';
 import { InputError } from '../errors.js';
 import { validateSpec } from '../maps/spec.js';
 import { BPF_MAP_TYPE, mapTypeId } from '../maps/types.js';
@@ -14,6 +13,7 @@ import { readCode, type CodeSection } from './code.js';
 import { dataKind, dataMap, symbolVariables } from './globals.js';
 import type { BtfExt } from '../btf/ext.js';
 import { programExt, readExt } from './ext-info.js';
+import { btfOf } from './object-btf.js';
 import { elfError, ElfBytes, readSections, sectionBytes, type Section } from './header.js';
 import { kconfigExterns } from './kconfig.js';
 import { legacyMaps, LEGACY_MAPS, type FoundMap } from './legacy-maps.js';
@@ -150,7 +150,7 @@ export function parseObject(bytes: Uint8Array, options: ParseObjectOptions = {})
   const relocs = readRelocations(f, sections, symbols);
   const btfBytes = readBtf(f, sections, '.BTF');
   const btfExt = readBtf(f, sections, '.BTF.ext');
-  const btf = btfBytes && parseBtf(btfBytes);
+  const btf = btfBytes && btfOf(btfBytes);
   const parts = collectMaps(f, sections, symbols, relocs, btf);
   const { license, version } = licenseAndVersion(f, sections);
   const code = readCode(f, sections, symbols, relocs);
