@@ -7,17 +7,16 @@
 import { InputError, ObjectError } from '../errors.js';
 import type { BpfMap } from '../maps/map.js';
 import { ProgArray } from '../maps/prog-array.js';
-import type { MapSpec } from '../maps/spec.js';
-import { BPF_F, BPF_MAP_TYPE, mapTypeId } from '../maps/types.js';
 import type { ContextDescriptor } from '../verifier/index.js';
 import type { LoadedProgram, LoadOptions, Vm } from '../vm.js';
 import type { Btf } from '../btf/btf.js';
 import { parseBtf } from '../btf/parse.js';
 import { defaultContext } from './contexts.js';
+import { liveSpec } from './live-spec.js';
 import { objectBtf } from './object-btf.js';
 import { defaultKconfig } from './kconfig-defaults.js';
 import { buildObjectProgram } from './program-build.js';
-import type { ObjectMapSpec, ObjectSpec, ProgramSpec } from './spec.js';
+import type { ObjectSpec, ProgramSpec } from './spec.js';
 import { encodeKconfig, encodeValue, type KconfigValue, type VariableValue } from './values.js';
 import { ObjectVariables } from './variables.js';
 
@@ -85,17 +84,6 @@ function chosen(spec: ObjectSpec, names: readonly string[] | undefined): Program
     if (!p) throw new InputError(`the object has no program '${n}' (its programs: ${spec.programs.map((x) => x.name).join(', ') || 'none'})`);
     return p;
   });
-}
-
-/**
- * What a map is created from in a Vm, as libbpf adjusts it: read-only data gets BPF_F_RDONLY_PROG, and
- * a perf event array of no declared size gets one buffer per CPU.
- */
-function liveSpec(m: ObjectMapSpec, cpus: number): MapSpec {
-  let spec = m.spec;
-  if (m.readonly) spec = { ...spec, flags: (spec.flags ?? 0) | BPF_F.RDONLY_PROG };
-  if (spec.maxEntries === 0 && mapTypeId(spec.type) === BPF_MAP_TYPE.PERF_EVENT_ARRAY) spec = { ...spec, maxEntries: cpus };
-  return spec;
 }
 
 export function loadObject(vm: Vm, spec: ObjectSpec, options: ObjectLoadOptions = {}): LoadedObject {

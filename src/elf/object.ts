@@ -5,7 +5,6 @@
  */
 import { InputError } from '../errors.js';
 import { validateSpec } from '../maps/spec.js';
-import { BPF_MAP_TYPE, mapTypeId } from '../maps/types.js';
 import type { Btf } from '../btf/btf.js';
 import { btfMaps, BTF_MAPS } from './btf-maps.js';
 import { typeVariables } from './btf-vars.js';
@@ -13,6 +12,7 @@ import { readCode, type CodeSection } from './code.js';
 import { dataKind, dataMap, symbolVariables } from './globals.js';
 import type { BtfExt } from '../btf/ext.js';
 import { programExt, readExt } from './ext-info.js';
+import { liveSpec } from './live-spec.js';
 import { btfOf } from './object-btf.js';
 import { elfError, ElfBytes, readSections, sectionBytes, type Section } from './header.js';
 import { kconfigExterns } from './kconfig.js';
@@ -66,15 +66,10 @@ function collectMaps(f: ElfBytes, sections: readonly Section[], symbols: readonl
   return { maps, userMaps, dataMaps, variables, kconfig: externs };
 }
 
-/**
- * A declared map the kernel would refuse (unknown type, bad sizes) is refused here, naming where it is
- * declared; a perf event array of no size is sized per CPU at load (load.ts), so 1 stands in for it.
- */
+/** A declared map the kernel would refuse (unknown type, bad sizes) is refused here, naming where it is declared. */
 function checkMapSpec(m: FoundMap, section: string): void {
-  const spec = m.spec.spec;
-  const sized = spec.maxEntries === 0 && mapTypeId(spec.type) === BPF_MAP_TYPE.PERF_EVENT_ARRAY ? { ...spec, maxEntries: 1 } : spec;
   try {
-    validateSpec(sized);
+    validateSpec(liveSpec(m.spec, 1));
   } catch (e) {
     if (e instanceof InputError) throw elfError(section, m.offset, e.message);
     throw e;
