@@ -57,8 +57,11 @@ export function loadObjectForCli(path: string, opts: ObjectLoadCliOptions): CliO
   return { spec, program, obj, loaded: obj.program(program.name) };
 }
 
-/** The input a program of no given input runs on: a zeroed record for a record context, else nothing. */
-export function defaultInput(loaded: LoadedProgram): Uint8Array {
+/** The size of the record a program's context is (event(size), a tracing program's struct); undefined for others. */
+export function recordSize(loaded: LoadedProgram): number | undefined {
   const ctx = loaded.context;
-  return ctx && !ctx.layout && ctx.r1.kind === 'struct' ? new Uint8Array(ctx.r1.size) : new Uint8Array(0);
+  return ctx && !ctx.layout && ctx.r1.kind === 'struct' ? ctx.r1.size : undefined;
 }
+
+/** The input a program of no given input runs on: a zeroed record for a record context, else nothing. */
+export const defaultInput = (loaded: LoadedProgram): Uint8Array => new Uint8Array(recordSize(loaded) ?? 0);

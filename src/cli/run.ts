@@ -8,7 +8,7 @@ import { noteMissingInput, parseContextType } from './context-arg.js';
 import { helpersFor } from './helpers.js';
 import { isObjectFile } from './object-args.js';
 import { objectBtf } from '../elf/index.js';
-import { defaultInput, loadObjectForCli } from './object-load.js';
+import { defaultInput, loadObjectForCli, recordSize } from './object-load.js';
 import { objectMapTables, objectMapsJson, type MapTable } from './object-maps.js';
 import { loadProgramNamed } from './program-file.js';
 import { timeRuns, timingLine } from './timing.js';
@@ -106,9 +106,8 @@ function runEvents(loaded: LoadedProgram, events: Uint8Array, stride: number): M
 
 /** The stride of --events: given, or the record the program's context reads. */
 function eventStride(opts: RunCommandOptions, loaded: LoadedProgram): number {
-  if (opts.stride !== undefined) return opts.stride;
-  const ctx = loaded.context;
-  if (ctx && !ctx.layout && ctx.r1.kind === 'struct') return ctx.r1.size;
+  const stride = opts.stride ?? recordSize(loaded);
+  if (stride !== undefined) return stride;
   throw new InputError('--events needs --stride N (the size of each record) for this program\'s context');
 }
 
