@@ -6,10 +6,11 @@ import { InputError } from '../errors.js';
 import type { Program } from '../program/program.js';
 import { EntryGuard } from '../runtime/entry.js';
 import { checkTailCount, finishChain, type TailState } from '../runtime/tail-call.js';
-import { DEFAULT_BUDGET, mapsByAddress, programRegions, refuseFrameWrites, type ExecOptions, type Executable, type Runtime } from '../runtime/executable.js';
+import {
+  DEFAULT_BUDGET, mapsByAddress, programRegions, refuseFrameWrites, shareBase, type EntryFacts, type ExecOptions, type Executable, type ExecutableShare, type Runtime,
+} from '../runtime/executable.js';
 import type { BpfMap } from '../maps/map.js';
 import type { Region } from '../runtime/memory.js';
-import type { VerifierFacts } from '../verifier/facts.js';
 import { toU64 } from './arith.js';
 import { buildImage, costAt, type CodeImage } from './image.js';
 import { execute } from './loop.js';
@@ -23,7 +24,7 @@ export interface InterpOptions extends ExecOptions {
    * still keeps it inside the memory buffer) and without the budget unless the facts say
    * `needsBudget`; every run is checked against the context it was verified for (`facts.entry`).
    */
-  facts?: VerifierFacts;
+  facts?: EntryFacts;
 }
 
 /** The whole 32-bit address space: an unchecked run's accesses need no region. */
@@ -42,8 +43,13 @@ export class Interpreter implements Executable {
     private readonly allowed: readonly Region[],
     private readonly guard: EntryGuard,
     private readonly maps: ReadonlyMap<number, BpfMap>,
+    private readonly shared: ExecutableShare,
   ) {
     this.machine = new Machine(rt, img, regions, allowed, maps);
+  }
+
+  share(): ExecutableShare {
+    return this.shared;
   }
 
   run(ctxAddr: number, ctxLen: number, cpu = 0): bigint {
@@ -117,5 +123,6 @@ export function createInterpreter(program: Program, rt: Runtime, options: Interp
   const regions = programRegions(rt.mem, options);
   const allowed = facts ? EVERYWHERE : regions;
   const img = buildImage(program, rt.helpers, options.maps);
-  return new Interpreter(program, rt, img, budget, regions, allowed, new EntryGuard(facts?.entry, rt.mem), mapsByAddress(options.maps));
+  return new Interpreter(program, rt, img, budget, regions, allowed, new EntryGuard(facts?.entry, rt.mem), mapsByAddress(options.maps),
+    shareBase('interp', program, options, facts));
 }

@@ -13,8 +13,9 @@ import { InputError } from '../errors.js';
 import { encodeModule } from '../wasm/encode.js';
 import type { Program } from '../program/program.js';
 import { EntryGuard } from '../runtime/entry.js';
-import { DEFAULT_BUDGET, mapsByAddress, programRegions, type ExecOptions, type Executable, type Runtime } from '../runtime/executable.js';
+import { DEFAULT_BUDGET, mapsByAddress, programRegions, shareBase, type ExecOptions, type Executable, type ExecutableShare, type Runtime } from '../runtime/executable.js';
 import type { VerifierFacts } from '../verifier/facts.js';
+import type { BpfMap } from '../maps/map.js';
 
 export interface JitOptions extends ExecOptions {
   /**
@@ -118,9 +119,21 @@ export function compileJitTimed(program: Program, rt: Runtime, options: JitOptio
   const unguarded = options.checked === false && !options.facts;
   const hotRuns = tier === 'auto' ? hotRunsOf(options) : undefined;
   const exe = new JitExecutable(program, rt, module, programRegions(rt.mem, options), mapsByAddress(options.maps), guard, unguarded,
-    tier === 'optimized' ? 'optimized' : 'baseline', baseline, hotRuns);
+    tier === 'optimized' ? 'optimized' : 'baseline', baseline, hotRuns, shareBase('jit', program, options, options.facts));
   const t4 = performance.now();
   return { exe, timings: { build: t1 - t0, optimize: t2 - t1, compile: t3 - t2, instantiate: t4 - t3 } };
+}
+
+/**
+ * A worker thread's executable of a program another thread compiled (`exe.share()`), over the same
+ * memory and the maps this thread attached: the module is instantiated here, not compiled again; it
+ * does not tier up by itself (the sharing thread's program does, and shares the new module).
+ */
+export function jitFromShare(share: ExecutableShare, rt: Runtime, maps: readonly BpfMap[]): Executable {
+  const { module, tier, unguarded } = share.jit!;
+  const options = { regions: share.regions, maps };
+  return new JitExecutable(share.program, rt, module, programRegions(rt.mem, options), mapsByAddress(maps), new EntryGuard(share.facts?.entry, rt.mem),
+    unguarded, tier, new Uint8Array(0), undefined, share);
 }
 
 /** Compiles a program to an Executable (engine 'jit'). */

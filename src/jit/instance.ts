@@ -15,7 +15,7 @@ import { BpfError, BpfRuntimeError, InputError, InternalError, type ErrorCode } 
 import type { Program } from '../program/program.js';
 import { isPoisonedCall, poisonedCallRule } from '../program/core-poison.js';
 import { packetError, readPacket, type EntryGuard } from '../runtime/entry.js';
-import { runRegions, type Executable, type Runtime } from '../runtime/executable.js';
+import { runRegions, type Executable, type ExecutableShare, type Runtime } from '../runtime/executable.js';
 import { HelperFault, type HelperEnv } from '../runtime/helpers.js';
 import type { BpfMap } from '../maps/map.js';
 import type { Region } from '../runtime/memory.js';
@@ -155,6 +155,8 @@ export class JitExecutable implements Executable {
     /** The baseline bytes (what the optimizer reads); with `hotRuns`, the program tiers up by itself. */
     private readonly baseline: Uint8Array<ArrayBuffer>,
     hotRuns: number | undefined,
+    /** The share's parts known at compile time (share()). */
+    private readonly shared: ExecutableShare,
   ) {
     if (hotRuns !== undefined && currentTier === 'baseline') {
       this.tierUp = new TierUp(baseline, program.insns.length);
@@ -265,6 +267,10 @@ export class JitExecutable implements Executable {
     }
     this.cpu = cpu;
     return stackStart;
+  }
+
+  share(): ExecutableShare {
+    return { ...this.shared, jit: { module: this.module, tier: this.currentTier, unguarded: this.unguarded } };
   }
 
   /** The tier the next run uses: 'baseline' until the optimized module is installed. */

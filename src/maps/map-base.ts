@@ -12,6 +12,13 @@ import { EBUSY, EPERM, ERRNO_NAME } from './errno.js';
 import { mapOperations, type MapOpsExports } from './ops.js';
 import { MAX_KEY_SIZE, mapLabel, type ValidSpec } from './spec.js';
 
+/** A map as another thread attaches to it (MapBase.share, attachMap). */
+export interface MapShare {
+  readonly spec: ValidSpec;
+  readonly layout: MapLayout;
+  readonly frozen: boolean;
+}
+
 /** The scratch area of each memory: a key, the key next_key writes, then a value (every CPU's copy). */
 interface Scratch { readonly addr: number; readonly size: number }
 const scratches = new WeakMap<EngineMemory, Scratch>();
@@ -55,9 +62,13 @@ export abstract class MapBase {
   /** How messages name the map: `map 'counts'`, or `unnamed hash map`. */
   readonly label: string;
   private readonly scratch: Scratch;
-  private isFrozen = false;
+  private isFrozen: boolean;
 
-  constructor(readonly mem: EngineMemory, spec: ValidSpec) {
+  /**
+   * `attached`: a map another thread created in the same memory (share()), which this object then
+   * serves without reserving or clearing anything.
+   */
+  constructor(readonly mem: EngineMemory, private readonly spec: ValidSpec, attached?: MapShare) {
     this.type = spec.typeName;
     this.typeId = spec.type;
     this.keySize = spec.keySize;
@@ -69,13 +80,19 @@ export abstract class MapBase {
     this.spinLockOffset = spec.spinLockOffset;
     this.perCpu = isPerCpuType(spec.type);
     this.label = mapLabel(spec.name, spec.typeName);
-    this.layout = allocateMap(mem, spec, (spec.flags & BPF_F.ZERO_SEED) !== 0);
+    this.layout = attached?.layout ?? allocateMap(mem, spec, (spec.flags & BPF_F.ZERO_SEED) !== 0);
     this.address = this.layout.header;
     const readOnly = (spec.flags & BPF_F.RDONLY_PROG) !== 0;
     this.valueRegion = { start: this.layout.data, end: this.layout.data + this.layout.dataSize, ...(readOnly ? { readOnly } : {}) };
     this.wasm = mapOperations(mem);
     this.scratch = scratchFor(mem, this.layout.copies * this.layout.stride);
-    this.wasm.map_clear(BigInt(this.address));
+    if (!attached) this.wasm.map_clear(BigInt(this.address));
+    this.isFrozen = attached?.frozen ?? false;
+  }
+
+  /** What another thread needs to use this map (attachMap): postable, the storage is in the shared memory. */
+  share(): MapShare {
+    return { spec: this.spec, layout: this.layout, frozen: this.isFrozen };
   }
 
   protected get keyAddr(): number {

@@ -10,7 +10,7 @@ import { InputError } from '../errors.js';
 import type { EngineMemory } from '../runtime/memory.js';
 import { BPF_ANY, BPF_EXIST, BPF_MAP_TYPE, isArrayType, isKeylessType, type MapTypeId } from './types.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT, ENOSPC } from './errno.js';
-import { MapBase } from './map-base.js';
+import { MapBase, type MapShare } from './map-base.js';
 import type { MapOpsExports } from './ops.js';
 import type { ValidSpec } from './spec.js';
 import { toBigInt, toBytes, type MapBytes } from './values.js';
@@ -50,8 +50,8 @@ export class BpfMap<V extends MapValues = MapValues> extends MapBase {
   private readonly ops: KindOps;
 
   /** Use createMap, which checks the spec. */
-  constructor(mem: EngineMemory, spec: ValidSpec) {
-    super(mem, spec);
+  constructor(mem: EngineMemory, spec: ValidSpec, attached?: MapShare) {
+    super(mem, spec, attached);
     this.ops = kindOps(this.wasm, spec.type);
   }
 

@@ -11,9 +11,11 @@ import { BpfBloomFilter, BpfQueue } from './map-keyless.js';
 import { RingBuf } from './ringbuf.js';
 import { ProgArray } from './prog-array.js';
 import { PerfEventArray } from './perf.js';
-import { validateSpec, type MapSpec } from './spec.js';
+import { validateSpec, type MapSpec, type ValidSpec } from './spec.js';
+import type { MapShare } from './map-base.js';
 
 export { BpfMap, type MapValues } from './map-keyed.js';
+export type { MapShare } from './map-base.js';
 export { RingBuf } from './ringbuf.js';
 export { ProgArray, type TailProgram } from './prog-array.js';
 export { PerfEventArray } from './perf.js';
@@ -32,11 +34,22 @@ export function createMap(mem: EngineMemory, spec: MapSpec & { type: 'prog_array
 export function createMap(mem: EngineMemory, spec: MapSpec & { type: 'perf_event_array' | 4 }): PerfEventArray;
 export function createMap(mem: EngineMemory, spec: MapSpec): BpfMap;
 export function createMap(mem: EngineMemory, spec: MapSpec): BpfMap {
-  const valid = validateSpec(spec);
-  if (isQueueType(valid.type)) return new BpfQueue(mem, valid);
-  if (valid.type === BPF_MAP_TYPE.BLOOM_FILTER) return new BpfBloomFilter(mem, valid);
-  if (valid.type === BPF_MAP_TYPE.RINGBUF) return new RingBuf(mem, valid);
-  if (valid.type === BPF_MAP_TYPE.PROG_ARRAY) return new ProgArray(mem, valid);
-  if (valid.type === BPF_MAP_TYPE.PERF_EVENT_ARRAY) return new PerfEventArray(mem, valid);
-  return new BpfMap(mem, valid);
+  return construct(mem, validateSpec(spec));
+}
+
+/**
+ * This thread's BpfMap over a map another thread created in the same memory (`map.share()`, posted
+ * to a worker thread): the same storage, nothing reserved or cleared.
+ */
+export function attachMap(mem: EngineMemory, share: MapShare): BpfMap {
+  return construct(mem, share.spec, share);
+}
+
+function construct(mem: EngineMemory, valid: ValidSpec, attached?: MapShare): BpfMap {
+  if (isQueueType(valid.type)) return new BpfQueue(mem, valid, attached);
+  if (valid.type === BPF_MAP_TYPE.BLOOM_FILTER) return new BpfBloomFilter(mem, valid, attached);
+  if (valid.type === BPF_MAP_TYPE.RINGBUF) return new RingBuf(mem, valid, attached);
+  if (valid.type === BPF_MAP_TYPE.PROG_ARRAY) return new ProgArray(mem, valid, attached);
+  if (valid.type === BPF_MAP_TYPE.PERF_EVENT_ARRAY) return new PerfEventArray(mem, valid, attached);
+  return new BpfMap(mem, valid, attached);
 }

@@ -8,6 +8,7 @@
  */
 import { MapError } from '../errors.js';
 import type { EngineMemory } from '../runtime/memory.js';
+import type { MapShare } from './map-base.js';
 import { H } from './layout.js';
 import { StreamMap, poll, type PollOptions } from './map-stream.js';
 import { PERF_CTL, PERF_RECORD_LOST, PERF_RECORD_SAMPLE, PERF_SAMPLE_HDR } from './perf-spec.js';
@@ -40,8 +41,8 @@ export class PerfEventArray extends StreamMap {
   /** Bytes per buffer: a power of 2. */
   readonly bufferSize: number;
 
-  constructor(mem: EngineMemory, spec: ValidSpec) {
-    super(mem, spec);
+  constructor(mem: EngineMemory, spec: ValidSpec, attached?: MapShare) {
+    super(mem, spec, attached);
     this.ctl = mem.view.getUint32(this.address + H.ELEMS, true);
     this.bufs = mem.view.getUint32(this.address + H.PERF_BUFS, true);
     this.bufferSize = spec.bufferSize!;

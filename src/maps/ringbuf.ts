@@ -9,6 +9,7 @@
  */
 import { MapError } from '../errors.js';
 import type { EngineMemory } from '../runtime/memory.js';
+import type { MapShare } from './map-base.js';
 import { H, RB_BUSY, RB_DISCARD, RB_HDR_SIZE } from './layout.js';
 import { StreamMap, poll, type PollOptions } from './map-stream.js';
 
@@ -83,8 +84,8 @@ export class RingBuf extends StreamMap {
   private readonly ring: RingView;
   protected readonly what = 'a ring buffer has no keys';
 
-  constructor(mem: EngineMemory, spec: ValidSpec) {
-    super(mem, spec);
+  constructor(mem: EngineMemory, spec: ValidSpec, attached?: MapShare) {
+    super(mem, spec, attached);
     this.ring = { mem, header: this.address, data: this.valueRegion.start, size: spec.maxEntries };
   }
 

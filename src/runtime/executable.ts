@@ -37,6 +37,7 @@ import type { Program } from '../program/program.js';
 import type { BpfMap } from '../maps/map.js';
 import type { HelperRegistry } from './helpers.js';
 import type { TailState } from './tail-call.js';
+import type { VerifierFacts } from '../verifier/facts.js';
 import { STACK_FRAME_BYTES, type EngineMemory, type Region } from './memory.js';
 
 export const DEFAULT_BUDGET = 100_000_000;
@@ -73,6 +74,36 @@ export interface Executable {
   runBatch(base: number, stride: number, len: number, count: number, resultsAddr: number, cpu?: number): void;
   /** Runs once as a tail call's target (src/runtime/tail-call.ts): the engines have it, a prog_array needs it. */
   runTail?(ctxAddr: number, ctxLen: number, cpu: number, state: TailState): bigint;
+  /** What a worker thread needs to run this program over the same memory (src/workers/replica.ts). */
+  share(): ExecutableShare;
+}
+
+/** What the runtime keeps to of a verified program's facts: its entry contract, and whether it needs the budget. */
+export type EntryFacts = Pick<VerifierFacts, 'entry' | 'needsBudget'>;
+
+/**
+ * An executable as a worker thread rebuilds it over the same memory: postable (structured clone),
+ * with nothing compiled again. The JIT's module is the tier in use when it was shared.
+ */
+export interface ExecutableShare {
+  readonly engine: 'interp' | 'jit';
+  readonly program: Program;
+  /** The maps' header addresses, in map_by_idx order (the worker attaches them: MapShare). */
+  readonly maps: readonly number[];
+  /** The regions the host granted (ExecOptions.regions). */
+  readonly regions: readonly Region[];
+  readonly budget: number | undefined;
+  /** undefined: an unverified program, in checked mode. */
+  readonly facts: EntryFacts | undefined;
+  readonly jit?: { readonly module: WebAssembly.Module; readonly tier: 'baseline' | 'optimized'; readonly unguarded: boolean };
+}
+
+/** The part of an executable's share that is known when it is compiled. */
+export function shareBase(engine: 'interp' | 'jit', program: Program, options: ExecOptions, facts: EntryFacts | undefined): ExecutableShare {
+  return {
+    engine, program, maps: (options.maps ?? []).map((m) => m.address), regions: options.regions ?? [], budget: options.budget,
+    facts: facts && { entry: facts.entry, needsBudget: facts.needsBudget },
+  };
 }
 
 /** Regions a run may touch in checked mode, with `fp` the current frame's r10. */

@@ -24,6 +24,14 @@ export const STACK_PER_CPU = STACK_FRAME_BYTES * MAX_CALL_FRAMES;
 export const GUARD_GAP = 4096;
 /** The JIT's data lives in [INTERNAL_START, NULL_GUARD): inside the null guard, above null + small. */
 export const INTERNAL_START = 4096;
+/**
+ * The allocator's two words (u32: the heap's top, the JIT area's top), at the start of the JIT's
+ * area: every thread sharing the memory (worker threads, src/workers) allocates through them with
+ * atomics, so no two threads hand out the same bytes.
+ */
+const ALLOC_WORDS = INTERNAL_START;
+const HEAP_TOP = ALLOC_WORDS / 4;
+const INTERNAL_TOP = HEAP_TOP + 1;
 const DEFAULT_MAX_PAGES = 16384; // 1 GiB of address space, reserved lazily by the engine
 
 export interface MemoryOptions {
@@ -32,6 +40,17 @@ export interface MemoryOptions {
   /** Initial size in 64 KiB pages. */
   initialPages?: number;
   maximumPages?: number;
+  /**
+   * An existing engine memory to attach to (another thread's: EngineMemory.share()), in place of a
+   * new one: its allocations stay, and both sides allocate from the same words.
+   */
+  memory?: WebAssembly.Memory;
+}
+
+/** What a worker thread needs to attach to an engine memory: postable (the memory is shared). */
+export interface MemoryShare {
+  readonly memory: WebAssembly.Memory;
+  readonly cpus: number;
 }
 
 /** A half-open byte range [start, end) of the memory. */
@@ -51,22 +70,42 @@ export class EngineMemory {
   readonly cpus: number;
   /** Lowest address a heap allocation may have: contexts and results must lie at or above it. */
   readonly heapStart: number;
-  private heapTop: number;
-  private internalTop = INTERNAL_START;
   private cachedView: DataView | undefined;
   private cachedBytes: Uint8Array | undefined;
 
   constructor(options: MemoryOptions = {}) {
     this.cpus = options.cpus ?? 1;
     const minimum = Math.max(options.initialPages ?? 32, Math.ceil((NULL_GUARD + this.cpus * STACK_PER_CPU) / WASM_PAGE) + 1);
+    const stacksEnd = NULL_GUARD + this.cpus * STACK_PER_CPU;
+    this.heapStart = stacksEnd + GUARD_GAP;
+    if (options.memory) {
+      this.memory = options.memory;
+      return;
+    }
     this.memory = new WebAssembly.Memory({ initial: minimum, maximum: options.maximumPages ?? DEFAULT_MAX_PAGES, shared: true });
-    this.heapTop = NULL_GUARD + this.cpus * STACK_PER_CPU;
-    this.heapStart = this.heapTop + GUARD_GAP;
+    const words = this.words();
+    words[HEAP_TOP] = stacksEnd;
+    words[INTERNAL_TOP] = ALLOC_WORDS + 8;
+  }
+
+  /** Another thread's view of this memory (EngineMemory.attach). */
+  share(): MemoryShare {
+    return { memory: this.memory, cpus: this.cpus };
+  }
+
+  /** This thread's EngineMemory over a memory another thread shared. */
+  static attach(share: MemoryShare): EngineMemory {
+    return new EngineMemory({ cpus: share.cpus, memory: share.memory });
+  }
+
+  /** The allocator's words (a view of the first page, which never moves). */
+  private words(): Int32Array {
+    return new Int32Array(this.memory.buffer, 0, INTERNAL_TOP + 1);
   }
 
   /** End of the last heap allocation. */
   get heapEnd(): number {
-    return this.heapTop;
+    return Atomics.load(this.words(), HEAP_TOP);
   }
 
   /** Current buffer; a new object after the memory grows, so callers re-read it rather than keep it. */
@@ -121,19 +160,33 @@ export class EngineMemory {
   alloc(size: number, align = 8): number {
     if (!Number.isInteger(size) || size < 0) throw new BpfError('E_INPUT', `cannot allocate ${size} bytes`);
     if (!Number.isInteger(align) || align < 1 || align > WASM_PAGE) throw new BpfError('E_INPUT', `cannot align to ${align} bytes`);
-    const start = Math.ceil((this.heapTop + GUARD_GAP) / align) * align;
-    const end = start + size;
-    const have = this.memory.buffer.byteLength;
-    if (end > have) {
+    const words = this.words();
+    let top = Atomics.load(words, HEAP_TOP);
+    for (;;) {
+      const start = Math.ceil((top + GUARD_GAP) / align) * align;
+      const end = start + size;
+      const seen = Atomics.compareExchange(words, HEAP_TOP, top, end);
+      if (seen !== top) {
+        top = seen; // another thread allocated meanwhile
+        continue;
+      }
+      this.growTo(end, size);
+      return start;
+    }
+  }
+
+  /** Grows the memory to hold [0, end): threads growing at once may grow it a little more than needed. */
+  private growTo(end: number, size: number): void {
+    let have = this.memory.buffer.byteLength;
+    while (end > have) {
       try {
         this.memory.grow(Math.ceil((end - have) / WASM_PAGE));
       } catch {
         throw new BpfError('E_INPUT', `out of engine memory: cannot allocate ${size} bytes`);
       }
+      have = this.memory.buffer.byteLength;
     }
-    this.heapTop = end;
     if (end > (this.cachedBytes?.byteLength ?? 0)) this.refresh();
-    return start;
   }
 
   /**
@@ -141,10 +194,15 @@ export class EngineMemory {
    * returns undefined when the area is full: callers then do without (a table becomes code).
    */
   allocInternal(size: number, align = 8): number | undefined {
-    const start = Math.ceil(this.internalTop / align) * align;
-    if (start + size > NULL_GUARD) return undefined;
-    this.internalTop = start + size;
-    return start;
+    const words = this.words();
+    let top = Atomics.load(words, INTERNAL_TOP);
+    for (;;) {
+      const start = Math.ceil(top / align) * align;
+      if (start + size > NULL_GUARD) return undefined;
+      const seen = Atomics.compareExchange(words, INTERNAL_TOP, top, start + size);
+      if (seen === top) return start;
+      top = seen;
+    }
   }
 
   /** Copies bytes into the memory at `addr`. */

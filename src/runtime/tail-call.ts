@@ -86,6 +86,23 @@ export function releaseProgram(mem: EngineMemory, id: number): void {
   registry.ids.delete(entry.exe);
 }
 
+/** The programs prog_array slots of this memory hold now, by id: what a worker thread must register too. */
+export function heldPrograms(mem: EngineMemory): ReadonlyMap<number, TailRunnable> {
+  return new Map([...registryOf(mem).byId].map(([id, entry]) => [id, entry.exe]));
+}
+
+/**
+ * In a worker thread (src/workers): `exe` serves program `id` of the sharing thread's registry, whose
+ * ids the slots in the shared memory hold. A later call for the same id replaces it.
+ */
+export function registerProgram(mem: EngineMemory, id: number, exe: TailRunnable): void {
+  const registry = registryOf(mem);
+  const old = registry.byId.get(id);
+  if (old) registry.ids.delete(old.exe);
+  registry.byId.set(id, { exe, holders: 1 });
+  registry.ids.set(exe, id);
+}
+
 /** The executable with this id; only ids of programs a slot holds can be in a slot. */
 function programById(mem: EngineMemory, id: number): TailRunnable {
   const exe = registries.get(mem)?.byId.get(id)?.exe;
