@@ -10,7 +10,7 @@ import { JitExecutable } from './jit/instance.js';
 import type { Program } from './program/program.js';
 import type { Executable, ExecOptions, Runtime } from './runtime/executable.js';
 import { HelperRegistry, type HelperSpec } from './runtime/helpers.js';
-import { EngineMemory } from './runtime/memory.js';
+import { EngineMemory, type MemoryShare } from './runtime/memory.js';
 import { toProgram, type ProgramSource } from './source.js';
 import { bindMaps, mapDescriptor, type GivenMaps } from './maps/bind.js';
 import { standardRegistry } from './runtime/standard-helpers.js';
@@ -46,6 +46,12 @@ export interface VmOptions {
   probeRead?: ProbeReadFn;
   /** Largest program `load` accepts, in 8-byte slots (default 1,000,000, the kernel's limit). */
   maxSlots?: number;
+  /**
+   * Another Vm's memory (`vm.mem.share()`, posted to this thread), in place of a new one: this Vm then
+   * works on the same maps and allocates from the same heap (`cpus` comes from the share). Its maps
+   * are reached with attachMap(vm.mem, map.share()).
+   */
+  memory?: MemoryShare;
 }
 
 /** What the engines take beyond the runtime's options: for the JIT, its tier (src/jit/index.ts). */
@@ -192,7 +198,7 @@ export class Vm {
   readonly maxSlots: number | undefined;
 
   constructor(options: VmOptions = {}) {
-    this.mem = new EngineMemory({ cpus: options.cpus ?? 1 });
+    this.mem = options.memory ? EngineMemory.attach(options.memory) : new EngineMemory({ cpus: options.cpus ?? 1 });
     const { current, tracePrintk, probeRead } = options;
     this.helpers = standardRegistry(options.helpers, { cpus: this.mem.cpus, current, tracePrintk, probeRead });
     this.maxSlots = options.maxSlots;
