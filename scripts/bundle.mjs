@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 rmSync('dist/bundle', { recursive: true, force: true });
 
 await build({
-  entryPoints: ['dist/src/index.js', 'dist/src/cli/main.js', 'dist/src/jit/index.js'],
+  entryPoints: ['dist/src/index.js', 'dist/src/cli/main.js', 'dist/src/jit/index.js', 'dist/src/workers/worker.js'],
   outbase: 'dist/src',
   outdir: 'dist/bundle',
   bundle: true,

@@ -85,6 +85,8 @@ export type ErrorCode =
   | 'E_ELF'
   | 'E_BTF'
   | 'E_CORE'
+  /** A worker thread of a pool (src/workers) died, or could not start. */
+  | 'E_WORKER'
   // a bug in bpfjit itself, never the user's input
   | 'E_INTERNAL';
 
@@ -171,6 +173,21 @@ export class MapError extends BpfError {
   constructor(errno: string, message: string) {
     super('E_MAP', message);
     this.errno = errno;
+  }
+}
+
+/**
+ * An error in a worker thread of a pool (src/workers): a run that failed there (its `code` and `pc`,
+ * as the thread's engine raised them: E_RUN_*, E_INPUT, ...), or the thread itself dying (E_WORKER,
+ * pc -1). `cpu` is the worker's CPU; the message starts with it.
+ */
+export class WorkerError extends BpfError {
+  readonly cpu: number;
+  readonly pc: number;
+  constructor(code: ErrorCode, cpu: number, pc: number, message: string) {
+    super(code, `cpu ${cpu}: ${message}`);
+    this.cpu = cpu;
+    this.pc = pc;
   }
 }
 

@@ -16,7 +16,7 @@ export { HelperRegistry, HelperFault, checkedAddress, type HelperSpec, type Help
 export type { Executable, ExecOptions, Runtime } from './runtime/executable.js';
 export { createInterpreter } from './interp/index.js';
 export { compileJit, loadOptimizer, optimizerLoaded, type Tier } from './jit/index.js';
-export { BpfError, ProgramError, AsmError, BpfRuntimeError, InputError, MapError, ObjectError, type ErrorCode } from './errors.js';
+export { BpfError, ProgramError, AsmError, BpfRuntimeError, InputError, MapError, ObjectError, WorkerError, type ErrorCode } from './errors.js';
 export { createMap, attachMap, BpfMap, RingBuf, PerfEventArray, ProgArray, type MapShare, type MapValues, type TailProgram } from './maps/map.js';
 export type { PerfRecord, PerfCallback } from './maps/perf.js';
 export type { Batch, BatchCursor } from './maps/batch.js';
@@ -43,3 +43,5 @@ export {
 } from './elf/index.js';
 export { buildContext, writeContext, contextBytes, type ContextFieldValues } from './runtime/build-context.js';
 export { XDP_MD, SK_BUFF } from './runtime/kernel-layout.js';
+export type { WorkerPool, PoolOptions, PlacedBatch } from './workers/pool.js';
+export type { HelperModule } from './workers/replica.js';

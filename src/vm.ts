@@ -19,6 +19,7 @@ import { ProgArray, createMap, type BpfMap, type PerfEventArray, type RingBuf } 
 import type { MapSpec } from './maps/spec.js';
 import { verify, type ContextDescriptor, type ContextLayout, type LogLevel, type Termination, type VerifierFacts, type VerifyStats } from './verifier/index.js';
 import { contextBytes, writeContext } from './runtime/build-context.js';
+import type { PoolOptions, WorkerPool } from './workers/pool.js';
 
 export type EngineName = 'interp' | 'jit';
 
@@ -196,12 +197,25 @@ export class Vm {
   readonly helpers: HelperRegistry;
   /** The largest program load accepts, in slots (VmOptions.maxSlots). */
   readonly maxSlots: number | undefined;
+  private readonly hostCallbacks: Pick<VmOptions, 'current' | 'tracePrintk' | 'probeRead'>;
 
   constructor(options: VmOptions = {}) {
     this.mem = options.memory ? EngineMemory.attach(options.memory) : new EngineMemory({ cpus: options.cpus ?? 1 });
     const { current, tracePrintk, probeRead } = options;
     this.helpers = standardRegistry(options.helpers, { cpus: this.mem.cpus, current, tracePrintk, probeRead });
     this.maxSlots = options.maxSlots;
+    this.hostCallbacks = { current, tracePrintk, probeRead };
+  }
+
+  /**
+   * Starts worker threads over this Vm's memory (src/workers/pool.ts): worker i is CPU i, so the Vm
+   * needs `cpus` >= size (default size: os.availableParallelism()). Node only. While a pool runs,
+   * run programs on this thread only on CPUs that are not the pool's.
+   */
+  async pool(size?: number, options: PoolOptions = {}): Promise<WorkerPool> {
+    const { WorkerPool } = await import('./workers/pool.js');
+    const { current, tracePrintk, probeRead } = this.hostCallbacks;
+    return WorkerPool.start({ mem: this.mem, helpers: this.helpers, tracePrintk, current: current !== undefined, probeRead: probeRead !== undefined }, size, options);
   }
 
   /** A map in this Vm's memory, for programs to share with each other and with the host. */

@@ -273,6 +273,11 @@ export class JitExecutable implements Executable {
     return { ...this.shared, jit: { module: this.module, tier: this.currentTier, unguarded: this.unguarded } };
   }
 
+  /** An 'auto' program still on the baseline tier: it moves to the optimized one once hot. */
+  get tiersUp(): boolean {
+    return this.tierUp !== undefined;
+  }
+
   /** The tier the next run uses: 'baseline' until the optimized module is installed. */
   get tier(): 'baseline' | 'optimized' {
     return this.currentTier;

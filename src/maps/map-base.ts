@@ -23,6 +23,14 @@ export interface MapShare {
 interface Scratch { readonly addr: number; readonly size: number }
 const scratches = new WeakMap<EngineMemory, Scratch>();
 
+/** Every map of each memory, by header address: what a worker pool shares with its threads (src/workers). */
+const registry = new WeakMap<EngineMemory, Map<number, MapBase>>();
+
+/** The map whose header is at `address` in `mem` (created or attached in this thread), if any. */
+export function mapAtAddress(mem: EngineMemory, address: number): MapBase | undefined {
+  return registry.get(mem)?.get(address);
+}
+
 function scratchFor(mem: EngineMemory, valueBytes: number): Scratch {
   const have = scratches.get(mem);
   const size = 2 * MAX_KEY_SIZE + valueBytes;
@@ -88,6 +96,9 @@ export abstract class MapBase {
     this.scratch = scratchFor(mem, this.layout.copies * this.layout.stride);
     if (!attached) this.wasm.map_clear(BigInt(this.address));
     this.isFrozen = attached?.frozen ?? false;
+    let maps = registry.get(mem);
+    if (!maps) registry.set(mem, (maps = new Map()));
+    maps.set(this.address, this);
   }
 
   /** What another thread needs to use this map (attachMap): postable, the storage is in the shared memory. */
