@@ -10,6 +10,7 @@ export const LOAD = 'load';
 export const VERIFY = 'verify';
 export const LOAD_1M = 'load-1m';
 export const LOAD_OBJECTS = 'load-objects';
+export const WORKERS = 'workers';
 
 export interface BenchEntry {
   readonly name: string;
@@ -23,6 +24,7 @@ export function benchCatalog(): BenchEntry[] {
     { name: LOAD, summary: 'load latency per JIT tier: bytes to a first result by phase, steady and in fresh processes; bpfjit run' },
     { name: VERIFY, summary: 'verification time: verify() on straight-line programs and a loop' },
     { name: LOAD_OBJECTS, summary: 'load time of objects: parseObject + loadObject of each example object and of a 1,000-instruction one' },
+    { name: WORKERS, summary: 'worker threads: latency-hist, pid-filter, port80 and shared against per-CPU counters on the host thread, one worker and all (--workers N)' },
     { name: LOAD_1M, summary: 'loading 1,000,000 instructions: decode + build, verify, refusal and disasm' },
   ];
 }

@@ -10,7 +10,7 @@ import { InputError, InternalError } from '../src/errors.js';
 import { HelperRegistry } from '../src/runtime/helpers.js';
 import type { Runtime } from '../src/runtime/executable.js';
 import { EngineMemory } from '../src/runtime/memory.js';
-import { LOAD, LOAD_1M, LOAD_OBJECTS, VERIFY } from './catalog.js';
+import { LOAD, LOAD_1M, LOAD_OBJECTS, VERIFY, WORKERS } from './catalog.js';
 import { ENGINE_NAMES, loadEngines, type EngineName, type Engines } from './engines.js';
 import { load1mRows, load1mTitle, measureLoad1m } from './load-1m.js';
 import { cliRunLine, loadTables } from './load-report.js';
@@ -27,6 +27,7 @@ import { MAP_TITLE, MAP_WORKLOAD_NAMES, mapRows, measureMaps, type MapRecord } f
 import { measureObjects, OBJECT_TITLE, OBJECT_WORKLOAD_NAMES } from './objects/index.js';
 import { FULL_OBJECTS_PLAN, measureObjectLoads, objectLoadRows, objectLoadTitle, QUICK_OBJECTS_PLAN } from './objects/load.js';
 import { WORKLOADS } from './workloads/index.js';
+import { defaultWorkers, FULL_WORKER_PLAN, measureWorkers, QUICK_WORKER_PLAN, workerRows, workerTitle, type WorkerRecord } from './workers/index.js';
 import type { Workload } from './workload.js';
 
 export type { BenchRecord, RunRecord, VerifierRecord } from './report.js';
@@ -51,6 +52,8 @@ export interface RunBenchOptions {
   log?: (line: string) => void;
   /** Progress while measuring (default: a line on stderr when it is a terminal and `log` is not given). */
   progress?: Progress;
+  /** Workers of the worker-thread table (default os.availableParallelism()). */
+  workers?: number;
 }
 
 /**
@@ -65,6 +68,7 @@ interface Selection {
   readonly verify: boolean;
   readonly load1m: boolean;
   readonly loadObjects: boolean;
+  readonly workers: boolean;
   /** The map workloads selected (bench/maps). */
   readonly maps: string[];
   /** The object workloads selected (bench/objects). */
@@ -73,12 +77,14 @@ interface Selection {
 
 function selection(filter: readonly string[] | undefined): Selection {
   const names = (filter ?? []).flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
-  if (names.length === 0) return { workloads: [...WORKLOADS], load: true, verify: true, load1m: true, loadObjects: true, maps: [...MAP_WORKLOAD_NAMES], objects: [...OBJECT_WORKLOAD_NAMES] };
-  const known = new Set([...WORKLOADS.map((w) => w.name), ...MAP_WORKLOAD_NAMES, ...OBJECT_WORKLOAD_NAMES, LOAD, VERIFY, LOAD_1M, LOAD_OBJECTS]);
+  if (names.length === 0) {
+    return { workloads: [...WORKLOADS], load: true, verify: true, load1m: true, loadObjects: true, workers: true, maps: [...MAP_WORKLOAD_NAMES], objects: [...OBJECT_WORKLOAD_NAMES] };
+  }
+  const known = new Set([...WORKLOADS.map((w) => w.name), ...MAP_WORKLOAD_NAMES, ...OBJECT_WORKLOAD_NAMES, LOAD, VERIFY, LOAD_1M, LOAD_OBJECTS, WORKERS]);
   const unknown = names.filter((n) => !known.has(n));
   if (unknown.length > 0) throw new InputError(`unknown benchmark ${unknown.join(', ')}; choose from ${[...known].join(', ')}`);
   return {
-    workloads: WORKLOADS.filter((w) => names.includes(w.name)), load: names.includes(LOAD), verify: names.includes(VERIFY), load1m: names.includes(LOAD_1M), loadObjects: names.includes(LOAD_OBJECTS),
+    workloads: WORKLOADS.filter((w) => names.includes(w.name)), load: names.includes(LOAD), verify: names.includes(VERIFY), load1m: names.includes(LOAD_1M), loadObjects: names.includes(LOAD_OBJECTS), workers: names.includes(WORKERS),
     maps: MAP_WORKLOAD_NAMES.filter((n) => names.includes(n)), objects: OBJECT_WORKLOAD_NAMES.filter((n) => names.includes(n)),
   };
 }
@@ -136,6 +142,8 @@ interface Report {
   readonly maps?: { readonly records: readonly MapRecord[]; readonly title: string; readonly rows: string[][] };
   /** The object workloads' records and table, when measured. */
   readonly objects?: { readonly records: readonly MapRecord[]; readonly title: string; readonly rows: string[][] };
+  /** The worker-thread table, when measured. */
+  readonly workers?: { readonly records: readonly WorkerRecord[]; readonly title: string; readonly rows: string[][] };
 }
 
 /** The Markdown file: prose stays unwrapped there (Markdown joins a paragraph's lines anyway). */
@@ -143,7 +151,7 @@ function markdownReport(report: Report): string {
   const { records, load, fallbacks, env } = report;
   const parts = [`Measured with ${env}. ns/event is the median of the samples.`];
   if (records.some(isMainRecord)) parts.push('', markdownTable(resultRows(records)), ...mainNotes(records, fallbacks).map((n) => `\n${n}`));
-  for (const t of [...extraTables(records), ...(report.load1m ? [report.load1m] : []), ...(report.loadObjects ? [report.loadObjects] : []), ...(report.maps ? [report.maps] : []), ...(report.objects ? [report.objects] : [])]) {
+  for (const t of [...extraTables(records), ...(report.load1m ? [report.load1m] : []), ...(report.loadObjects ? [report.loadObjects] : []), ...(report.maps ? [report.maps] : []), ...(report.objects ? [report.objects] : []), ...(report.workers ? [report.workers] : [])]) {
     parts.push('', `${t.title}:`, '', markdownTable(t.rows));
   }
   if (load) {
@@ -154,7 +162,7 @@ function markdownReport(report: Report): string {
 }
 
 function writeOutputs(options: RunBenchOptions, report: Report): void {
-  if (options.json) writeOutputFile('--json', options.json, `${JSON.stringify([...report.records, ...(report.maps?.records ?? []), ...(report.objects?.records ?? [])], null, 2)}\n`);
+  if (options.json) writeOutputFile('--json', options.json, `${JSON.stringify([...report.records, ...(report.maps?.records ?? []), ...(report.objects?.records ?? []), ...(report.workers?.records ?? [])], null, 2)}\n`);
   if (options.markdown) writeOutputFile('--markdown', options.markdown, markdownReport(report));
 }
 
@@ -221,13 +229,13 @@ export async function runBench(options: RunBenchOptions = {}): Promise<void> {
 }
 
 async function benchAll(options: RunBenchOptions, out: Output, progress: Progress): Promise<void> {
-  const { workloads, load, verify, load1m, loadObjects, maps, objects } = selection(options.filter);
+  const { workloads, load, verify, load1m, loadObjects, workers, maps, objects } = selection(options.filter);
   const { engines, js } = selectEngines(await loadEngines(), options.engines);
   const budget = options.quick ? QUICK_BUDGET : FULL_BUDGET;
   const rt: Runtime = { mem: new EngineMemory({ cpus: 1 }), helpers: new HelperRegistry() };
   const env = environmentLine(engines);
   out.prose(env);
-  const steps = workloads.length + (load ? 1 : 0) + (verify ? 1 : 0) + (load1m ? 1 : 0) + (loadObjects ? 1 : 0) + (maps.length > 0 ? 1 : 0) + (objects.length > 0 ? 1 : 0);
+  const steps = workloads.length + (load ? 1 : 0) + (verify ? 1 : 0) + (load1m ? 1 : 0) + (loadObjects ? 1 : 0) + (maps.length > 0 ? 1 : 0) + (objects.length > 0 ? 1 : 0) + (workers ? 1 : 0);
   let done = 0;
   const at = (what: string): void => progress.show(`bench [${done + 1}/${steps}] ${what}`);
   // Load latency first: its fresh processes then share the machine with nothing of this one's.
@@ -278,13 +286,20 @@ async function benchAll(options: RunBenchOptions, out: Output, progress: Progres
     objectTable = { records: objectRecords, title: OBJECT_TITLE, rows: mapRows(objectRecords) };
     done++;
   }
+  let workerTable: Report['workers'];
+  if (workers) {
+    const n = options.workers ?? defaultWorkers();
+    const workerRecords = await measureWorkers({ ...(options.quick ? QUICK_WORKER_PLAN : FULL_WORKER_PLAN), workers: n }, (what) => at(`workers: ${what}`));
+    workerTable = { records: workerRecords, title: workerTitle(n), rows: workerRows(workerRecords) };
+    done++;
+  }
   if (load1m) at('loading 1,000,000 instructions');
   const big = load1m ? measureLoad1m(options.quick ? 1 : 5) : undefined;
   const bigTable = big ? { title: load1mTitle(big), rows: load1mRows(big) } : undefined;
-  logTables(out, records, fallbacks, [...(mapTable ? [mapTable] : []), ...(objectTable ? [objectTable] : []), ...(objectLoadTable ? [objectLoadTable] : []), ...(bigTable ? [bigTable] : [])]);
+  logTables(out, records, fallbacks, [...(mapTable ? [mapTable] : []), ...(objectTable ? [objectTable] : []), ...(workerTable ? [workerTable] : []), ...(objectLoadTable ? [objectLoadTable] : []), ...(bigTable ? [bigTable] : [])]);
   writeOutputs(options, {
     records, load: loadTimes, fallbacks, env, ...(bigTable ? { load1m: bigTable } : {}), ...(mapTable ? { maps: mapTable } : {}), ...(objectTable ? { objects: objectTable } : {}),
-    ...(objectLoadTable ? { loadObjects: objectLoadTable } : {}),
+    ...(workerTable ? { workers: workerTable } : {}), ...(objectLoadTable ? { loadObjects: objectLoadTable } : {}),
   });
   if (failures.length > 0) {
     throw new BenchVerificationError(`${failures.length} workload(s) gave results that disagree with JavaScript (see above)`);

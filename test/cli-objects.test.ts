@@ -96,6 +96,16 @@ describe('verify and run an object', () => {
     expect(cli('run', OBJ, '--section', 'xdp', '--events', events, '--stride', '32', '--set', 'max_len=31').out).toBe('2 events\nr0 0x1: 2\n');
   });
 
+  it('runs the --events records on worker threads with --workers, counting alike', () => {
+    const events = write('events-w.bin', new Uint8Array([...record(1, 100), ...record(2, 1000), ...record(3, 5), ...record(4, 120)]));
+    const r = cli('run', OBJ, '--section', 'handle_write', '--events', events, '--set', 'min_bytes=10', '--set', 'verbose=true', '--workers', '2');
+    expect(r.out).toBe('4 events\nr0 0x7: 2\nr0 0xa: 1\nr0 0x0: 1\n');
+    // bpf_trace_printk from the workers reaches stderr too (in whichever order the two CPUs wrote).
+    expect(r.err.split('\n').filter(Boolean).sort()).toEqual(['pid 1 wrote 100 bytes', 'pid 2 wrote 1000 bytes', 'pid 4 wrote 120 bytes']);
+    expectOneLineFailure(cli('run', OBJ, '--section', 'handle_write', '--workers', '2'), 2, /--events/);
+    expectOneLineFailure(cli('run', OBJ, '--section', 'handle_write', '--events', events, '--workers', '0'), 2, /--workers/);
+  });
+
   it('runs a plain program once per --events record too', () => {
     const prog = write('first.s', 'r0 = *(u8 *)(r1 + 0)\nexit\n');
     const events = write('bytes.bin', new Uint8Array([5, 0, 5, 0, 9, 0]));

@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import { benchCatalog } from '../../bench/catalog.js';
 import { LINE_WIDTH, wrap } from '../../bench/report.js';
 import { checkOutputPath } from './output-path.js';
+import { parsePositiveInt } from './args.js';
 
-interface BenchOpts { filter?: string; quick?: boolean; json?: string; markdown?: string }
+interface BenchOpts { filter?: string; quick?: boolean; json?: string; markdown?: string; workers?: string }
 
 /** The names --filter takes, each with its summary, wrapped to the report's width. */
 function workloadHelp(): string {
@@ -23,17 +24,20 @@ export function registerBench(cli: Command): void {
     .option('--quick', 'a short run')
     .option('--json <file>', 'write the results as JSON')
     .option('--markdown <file>', 'write the results as a Markdown table')
+    .option('--workers <n>', 'workers of the worker-thread table (default: the machine\'s available parallelism)')
     .addHelpText('after', workloadHelp)
     .action(async (opts: BenchOpts) => {
       // Before anything runs: a bad path found after a full run would lose its results.
       if (opts.json !== undefined) checkOutputPath('--json', opts.json);
       if (opts.markdown !== undefined) checkOutputPath('--markdown', opts.markdown);
+      const workers = opts.workers === undefined ? undefined : parsePositiveInt('--workers', opts.workers);
       const { runBench } = await import('../../bench/index.js');
       await runBench({
         ...(opts.filter ? { filter: opts.filter.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
         quick: opts.quick ?? false,
         ...(opts.json ? { json: opts.json } : {}),
         ...(opts.markdown ? { markdown: opts.markdown } : {}),
+        ...(workers !== undefined ? { workers } : {}),
       });
     });
 }

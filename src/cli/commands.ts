@@ -111,6 +111,7 @@ function registerRun(cli: Command): void {
     .option('--set <name=value>', SET_HELP, collect, [])
     .option('--events <file>', 'run once per record of the file (an object\'s tracing program: its event records; a packet program: packets of --stride bytes) and count the r0 values')
     .option('--stride <n>', 'the size of each --events record (default: the size of the record the program reads)')
+    .option('--workers <n>', 'run the --events records on N worker threads (CPUs 0..N-1), split in order')
     .option('--unverified', 'skip the verifier; run with bounds checks and an instruction budget')
     .option('--log-level <n>', 'verifier log: 0, 1 (path to a refusal) or 2 (every state)', '0')
     .option('--termination <mode>', TERMINATION_HELP, 'prove')
@@ -123,11 +124,11 @@ function registerRun(cli: Command): void {
       const tier = parseEngine(opts.tier, ['baseline', 'optimized', 'auto'] as const, '--tier');
       const { runCommand } = await import('./run.js');
       if (tier === 'optimized') await (await import('../jit/index.js')).loadOptimizer();
-      runCommand(prog, {
+      await runCommand(prog, {
         engine: parseEngine(opts.engine, ['interp', 'jit'] as const), tier, mem: memOption(opts), repeat,
         ...typeOption(contextOption(opts)), context: opts.context !== undefined, unverified: opts.unverified ?? false, logLevel: parseLogLevel(opts.logLevel),
         termination: parseTermination(opts.termination), ...buildOptions(opts), dumpMaps: opts.dumpMaps ?? false, json: opts.json ?? false,
-        ...objectOptions(opts), ...eventsOption(opts),
+        ...objectOptions(opts), ...eventsOption(opts), ...(opts.workers !== undefined ? { workers: parsePositiveInt('--workers', opts.workers) } : {}),
       });
     });
   cli.command('verify')
@@ -153,7 +154,7 @@ const TERMINATION_HELP = 'prove (loops must be proven to end) or budget (loops o
 
 interface RunOpts {
   engine: string; tier: string; mem?: string; memHex?: string; repeat?: string; type?: string; unverified?: boolean; logLevel: string; termination: string;
-  maxInsns?: string; dumpMaps?: boolean; json?: boolean; context?: string; section?: string; set: string[]; events?: string; stride?: string;
+  maxInsns?: string; dumpMaps?: boolean; json?: boolean; context?: string; section?: string; set: string[]; events?: string; stride?: string; workers?: string;
 }
 
 const TYPE_HELP = 'context to verify against: memory, memory:SIZE, event:SIZE, packet, xdp, socket or tc (default: memory; an object\'s program: its section\'s)';

@@ -23,6 +23,8 @@ export interface ObjectLoadCliOptions {
   readonly logLevel: LogLevel;
   readonly termination?: Termination;
   readonly maxSlots?: number;
+  /** CPUs of the Vm (run --workers: one per worker thread). */
+  readonly cpus?: number;
   /** Where a refusal's verifier log goes (with --log-level 1 or 2): verify prints it on stdout, run on stderr. */
   readonly logTo?: NodeJS.WriteStream;
 }
@@ -32,6 +34,7 @@ export interface CliObject {
   readonly program: ProgramSpec;
   readonly obj: LoadedObject;
   readonly loaded: LoadedProgram;
+  readonly vm: Vm;
 }
 
 /**
@@ -42,7 +45,7 @@ export interface CliObject {
 export function loadObjectForCli(path: string, opts: ObjectLoadCliOptions): CliObject {
   const spec = readObject(path);
   const program = chooseProgram(spec, opts.section, path);
-  const vm = new Vm({ tracePrintk: (text) => { process.stderr.write(text); }, ...(opts.maxSlots ? { maxSlots: opts.maxSlots } : {}) });
+  const vm = new Vm({ tracePrintk: (text) => { process.stderr.write(text); }, cpus: opts.cpus ?? 1, ...(opts.maxSlots ? { maxSlots: opts.maxSlots } : {}) });
   const context = opts.type === undefined ? undefined : parseContextType(opts.type, opts.inputLength);
   let obj: LoadedObject;
   try {
@@ -54,7 +57,7 @@ export function loadObjectForCli(path: string, opts: ObjectLoadCliOptions): CliO
     if (err instanceof VerifyError && opts.logLevel > 0 && err.log) (opts.logTo ?? process.stderr).write(err.log.endsWith('\n') ? err.log : `${err.log}\n`);
     throw err;
   }
-  return { spec, program, obj, loaded: obj.program(program.name) };
+  return { spec, program, obj, loaded: obj.program(program.name), vm };
 }
 
 /** The size of the record a program's context is (event(size), a tracing program's struct); undefined for others. */

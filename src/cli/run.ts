@@ -40,10 +40,13 @@ export interface RunCommandOptions {
   /** --events FILE: records of `stride` bytes, the program run once on each. */
   events?: Uint8Array;
   stride?: number;
+  /** --workers N: run the --events on N worker threads (CPUs 0..N-1) in place of this one. */
+  workers?: number;
 }
 
 /** A program ready to run, its default input, and how its maps print. */
 interface Runnable {
+  readonly vm: Vm;
   readonly loaded: LoadedProgram;
   readonly input: Uint8Array;
   readonly tables: () => MapTable[];
@@ -51,8 +54,7 @@ interface Runnable {
 }
 
 /** Verifies and compiles; a refusal of a program given no input says so (noteMissingInput). */
-function loadForRun(path: string, file: ProgramFile, mem: Uint8Array, inputGiven: boolean, opts: RunCommandOptions): LoadedProgram {
-  const vm = new Vm({ helpers: helpersFor(path) });
+function loadForRun(vm: Vm, file: ProgramFile, mem: Uint8Array, inputGiven: boolean, opts: RunCommandOptions): LoadedProgram {
   const tier = opts.tier ?? 'auto';
   const type = opts.type ?? 'memory';
   const context = parseContextType(type, mem.length);
@@ -77,31 +79,49 @@ function programFileRunnable(path: string, opts: RunCommandOptions): Runnable {
   const fileMem = file.mem !== undefined && file.mem.length > 0 ? file.mem : undefined;
   const given = sizingInput(opts) ?? fileMem;
   const mem = given ?? new Uint8Array(0);
-  const loaded = loadForRun(path, file, mem, given !== undefined, opts);
-  return { loaded, input: mem, tables: () => mapTables(loaded.maps), json: () => mapsJson(loaded.maps) };
+  const vm = new Vm({ helpers: helpersFor(path), cpus: opts.workers ?? 1 });
+  const loaded = loadForRun(vm, file, mem, given !== undefined, opts);
+  return { vm, loaded, input: mem, tables: () => mapTables(loaded.maps), json: () => mapsJson(loaded.maps) };
 }
 
 function objectRunnable(path: string, opts: RunCommandOptions): Runnable {
-  const { obj, loaded, spec } = loadObjectForCli(path, {
+  const { obj, loaded, spec, vm } = loadObjectForCli(path, {
     engine: opts.engine, logLevel: opts.logLevel, inputLength: sizingInput(opts)?.length ?? 0, unverified: opts.unverified,
     ...(opts.tier ? { tier: opts.tier } : {}), ...(opts.termination ? { termination: opts.termination } : {}),
     ...(opts.type !== undefined ? { type: opts.type } : {}), ...(opts.section !== undefined ? { section: opts.section } : {}),
-    ...(opts.set ? { set: opts.set } : {}), ...(opts.maxSlots ? { maxSlots: opts.maxSlots } : {}),
+    ...(opts.set ? { set: opts.set } : {}), ...(opts.maxSlots ? { maxSlots: opts.maxSlots } : {}), cpus: opts.workers ?? 1,
   });
   if (opts.logLevel > 0 && loaded.verification) process.stderr.write(loaded.verification.log);
   const btf = objectBtf(spec);
-  return { loaded, input: opts.mem ?? defaultInput(loaded), tables: () => objectMapTables(obj, btf), json: () => objectMapsJson(obj, btf) };
+  return { vm, loaded, input: opts.mem ?? defaultInput(loaded), tables: () => objectMapTables(obj, btf), json: () => objectMapsJson(obj, btf) };
 }
 
-/** Runs once per record of --events; the r0 values seen, with how often, in the order first seen. */
-function runEvents(loaded: LoadedProgram, events: Uint8Array, stride: number): Map<string, number> {
+/** The records of --events. */
+function records(events: Uint8Array, stride: number): Uint8Array[] {
   if (events.length % stride !== 0) throw new InputError(`--events: ${events.length} bytes are not a whole number of ${stride}-byte records (--stride)`);
+  return Array.from({ length: events.length / stride }, (_, i) => events.subarray(i * stride, (i + 1) * stride));
+}
+
+/** The r0 values seen, with how often, in the order first seen. */
+function tally(results: Iterable<bigint>): Map<string, number> {
   const seen = new Map<string, number>();
-  for (let at = 0; at < events.length; at += stride) {
-    const r0 = `0x${loaded.run(events.subarray(at, at + stride)).toString(16)}`;
+  for (const r of results) {
+    const r0 = `0x${r.toString(16)}`;
     seen.set(r0, (seen.get(r0) ?? 0) + 1);
   }
   return seen;
+}
+
+/** Runs once per record of --events, here or split over --workers worker threads. */
+async function runEvents(target: Runnable, events: Uint8Array, stride: number, workers: number | undefined): Promise<Map<string, number>> {
+  const all = records(events, stride);
+  if (workers === undefined) return tally(all.map((e) => target.loaded.run(e)));
+  const pool = await target.vm.pool(workers);
+  try {
+    return tally(await pool.runBatch(target.loaded, all));
+  } finally {
+    await pool.close();
+  }
 }
 
 /** The stride of --events: given, or the record the program's context reads. */
@@ -120,14 +140,16 @@ function printMaps(tables: readonly MapTable[]): void {
 }
 
 /** `bpfjit run`: prints r0 as 0x..., and with --repeat the median time per run (timing.ts). */
-export function runCommand(path: string, opts: RunCommandOptions): void {
+export async function runCommand(path: string, opts: RunCommandOptions): Promise<void> {
   if (opts.events && opts.repeat !== undefined) throw new InputError('give --events or --repeat, not both');
+  if (opts.workers !== undefined && !opts.events) throw new InputError('--workers runs the records of --events: give --events FILE');
+  if (opts.workers !== undefined && path.endsWith('.data')) throw new InputError('--workers: a conformance .data program calls the suite\'s test helpers, which worker threads do not have');
   if (opts.events && opts.mem) throw new InputError('give --events or --mem/--mem-hex, not both');
   const target = isObjectFile(path) ? objectRunnable(path, opts) : programFileRunnable(path, opts);
   const { loaded, input } = target;
   let result: Record<string, unknown>;
   if (opts.events) {
-    const seen = runEvents(loaded, opts.events, eventStride(opts, loaded));
+    const seen = await runEvents(target, opts.events, eventStride(opts, loaded), opts.workers);
     const count = [...seen.values()].reduce((a, b) => a + b, 0);
     if (!opts.json) process.stdout.write([`${count} events`, ...[...seen].map(([r0, n]) => `r0 ${r0}: ${n}`)].map((l) => `${l}\n`).join(''));
     result = { events: count, r0: Object.fromEntries(seen) };
