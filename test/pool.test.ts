@@ -113,6 +113,21 @@ describe('worker pool set-up and close', () => {
     expect(lines.sort((a, b) => a[1] - b[1])).toEqual([['hi\n', 0], ['hi\n', 1]]);
   });
 
+  it('sees memory the host thread grew after the worker started (helpers read through it)', async () => {
+    const lines: string[] = [];
+    const vm = new Vm({ cpus: 1, tracePrintk: (text) => lines.push(text) });
+    const pool = await vm.pool(1);
+    // trace_printk("%s", ctx): the helper reads the event's string through its thread's view of memory.
+    const asm = 'r3 = r1\nr1 = 0x7325\n*(u32 *)(r10 - 4) = r1\nr1 = r10\nr1 += -4\nr2 = 3\ncall 6\nr0 = 0\nexit';
+    const prog = vm.load(asm, { context: event(4096) });
+    const text = (s: string): Uint8Array => { const e = new Uint8Array(4096); e.set(new TextEncoder().encode(s)); return e; };
+    await pool.runBatch(prog, [text('first')]);
+    vm.mem.alloc(32 << 20); // 32 MiB more memory: the next batch's events land past what the worker saw
+    await pool.runBatch(prog, Array.from({ length: 20 }, (_, i) => text(`event ${i}`)));
+    await pool.close();
+    expect(lines).toEqual(['first', ...Array.from({ length: 20 }, (_, i) => `event ${i}`)]);
+  });
+
   it('takes no runs once closed', async () => {
     const vm = new Vm({ cpus: 1 });
     const pool = await vm.pool(1);

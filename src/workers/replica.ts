@@ -98,6 +98,9 @@ export class Replica {
     if (this.broken.has(key)) throw this.broken.get(key);
     const exe = this.exes.get(key);
     if (!exe) throw new BpfError('E_INTERNAL', `internal error: the pool ran program ${key} before sending it`);
+    // The pool's thread may have grown the memory (the batch's events) since this thread last looked:
+    // views cached here would end short of them (helpers and entry checks read through them).
+    this.rt.mem.refresh();
     exe.runBatch(batch.base, batch.stride, batch.len, batch.count, batch.results, this.cpu);
   }
 }
