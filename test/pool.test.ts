@@ -100,6 +100,7 @@ describe('worker pool set-up and close', () => {
   it('refuses more workers than the Vm has CPUs, and a Vm whose helpers the workers lack', async () => {
     await expect(new Vm({ cpus: 1 }).pool(2)).rejects.toThrow(InputError);
     await expect(new Vm({ cpus: 1, helpers }).pool(1)).rejects.toThrow(/1000 \(triple\)/);
+    await expect(new Vm({ cpus: 1 }).pool(1, { helpers: '/nonexistent/helpers.mjs' })).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringContaining('cannot import the helper module') });
   });
 
   it('forwards bpf_trace_printk to the Vm sink with the worker CPU', async () => {
