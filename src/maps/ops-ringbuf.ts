@@ -8,9 +8,9 @@
  * Producers on several threads (workers, each a CPU) take turns as the kernel's do: a spin lock
  * (RB_CTL.LOCK, spin_lock_impl's compare-and-swap) is held for the reservation alone, a few loads and
  * stores, never while waiting for the consumer; a full buffer fails the reserve at once and counts
- * it in RB_CTL.DROPPED. The record's header and the producer position are published with atomic
- * stores after the header is written, and submit and discard clear BUSY with an atomic store, so the
- * consumer, reading them with atomics, sees whole records.
+ * it in RB_CTL.DROPPED. The producer position is published with an atomic store after the record's
+ * header is written, and submit and discard clear BUSY with an atomic store, so the consumer,
+ * reading them with atomics, sees whole records.
  *
  * Wake-up, as the kernel's bpf_ringbuf_commit decides it: a commit wakes the consumer when it has
  * caught up with this record (its position is the record's), unless BPF_RB_NO_WAKEUP; always under
@@ -40,8 +40,9 @@ export function addWake(m: WasmModule): void {
   const I = m.i32;
   const f = new Fn(m, ['word'], []);
   f.add('wake_impl', 'none', [
-    m.if(I.and(I.atomic.load(0, f.get('word')), I.atomic.rmw.xchg(0, f.get('word'), I.const(0))),
-      m.drop(m.memory.notify(0, f.get('word'), I.const(-1)))),
+    // A load first: the exchange would take the reader's cache line at every commit.
+    m.if(I.atomic.load(0, f.get('word')), m.if(I.atomic.rmw.xchg(0, f.get('word'), I.const(0)),
+      m.drop(m.memory.notify(0, f.get('word'), I.const(-1))))),
   ]);
 }
 
@@ -67,8 +68,9 @@ export function addRingBufOps(m: WasmModule): void {
       fail(),
     ])),
     res.set('rec', I.add(res.hdr(H.DATA), I.and(res.get('prod'), I.sub(res.hdr(H.MAX_ENTRIES), c(1))))),
+    // Plain stores: the atomic store of the producer position publishes them (the consumer reads it first).
     I.store(4, 4, res.get('rec'), res.get('map')),
-    I.atomic.store(0, res.get('rec'), I.or(res.get('size'), c(RB_BUSY))),
+    I.store(0, 4, res.get('rec'), I.or(res.get('size'), c(RB_BUSY))),
     I.atomic.store(RB_CTL.PROD, res.get('ctl'), I.add(res.get('prod'), res.get('len'))),
     I.atomic.store(RB_CTL.LOCK, res.get('ctl'), c(0)),
     I.add(res.get('rec'), c(RB_HDR_SIZE)),
