@@ -11,6 +11,7 @@
  *   - queue and stack: a ring of maxEntries + 1 value slots (one always empty, as in the kernel);
  *   - bloom filter: the bit set;
  *   - prog_array: maxEntries u32 slots, each 0 or a program id (prog-array.ts), where no program can point;
+ *   - ring buffers: the control block (RB_CTL: positions, lock, wake word, drop count);
  *   - perf_event_array: the map's control block and one per entry (perf-spec.ts), then the entries' output buffers,
  *     bufferSize bytes each, which programs only copy records into (the data is empty);
  *   - LPM trie: a pool of H.LPM_NODE_COUNT = 2 * maxEntries - 1 nodes of `elemSize` bytes (N below:
