@@ -19,7 +19,7 @@ export interface PollOptions {
 
 type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
 /** Atomics.waitAsync (Node 20 has it; the ES2022 lib this project builds with does not declare it). */
-const waitAsync = (Atomics as unknown as { waitAsync: (a: Int32Array, index: number, value: number, timeout?: number) => WaitAsyncResult }).waitAsync;
+const waitAsync = (Atomics as unknown as { waitAsync: (a: Int32Array, index: number, value: number) => WaitAsyncResult }).waitAsync;
 
 /**
  * Sleeps until a producer wakes the reader, without polling: sets the wake word (`words[index]`, a
@@ -29,21 +29,31 @@ const waitAsync = (Atomics as unknown as { waitAsync: (a: Int32Array, index: num
  * atomics, so either the last look sees the record or the producer sees the word. Resolves true
  * when woken or when there are records, false when `timeoutMs` passed or the signal aborted.
  * The word stays 1 after a last look that found records: at worst one needless wake-up later.
+ *
+ * A pending Atomics.waitAsync does not keep Node's event loop alive (the producing threads do); a
+ * timeout does: it is a timer, which wakes the sleeper through the word as an abort does. Either
+ * wakes every reader sleeping on that word; the others look, find nothing and sleep again.
  */
 export async function sleepOn(words: Int32Array, index: number, ready: () => boolean, timeoutMs = Infinity, signal?: AbortSignal): Promise<boolean> {
   if (ready()) return true;
-  if (signal?.aborted) return false;
+  if (signal?.aborted || timeoutMs <= 0) return false;
   Atomics.store(words, index, 1);
   if (ready()) return true;
-  const result = waitAsync(words, index, 1, timeoutMs);
-  if (!result.async) return result.value === 'not-equal';
-  // An abort wakes every reader of this word; the others look, find nothing and sleep again.
-  const abort = (): void => { Atomics.notify(words, index); };
-  signal?.addEventListener('abort', abort, { once: true });
+  const result = waitAsync(words, index, 1);
+  if (!result.async) return true; // a producer cleared the word before the wait began
+  let ended = false;
+  const end = (): void => {
+    ended = true;
+    Atomics.notify(words, index);
+  };
+  const timer = Number.isFinite(timeoutMs) ? setTimeout(end, timeoutMs) : undefined;
+  signal?.addEventListener('abort', end, { once: true });
   try {
-    return (await result.value) === 'ok' && !signal?.aborted;
+    await result.value;
+    return !ended;
   } finally {
-    signal?.removeEventListener('abort', abort);
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', end);
   }
 }
 
