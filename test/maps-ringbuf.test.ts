@@ -270,6 +270,18 @@ describe('ring buffer async iteration', () => {
     expect(drain(t.rb)).toEqual([bytes(6, 3)]);
   });
 
+  it('finds a record submitted with BPF_RB_NO_WAKEUP, which wakes nobody, after timeoutMs', async () => {
+    const t = ring();
+    const src = BigInt(t.mem.alloc(8, 8));
+    t.mem.write(Number(src), bytes(8, 5));
+    // BPF_RB_NO_WAKEUP, once the loop sleeps: only its timeout makes it look again.
+    setTimeout(() => t.ops.ringbuf_output(BigInt(t.rb.address), src, 8n, 1n), 5);
+    for await (const record of t.rb.records({ timeoutMs: 20 })) {
+      expect(record).toEqual(bytes(8, 5));
+      break;
+    }
+  });
+
   it('ends when its signal aborts', async () => {
     const t = ring();
     const abort = new AbortController();
