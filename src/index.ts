@@ -21,7 +21,7 @@ export { createMap, attachMap, BpfMap, RingBuf, PerfEventArray, ProgArray, type 
 export type { PerfRecord, PerfCallback } from './maps/perf.js';
 export type { Batch, BatchCursor } from './maps/batch.js';
 export { BpfQueue, BpfBloomFilter } from './maps/map-keyless.js';
-export type { PollOptions, RecordCallback } from './maps/ringbuf.js';
+export type { PollOptions, RawRecordCallback, RecordCallback } from './maps/ringbuf.js';
 export type { MapSpec } from './maps/spec.js';
 export type { MapBytes } from './maps/values.js';
 export {

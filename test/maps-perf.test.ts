@@ -128,7 +128,7 @@ describe('perf_event_output on the buffers', () => {
     const abort = new AbortController();
     setTimeout(() => { out(1n, bytes(4, 4)); }, 2);
     const got: PerfRecord[] = [];
-    for await (const r of pa.records({ pollMs: 0, signal: abort.signal })) {
+    for await (const r of pa.records({ signal: abort.signal })) {
       got.push(r);
       abort.abort();
     }

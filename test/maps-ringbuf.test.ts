@@ -104,6 +104,43 @@ describe('ring buffer operations', () => {
     expect(t.ops.ringbuf_reserve(BigInt(t.rb.address), 0n, 0n)).toBe(0n);
   });
 
+  it('counts in `dropped` each reserve and output refused for lack of room, and nothing else', () => {
+    const t = ring();
+    const at = BigInt(t.rb.address);
+    const src = BigInt(t.mem.alloc(64, 8));
+    expect(t.ops.ringbuf_reserve(at, 8n, 1n)).toBe(0n); // flags
+    expect(t.ops.ringbuf_reserve(at, BigInt(SIZE), 0n)).toBe(0n); // larger than the buffer: no room
+    expect(t.ops.ringbuf_output(at, src, 8n, 4n)).toBe(EINVAL);
+    expect(t.ops.ringbuf_output(at, src, 1n << 32n, 0n)).toBe(EAGAIN); // past the largest record
+    expect(t.rb.dropped).toBe(1);
+    while (t.ops.ringbuf_output(at, src, 56n, 0n) === 0n);
+    expect(t.rb.dropped).toBe(2);
+    expect(t.ops.ringbuf_reserve(at, 0n, 0n)).toBe(0n);
+    expect(t.rb.dropped).toBe(3);
+    drain(t.rb);
+    expect(t.ops.ringbuf_output(at, src, 56n, 0n)).toBe(0n);
+    expect(t.rb.dropped).toBe(3);
+  });
+
+  it('hands records over in place with consumeRaw, freeing them only after the callback', () => {
+    const t = ring();
+    for (let i = 0; i < 3; i++) produce(t, bytes(5 + i, i));
+    const got: Uint8Array[] = [];
+    const freed: number[] = [];
+    expect(t.rb.consumeRaw((memory, offset, length) => {
+      expect(memory).toBe(t.mem.bytes); // the memory itself, no copy
+      got.push(memory.slice(offset, offset + length));
+      freed.push(t.rb.consumerPosition);
+      return got.length < 2;
+    })).toBe(2);
+    expect(got).toEqual([bytes(5, 0), bytes(6, 1)]);
+    // Still held while the callbacks ran; both freed once consumeRaw returned.
+    expect(freed).toEqual([0, 0]);
+    expect(t.rb.consumerPosition).toBe(16 + 16);
+    expect(t.rb.consumeRaw((memory, offset, length) => { got.push(memory.slice(offset, offset + length)); })).toBe(1);
+    expect(got[2]).toEqual(bytes(7, 2));
+  });
+
   it('skips discarded records and stops at a record still reserved', () => {
     const t = ring();
     const at = BigInt(t.rb.address);
@@ -233,12 +270,24 @@ describe('ring buffer async iteration', () => {
     expect(drain(t.rb)).toEqual([bytes(6, 3)]);
   });
 
-  it('ends when its signal aborts, and polls on setImmediate with pollMs 0', async () => {
+  it('finds a record submitted with BPF_RB_NO_WAKEUP, which wakes nobody, after timeoutMs', async () => {
+    const t = ring();
+    const src = BigInt(t.mem.alloc(8, 8));
+    t.mem.write(Number(src), bytes(8, 5));
+    // BPF_RB_NO_WAKEUP, once the loop sleeps: only its timeout makes it look again.
+    setTimeout(() => t.ops.ringbuf_output(BigInt(t.rb.address), src, 8n, 1n), 5);
+    for await (const record of t.rb.records({ timeoutMs: 20 })) {
+      expect(record).toEqual(bytes(8, 5));
+      break;
+    }
+  });
+
+  it('ends when its signal aborts', async () => {
     const t = ring();
     const abort = new AbortController();
     setTimeout(() => produce(t, bytes(9, 9)), 2);
     const got: Uint8Array[] = [];
-    for await (const record of t.rb.records({ pollMs: 0, signal: abort.signal })) {
+    for await (const record of t.rb.records({ signal: abort.signal })) {
       got.push(record);
       setTimeout(() => abort.abort(), 2);
     }

@@ -11,7 +11,8 @@
  *   - queue and stack: a ring of maxEntries + 1 value slots (one always empty, as in the kernel);
  *   - bloom filter: the bit set;
  *   - prog_array: maxEntries u32 slots, each 0 or a program id (prog-array.ts), where no program can point;
- *   - perf_event_array: a control block per entry (perf-spec.ts), then the entries' output buffers,
+ *   - ring buffers: the control block (RB_CTL: positions, lock, wake word, drop count);
+ *   - perf_event_array: the map's control block and one per entry (perf-spec.ts), then the entries' output buffers,
  *     bufferSize bytes each, which programs only copy records into (the data is empty);
  *   - LPM trie: a pool of H.LPM_NODE_COUNT = 2 * maxEntries - 1 nodes of `elemSize` bytes (N below:
  *     a trie whose intermediate nodes have two children each has fewer of them than entries), then
@@ -34,8 +35,10 @@
  *     end continues into it, contiguously, so a record is never split and producer and consumer
  *     both read it at data + (position & mask). The bytes the kernel's second mapping would alias at
  *     the start are simply not used by that record; positions count exactly as in the kernel.
- *     Consumer and producer positions are u32 in the header (RB_CONS, RB_PROD); they grow without
- *     bound and wrap at 2^32, harmless since only their differences (at most size) are used.
+ *     Consumer and producer positions are u32 in a control block in the metadata (at ELEMS, RB_CTL
+ *     below); they grow without bound and wrap at 2^32, harmless since only their differences (at
+ *     most size) are used. The consumer's words and the producers' are 128 bytes apart, as the kernel
+ *     keeps them on separate pages, so that the consumer's stores do not steal the producers' line.
  *     The one exception to "nothing the operations read": record headers sit between the records,
  *     as in the kernel's data pages. Only reserve writes them and only submit and discard (given a
  *     record, which the verifier or the checked helper vouches for) and the consumer read them; an
@@ -46,7 +49,7 @@ import type { EngineMemory } from '../runtime/memory.js';
 import { InputError } from '../errors.js';
 import { BPF_MAP_TYPE, isArrayType, isLruType, isPerCpuType, isQueueType, isRingBufType } from './types.js';
 import { MAX_STORAGE_BYTES, mapLabel, type ValidSpec } from './spec.js';
-import { PERF_CTL } from './perf-spec.js';
+import { PERF_CTL, PERF_CTL_FIRST } from './perf-spec.js';
 
 /** Byte offsets of the header's u32 fields. */
 export const H = {
@@ -70,8 +73,7 @@ export const H = {
   HEAD: 80, TAIL: 84, RING: 88,
   /** Bloom filter: the number of hash functions, and the mask of a bit index. */
   HASHES: 92, BIT_MASK: 96,
-  /** Ring buffers: the consumer's and the producer's positions (u32, wrapping). */
-  RB_CONS: 100, RB_PROD: 104,
+  /** 100 and 104: free (the ring buffer's positions moved to its control block, RB_CTL). */
   /**
    * LPM trie (FREE, COUNT and ELEM_SIZE as for hash maps, of nodes; the node pool at ELEMS): the root
    * node (0: empty), the pool's length in nodes, and the stack of free value slots.
@@ -93,6 +95,14 @@ export const RB_BUSY = 0x80000000;
 export const RB_DISCARD = 0x40000000;
 /** The largest record a reserve takes (the kernel's RINGBUF_MAX_RECORD_SZ, UINT_MAX / 4). */
 export const RB_MAX_RECORD = 0x3fffffff;
+
+/**
+ * A ring buffer's control block (at H.ELEMS; zeroed at creation), u32 words. The consumer's line:
+ * its position (CONS) and WAITING, 1 while the host sleeps on it (Atomics.waitAsync) until a submit
+ * wakes it. The producers' line, 128 bytes on: LOCK (1 while a producer reserves), the producer
+ * position (PROD), and DROPPED, the records a reserve or output refused for lack of room.
+ */
+export const RB_CTL = { CONS: 0, WAITING: 4, LOCK: 128, PROD: 132, DROPPED: 136, SIZE: 256 } as const;
 
 /** Offsets inside a hash element. */
 export const E = { NEXT: 0, HASH: 4, LRU_PREV: 8, LRU_NEXT: 12, VALUE: 16, KEY: 24 } as const;
@@ -131,7 +141,7 @@ export function bloomBits(maxEntries: number, hashes: number): number {
   return bits <= 64 ? 64 : pow2AtLeast(bits);
 }
 
-const perfControlSize = (spec: ValidSpec): number => roundUp(spec.maxEntries * PERF_CTL.SIZE, 64);
+const perfControlSize = (spec: ValidSpec): number => PERF_CTL_FIRST + spec.maxEntries * PERF_CTL.SIZE;
 
 const lpmNodeCount = (spec: ValidSpec): number => 2 * spec.maxEntries - 1;
 
@@ -144,7 +154,7 @@ function sizes(spec: ValidSpec, stride: number, copies: number): Sizes {
     return { ...none, dataSize: copies * cpuStride, cpuStride };
   }
   if (isQueueType(spec.type)) return { ...none, elemsSize: (spec.maxEntries + 1) * stride };
-  if (isRingBufType(spec.type)) return { ...none, dataSize: 2 * spec.maxEntries };
+  if (isRingBufType(spec.type)) return { ...none, dataSize: 2 * spec.maxEntries, elemsSize: RB_CTL.SIZE };
   if (spec.type === BPF_MAP_TYPE.PROG_ARRAY) return { ...none, elemsSize: 4 * spec.maxEntries };
   if (spec.type === BPF_MAP_TYPE.PERF_EVENT_ARRAY) return { ...none, elemsSize: perfControlSize(spec) + spec.maxEntries * spec.bufferSize! };
   if (spec.type === BPF_MAP_TYPE.BLOOM_FILTER) {
@@ -178,7 +188,7 @@ export function allocateMap(mem: EngineMemory, spec: ValidSpec, zeroSeed: boolea
     [H.BUCKETS, s.buckets ? header + HEADER_SIZE : 0], [H.BUCKET_MASK, Math.max(s.buckets - 1, 0)], [H.ELEM_SIZE, s.elemSize],
     [H.ELEMS, header + elemsOffset], [H.ELEMS_SIZE, s.elemsSize], [H.SEED, zeroSeed ? 0 : randomSeed()],
     [H.LRU, isLruType(spec.type) ? 1 : 0], [H.RING, spec.maxEntries + 1],
-    [H.SPIN_LOCK, spec.spinLockOffset === undefined ? 0 : spec.spinLockOffset + 1], [H.HASHES, spec.mapExtra || 5], [H.BIT_MASK, Math.max(s.bits - 1, 0)], [H.RB_CONS, 0], [H.RB_PROD, 0],
+    [H.SPIN_LOCK, spec.spinLockOffset === undefined ? 0 : spec.spinLockOffset + 1], [H.HASHES, spec.mapExtra || 5], [H.BIT_MASK, Math.max(s.bits - 1, 0)],
     ...(spec.type === BPF_MAP_TYPE.PERF_EVENT_ARRAY ? [
       [H.PERF_MASK, spec.bufferSize! - 1], [H.PERF_BUFS, header + elemsOffset + perfControlSize(spec)],
     ] as Array<[number, number]> : []),

@@ -7,21 +7,26 @@
  * and wrap around the buffer's end, so a header never splits but data may (the reader, perf.ts, joins
  * it). The head is published with an atomic operation after the record is written, and the lost count
  * is exchanged atomically, so that a reader on another thread sees whole records.
+ *
+ * Each CPU writes its own buffer under BPF_F_CURRENT_CPU, as in the kernel; an explicit index may
+ * name another CPU's, which the kernel refuses (-EOPNOTSUPP) and bpfjit allows, so writers of one
+ * buffer take its lock (PERF_CTL.LOCK, spin_lock_impl), uncontended in the kernel's use. After a
+ * record or a loss, a reader sleeping on the map (PERF_WAITING is 1) is woken (wake_impl,
+ * ops-ringbuf.ts), as perf wakes a reader at every sample when wakeup_events is 1 (libbpf's setting).
  */
 import { i32, i64, type Expr, type WasmModule } from '../wasm/builder.js';
 import { E2BIG, EINVAL, ENOENT, ENOSPC } from './errno.js';
 import { H } from './layout.js';
-import { BPF_F_CURRENT_CPU, PERF_CTL, PERF_LOST_SIZE, PERF_MAX_SAMPLE, PERF_RECORD_LOST, PERF_RECORD_SAMPLE, PERF_SAMPLE_HDR } from './perf-spec.js';
+import { BPF_F_CURRENT_CPU, PERF_CTL, PERF_CTL_FIRST, PERF_LOST_SIZE, PERF_WAITING, PERF_MAX_SAMPLE, PERF_RECORD_LOST, PERF_RECORD_SAMPLE, PERF_SAMPLE_HDR } from './perf-spec.js';
 import { Fn } from './wasm-fn.js';
 
-/** perf_write_impl(map, index, data, size) -> 0 | -errno: the record into buffer `index` (< maxEntries). */
+/** perf_write_impl(map, index, data, size, ctl) -> 0 | -errno: the record into buffer `index` (< maxEntries, its control block ctl), its lock held. */
 function addWrite(m: WasmModule): void {
   const I = m.i32;
   const c = (n: number): Expr => I.const(n);
-  const f = new Fn(m, ['map', 'index', 'data', 'size'], ['ctl', 'buf', 'mask', 'head', 'len', 'lost', 'at', 'first']);
+  const f = new Fn(m, ['map', 'index', 'data', 'size', 'ctl'], ['buf', 'mask', 'head', 'len', 'lost', 'at', 'first']);
   const at = (off: number): Expr => I.add(f.get('buf'), I.and(I.add(f.get('head'), c(off)), f.get('mask')));
   f.add('perf_write_impl', i32, [
-    f.set('ctl', I.add(f.hdr(H.ELEMS), I.mul(f.get('index'), c(PERF_CTL.SIZE)))),
     m.if(I.load(PERF_CTL.CLOSED, 4, f.get('ctl')), m.return(c(-ENOENT))),
     f.set('mask', f.hdr(H.PERF_MASK)),
     f.set('buf', I.add(f.hdr(H.PERF_BUFS), I.mul(f.get('index'), I.add(f.get('mask'), c(1))))),
@@ -30,7 +35,7 @@ function addWrite(m: WasmModule): void {
     f.set('lost', I.load(PERF_CTL.LOST, 4, f.get('ctl'))),
     // Room for the record, and for the lost record before it when records were lost.
     m.if(I.gt_u(
-      I.add(I.add(I.sub(f.get('head'), I.atomic.rmw.or(PERF_CTL.TAIL, f.get('ctl'), c(0))), f.get('len')), m.select(f.get('lost'), c(PERF_LOST_SIZE), c(0))),
+      I.add(I.add(I.sub(f.get('head'), I.atomic.load(PERF_CTL.TAIL, f.get('ctl'))), f.get('len')), m.select(f.get('lost'), c(PERF_LOST_SIZE), c(0))),
       I.add(f.get('mask'), c(1)),
     ), m.block(null, [m.drop(I.atomic.rmw.add(PERF_CTL.LOST, f.get('ctl'), c(1))), m.return(c(-ENOSPC))])),
     // The reader may have taken the count meanwhile: write what the exchange gives, if anything.
@@ -51,8 +56,22 @@ function addWrite(m: WasmModule): void {
     m.if(I.gt_u(f.get('first'), f.get('size')), f.set('first', f.get('size'))),
     m.memory.copy(I.add(f.get('buf'), f.get('at')), f.get('data'), f.get('first')),
     m.memory.copy(f.get('buf'), I.add(f.get('data'), f.get('first')), I.sub(f.get('size'), f.get('first'))),
-    m.drop(I.atomic.rmw.xchg(PERF_CTL.HEAD, f.get('ctl'), I.add(f.get('head'), f.get('len')))),
+    I.atomic.store(PERF_CTL.HEAD, f.get('ctl'), I.add(f.get('head'), f.get('len'))),
     c(0),
+  ]);
+
+  // perf_output_impl(map, index, data, size): the write under the buffer's lock, then the reader's wake-up.
+  const o = new Fn(m, ['map', 'index', 'data', 'size'], ['ctl', 'ret']);
+  o.add('perf_output_impl', i32, [
+    o.set('ctl', I.add(I.add(o.hdr(H.ELEMS), c(PERF_CTL_FIRST)), I.mul(o.get('index'), c(PERF_CTL.SIZE)))),
+    // A lock never released (its holder's thread ended while writing): counted lost, as a full buffer.
+    m.if(m.call('spin_lock_impl', [I.add(o.get('ctl'), c(PERF_CTL.LOCK))], i32), m.block(null, [
+      m.drop(I.atomic.rmw.add(PERF_CTL.LOST, o.get('ctl'), c(1))), m.return(c(-ENOSPC)),
+    ])),
+    o.set('ret', m.call('perf_write_impl', [o.get('map'), o.get('index'), o.get('data'), o.get('size'), o.get('ctl')], i32)),
+    I.atomic.store(PERF_CTL.LOCK, o.get('ctl'), c(0)),
+    m.if(I.ne(o.get('ret'), c(-ENOENT)), m.call('wake_impl', [I.add(o.hdr(H.ELEMS), c(PERF_WAITING))], 'none')),
+    o.get('ret'),
   ]);
 }
 
@@ -74,7 +93,7 @@ export function addPerfOps(m: WasmModule): void {
     m.local.set(index, m.select(L.eq(arg(1), L.const(BigInt(BPF_F_CURRENT_CPU))), I.wrap(arg(4)), I.wrap(arg(1)))),
     m.if(I.ge_u(m.local.get(index, i32), I.load(H.MAX_ENTRIES, 4, I.wrap(arg(0)))), fail(E2BIG)),
     m.if(L.gt_u(arg(3), L.const(BigInt(PERF_MAX_SAMPLE))), fail(E2BIG)),
-    L.extend_s(m.call('perf_write_impl', [I.wrap(arg(0)), m.local.get(index, i32), I.wrap(arg(2)), I.wrap(arg(3))], i32)),
+    L.extend_s(m.call('perf_output_impl', [I.wrap(arg(0)), m.local.get(index, i32), I.wrap(arg(2)), I.wrap(arg(3))], i32)),
   ], i64);
   m.addFunction('perf_event_output', new Array(5).fill(i64), i64, [i32], body);
   m.addFunctionExport('perf_event_output', 'perf_event_output');

@@ -28,8 +28,17 @@ export const PERF_SAMPLE_HDR = 12;
 export const PERF_LOST_SIZE = 24;
 /** perf_event_header.size is a u16: the largest sample's data. */
 export const PERF_MAX_SAMPLE = 0xffff - PERF_SAMPLE_HDR - 7;
-/** The control block of each buffer, in the metadata: +0 head, +4 tail (u32 byte positions, wrapping), +8 lost, +12 closed. */
-export const PERF_CTL = { HEAD: 0, TAIL: 4, LOST: 8, CLOSED: 12, SIZE: 16 } as const;
+/**
+ * The control blocks, in the metadata (at H.ELEMS): first the map's, whose one word, WAITING, is 1
+ * while the host sleeps until a producer wakes it (Atomics.waitAsync; any buffer's producer wakes
+ * it); then one per buffer, PERF_CTL_FIRST bytes on, PERF_CTL.SIZE bytes each: the producer's line
+ * (u32 head, lost, closed, and the lock producers writing the same buffer from several threads take)
+ * and, 64 bytes on, the reader's (u32 tail), so that neither the reader's stores nor another CPU's
+ * buffer share a cache line with a producer. Head and tail are byte positions that wrap at 2^32.
+ */
+export const PERF_CTL = { HEAD: 0, LOST: 4, CLOSED: 8, LOCK: 12, TAIL: 64, SIZE: 128 } as const;
+export const PERF_WAITING = 0;
+export const PERF_CTL_FIRST = 64;
 
 /** BPF_F_CURRENT_CPU and BPF_F_INDEX_MASK of bpf_perf_event_output's flags. */
 export const BPF_F_CURRENT_CPU = 0xffffffff;

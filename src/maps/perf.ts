@@ -4,14 +4,15 @@
  * tail to the head, samples handed over with the CPU (the buffer's index) they were written for, and
  * lost records (perf's PERF_RECORD_LOST) as a count of samples the producer could not write because
  * the buffer was full. The producer is bpf_perf_event_output in WebAssembly (ops-perf.ts); this is
- * the only code that moves a tail. Layout: layout.ts and perf-spec.ts.
+ * the only code that moves a tail. Producers run on any thread sharing the memory; heads, tails and
+ * lost counts are read and written with atomics. Layout: layout.ts and perf-spec.ts.
  */
 import { MapError } from '../errors.js';
 import type { EngineMemory } from '../runtime/memory.js';
 import type { MapShare } from './map-base.js';
 import { H } from './layout.js';
-import { StreamMap, poll, type PollOptions } from './map-stream.js';
-import { PERF_CTL, PERF_RECORD_LOST, PERF_RECORD_SAMPLE, PERF_SAMPLE_HDR } from './perf-spec.js';
+import { StreamMap, poll, sleepOn, type PollOptions } from './map-stream.js';
+import { PERF_CTL, PERF_CTL_FIRST, PERF_RECORD_LOST, PERF_RECORD_SAMPLE, PERF_SAMPLE_HDR, PERF_WAITING } from './perf-spec.js';
 import type { ValidSpec } from './spec.js';
 
 /**
@@ -38,6 +39,8 @@ export class PerfEventArray extends StreamMap {
   protected override readonly errno = 'EOPNOTSUPP';
   private readonly ctl: number;
   private readonly bufs: number;
+  /** The memory as i32s, for atomics; made once (it covers the map, allocated before). */
+  private readonly words: Int32Array;
   /** Bytes per buffer: a power of 2. */
   readonly bufferSize: number;
 
@@ -45,24 +48,27 @@ export class PerfEventArray extends StreamMap {
     super(mem, spec, attached);
     this.ctl = mem.view.getUint32(this.address + H.ELEMS, true);
     this.bufs = mem.view.getUint32(this.address + H.PERF_BUFS, true);
+    this.words = new Int32Array(mem.buffer);
     this.bufferSize = spec.bufferSize!;
   }
 
+  /** The address of a field of buffer `index`'s control block. */
   private word(index: number, field: number): number {
-    return this.ctl + index * PERF_CTL.SIZE + field;
+    return this.ctl + PERF_CTL_FIRST + index * PERF_CTL.SIZE + field;
   }
 
-  private atomics(): Int32Array {
-    return new Int32Array(this.mem.buffer);
+  /** The i32 of buffer `index`'s field, as it stands. */
+  private load(index: number, field: number): number {
+    return Atomics.load(this.words, this.word(index, field) >> 2);
   }
 
   /** Lets output to buffer `index` fail with -ENOENT (closed) or succeed again (open). */
   close(index: number): void {
-    this.mem.view.setUint32(this.word(this.checkIndex(index), PERF_CTL.CLOSED), 1, true);
+    Atomics.store(this.words, this.word(this.checkIndex(index), PERF_CTL.CLOSED) >> 2, 1);
   }
 
   open(index: number): void {
-    this.mem.view.setUint32(this.word(this.checkIndex(index), PERF_CTL.CLOSED), 0, true);
+    Atomics.store(this.words, this.word(this.checkIndex(index), PERF_CTL.CLOSED) >> 2, 0);
   }
 
   private checkIndex(index: number): number {
@@ -74,8 +80,7 @@ export class PerfEventArray extends StreamMap {
 
   /** Bytes written to buffer `index` and not read yet. */
   pending(index: number): number {
-    const view = this.mem.view;
-    return (view.getUint32(this.word(this.checkIndex(index), PERF_CTL.HEAD), true) - view.getUint32(this.word(index, PERF_CTL.TAIL), true)) >>> 0;
+    return (this.load(this.checkIndex(index), PERF_CTL.HEAD) - this.load(index, PERF_CTL.TAIL)) >>> 0;
   }
 
   /** `length` bytes at position `pos` of buffer `index`, joined where they wrap around its end. */
@@ -110,7 +115,7 @@ export class PerfEventArray extends StreamMap {
 
   /** Buffer `index`'s records to `give` until it returns true (stop); true when stopped. */
   private readBuffer(index: number, give: (r: PerfRecord) => boolean): boolean {
-    const a = this.atomics();
+    const a = this.words;
     const tailWord = this.word(index, PERF_CTL.TAIL) >> 2;
     let tail = a[tailWord]! >>> 0;
     for (;;) {
@@ -139,13 +144,30 @@ export class PerfEventArray extends StreamMap {
     return new DataView(this.bytesAt(index, pos, 8).buffer).getBigUint64(0, true);
   }
 
-  /** Every record as it is written, polling while the buffers are empty (PollOptions); see read. */
+  /** Whether a buffer holds a record, or counted one lost, that read would hand over. */
+  private ready(): boolean {
+    for (let index = 0; index < this.maxEntries; index++) {
+      if (this.load(index, PERF_CTL.HEAD) !== this.load(index, PERF_CTL.TAIL) || this.load(index, PERF_CTL.LOST) !== 0) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Resolves once a buffer has something to read: at once if one has, else when a producer wakes
+   * the reader after a sample or a loss in any buffer (Atomics.waitAsync on the map's wake word, no
+   * polling). True when woken or records are there; false when `timeoutMs` passed (or the signal aborted).
+   */
+  wait(timeoutMs?: number, signal?: AbortSignal): Promise<boolean> {
+    return sleepOn(this.words, (this.ctl + PERF_WAITING) >> 2, () => this.ready(), timeoutMs, signal);
+  }
+
+  /** Every record as it is written, sleeping (wait) while the buffers are empty (PollOptions); see read. */
   records(options?: PollOptions): AsyncGenerator<PerfRecord, void, undefined> {
     return poll(() => {
       let record: PerfRecord | undefined;
       this.read((r) => { record = r; }, 1);
       return record;
-    }, options);
+    }, (timeoutMs, signal) => this.wait(timeoutMs, signal), options);
   }
 
   [Symbol.asyncIterator](): AsyncGenerator<PerfRecord, void, undefined> {

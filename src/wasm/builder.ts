@@ -97,7 +97,12 @@ function i32Ops() {
     extend16_s: (a: Expr): Expr => op('i32', 0xc1, [a]),
     load: ld(0x28, 4), load8_s: ld(0x2c, 1), load8_u: ld(0x2d, 1), load16_s: ld(0x2e, 2), load16_u: ld(0x2f, 2),
     store: access('i32', 0x36, 4).store, store8: access('i32', 0x3a, 1).store, store16: access('i32', 0x3b, 2).store,
-    atomic: { rmw: rmw('i32', 0x1e, 4) },
+    atomic: {
+      rmw: rmw('i32', 0x1e, 4),
+      /** Sequentially consistent load and store (threads proposal 0xfe 0x10, 0xfe 0x17): (offset, pointer[, value]). */
+      load: (offset: number, ptr: Expr): Expr => memOp('i32', 0xfe, [ptr], 4, offset, 0x10),
+      store: (offset: number, ptr: Expr, value: Expr): Expr => memOp('none', 0xfe, [ptr, value], 4, offset, 0x17),
+    },
   };
 }
 
@@ -151,6 +156,8 @@ export class WasmModule {
     size: (_name?: string): Expr => ({ k: 'op', type: 'i32', code: 0x3f, sub: 0, args: [] }),
     copy: (dest: Expr, source: Expr, size: Expr): Expr => ({ k: 'op', type: 'none', code: 0xfc, sub: 10, args: [dest, source, size], imm: [0, 0] }),
     fill: (dest: Expr, value: Expr, size: Expr): Expr => ({ k: 'op', type: 'none', code: 0xfc, sub: 11, args: [dest, value, size], imm: [0] }),
+    /** memory.atomic.notify (0xfe 0x00): wakes up to `count` (u32) waiters on the i32 at ptr + offset; gives how many. */
+    notify: (offset: number, ptr: Expr, count: Expr): Expr => memOp('i32', 0xfe, [ptr, count], 4, offset, 0x00),
   };
 
   block(label: string | null, body: readonly Expr[], type?: Type): Expr {
