@@ -10,13 +10,14 @@ describe('worker-thread benchmarks', () => {
   });
 
   it('measures the host thread, one worker and all workers of each workload', async () => {
-    const records = await measureWorkers({ workers: 2, rounds: 1, maxBytes: 1 << 16, maxEvents: 4096 }, () => undefined);
+    const records = await measureWorkers({ workers: 2, rounds: 1, maxBytes: 1 << 16, maxEvents: 4096, ringbufRuns: 1, ringbufRecords: 100_000 }, () => undefined);
     for (const w of WORKER_WORKLOADS) {
       expect(records.filter((r) => r.workload === w.name).map((r) => r.mode)).toEqual(['batch', 'workers:1', 'workers:2']);
     }
     for (const r of records) expect(r.nsPerOp).toBeGreaterThan(0);
     const rows = workerRows(records);
     expect(rows[0]).toEqual(['workload', 'host thread', '1 worker', 'all workers', 'scaling', 'samples']);
-    expect(rows.slice(1).map((r) => r[0])).toEqual(WORKER_WORKLOADS.map((w) => w.name));
+    expect(rows.slice(1).map((r) => r[0])).toEqual([...WORKER_WORKLOADS.map((w) => w.name), 'ringbuf-to-host']);
+    expect(records.find((r) => r.workload === 'ringbuf-to-host')?.mode).toBe('workers:1');
   }, 60_000);
 });

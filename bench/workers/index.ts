@@ -11,6 +11,7 @@ import { Vm, type LoadedProgram, type WorkerPool, type PlacedBatch } from '../..
 import { loadOptimizer, optimizerLoaded } from '../../src/jit/index.js';
 import type { EventSet } from '../workload.js';
 import { WORKER_WORKLOADS, type WorkerWorkload } from './workloads.js';
+import { measureRingbufToHost } from './ringbuf-to-host.js';
 
 export interface WorkerRecord {
   readonly workload: string;
@@ -29,10 +30,13 @@ export interface WorkerPlan {
   /** Bytes of events per sample at most, and events at most: what one sample runs. */
   readonly maxBytes: number;
   readonly maxEvents: number;
+  /** ringbuf-to-host: runs, and records per run. */
+  readonly ringbufRuns: number;
+  readonly ringbufRecords: number;
 }
 
-export const FULL_WORKER_PLAN: Omit<WorkerPlan, 'workers'> = { rounds: 15, maxBytes: 32 << 20, maxEvents: 1 << 20 };
-export const QUICK_WORKER_PLAN: Omit<WorkerPlan, 'workers'> = { rounds: 4, maxBytes: 4 << 20, maxEvents: 1 << 17 };
+export const FULL_WORKER_PLAN: Omit<WorkerPlan, 'workers'> = { rounds: 15, maxBytes: 32 << 20, maxEvents: 1 << 20, ringbufRuns: 5, ringbufRecords: 8_000_000 };
+export const QUICK_WORKER_PLAN: Omit<WorkerPlan, 'workers'> = { rounds: 4, maxBytes: 4 << 20, maxEvents: 1 << 17, ringbufRuns: 1, ringbufRecords: 1_000_000 };
 export const defaultWorkers = (): number => availableParallelism();
 
 /** The events repeated to one sample's length. */
@@ -110,22 +114,36 @@ export async function measureWorkers(plan: WorkerPlan, step: (what: string) => v
   const tier = optimizerLoaded() ? 'optimized' : 'baseline';
   const out: WorkerRecord[] = [];
   for (const w of WORKER_WORKLOADS) out.push(...await measureOne(w, plan, tier, step));
+  out.push(await measureRingbuf(plan, tier, step));
   return out;
 }
 
-export const workerTitle = (workers: number): string =>
-  `worker threads (millions of events per second, JIT; the host thread's runBatch, one worker, and ${workers} workers of a pool sharing the events; scaling = ${workers} workers / one)`;
+/** ringbuf-to-host: records one worker delivers to the host per second, the median of a few runs (16-byte records, a 4 MiB ring). */
+async function measureRingbuf(plan: WorkerPlan, tier: 'baseline' | 'optimized', step: (what: string) => void): Promise<WorkerRecord> {
+  const rates: number[] = [];
+  for (let run = 0; run < plan.ringbufRuns; run++) {
+    step(`ringbuf-to-host: run ${run + 1}/${plan.ringbufRuns}`);
+    rates.push((await measureRingbufToHost({ records: plan.ringbufRecords, tier })).deliveredPerSec);
+  }
+  const opsPerSec = median(rates);
+  return { workload: 'ringbuf-to-host', engine: 'jit', mode: 'workers:1', tier, nsPerOp: 1e9 / opsPerSec, opsPerSec, samples: rates.length };
+}
 
+export const workerTitle = (workers: number): string =>
+  `worker threads (millions of events per second, JIT; the host thread's runBatch, one worker, and ${workers} workers of a pool sharing the events; scaling = ${workers} workers / one; ringbuf-to-host: 16-byte records one worker delivers to the host thread)`;
+
+/** The table: millions per second in each mode, and the scaling from one worker to all. */
 export function workerRows(records: readonly WorkerRecord[]): string[][] {
   const header = ['workload', 'host thread', '1 worker', 'all workers', 'scaling', 'samples'];
+  const scalingOf = (one: WorkerRecord | undefined, all: WorkerRecord | undefined): string => (one && all ? `${(all.opsPerSec / one.opsPerSec).toFixed(2)}x` : '-');
   const names = [...new Set(records.map((r) => r.workload))];
   const mps = (r: WorkerRecord | undefined): string => (r ? (r.opsPerSec / 1e6).toFixed(1) : '-');
   return [header, ...names.map((name) => {
     const of = records.filter((r) => r.workload === name);
     const host = of.find((r) => r.mode === 'batch');
     const one = of.find((r) => r.mode === 'workers:1');
-    const all = of.find((r) => r.mode !== 'batch' && r.mode !== 'workers:1') ?? one;
-    const scaling = one && all ? `${(all.opsPerSec / one.opsPerSec).toFixed(2)}x` : '-';
-    return [name, mps(host), mps(one), mps(all), scaling, String(one?.samples ?? 0)];
+    // With one worker, "all" is that worker; ringbuf-to-host has a one-worker row only.
+    const all = of.find((r) => r.mode !== 'batch' && r.mode !== 'workers:1') ?? (host ? one : undefined);
+    return [name, mps(host), mps(one), mps(all), scalingOf(one, all), String(one?.samples ?? 0)];
   })];
 }
