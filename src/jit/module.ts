@@ -73,8 +73,16 @@ const D = { BASE: 0, STRIDE: 1, LEN: 2, COUNT: 3, RESULTS: 4, STACK: 5 } as cons
 const DRIVE_PARAMS = 6;
 const LIMIT_SIZES = [1, 2, 4, 8] as const;
 
-/** Local-call targets and helpers read the run-wide values from globals; the entry gets them as locals. */
-const needsRunGlobals = (mc: ModuleContext): boolean => mc.program.functions.length > 1 || mc.facts.callsHelpers;
+/**
+ * Whether anything but the entry's own code reads the run-wide globals (stack start, context, limits,
+ * unwinding): local-call targets, helpers called through JavaScript (the wrapper's ctx_start and
+ * ctx_len), a tail-call chain. The entry gets them as locals. Known once the entry is emitted: a
+ * helper call the JIT runs in WebAssembly itself (map-calls.ts) imports no JavaScript helper. Stores
+ * nobody reads are not free: they keep the globals' base in a register across the event loop, and
+ * with one register fewer V8 spilled the event pointer to its stack (bench/README.md, "Design measurements").
+ */
+const needsRunGlobals = (mc: ModuleContext): boolean =>
+  mc.program.functions.length > 1 || mc.imports.has(HELPER_IMPORT) || mc.tails;
 
 /**
  * Once per drive call: the context limits max(len - size + 1, 0) (an access of `size` bytes at
@@ -122,13 +130,16 @@ function packetCheck(mc: ModuleContext): Expr[] {
   ]))];
 }
 
+/** Only calls (calls.ts) read `unwinding`; without them nothing that sets it has a reader. */
+const resetsUnwinding = (mc: ModuleContext): boolean => mc.facts.unwinds && needsRunGlobals(mc);
+
 /** Once per event: the packet check, the context, a full budget, no unwinding. */
 function perEventSetup(mc: ModuleContext, budget: number): Expr[] {
   const m = mc.m;
   const stmts: Expr[] = packetCheck(mc);
   if (needsRunGlobals(mc)) stmts.push(m.global.set(GLOBAL.ctxStart, m.i64.extend_u(m.local.get(D.BASE, i32))));
   if (mc.budgetChecks) stmts.push(m.global.set(GLOBAL.fuel, i64Const(m, BigInt(budget))));
-  if (mc.facts.unwinds) stmts.push(m.global.set(GLOBAL.unwinding, m.i32.const(0)));
+  if (resetsUnwinding(mc)) stmts.push(m.global.set(GLOBAL.unwinding, m.i32.const(0)));
   stmts.push(...tailEventSetup(mc));
   return stmts;
 }
@@ -165,14 +176,15 @@ function addDriveFunction(mc: ModuleContext, budget: number): void {
   const limits = LIMIT_SIZES.map(() => e.temp(i64));
   const r0 = e.result!;
   const bump = (i: number, by: Expr): Expr => m.local.set(i, m.i32.add(m.local.get(i, i32), by));
+  const entry = functionBody(e); // first: the setup depends on the calls it emitted (needsRunGlobals)
   const body = m.block(null, [
     ...sharedSetup(mc, limits),
     m.loop('next', m.block(null, [
       ...perEventSetup(mc, budget),
       ...entryRegisters(e, limits),
-      m.block('ran', [...functionBody(e), m.unreachable()]),
+      m.block('ran', [...entry, m.unreachable()]),
       // A helper may start a nested run of this program; it must not see this run's unwinding.
-      ...(mc.facts.unwinds ? [m.global.set(GLOBAL.unwinding, m.i32.const(0))] : []),
+      ...(resetsUnwinding(mc) ? [m.global.set(GLOBAL.unwinding, m.i32.const(0))] : []),
       m.i64.store(0, 8, m.local.get(D.RESULTS, i32), m.local.get(r0, i64)),
       bump(D.BASE, m.local.get(D.STRIDE, i32)),
       bump(D.RESULTS, m.i32.const(8)),
