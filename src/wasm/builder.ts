@@ -97,7 +97,11 @@ function i32Ops() {
     extend16_s: (a: Expr): Expr => op('i32', 0xc1, [a]),
     load: ld(0x28, 4), load8_s: ld(0x2c, 1), load8_u: ld(0x2d, 1), load16_s: ld(0x2e, 2), load16_u: ld(0x2f, 2),
     store: access('i32', 0x36, 4).store, store8: access('i32', 0x3a, 1).store, store16: access('i32', 0x3b, 2).store,
-    atomic: { rmw: rmw('i32', 0x1e, 4) },
+    atomic: {
+      rmw: rmw('i32', 0x1e, 4),
+      load: (offset: number, ptr: Expr): Expr => memOp('i32', 0xfe, [ptr], 4, offset, 0x10),
+      store: (offset: number, ptr: Expr, value: Expr): Expr => memOp('none', 0xfe, [ptr, value], 4, offset, 0x17),
+    },
   };
 }
 
@@ -144,10 +148,16 @@ export class WasmModule {
   };
 
   /**
-   * `m.memory.size()` in pages (a name, as binaryen takes one, is ignored: there is one memory), and
-   * bulk memory's copy and fill (prefix 0xfc, then memory index bytes).
+   * `m.memory.size()` in pages (a name, as binaryen takes one, is ignored: there is one memory),
+   * bulk memory's copy and fill (prefix 0xfc, then memory index bytes), and the threads proposal's
+   * futex pair: wait32(ptr, expected, timeout ns as i64, -1 for none) -> 0 woken | 1 not equal |
+   * 2 timed out, and notify(ptr, count) -> how many woke.
    */
   readonly memory = {
+    atomic: {
+      wait32: (ptr: Expr, expected: Expr, timeout: Expr): Expr => memOp('i32', 0xfe, [ptr, expected, timeout], 4, 0, 0x01),
+      notify: (ptr: Expr, count: Expr): Expr => memOp('i32', 0xfe, [ptr, count], 4, 0, 0x00),
+    },
     size: (_name?: string): Expr => ({ k: 'op', type: 'i32', code: 0x3f, sub: 0, args: [] }),
     copy: (dest: Expr, source: Expr, size: Expr): Expr => ({ k: 'op', type: 'none', code: 0xfc, sub: 10, args: [dest, source, size], imm: [0, 0] }),
     fill: (dest: Expr, value: Expr, size: Expr): Expr => ({ k: 'op', type: 'none', code: 0xfc, sub: 11, args: [dest, value, size], imm: [0] }),
