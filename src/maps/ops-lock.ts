@@ -29,7 +29,6 @@ const SPINS = 100;
 const SLICE_NS = 1_000_000n;
 /** A map's lock: about 2 s without an unlock is a holder that died; the operation answers EBUSY. */
 export const MAP_LOCK_SLICES = 2000;
-export const EBUSY = 16;
 
 function addLockWord(m: WasmModule): void {
   const I = m.i32;

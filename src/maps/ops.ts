@@ -51,7 +51,7 @@ import { WasmModule, i32, i64 } from '../wasm/builder.js';
 import { addForEachOps } from './ops-foreach.js';
 import { encodeModule } from '../wasm/encode.js';
 import type { EngineMemory } from '../runtime/memory.js';
-import { EINVAL, EOPNOTSUPP } from './errno.js';
+import { EBUSY, EINVAL, EOPNOTSUPP } from './errno.js';
 import { addHashFunctions } from './ops-hash.js';
 import { addArrayOps, addClear } from './ops-array.js';
 import { addQueueOps } from './ops-queue.js';
@@ -60,7 +60,7 @@ import { addRingBufOps } from './ops-ringbuf.js';
 import { addLpmFunctions } from './ops-lpm.js';
 import { addPerfOps } from './ops-perf.js';
 import { addSpinLockOps } from './ops-spin-lock.js';
-import { EBUSY, addLockOps, underMapLock } from './ops-lock.js';
+import { addLockOps, underMapLock } from './ops-lock.js';
 
 /** wasm32's largest memory: declaring it accepts the engine memory whatever its maximum (as src/jit/module.ts). */
 const MAX_WASM32_PAGES = 65536;
