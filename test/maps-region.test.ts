@@ -46,7 +46,7 @@ describe('valueRegion', () => {
       expect(end <= metaStart || start >= metaEnd).toBe(true);
       // No more than the values: maxEntries slots of 16 bytes per copy (a per-CPU array pads each CPU's
       // block to 64), and a hash map's spare element's (the one an update swaps in).
-      const slots = type.includes('hash') ? (n + 1) * 16 : Math.ceil((n * 16) / 64) * 64;
+      const slots = String(type).includes('hash') ? (n + 1) * 16 : Math.ceil((n * 16) / 64) * 64;
       expect(end - start).toBeLessThanOrEqual((map.perCpu ? 3 : 1) * slots);
     });
   }

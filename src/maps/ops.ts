@@ -43,9 +43,12 @@
  * -1 in a per-CPU update (the host's) means `value` holds every CPU's copy, stride bytes apart, as the
  * kernel's syscall takes them; a program passes its own CPU, and a new element's other copies are zeroed.
  *
- * Not yet safe against concurrent updates from several threads (workers are future work): there
- * is no bucket or queue lock, and an update of an existing key copies the value in place where the
- * kernel swaps in a new element atomically.
+ * Threads (worker threads as CPUs, and the host) share maps through ops-lock.ts: every export that
+ * changes or walks the links of a hash map, LPM trie, queue, stack or bloom filter (updates,
+ * deletes, lookups, next_key, clear, push, pop, peek, for_each's steps, the host's
+ * map_lookup_copy) runs under the map's lock (`lock` below). Arrays take none: their lookups are
+ * address arithmetic and their updates copy in place, as the kernel's; bloom_peek only reads bits.
+ * An update of an existing hash or LRU key swaps in a new element (ops-hash.ts), as the kernel does.
  */
 import { WasmModule, i32, i64 } from '../wasm/builder.js';
 import { addForEachOps } from './ops-foreach.js';
