@@ -11,3 +11,26 @@ export const errnoOf = (f: () => void): string => {
     return e.errno;
   }
 };
+
+/** bpf_spin_lock programs: a lookup of key 0 of map 0 into r6 (to `out` when absent), and a lock or unlock call. */
+export const LOOKUP = `stw [%r10-4], 0
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_by_idx(0)
+call 1
+jeq %r0, 0, out
+mov %r6, %r0`;
+export const LOCK = (helper = 93, reg = '%r6', off = 4): string => `mov %r1, ${reg}\nadd %r1, ${off}\ncall ${helper}`;
+
+/** Locks element 0, increments its counter, unlocks; returns the counter. call 93 is at pc 10, call 94 at pc 16. */
+export const INCREMENT = `${LOOKUP}
+${LOCK()}
+ldxdw %r7, [%r6+8]
+add %r7, 1
+stxdw [%r6+8], %r7
+${LOCK(94)}
+mov %r0, %r7
+exit
+out:
+mov %r0, 0
+exit`;

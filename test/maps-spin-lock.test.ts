@@ -8,33 +8,12 @@ import { EngineMemory, InputError, Vm, createMap, mapOperations, memory } from '
 import { assembleUnit, disassemble } from '../src/asm/index.js';
 import { jitToWat, loadOptimizer } from '../src/jit/index.js';
 import { VerifyError } from '../src/verifier/refusal.js';
+import { INCREMENT, LOCK, LOOKUP } from './maps-helpers.js';
 
 beforeAll(() => loadOptimizer());
 
 /** An array of 16-byte values: the lock at 4, a counter at 8. */
 const SPEC = { type: 'array', keySize: 4, valueSize: 16, maxEntries: 2, spinLockOffset: 4, name: 'counters' } as const;
-
-const LOOKUP = `stw [%r10-4], 0
-mov %r2, %r10
-add %r2, -4
-lddw %r1, map_by_idx(0)
-call 1
-jeq %r0, 0, out
-mov %r6, %r0`;
-const LOCK = (helper = 93, reg = '%r6', off = 4): string => `mov %r1, ${reg}\nadd %r1, ${off}\ncall ${helper}`;
-
-/** Locks element 0, increments its counter, unlocks; returns the counter. call 93 is at pc 10, call 94 at pc 16. */
-const INCREMENT = `${LOOKUP}
-${LOCK()}
-ldxdw %r7, [%r6+8]
-add %r7, 1
-stxdw [%r6+8], %r7
-${LOCK(94)}
-mov %r0, %r7
-exit
-out:
-mov %r0, 0
-exit`;
 
 describe('maps with a bpf_spin_lock', () => {
   it('take spinLockOffset on hash and array maps, 4-aligned inside the value', () => {

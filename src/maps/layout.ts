@@ -5,7 +5,8 @@
  * - the metadata, which only the map operations (ops.ts) read and write; no BPF pointer points there:
  *   the header (u32 fields, H below), then for hash maps the bucket array (u32 element addresses, a
  *   power of two of them), then the `elems` area (H.ELEMS):
- *   - hash maps: a pool of maxEntries elements of `elemSize` bytes: +0 next (u32: the next element in
+ *   - hash maps: a pool of maxEntries + 1 elements of `elemSize` bytes (the spare one is what an update
+ *     of an existing key swaps in when the map is full, as the kernel's extra elements): +0 next (u32: the next element in
  *     the bucket, or in the free list), +4 hash, +8 LRU prev, +12 LRU next (LRU maps only), +16 the
  *     address of the element's values (set at creation, never changed), +24 key (rounded up to 8);
  *   - queue and stack: a ring of maxEntries + 1 value slots (one always empty, as in the kernel);
@@ -86,8 +87,13 @@ export const H = {
   PERF_MASK: 120, PERF_BUFS: 124,
   /** Hash and array maps: the offset of the values' bpf_spin_lock + 1, or 0 for none (spin-lock.ts). */
   SPIN_LOCK: 128,
+  /**
+   * The map's lock (ops-lock.ts: 0 free, 1 held, 2 held with sleepers): the operations that change
+   * or walk a map's links (hash maps, LPM tries, queues, stacks, bloom filters) run under it.
+   */
+  LOCK: 132,
 } as const;
-export const HEADER_SIZE = 132;
+export const HEADER_SIZE = 136;
 
 /** Ring buffer records: header size and the length word's flags (the kernel's BPF_RINGBUF_*). */
 export const RB_HDR_SIZE = 8;
@@ -166,7 +172,8 @@ function sizes(spec: ValidSpec, stride: number, copies: number): Sizes {
     return { ...none, dataSize: spec.maxEntries * stride, elemsSize: lpmNodeCount(spec) * elemSize + spec.maxEntries * 4, elemSize };
   }
   const elemSize = E.KEY + roundUp(spec.keySize, 8);
-  return { ...none, dataSize: spec.maxEntries * copies * stride, elemsSize: spec.maxEntries * elemSize, buckets: pow2AtLeast(spec.maxEntries), elemSize };
+  const pool = spec.maxEntries + 1;
+  return { ...none, dataSize: pool * copies * stride, elemsSize: pool * elemSize, buckets: pow2AtLeast(spec.maxEntries), elemSize };
 }
 
 /** Reserves and describes the storage; the caller then clears it through the operations (map_clear). */
@@ -188,7 +195,7 @@ export function allocateMap(mem: EngineMemory, spec: ValidSpec, zeroSeed: boolea
     [H.BUCKETS, s.buckets ? header + HEADER_SIZE : 0], [H.BUCKET_MASK, Math.max(s.buckets - 1, 0)], [H.ELEM_SIZE, s.elemSize],
     [H.ELEMS, header + elemsOffset], [H.ELEMS_SIZE, s.elemsSize], [H.SEED, zeroSeed ? 0 : randomSeed()],
     [H.LRU, isLruType(spec.type) ? 1 : 0], [H.RING, spec.maxEntries + 1],
-    [H.SPIN_LOCK, spec.spinLockOffset === undefined ? 0 : spec.spinLockOffset + 1], [H.HASHES, spec.mapExtra || 5], [H.BIT_MASK, Math.max(s.bits - 1, 0)],
+    [H.SPIN_LOCK, spec.spinLockOffset === undefined ? 0 : spec.spinLockOffset + 1], [H.LOCK, 0], [H.HASHES, spec.mapExtra || 5], [H.BIT_MASK, Math.max(s.bits - 1, 0)],
     ...(spec.type === BPF_MAP_TYPE.PERF_EVENT_ARRAY ? [
       [H.PERF_MASK, spec.bufferSize! - 1], [H.PERF_BUFS, header + elemsOffset + perfControlSize(spec)],
     ] as Array<[number, number]> : []),

@@ -16,31 +16,29 @@ import type { ValidSpec } from './spec.js';
 import { toBigInt, toBytes, type MapBytes } from './values.js';
 import { deleteBatch, lookupAndDeleteBatch, lookupBatch, updateBatch, type Batch, type BatchCursor } from './batch.js';
 
-/** The operations one kind of map uses, as (map, key, ...) over addresses; cpu -1: all copies. */
+/** The operations one kind of map uses, as (map, key, ...) over addresses; cpu -1: all copies (lookups: map_lookup_copy). */
 interface KindOps {
-  lookup(map: bigint, key: bigint, cpu: bigint): bigint;
   update(map: bigint, key: bigint, value: bigint, flags: bigint, cpu: bigint): bigint;
   delete(map: bigint, key: bigint): bigint;
   next(map: bigint, key: bigint, out: bigint): bigint;
 }
 
 /** A keyless map's subclass answers the keyed commands itself; these only keep a stray call harmless. */
-const NO_KEYS: KindOps = { lookup: () => 0n, update: () => BigInt(-EINVAL), delete: () => BigInt(-EINVAL), next: () => BigInt(-EINVAL) };
+const NO_KEYS: KindOps = { update: () => BigInt(-EINVAL), delete: () => BigInt(-EINVAL), next: () => BigInt(-EINVAL) };
 
 function kindOps(ops: MapOpsExports, type: MapTypeId): KindOps {
   if (isKeylessType(type) || type === BPF_MAP_TYPE.PERF_EVENT_ARRAY) return NO_KEYS;
   if (type === BPF_MAP_TYPE.LPM_TRIE) {
     // One copy of each value: the cpu argument has nothing to pick.
     return {
-      lookup: (map, key) => ops.lpm_lookup(map, key),
       update: (map, key, value, flags) => ops.lpm_update(map, key, value, flags),
       delete: ops.lpm_delete,
       next: ops.lpm_next_key,
     };
   }
   return isArrayType(type)
-    ? { lookup: ops.percpu_array_lookup, update: ops.percpu_array_update, delete: ops.array_delete, next: ops.array_next_key }
-    : { lookup: ops.hash_lookup_sys, update: ops.percpu_hash_update, delete: ops.hash_delete, next: ops.hash_next_key };
+    ? { update: ops.percpu_array_update, delete: ops.array_delete, next: ops.array_next_key }
+    : { update: ops.percpu_hash_update, delete: ops.hash_delete, next: ops.hash_next_key };
 }
 
 export type MapValues = Uint8Array | Uint8Array[];
@@ -76,22 +74,35 @@ export class BpfMap<V extends MapValues = MapValues> extends MapBase {
    */
   lookup(key: MapBytes): V | undefined {
     const k = this.putKey(key);
-    const at = (cpu: number): number => Number(this.ops.lookup(BigInt(this.address), k, BigInt(cpu)));
+    // Copied out under the map's lock (map_lookup_copy): another thread's update is never half seen.
+    const copy = (cpu: number): Uint8Array | undefined =>
+      this.wasm.map_lookup_copy(BigInt(this.address), k, BigInt(cpu), BigInt(this.valueAddr)) === 0n
+        ? this.mem.read(this.valueAddr, this.valueSize) : undefined;
     if (!this.perCpu) {
-      const addr = at(0);
-      if (addr === 0) return undefined;
-      const value = this.mem.read(addr, this.valueSize);
+      const value = copy(0);
       // As the kernel's syscall copy: a bpf_spin_lock reads as 0, whoever holds it.
-      if (this.spinLockOffset !== undefined) value.fill(0, this.spinLockOffset, this.spinLockOffset + 4);
-      return value as V;
+      if (value && this.spinLockOffset !== undefined) value.fill(0, this.spinLockOffset, this.spinLockOffset + 4);
+      return value as V | undefined;
     }
     const values: Uint8Array[] = [];
     for (let cpu = 0; cpu < this.layout.copies; cpu++) {
-      const addr = at(cpu);
-      if (addr === 0) return undefined;
-      values.push(this.mem.read(addr, this.valueSize));
+      const value = copy(cpu);
+      if (value === undefined) return undefined;
+      values.push(value);
     }
     return values as V;
+  }
+
+  /**
+   * The sum of a per-CPU map's copies of a 4- or 8-byte unsigned counter (each CPU counting in its
+   * own copy, as per-CPU maps are for); undefined when the key is absent.
+   */
+  sum(key: MapBytes): bigint | undefined {
+    if (!this.perCpu || (this.valueSize !== 4 && this.valueSize !== 8)) {
+      throw new InputError(`${this.label}: sum needs a per-CPU map of 4- or 8-byte values, not ${this.valueSize}-byte values`);
+    }
+    const copies = this.lookup(key) as Uint8Array[] | undefined;
+    return copies?.reduce((total, v) => total + toBigInt(v), 0n);
   }
 
   /** A 4- or 8-byte value as an unsigned bigint (per-CPU maps: use lookup). */

@@ -3,7 +3,7 @@ import { i32, type Expr, type WasmModule } from '../wasm/builder.js';
 import { BPF_EXIST, BPF_MAP_TYPE, BPF_NOEXIST } from './types.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT } from './errno.js';
 import { E, H } from './layout.js';
-import { badCpu, Fn } from './wasm-fn.js';
+import { badCpu, Fn, poolSize } from './wasm-fn.js';
 
 export function addArrayOps(m: WasmModule): void {
   const I = m.i32;
@@ -66,11 +66,11 @@ export function addClear(m: WasmModule): void {
     m.memory.fill(f.hdr(H.BUCKETS), c(0), I.shl(I.add(f.hdr(H.BUCKET_MASK), c(1)), c(2))),
     f.set('e', f.hdr(H.ELEMS)),
     f.set('v', f.hdr(H.DATA)),
-    f.while(I.lt_u(f.get('i'), f.hdr(H.MAX_ENTRIES)), () => [
+    f.while(I.lt_u(f.get('i'), poolSize(f)), () => [
       I.store(E.VALUE, 4, f.get('e'), f.get('v')),
       f.set('i', I.add(f.get('i'), c(1))),
       // The last element's next stays 0 (the fill above): the end of the free list.
-      m.if(I.lt_u(f.get('i'), f.hdr(H.MAX_ENTRIES)), I.store(E.NEXT, 4, f.get('e'), I.add(f.get('e'), f.hdr(H.ELEM_SIZE)))),
+      m.if(I.lt_u(f.get('i'), poolSize(f)), I.store(E.NEXT, 4, f.get('e'), I.add(f.get('e'), f.hdr(H.ELEM_SIZE)))),
       f.set('e', I.add(f.get('e'), f.hdr(H.ELEM_SIZE))),
       f.set('v', I.add(f.get('v'), I.mul(f.hdr(H.COPIES), f.hdr(H.STRIDE)))),
     ]),

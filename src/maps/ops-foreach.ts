@@ -5,7 +5,10 @@
  * in order, rather than the bucket chains, makes deleting during the iteration safe: a deleted
  * element goes to the free list (its next field then links free elements), but the walk never
  * follows a link, it only asks whether the element at the next position is in its bucket's chain.
- * Every element present throughout is visited once; the walk ends after max_entries positions.
+ * Every element present throughout is visited once; the walk ends after the pool's last position.
+ * An update of a key meanwhile swaps in another element (ops-hash.ts), so that key may be visited
+ * twice or not at all, as an update during the kernel's bucket walk may. Each call takes the
+ * map's lock (ops.ts); none is held while the callback runs, which may update the map.
  *
  *   foreach_find(map, pos) -> the first position >= pos holding an element, or -1
  *   foreach_elem(map, pos, cpu, key_out) -> the address of the element's value (the CPU's copy for a
@@ -13,7 +16,7 @@
  */
 import { i32, type Expr, type WasmModule } from '../wasm/builder.js';
 import { E, H } from './layout.js';
-import { Fn } from './wasm-fn.js';
+import { Fn, poolSize } from './wasm-fn.js';
 
 /** in_chain(map, e) -> 1 when element e is in the chain of the bucket its hash names, i.e. in the map. */
 function addInChain(m: WasmModule): void {
@@ -37,8 +40,10 @@ export function addForEachOps(m: WasmModule): void {
   const elemAt = (f: Fn, pos: Expr): Expr => I.add(f.hdr(H.ELEMS), I.mul(pos, f.hdr(H.ELEM_SIZE)));
 
   const find = new Fn(m, ['map', 'pos'], []);
+  // An array's positions are its indexes; a hash map's its pool's elements (maxEntries + 1).
+  const end = (): Expr => m.if(find.hdr(H.BUCKETS), poolSize(find), find.hdr(H.MAX_ENTRIES));
   find.add('foreach_find_impl', i32, [
-    find.while(I.lt_u(find.get('pos'), find.hdr(H.MAX_ENTRIES)), () => [
+    find.while(I.lt_u(find.get('pos'), end()), () => [
       // An array has every position; a hash map (BUCKETS != 0) those whose element is in the map.
       m.if(I.or(I.eqz(find.hdr(H.BUCKETS)), m.call('in_chain', [find.get('map'), elemAt(find, find.get('pos'))], i32)),
         m.return(find.get('pos'))),

@@ -108,6 +108,26 @@ function addFind(m: WasmModule): void {
   ]);
 }
 
+/**
+ * find_link(map, key, hash) -> the address of the link that points at the element holding key (a
+ * bucket slot, or the next field of the element before it: an element is a link too, its next
+ * field at offset 0), or 0.
+ */
+function addFindLink(m: WasmModule): void {
+  const f = new Fn(m, ['map', 'key', 'hash'], ['link', 'e']);
+  const I = m.i32;
+  f.add('find_link', i32, [
+    f.set('link', bucketOf(f, f.get('hash'))),
+    f.while(I.const(1), () => [
+      f.set('e', I.load(0, 4, f.get('link'))),
+      m.if(I.eqz(f.get('e')), m.return(I.const(0))),
+      ifMatch(f, 'hash', m.return(f.get('link'))),
+      f.set('link', f.get('e')),
+    ]),
+    I.const(0),
+  ]);
+}
+
 /** The address of the bucket slot (the u32 head of a chain) for a hash, in f's map. */
 function bucketOf(f: Fn, hash: Expr): Expr {
   const I = f.m.i32;
@@ -185,61 +205,76 @@ function addHashOps(m: WasmModule): void {
     valueAt(look, look.get('e'), look.get('cpu')),
   ]);
 
-  // Copies the value in place: the kernel swaps in a new element (see the note at the top).
-  const up = new Fn(m, ['map', 'key', 'value', 'flags', 'cpu'], ['h', 'e', 'slot']);
+  // An update of an existing key swaps in a new element holding the new value, as the kernel's
+  // htab_map_update_elem does, so that a program reading the value it looked up sees the old one
+  // whole, never half of the new one; the old element goes back to the free list (and, as in the
+  // kernel's preallocated maps, the next update may take it). The pool's spare element means there
+  // is always one to take. A per-CPU map's copies are written in place, as the kernel's are.
+  const up = new Fn(m, ['map', 'key', 'value', 'flags', 'cpu'], ['h', 'e', 'link', 'old']);
   const all = (): Expr => I.eq(up.get('cpu'), c(-1));
   // Around the value's bpf_spin_lock, if it has one (ops-spin-lock.ts); a new element's is zeroed below.
   const copy = (dst: Expr, len: Expr): Expr => m.call('copy_value_impl', [up.get('map'), dst, up.get('value'), len], 'none');
   const copyValue = (): Expr => m.if(all(),
     copy(valueAt(up, up.get('e'), c(0)), I.mul(up.hdr(H.COPIES), up.hdr(H.STRIDE))),
     copy(valueAt(up, up.get('e'), up.get('cpu')), up.hdr(H.VALUE_SIZE)));
+  const takeFree = (): Expr => m.block(null, [
+    up.set('e', up.hdr(H.FREE)),
+    m.if(I.eqz(up.get('e')), m.unreachable()), // the pool is sized never to run out: a broken list traps
+    up.setHdr(H.FREE, I.load(E.NEXT, 4, up.get('e'))),
+  ]);
+  const existing = (): Expr => m.block(null, [
+    up.set('old', I.load(0, 4, up.get('link'))),
+    m.if(I.eq(up.get('flags'), c(BPF_NOEXIST)), m.return(c(-EEXIST))),
+    m.if(I.gt_u(up.hdr(H.COPIES), c(1)), m.block(null, [
+      up.set('e', up.get('old')), copyValue(), m.call('lru_touch', [up.get('map'), up.get('e')], 'none'), m.return(c(0)),
+    ])),
+    takeFree(),
+  ]);
+  const fresh = (): Expr => m.block(null, [
+    m.if(I.eq(up.get('flags'), c(BPF_EXIST)), m.return(c(-ENOENT))),
+    m.if(I.lt_u(up.hdr(H.COUNT), up.hdr(H.MAX_ENTRIES)), takeFree(), m.if(up.hdr(H.LRU),
+      up.set('e', m.call('lru_evict', [up.get('map')], i32)),
+      m.return(c(-E2BIG)))),
+  ]);
   up.add('hash_update_impl', i32, [
     m.if(I.or(I.gt_u(up.get('flags'), c(BPF_EXIST)), badCpu(up, true)), m.return(c(-EINVAL))),
     up.set('h', hashOf(up)),
-    up.set('e', m.call('find', [up.get('map'), up.get('key'), up.get('h')], i32)),
-    m.if(up.get('e'), m.block(null, [
-      m.if(I.eq(up.get('flags'), c(BPF_NOEXIST)), m.return(c(-EEXIST))),
-      copyValue(),
-      m.call('lru_touch', [up.get('map'), up.get('e')], 'none'),
-      m.return(c(0)),
-    ])),
-    m.if(I.eq(up.get('flags'), c(BPF_EXIST)), m.return(c(-ENOENT))),
-    up.set('e', up.hdr(H.FREE)),
-    m.if(up.get('e'), up.setHdr(H.FREE, I.load(E.NEXT, 4, up.get('e'))), m.if(up.hdr(H.LRU),
-      up.set('e', m.call('lru_evict', [up.get('map')], i32)),
-      m.return(c(-E2BIG)))),
+    up.set('link', m.call('find_link', [up.get('map'), up.get('key'), up.get('h')], i32)),
+    m.if(up.get('link'), existing(), fresh()),
     I.store(E.HASH, 4, up.get('e'), up.get('h')),
     m.memory.copy(I.add(up.get('e'), c(E.KEY)), up.get('key'), up.hdr(H.KEY_SIZE)),
     // A new element's copies start at zero: the element may have held another key's value.
     m.memory.fill(valueAt(up, up.get('e'), c(0)), c(0), I.mul(up.hdr(H.COPIES), up.hdr(H.STRIDE))),
     copyValue(),
-    up.set('slot', bucketOf(up, up.get('h'))),
-    I.store(E.NEXT, 4, up.get('e'), I.load(0, 4, up.get('slot'))),
-    I.store(0, 4, up.get('slot'), up.get('e')),
-    up.setHdr(H.COUNT, I.add(up.hdr(H.COUNT), c(1))),
+    m.if(up.get('old'), m.block(null, [
+      // In the old element's place in its chain, then the old one to the free list.
+      I.store(E.NEXT, 4, up.get('e'), I.load(E.NEXT, 4, up.get('old'))),
+      I.store(0, 4, up.get('link'), up.get('e')),
+      m.if(up.hdr(H.LRU), m.call('lru_unlink', [up.get('map'), up.get('old')], 'none')),
+      I.store(E.NEXT, 4, up.get('old'), up.hdr(H.FREE)),
+      up.setHdr(H.FREE, up.get('old')),
+    ]), m.block(null, [
+      up.set('link', bucketOf(up, up.get('h'))),
+      I.store(E.NEXT, 4, up.get('e'), I.load(0, 4, up.get('link'))),
+      I.store(0, 4, up.get('link'), up.get('e')),
+      up.setHdr(H.COUNT, I.add(up.hdr(H.COUNT), c(1))),
+    ])),
     m.if(up.hdr(H.LRU), m.call('lru_push_front', [up.get('map'), up.get('e')], 'none')),
     c(0),
   ]);
 
   // Unlinks through the address of the link that points at the element (a bucket slot or a next field).
-  const del = new Fn(m, ['map', 'key'], ['h', 'link', 'e']);
+  const del = new Fn(m, ['map', 'key'], ['link', 'e']);
   del.add('hash_delete_impl', i32, [
-    del.set('h', hashOf(del)),
-    del.set('link', bucketOf(del, del.get('h'))),
-    del.while(I.const(1), () => [
-      del.set('e', I.load(0, 4, del.get('link'))),
-      m.if(I.eqz(del.get('e')), m.return(c(-ENOENT))),
-      ifMatch(del, 'h', m.block(null, [
-        I.store(0, 4, del.get('link'), I.load(E.NEXT, 4, del.get('e'))),
-        m.if(del.hdr(H.LRU), m.call('lru_unlink', [del.get('map'), del.get('e')], 'none')),
-        I.store(E.NEXT, 4, del.get('e'), del.hdr(H.FREE)),
-        del.setHdr(H.FREE, del.get('e')),
-        del.setHdr(H.COUNT, I.sub(del.hdr(H.COUNT), c(1))),
-        m.return(c(0)),
-      ])),
-      del.set('link', del.get('e')),
-    ]),
-    c(-ENOENT),
+    del.set('link', m.call('find_link', [del.get('map'), del.get('key'), hashOf(del)], i32)),
+    m.if(I.eqz(del.get('link')), m.return(c(-ENOENT))),
+    del.set('e', I.load(0, 4, del.get('link'))),
+    I.store(0, 4, del.get('link'), I.load(E.NEXT, 4, del.get('e'))),
+    m.if(del.hdr(H.LRU), m.call('lru_unlink', [del.get('map'), del.get('e')], 'none')),
+    I.store(E.NEXT, 4, del.get('e'), del.hdr(H.FREE)),
+    del.setHdr(H.FREE, del.get('e')),
+    del.setHdr(H.COUNT, I.sub(del.hdr(H.COUNT), c(1))),
+    c(0),
   ]);
 
   // As the kernel's htab_map_get_next_key: the element after key in its bucket, else the first of
@@ -272,6 +307,7 @@ export function addHashFunctions(m: WasmModule): void {
   addHashKey(m);
   addKeysEqual(m);
   addFind(m);
+  addFindLink(m);
   addLru(m);
   addHashOps(m);
 }

@@ -10,13 +10,14 @@
  *
  * Each CPU writes its own buffer under BPF_F_CURRENT_CPU, as in the kernel; an explicit index may
  * name another CPU's, which the kernel refuses (-EOPNOTSUPP) and bpfjit allows, so writers of one
- * buffer take its lock (PERF_CTL.LOCK, spin_lock_impl), uncontended in the kernel's use. After a
+ * buffer take its lock (PERF_CTL.LOCK, ops-lock.ts's lock_word), uncontended in the kernel's use. After a
  * record or a loss, a reader sleeping on the map (PERF_WAITING is 1) is woken (wake_impl,
  * ops-ringbuf.ts), as perf wakes a reader at every sample when wakeup_events is 1 (libbpf's setting).
  */
 import { i32, i64, type Expr, type WasmModule } from '../wasm/builder.js';
 import { E2BIG, EINVAL, ENOENT, ENOSPC } from './errno.js';
 import { H } from './layout.js';
+import { PRODUCER_LOCK_SLICES } from './ops-lock.js';
 import { BPF_F_CURRENT_CPU, PERF_CTL, PERF_CTL_FIRST, PERF_LOST_SIZE, PERF_WAITING, PERF_MAX_SAMPLE, PERF_RECORD_LOST, PERF_RECORD_SAMPLE, PERF_SAMPLE_HDR } from './perf-spec.js';
 import { Fn } from './wasm-fn.js';
 
@@ -65,11 +66,11 @@ function addWrite(m: WasmModule): void {
   o.add('perf_output_impl', i32, [
     o.set('ctl', I.add(I.add(o.hdr(H.ELEMS), c(PERF_CTL_FIRST)), I.mul(o.get('index'), c(PERF_CTL.SIZE)))),
     // A lock never released (its holder's thread ended while writing): counted lost, as a full buffer.
-    m.if(m.call('spin_lock_impl', [I.add(o.get('ctl'), c(PERF_CTL.LOCK))], i32), m.block(null, [
+    m.if(m.call('lock_word', [I.add(o.get('ctl'), c(PERF_CTL.LOCK)), c(PRODUCER_LOCK_SLICES)], i32), m.block(null, [
       m.drop(I.atomic.rmw.add(PERF_CTL.LOST, o.get('ctl'), c(1))), m.return(c(-ENOSPC)),
     ])),
     o.set('ret', m.call('perf_write_impl', [o.get('map'), o.get('index'), o.get('data'), o.get('size'), o.get('ctl')], i32)),
-    I.atomic.store(PERF_CTL.LOCK, o.get('ctl'), c(0)),
+    m.drop(m.call('unlock_word', [I.add(o.get('ctl'), c(PERF_CTL.LOCK))], i32)),
     m.if(I.ne(o.get('ret'), c(-ENOENT)), m.call('wake_impl', [I.add(o.hdr(H.ELEMS), c(PERF_WAITING))], 'none')),
     o.get('ret'),
   ]);

@@ -6,7 +6,7 @@
  * The consumer (the host, ringbuf.ts) reads committed records in order and stops at a BUSY one.
  *
  * Producers on several threads (workers, each a CPU) take turns as the kernel's do: a spin lock
- * (RB_CTL.LOCK, spin_lock_impl's compare-and-swap) is held for the reservation alone, a few loads and
+ * (RB_CTL.LOCK, ops-lock.ts's lock_word) is held for the reservation alone, a few loads and
  * stores, never while waiting for the consumer; a full buffer fails the reserve at once and counts
  * it in RB_CTL.DROPPED. The producer position is published with an atomic store after the record's
  * header is written, and submit and discard clear BUSY with an atomic store, so the consumer,
@@ -20,6 +20,7 @@
 import { i32, i64, type Expr, type WasmModule } from '../wasm/builder.js';
 import { EAGAIN, EINVAL } from './errno.js';
 import { H, RB_BUSY, RB_CTL, RB_DISCARD, RB_HDR_SIZE, RB_MAX_RECORD } from './layout.js';
+import { PRODUCER_LOCK_SLICES } from './ops-lock.js';
 import { Fn } from './wasm-fn.js';
 
 /** bpf_ringbuf_output / submit / discard flags. */
@@ -42,11 +43,11 @@ export function addWake(m: WasmModule): void {
   f.add('wake_impl', 'none', [
     // A load first: the exchange would take the reader's cache line at every commit.
     m.if(I.atomic.load(0, f.get('word')), m.if(I.atomic.rmw.xchg(0, f.get('word'), I.const(0)),
-      m.drop(m.memory.notify(0, f.get('word'), I.const(-1))))),
+      m.drop(m.memory.atomic.notify(f.get('word'), I.const(-1))))),
   ]);
 }
 
-/** The ring buffer's functions, and wake_impl (which perf_event_output calls too); they call spin_lock_impl (ops-spin-lock.ts). */
+/** The ring buffer's functions, and wake_impl (which perf_event_output calls too); they take ops-lock.ts's lock_word. */
 export function addRingBufOps(m: WasmModule): void {
   addWake(m);
   const I = m.i32;
@@ -60,11 +61,11 @@ export function addRingBufOps(m: WasmModule): void {
     res.set('len', I.and(I.add(res.get('size'), c(RB_HDR_SIZE + 7)), c(-8))),
     res.set('ctl', res.hdr(H.ELEMS)),
     // A lock never released (its holder's thread ended inside these few instructions): a failed reserve.
-    m.if(m.call('spin_lock_impl', [I.add(res.get('ctl'), c(RB_CTL.LOCK))], i32), fail()),
+    m.if(m.call('lock_word', [I.add(res.get('ctl'), c(RB_CTL.LOCK)), c(PRODUCER_LOCK_SLICES)], i32), fail()),
     res.set('prod', I.load(RB_CTL.PROD, 4, res.get('ctl'))),
     // Positions are u32 and wrap; prod - cons is the bytes in use, at most the size.
     m.if(I.gt_u(I.add(I.sub(res.get('prod'), I.atomic.load(RB_CTL.CONS, res.get('ctl'))), res.get('len')), res.hdr(H.MAX_ENTRIES)), m.block(null, [
-      I.atomic.store(RB_CTL.LOCK, res.get('ctl'), c(0)),
+      m.drop(m.call('unlock_word', [I.add(res.get('ctl'), c(RB_CTL.LOCK))], i32)),
       fail(),
     ])),
     res.set('rec', I.add(res.hdr(H.DATA), I.and(res.get('prod'), I.sub(res.hdr(H.MAX_ENTRIES), c(1))))),
@@ -72,7 +73,7 @@ export function addRingBufOps(m: WasmModule): void {
     I.store(4, 4, res.get('rec'), res.get('map')),
     I.store(0, 4, res.get('rec'), I.or(res.get('size'), c(RB_BUSY))),
     I.atomic.store(RB_CTL.PROD, res.get('ctl'), I.add(res.get('prod'), res.get('len'))),
-    I.atomic.store(RB_CTL.LOCK, res.get('ctl'), c(0)),
+    m.drop(m.call('unlock_word', [I.add(res.get('ctl'), c(RB_CTL.LOCK))], i32)),
     I.add(res.get('rec'), c(RB_HDR_SIZE)),
   ]);
 

@@ -43,15 +43,18 @@
  * -1 in a per-CPU update (the host's) means `value` holds every CPU's copy, stride bytes apart, as the
  * kernel's syscall takes them; a program passes its own CPU, and a new element's other copies are zeroed.
  *
- * Not yet safe against concurrent updates from several threads (workers are future work): there
- * is no bucket or queue lock, and an update of an existing key copies the value in place where the
- * kernel swaps in a new element atomically.
+ * Threads (worker threads as CPUs, and the host) share maps through ops-lock.ts: every export that
+ * changes or walks the links of a hash map, LPM trie, queue, stack or bloom filter (updates,
+ * deletes, lookups, next_key, clear, push, pop, peek, for_each's steps, the host's
+ * map_lookup_copy) runs under the map's lock (`lock` below). Arrays take none: their lookups are
+ * address arithmetic and their updates copy in place, as the kernel's; bloom_peek only reads bits.
+ * An update of an existing hash or LRU key swaps in a new element (ops-hash.ts), as the kernel does.
  */
 import { WasmModule, i32, i64 } from '../wasm/builder.js';
 import { addForEachOps } from './ops-foreach.js';
 import { encodeModule } from '../wasm/encode.js';
 import type { EngineMemory } from '../runtime/memory.js';
-import { EINVAL, EOPNOTSUPP } from './errno.js';
+import { EBUSY, EINVAL, EOPNOTSUPP } from './errno.js';
 import { addHashFunctions } from './ops-hash.js';
 import { addArrayOps, addClear } from './ops-array.js';
 import { addQueueOps } from './ops-queue.js';
@@ -60,6 +63,7 @@ import { addRingBufOps } from './ops-ringbuf.js';
 import { addLpmFunctions } from './ops-lpm.js';
 import { addPerfOps } from './ops-perf.js';
 import { addSpinLockOps } from './ops-spin-lock.js';
+import { addLockOps, underMapLock } from './ops-lock.js';
 
 /** wasm32's largest memory: declaring it accepts the engine memory whatever its maximum (as src/jit/module.ts). */
 const MAX_WASM32_PAGES = 65536;
@@ -100,6 +104,7 @@ export interface MapOpsExports {
   spin_unlock(lock: B): B;
   foreach_find(map: B, pos: B): B;
   foreach_elem(map: B, pos: B, cpu: B, key: B): B;
+  map_lookup_copy(map: B, key: B, cpu: B, out: B): B;
 }
 
 /**
@@ -107,43 +112,47 @@ export interface MapOpsExports {
  * the result, addresses unsigned, -errno signed. Extra arguments are constants (cpu 0, touch);
  * `flags` is the index of a u64 flags argument.
  */
-const EXPORTS: ReadonlyArray<{ name: keyof MapOpsExports; impl: string; params: number; extra: number[]; address: boolean; flags?: number }> = [
+const EXPORTS: ReadonlyArray<{ name: keyof MapOpsExports; impl: string; params: number; extra: number[]; address: boolean; flags?: number; lock?: true }> = [
   { name: 'array_lookup', impl: 'array_lookup_impl', params: 2, extra: [0], address: true },
   { name: 'percpu_array_lookup', impl: 'array_lookup_impl', params: 3, extra: [], address: true },
   { name: 'array_update', impl: 'array_update_impl', params: 4, extra: [0], address: false, flags: 3 },
   { name: 'percpu_array_update', impl: 'array_update_impl', params: 5, extra: [], address: false, flags: 3 },
   { name: 'array_next_key', impl: 'array_next_key_impl', params: 3, extra: [], address: false },
-  { name: 'hash_lookup', impl: 'hash_lookup_impl', params: 2, extra: [0, 1], address: true },
-  { name: 'percpu_hash_lookup', impl: 'hash_lookup_impl', params: 3, extra: [1], address: true },
-  { name: 'hash_lookup_sys', impl: 'hash_lookup_impl', params: 3, extra: [0], address: true },
-  { name: 'hash_update', impl: 'hash_update_impl', params: 4, extra: [0], address: false, flags: 3 },
-  { name: 'percpu_hash_update', impl: 'hash_update_impl', params: 5, extra: [], address: false, flags: 3 },
-  { name: 'hash_delete', impl: 'hash_delete_impl', params: 2, extra: [], address: false },
-  { name: 'hash_next_key', impl: 'hash_next_key_impl', params: 3, extra: [], address: false },
-  { name: 'lpm_lookup', impl: 'lpm_lookup_impl', params: 2, extra: [], address: true },
-  { name: 'lpm_update', impl: 'lpm_update_impl', params: 4, extra: [], address: false, flags: 3 },
-  { name: 'lpm_delete', impl: 'lpm_delete_impl', params: 2, extra: [], address: false },
-  { name: 'lpm_next_key', impl: 'lpm_next_key_impl', params: 3, extra: [], address: false },
-  { name: 'map_clear', impl: 'map_clear_impl', params: 1, extra: [], address: false },
-  { name: 'queue_push', impl: 'queue_push_impl', params: 3, extra: [], address: false, flags: 2 },
-  { name: 'queue_pop', impl: 'queue_get_impl', params: 2, extra: [1], address: false },
-  { name: 'queue_peek', impl: 'queue_get_impl', params: 2, extra: [0], address: false },
-  { name: 'bloom_push', impl: 'bloom_push_impl', params: 3, extra: [], address: false, flags: 2 },
+  { name: 'hash_lookup', impl: 'hash_lookup_impl', params: 2, extra: [0, 1], address: true, lock: true },
+  { name: 'percpu_hash_lookup', impl: 'hash_lookup_impl', params: 3, extra: [1], address: true, lock: true },
+  { name: 'hash_lookup_sys', impl: 'hash_lookup_impl', params: 3, extra: [0], address: true, lock: true },
+  { name: 'hash_update', impl: 'hash_update_impl', params: 4, extra: [0], address: false, flags: 3, lock: true },
+  { name: 'percpu_hash_update', impl: 'hash_update_impl', params: 5, extra: [], address: false, flags: 3, lock: true },
+  { name: 'hash_delete', impl: 'hash_delete_impl', params: 2, extra: [], address: false, lock: true },
+  { name: 'hash_next_key', impl: 'hash_next_key_impl', params: 3, extra: [], address: false, lock: true },
+  { name: 'lpm_lookup', impl: 'lpm_lookup_impl', params: 2, extra: [], address: true, lock: true },
+  { name: 'lpm_update', impl: 'lpm_update_impl', params: 4, extra: [], address: false, flags: 3, lock: true },
+  { name: 'lpm_delete', impl: 'lpm_delete_impl', params: 2, extra: [], address: false, lock: true },
+  { name: 'lpm_next_key', impl: 'lpm_next_key_impl', params: 3, extra: [], address: false, lock: true },
+  { name: 'map_clear', impl: 'map_clear_impl', params: 1, extra: [], address: false, lock: true },
+  { name: 'queue_push', impl: 'queue_push_impl', params: 3, extra: [], address: false, flags: 2, lock: true },
+  { name: 'queue_pop', impl: 'queue_get_impl', params: 2, extra: [1], address: false, lock: true },
+  { name: 'queue_peek', impl: 'queue_get_impl', params: 2, extra: [0], address: false, lock: true },
+  { name: 'bloom_push', impl: 'bloom_push_impl', params: 3, extra: [], address: false, flags: 2, lock: true },
   { name: 'bloom_peek', impl: 'bloom_peek_impl', params: 2, extra: [], address: false },
-  { name: 'foreach_find', impl: 'foreach_find_impl', params: 2, extra: [], address: false },
-  { name: 'foreach_elem', impl: 'foreach_elem_impl', params: 4, extra: [], address: true },
+  { name: 'foreach_find', impl: 'foreach_find_impl', params: 2, extra: [], address: false, lock: true },
+  { name: 'map_lookup_copy', impl: 'map_lookup_copy_impl', params: 4, extra: [], address: false, lock: true },
+  { name: 'foreach_elem', impl: 'foreach_elem_impl', params: 4, extra: [], address: true, lock: true },
 ];
 
 function addExports(m: WasmModule): void {
   for (const x of EXPORTS) {
     const args = Array.from({ length: x.params }, (_, i) => m.i32.wrap(m.local.get(i, i64)));
-    const call = m.call(x.impl, [...args, ...x.extra.map((n) => m.i32.const(n))], i32);
+    const impl = m.call(x.impl, [...args, ...x.extra.map((n) => m.i32.const(n))], i32);
+    // A lock that cannot be had (its holder died): no element for a lookup, EBUSY otherwise.
+    const busy = m.i64.const(x.address ? 0n : BigInt(-EBUSY));
+    const call = x.lock ? underMapLock(m, () => m.i32.wrap(m.local.get(0, i64)), x.params, impl, busy) : impl;
     const result = x.address ? m.i64.extend_u(call) : m.i64.extend_s(call);
     // Flags are a u64 in the kernel's helpers: any beyond the u32 the implementation reads are invalid.
     const body = x.flags === undefined
       ? result
       : m.if(m.i64.gt_u(m.local.get(x.flags, i64), m.i64.const(0xffffffffn)), m.i64.const(BigInt(-EINVAL)), result);
-    m.addFunction(x.name, new Array(x.params).fill(i64), i64, [], body);
+    m.addFunction(x.name, new Array(x.params).fill(i64), i64, x.lock ? [i32] : [], body);
     m.addFunctionExport(x.name, x.name);
   }
   // Arrays cannot delete an element (kernel: array_map_delete_elem returns -EINVAL).
@@ -158,6 +167,7 @@ function addExports(m: WasmModule): void {
 export function buildMapOpsModule(): WasmModule {
   const m = new WasmModule();
   m.importMemory('env', 'memory', 1, MAX_WASM32_PAGES, true);
+  addLockOps(m);
   addSpinLockOps(m);
   addHashFunctions(m);
   addArrayOps(m);

@@ -2,8 +2,8 @@
  * `struct bpf_spin_lock` in map values. The kernel finds the lock through the value's BTF; without
  * BTF here, a map spec names the lock's offset (spinLockOffset), with the kernel's rules
  * (map_check_btf, btf_find_spin_lock): only hash and array maps (not per-CPU or LRU ones), a 4-byte
- * lock 4-aligned inside the value. The lock word is 0 when free and 1 when held; the operations
- * (ops-spin-lock.ts) take it with an atomic compare-and-swap on the shared memory, and updates of
+ * lock 4-aligned inside the value. The lock word is 0 when free and 1 when held (2 while another
+ * thread may sleep on it); the operations (ops-spin-lock.ts) take it with atomics on the shared memory, and updates of
  * the value copy around it (the kernel's copy_map_value), so that neither the host nor a program's
  * map_update_elem can release or take a lock by writing the value.
  */

@@ -60,3 +60,6 @@ export const badCpu = (f: Fn, allowAll: boolean): Expr => {
   const out = I.ge_u(f.get('cpu'), f.hdr(H.COPIES));
   return allowAll ? I.and(out, I.ne(f.get('cpu'), I.const(-1))) : out;
 };
+
+/** A hash map's element pool, in elements: maxEntries + 1 (layout.ts). */
+export const poolSize = (f: Fn): Expr => f.m.i32.div_u(f.hdr(H.ELEMS_SIZE), f.hdr(H.ELEM_SIZE));

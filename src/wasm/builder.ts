@@ -149,15 +149,19 @@ export class WasmModule {
   };
 
   /**
-   * `m.memory.size()` in pages (a name, as binaryen takes one, is ignored: there is one memory), and
-   * bulk memory's copy and fill (prefix 0xfc, then memory index bytes).
+   * `m.memory.size()` in pages (a name, as binaryen takes one, is ignored: there is one memory),
+   * bulk memory's copy and fill (prefix 0xfc, then memory index bytes), and the threads proposal's
+   * futex pair: wait32(ptr, expected, timeout ns as i64, -1 for none) -> 0 woken | 1 not equal |
+   * 2 timed out, and notify(ptr, count) -> how many woke.
    */
   readonly memory = {
+    atomic: {
+      wait32: (ptr: Expr, expected: Expr, timeout: Expr): Expr => memOp('i32', 0xfe, [ptr, expected, timeout], 4, 0, 0x01),
+      notify: (ptr: Expr, count: Expr): Expr => memOp('i32', 0xfe, [ptr, count], 4, 0, 0x00),
+    },
     size: (_name?: string): Expr => ({ k: 'op', type: 'i32', code: 0x3f, sub: 0, args: [] }),
     copy: (dest: Expr, source: Expr, size: Expr): Expr => ({ k: 'op', type: 'none', code: 0xfc, sub: 10, args: [dest, source, size], imm: [0, 0] }),
     fill: (dest: Expr, value: Expr, size: Expr): Expr => ({ k: 'op', type: 'none', code: 0xfc, sub: 11, args: [dest, value, size], imm: [0] }),
-    /** memory.atomic.notify (0xfe 0x00): wakes up to `count` (u32) waiters on the i32 at ptr + offset; gives how many. */
-    notify: (offset: number, ptr: Expr, count: Expr): Expr => memOp('i32', 0xfe, [ptr, count], 4, offset, 0x00),
   };
 
   block(label: string | null, body: readonly Expr[], type?: Type): Expr {
