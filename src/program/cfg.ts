@@ -134,8 +134,15 @@ export function endState<S>(succs: readonly number[], starts: ReadonlyArray<S | 
   return state ?? flow.boundary;
 }
 
-function predecessors(succs: readonly (readonly number[])[]): number[][] {
-  const preds = succs.map((): number[] => []);
-  succs.forEach((list, i) => list.forEach((s) => preds[s]!.push(i)));
+const predecessorCache = new WeakMap<readonly (readonly number[])[], readonly (readonly number[])[]>();
+
+/** Each block's predecessors, from the (memoized, so never changing) successor lists: made once per function too. */
+function predecessors(succs: readonly (readonly number[])[]): readonly (readonly number[])[] {
+  let preds = predecessorCache.get(succs);
+  if (preds) return preds;
+  const lists = succs.map((): number[] => []);
+  succs.forEach((list, i) => list.forEach((s) => lists[s]!.push(i)));
+  preds = lists;
+  predecessorCache.set(succs, preds);
   return preds;
 }

@@ -76,19 +76,29 @@ function masksOf(insn: Insn, argCount: ArgCount, returnMatters: boolean): Masks 
   }
 }
 
-/** The mask before an instruction, from the mask after it (the formulas above). */
-function before(m: Masks, after: number, precise: boolean): number {
-  return precise ? m.sink | (after & ~m.def) | ((after & m.def) !== 0 ? m.deps : 0) : m.use | (after & ~m.def);
+/**
+ * Both masks before an instruction, from both after it (the formulas above). The two analyses run as
+ * one: a state is the live mask in the low 16 bits and the precise mask above them, so one dataflow
+ * solve (whose meet, a bitwise or, is that of both) serves both.
+ */
+function before(m: Masks, after: number): number {
+  const live = after & 0xffff;
+  const precise = after >>> 16;
+  const p = m.sink | (precise & ~m.def) | ((precise & m.def) !== 0 ? m.deps : 0);
+  return (m.use | (live & ~m.def)) | (p << 16);
 }
 
-/** Solves one analysis over the function's blocks, then writes the mask before every instruction into `out`. */
-function solve(fn: BpfFunction, masks: ReadonlyArray<Masks | undefined>, out: Uint16Array, precise: boolean): void {
+/** Solves both analyses over the function's blocks, then writes the masks before every instruction into `live` and `precise`. */
+function solve(fn: BpfFunction, masks: ReadonlyArray<Masks | undefined>, live: Uint16Array, precise: Uint16Array): void {
   const walk = (block: BasicBlock, after: number, record: boolean): number => {
     let mask = after;
     for (let j = block.insns.length - 1; j >= 0; j--) {
       const pc = block.insns[j]!.pc;
-      mask = before(masks[pc]!, mask, precise);
-      if (record) out[pc] = mask;
+      mask = before(masks[pc]!, mask);
+      if (record) {
+        live[pc] = mask & 0xffff;
+        precise[pc] = mask >>> 16;
+      }
     }
     return mask;
   };
@@ -117,8 +127,7 @@ export function analyzeRegisters(program: Program, argCount: ArgCount, entryRetu
     masks[insn.pc] = masksOf(insn, argCount, entryReturnMatters || program.functionOf[insn.pc] !== 0);
   }
   for (const fn of program.functions) {
-    solve(fn, masks, live, false);
-    solve(fn, masks, precise, true);
+    solve(fn, masks, live, precise);
   }
   for (let pc = 0; pc < live.length; pc++) {
     live[pc]! &= ~bit(10);
