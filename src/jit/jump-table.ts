@@ -21,6 +21,7 @@ import { InternalError } from '../errors.js';
 import { branchTarget, LddwSrc, type Insn, type InsnOf, type JmpCond, type Width } from '../isa/insn.js';
 import type { BasicBlock, BpfFunction } from '../program/program.js';
 import { blockLiveness, defsOf, usesOf } from './liveness.js';
+import { blocksByStart } from '../program/cfg.js';
 
 /** A set of unsigned key values: sorted, disjoint, inclusive intervals. */
 type Interval = readonly [bigint, bigint];
@@ -87,6 +88,8 @@ function complement(a: ValueSet, max: bigint): Interval[] {
   return out;
 }
 
+const byStart = (a: Interval, b: Interval): number => (a[0] < b[0] ? -1 : 1);
+
 const sizeOf = (a: ValueSet): bigint => a.reduce((n, [lo, hi]) => n + hi - lo + 1n, 0n);
 
 /** The unsigned maximum and the signed range of a width, made once: conditionSet runs per tree node. */
@@ -95,18 +98,20 @@ const RANGES = {
   64: { max: (1n << 64n) - 1n, smin: -(1n << 63n), smax: (1n << 63n) - 1n },
 } as const;
 
+/** The signed values a..b as unsigned intervals below max + 1. */
+function signedSet(a: bigint, b: bigint, max: bigint): Interval[] {
+  if (a > b) return [];
+  if (a >= 0n) return [[a, b]];
+  if (b < 0n) return [[a + max + 1n, b + max + 1n]];
+  return [[0n, b], [a + max + 1n, max]];
+}
+
 /** Key values (unsigned, `width` bits) for which `key cond imm` holds; undefined for jset. */
 export function conditionSet(cond: JmpCond, imm: number, width: Width): ValueSet | undefined {
   const { max, smin, smax } = RANGES[width];
   // The immediate is sign-extended to 64 bits for JMP, taken as 32 bits for JMP32.
   const k = BigInt.asUintN(width, BigInt(imm));
   const ks = BigInt.asIntN(width, k);
-  const signed = (a: bigint, b: bigint): Interval[] => {
-    if (a > b) return [];
-    if (a >= 0n) return [[a, b]];
-    if (b < 0n) return [[a + max + 1n, b + max + 1n]];
-    return [[0n, b], [a + max + 1n, max]];
-  };
   switch (cond) {
     case 'jeq': return [[k, k]];
     case 'jne': return complement([[k, k]], max);
@@ -114,10 +119,10 @@ export function conditionSet(cond: JmpCond, imm: number, width: Width): ValueSet
     case 'jge': return [[k, max]];
     case 'jlt': return k > 0n ? [[0n, k - 1n]] : [];
     case 'jle': return [[0n, k]];
-    case 'jsgt': return signed(ks + 1n, smax);
-    case 'jsge': return signed(ks, smax);
-    case 'jslt': return signed(smin, ks - 1n);
-    case 'jsle': return signed(smin, ks);
+    case 'jsgt': return signedSet(ks + 1n, smax, max);
+    case 'jsge': return signedSet(ks, smax, max);
+    case 'jslt': return signedSet(smin, ks - 1n, max);
+    case 'jsle': return signedSet(smin, ks, max);
     case 'jset': return undefined;
     default: {
       const never: never = cond;
@@ -192,7 +197,8 @@ function treeStep(w: Walk, block: BasicBlock | undefined, onPath: ReadonlySet<nu
   const last = block.insns[block.insns.length - 1]!;
   if (last.kind === 'ja') return block.insns.length === 1 ? last : undefined;
   if (!keyTest(last, w.key, w.width)) return undefined;
-  return block.insns.slice(0, -1).every((i) => movable(i, w.key)) ? last : undefined;
+  for (let i = 0; i < block.insns.length - 1; i++) if (!movable(block.insns[i]!, w.key)) return undefined;
+  return last;
 }
 
 /** Sends `keys`, having run `path`, through the tree from block `start`; false when the walk is too big. */
@@ -214,7 +220,7 @@ function walk(w: Walk, start: number, keys: ValueSet, path: readonly Insn[], onP
     const test = conditionSet(step.cond, step.imm, w.width)!;
     const taken = intersect(keys, test);
     const fallen = intersect(keys, complement(test, w.max));
-    const next = [...path, ...block.insns.slice(0, -1)];
+    const next = block.insns.length > 1 ? [...path, ...block.insns.slice(0, -1)] : path;
     ok = (taken.length === 0 || walk(w, branchTarget(step)!, taken, next, onPath)) &&
       (fallen.length === 0 || walk(w, block.end, fallen, next, onPath));
   }
@@ -265,7 +271,11 @@ function layoutTable(w: Walk, root: InsnOf<'jmp'>, tests: number): JumpTable | u
   sizes.forEach((n, i) => {
     if (n > sizes[defaultArm]!) defaultArm = i;
   });
-  const cases = entries.flatMap((e, i) => (i === defaultArm ? [] : e.keys)).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const cases: Interval[] = [];
+  entries.forEach((e, i) => {
+    if (i !== defaultArm) for (const k of e.keys) cases.push(k);
+  });
+  cases.sort(byStart);
   const { lo, size } = coveringArc(cases, w.max);
   if (size > BigInt(Math.min(MAX_SLOTS, SLOTS_PER_TEST * tests))) return undefined;
   const singled = entries.filter((e, i) => i !== defaultArm && e.alone).length;
@@ -294,7 +304,7 @@ export function treeTable(
   const ok = (test.length === 0 || walk(w, branchTarget(root)!, test, [], onPath)) && (fallen.length === 0 || walk(w, block.end, fallen, [], onPath));
   const tests = w.compares + 1;
   if (!ok || tests < MIN_TESTS) return undefined;
-  for (const entry of w.arms.values()) entry.keys.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  for (const entry of w.arms.values()) entry.keys.sort(byStart);
   const table = layoutTable(w, root, tests);
   return table && { table, nodes: w.nodes };
 }
@@ -304,7 +314,7 @@ export function treeTable(
  * Blocks go in pc order; a block inside an earlier table's tree does not start another one.
  */
 export function findJumpTables(fn: BpfFunction, liveIn: ReadonlyMap<number, number> = blockLiveness(fn)): Map<number, JumpTable> {
-  const blocks = new Map(fn.blocks.map((b) => [b.start, b]));
+  const blocks = blocksByStart(fn);
   const tables = new Map<number, JumpTable>();
   const inTree = new Set<number>();
   for (const block of fn.blocks) {

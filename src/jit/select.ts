@@ -15,6 +15,7 @@ import { jumpCondition } from './branch.js';
 import type { FnEmitter } from './emitter.js';
 import { branchTarget, LddwSrc, type Insn } from '../isa/insn.js';
 import type { BasicBlock, BpfFunction } from '../program/program.js';
+import { blocksByStart } from '../program/cfg.js';
 
 /** Instructions an arm may have, not counting a final `ja` to the join. */
 const MAX_ARM = 4;
@@ -45,7 +46,7 @@ export interface SelectArm {
 export function findSelectArms(fn: BpfFunction, skip: (start: number) => boolean): Map<number, SelectArm> {
   const preds = new Map<number, number>();
   for (const b of fn.blocks) for (const s of b.succs) preds.set(s, (preds.get(s) ?? 0) + 1);
-  const byStart = new Map(fn.blocks.map((b) => [b.start, b]));
+  const byStart = blocksByStart(fn);
   const arms = new Map<number, SelectArm>();
   for (const block of fn.blocks) {
     const last = block.insns[block.insns.length - 1]!;

@@ -18,6 +18,7 @@ import { branchTarget, LddwSrc, type Insn } from '../isa/insn.js';
 import type { BasicBlock, BpfFunction } from '../program/program.js';
 import { findJumpTables, type JumpTable } from './jump-table.js';
 import { blockLiveness, defsOf } from './liveness.js';
+import { blocksByStart } from '../program/cfg.js';
 
 /** The join of an arm that ends in `exit`. */
 export const EXIT_JOIN = -1;
@@ -175,7 +176,7 @@ export function findValueTables(
 ): Map<number, ValueTable> {
   const out = new Map<number, ValueTable>();
   if (tables.size === 0) return out;
-  const blocks = new Map(fn.blocks.map((b) => [b.start, b]));
+  const blocks = blocksByStart(fn);
   for (const [start, table] of tables) {
     const values = valueTableOf(table, blocks.get(start)!, blocks, liveIn);
     if (values) out.set(start, values);

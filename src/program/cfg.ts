@@ -23,6 +23,20 @@ export function successorIndexes(fn: BpfFunction): readonly (readonly number[])[
   return succs;
 }
 
+const blockMapCache = new WeakMap<BpfFunction, ReadonlyMap<number, BasicBlock>>();
+
+/** The function's blocks by start pc, made once per function and shared like successorIndexes. */
+export function blocksByStart(fn: BpfFunction): ReadonlyMap<number, BasicBlock> {
+  let blocks = blockMapCache.get(fn);
+  if (!blocks) {
+    const map = new Map<number, BasicBlock>();
+    for (const block of fn.blocks) map.set(block.start, block);
+    blocks = map;
+    blockMapCache.set(fn, blocks);
+  }
+  return blocks;
+}
+
 export interface DepthFirst {
   /**
    * Loop headers: the targets of the walk's back edges (edges to a block still on the walk's stack).
