@@ -7,6 +7,7 @@
 import type { JmpCond, Width } from '../isa/insn.js';
 import { scalarFrom, boundsOf, bmax, bmin, type Scalar } from './scalar.js';
 import { viewOf, type View } from './scalar-alu.js';
+import { branchSmall, isSmall } from './small-branch.js';
 import { U32, U64, tnumEq, tnumIntersect } from './tnum.js';
 
 /** The jump conditions plus the negation of jset. */
@@ -162,6 +163,7 @@ export interface ScalarBranch {
 }
 
 export function branchScalars(cond: JmpCond, w: Width, a: Scalar, b: Scalar): ScalarBranch {
+  if (cond !== 'jset' && isSmall(a) && isSmall(b)) return branchSmall(cond, NEGATE[cond] as Exclude<JmpCond, 'jset'>, a, b);
   const oa = viewOf(a, w);
   const ob = viewOf(b, w);
   return { taken: assume(cond, w, a, b, oa, ob), fallthrough: assume(NEGATE[cond], w, a, b, oa, ob) };
