@@ -13,8 +13,8 @@
  * marks during exploration; a static over-approximation is simpler and sound.
  */
 import type { Insn } from '../isa/insn.js';
-import { endState, solveDataflow, successorIndexes, type Dataflow } from '../program/cfg.js';
-import type { BasicBlock, BpfFunction, Program } from '../program/program.js';
+import { solveDataflow } from '../program/cfg.js';
+import type { BpfFunction, Program } from '../program/program.js';
 import { readMask } from '../program/registers.js';
 
 const bit = (r: number): number => 1 << r;
@@ -88,27 +88,25 @@ function before(m: Masks, after: number): number {
   return (m.use | (live & ~m.def)) | (p << 16);
 }
 
-/** Solves both analyses over the function's blocks, then writes the masks before every instruction into `live` and `precise`. */
+/**
+ * Solves both analyses over the function's blocks, writing the masks before every instruction into
+ * `live` and `precise` as it goes: the solver carries every block across at least once, and again
+ * after any change at a successor, so each block's last pass, whose masks stay, is at the fixed point.
+ */
 function solve(fn: BpfFunction, masks: ReadonlyArray<Masks | undefined>, live: Uint16Array, precise: Uint16Array): void {
-  const walk = (block: BasicBlock, after: number, record: boolean): number => {
-    let mask = after;
-    for (let j = block.insns.length - 1; j >= 0; j--) {
-      const pc = block.insns[j]!.pc;
-      mask = before(masks[pc]!, mask);
-      if (record) {
+  solveDataflow<number>(fn, {
+    direction: 'backward', boundary: 0, meet: (a, b) => a | b, equals: (a, b) => a === b,
+    transfer: (block, after) => {
+      let mask = after;
+      for (let j = block.insns.length - 1; j >= 0; j--) {
+        const pc = block.insns[j]!.pc;
+        mask = before(masks[pc]!, mask);
         live[pc] = mask & 0xffff;
         precise[pc] = mask >>> 16;
       }
-    }
-    return mask;
-  };
-  const flow: Dataflow<number> = {
-    direction: 'backward', boundary: 0, meet: (a, b) => a | b, equals: (a, b) => a === b,
-    transfer: (block, after) => walk(block, after, false),
-  };
-  const starts = solveDataflow(fn, flow);
-  const succs = successorIndexes(fn);
-  fn.blocks.forEach((block, i) => walk(block, endState(succs[i]!, starts, flow), true));
+      return mask;
+    },
+  });
 }
 
 export interface RegisterMasks {
