@@ -73,18 +73,19 @@ export function scalarConst(v: bigint): Scalar {
 
 export const SCALAR_ZERO = scalarConst(0n);
 
-/** Scalars of instruction immediates, made once each: a program's few immediates recur at every visit. */
-const IMMEDIATES = new Map<number, Scalar>();
-const MAX_IMMEDIATES = 4096;
+/**
+ * Scalars of the small immediates, made once each: compares and counters use the same few constants
+ * again and again. Only a small range, so programs full of distinct large constants neither pay for
+ * look-ups that miss nor crowd the others out.
+ */
+const IMM_LOW = -256;
+const IMMEDIATES = new Array<Scalar | undefined>(1280).fill(undefined);
 
 /** The scalar of a 32-bit immediate, sign-extended to 64 bits as the ISA does. */
 export function immScalar(imm: number): Scalar {
-  let s = IMMEDIATES.get(imm);
-  if (!s) {
-    s = scalarConst(BigInt(imm));
-    if (IMMEDIATES.size < MAX_IMMEDIATES) IMMEDIATES.set(imm, s);
-  }
-  return s;
+  const i = imm - IMM_LOW;
+  if (i < 0 || i >= IMMEDIATES.length) return scalarConst(BigInt(imm));
+  return (IMMEDIATES[i] ??= scalarConst(BigInt(imm)));
 }
 
 export const isConstScalar = (s: Scalar): boolean => s.tnum.mask === 0n;
