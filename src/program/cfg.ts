@@ -53,25 +53,32 @@ export function depthFirst(fn: BpfFunction): DepthFirst {
   const state = new Uint8Array(fn.blocks.length); // 0 new, 1 on the stack, 2 done
   const headers = new Set<number>();
   const postorder: number[] = [];
+  // The walk's stack: block indexes, and for each the next of its successors to follow.
+  const blocks: number[] = [];
+  const nexts: number[] = [];
   const visit = (root: number): void => {
-    const stack: Array<[number, number]> = [[root, 0]];
+    blocks.push(root);
+    nexts.push(0);
     state[root] = 1;
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const [at, next] = top;
+    while (blocks.length > 0) {
+      const top = blocks.length - 1;
+      const at = blocks[top]!;
+      const next = nexts[top]!;
       const out = succs[at]!;
       if (next === out.length) {
-        stack.pop();
+        blocks.pop();
+        nexts.pop();
         state[at] = 2;
         postorder.push(at);
         continue;
       }
-      top[1]++;
+      nexts[top] = next + 1;
       const to = out[next]!;
       if (state[to] === 1) headers.add(fn.blocks[to]!.start);
       else if (state[to] === 0) {
         state[to] = 1;
-        stack.push([to, 0]);
+        blocks.push(to);
+        nexts.push(0);
       }
     }
   };
@@ -154,8 +161,9 @@ const predecessorCache = new WeakMap<readonly (readonly number[])[], readonly (r
 function predecessors(succs: readonly (readonly number[])[]): readonly (readonly number[])[] {
   let preds = predecessorCache.get(succs);
   if (preds) return preds;
-  const lists = succs.map((): number[] => []);
-  succs.forEach((list, i) => list.forEach((s) => lists[s]!.push(i)));
+  const lists: number[][] = [];
+  for (let i = 0; i < succs.length; i++) lists.push([]);
+  for (let i = 0; i < succs.length; i++) for (const s of succs[i]!) lists[s]!.push(i);
   preds = lists;
   predecessorCache.set(succs, preds);
   return preds;
