@@ -127,6 +127,13 @@ describe('refusals', () => {
     expect([e.code, e.pc]).toEqual(['E_VERIFY_UNINIT_REGISTER', 3]);
   });
 
+  it('refuse a read that the back edge of a loop leaves uninitialized, at the read, before exploring', () => {
+    // The first way into the loop has r3 set; the call on the way round clobbers it.
+    const e = refusal('r3 = 1\nr0 = r3\ncall 5\nif r0 != 0 goto -3\nexit', { logLevel: 1 });
+    expect([e.code, e.pc, e.rule]).toEqual(['E_VERIFY_UNINIT_REGISTER', 1, 'r3 is not initialized']);
+    expect(check('r3 = 1\nr0 = r3\ncall 5\nif r0 != 0 goto -3\nexit').stats.insnsProcessed).toBe(0);
+  });
+
   it('check the options before refusing', () => {
     expect(() => check('r0 = r5\nexit', { budget: 0 })).toThrow(InputError);
   });

@@ -49,6 +49,30 @@ describe('LEB128', () => {
   });
 });
 
+describe('buffers', () => {
+  it('writes the same bytes for a module whatever was written before (buffers are reused)', () => {
+    const small = (): WasmModule => {
+      const m = withMemory(new WasmModule());
+      m.addFunction('f', 'none', i32, [], m.i32.const(7));
+      m.addFunctionExport('f', 'f');
+      return m;
+    };
+    const big = withMemory(new WasmModule());
+    for (let k = 0; k < 200; k++) {
+      big.addFunction(`g${k}`, 'none', i64, [], m64(big, k));
+      big.addFunctionExport(`g${k}`, `g${k}`);
+    }
+    const first = encodeModule(small().definition());
+    encodeModule(big.definition());
+    const again = encodeModule(small().definition());
+    expect(again).toEqual(first);
+    expect(new WebAssembly.Instance(new WebAssembly.Module(again), { env: { memory: memory() } }).exports['f']).toBeTypeOf('function');
+  });
+});
+
+/** A constant long enough that the module's buffers grow. */
+const m64 = (m: WasmModule, k: number): ReturnType<WasmModule['i64']['const']> => m.i64.const(BigInt(k) * 0x123456789abcdn);
+
 describe('expressions', () => {
   it('evaluates select as WebAssembly does: ifTrue, ifFalse, then the condition', () => {
     const m = withMemory(new WasmModule());

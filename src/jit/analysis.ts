@@ -5,6 +5,7 @@
 import { calleeTarget, type Insn } from '../isa/insn.js';
 import { MAX_CALL_FRAMES } from '../runtime/memory.js';
 import type { BasicBlock, BpfFunction, Program } from '../program/program.js';
+import { blocksByStart } from '../program/cfg.js';
 
 export interface ProgramFacts {
   /** Most frames alive at once (the entry counts as one). */
@@ -25,7 +26,7 @@ const callees = (block: BasicBlock, program: Program): Array<{ fn: number; callb
 
 /** Blocks reachable from the entry in DFS post-order (successors first), or undefined on a cycle. */
 export function postOrder(fn: BpfFunction): BasicBlock[] | undefined {
-  const byStart = new Map(fn.blocks.map((b) => [b.start, b]));
+  const byStart = blocksByStart(fn);
   const state = new Map<number, 1 | 2>([[fn.entry, 1]]); // 1 on the DFS path, 2 finished
   const order: BasicBlock[] = [];
   const stack: Array<{ block: BasicBlock; next: number }> = [{ block: byStart.get(fn.entry)!, next: 0 }];

@@ -308,8 +308,12 @@ const wantsFastCopy = (mc: ModuleContext, fn: BpfFunction): boolean => mc.budget
 export function functionBody(e: FnEmitter): Expr[] {
   const { mc, fn, m } = e;
   const tables = findTables(e, fn);
-  const code = new Map(fn.blocks.map((block) => [block.start, blockCode(e, block)]));
-  const exits = new Map(fn.blocks.map((block) => [block.start, blockExit(e, block)]));
+  const code = new Map<number, Expr>();
+  const exits = new Map<number, BlockExit>();
+  for (const block of fn.blocks) {
+    code.set(block.start, blockCode(e, block));
+    exits.set(block.start, blockExit(e, block));
+  }
   for (const [start, { table, values, addrs }] of tables.value) {
     const block = fn.blocks.find((b) => b.start === start)!;
     code.set(start, m.block(null, [code.get(start)!, ...valueTableCode(e, block, table, values, addrs)]));

@@ -21,6 +21,7 @@ import { InternalError } from '../errors.js';
 import { branchTarget, LddwSrc, type Insn, type InsnOf, type JmpCond, type Width } from '../isa/insn.js';
 import type { BasicBlock, BpfFunction } from '../program/program.js';
 import { blockLiveness, defsOf, usesOf } from './liveness.js';
+import { blocksByStart } from '../program/cfg.js';
 
 /** A set of unsigned key values: sorted, disjoint, inclusive intervals. */
 type Interval = readonly [bigint, bigint];
@@ -87,6 +88,8 @@ function complement(a: ValueSet, max: bigint): Interval[] {
   return out;
 }
 
+const byStart = (a: Interval, b: Interval): number => (a[0] < b[0] ? -1 : 1);
+
 const sizeOf = (a: ValueSet): bigint => a.reduce((n, [lo, hi]) => n + hi - lo + 1n, 0n);
 
 /** The unsigned maximum and the signed range of a width, made once: conditionSet runs per tree node. */
@@ -95,18 +98,20 @@ const RANGES = {
   64: { max: (1n << 64n) - 1n, smin: -(1n << 63n), smax: (1n << 63n) - 1n },
 } as const;
 
+/** The signed values a..b as unsigned intervals below max + 1. */
+function signedSet(a: bigint, b: bigint, max: bigint): Interval[] {
+  if (a > b) return [];
+  if (a >= 0n) return [[a, b]];
+  if (b < 0n) return [[a + max + 1n, b + max + 1n]];
+  return [[0n, b], [a + max + 1n, max]];
+}
+
 /** Key values (unsigned, `width` bits) for which `key cond imm` holds; undefined for jset. */
 export function conditionSet(cond: JmpCond, imm: number, width: Width): ValueSet | undefined {
   const { max, smin, smax } = RANGES[width];
   // The immediate is sign-extended to 64 bits for JMP, taken as 32 bits for JMP32.
   const k = BigInt.asUintN(width, BigInt(imm));
   const ks = BigInt.asIntN(width, k);
-  const signed = (a: bigint, b: bigint): Interval[] => {
-    if (a > b) return [];
-    if (a >= 0n) return [[a, b]];
-    if (b < 0n) return [[a + max + 1n, b + max + 1n]];
-    return [[0n, b], [a + max + 1n, max]];
-  };
   switch (cond) {
     case 'jeq': return [[k, k]];
     case 'jne': return complement([[k, k]], max);
@@ -114,10 +119,10 @@ export function conditionSet(cond: JmpCond, imm: number, width: Width): ValueSet
     case 'jge': return [[k, max]];
     case 'jlt': return k > 0n ? [[0n, k - 1n]] : [];
     case 'jle': return [[0n, k]];
-    case 'jsgt': return signed(ks + 1n, smax);
-    case 'jsge': return signed(ks, smax);
-    case 'jslt': return signed(smin, ks - 1n);
-    case 'jsle': return signed(smin, ks);
+    case 'jsgt': return signedSet(ks + 1n, smax, max);
+    case 'jsge': return signedSet(ks, smax, max);
+    case 'jslt': return signedSet(smin, ks - 1n, max);
+    case 'jsle': return signedSet(smin, ks, max);
     case 'jset': return undefined;
     default: {
       const never: never = cond;
@@ -152,8 +157,11 @@ interface Walk {
   /** Tree blocks entered, and how many of them were compares (the rest bare `goto`s). */
   visits: number;
   compares: number;
-  /** Tree blocks passed through (not the root, not the leaves). */
-  readonly nodes: Set<number>;
+  /** Tree blocks passed through (not the root, not the leaves); a block shared by two paths twice. */
+  readonly nodes: number[];
+  /** The function's first pc, and a flag for every pc (less it) of a block on the walk's current path. */
+  readonly base: number;
+  readonly onPath: Uint8Array;
   /** Arms by target and path, with the keys reaching each; alone: whether some key reached it alone. */
   readonly arms: Map<string, { arm: TableArm; keys: Interval[]; alone: boolean }>;
 }
@@ -187,38 +195,39 @@ function addArm(w: Walk, target: number, fullPath: readonly Insn[], keys: ValueS
 }
 
 /** The block's compare of the key (or its bare `goto`) when the walk may pass through it. */
-function treeStep(w: Walk, block: BasicBlock | undefined, onPath: ReadonlySet<number>): InsnOf<'jmp'> | InsnOf<'ja'> | undefined {
-  if (!block || onPath.has(block.start)) return undefined;
+function treeStep(w: Walk, block: BasicBlock | undefined): InsnOf<'jmp'> | InsnOf<'ja'> | undefined {
+  if (!block || w.onPath[block.start - w.base]) return undefined;
   const last = block.insns[block.insns.length - 1]!;
   if (last.kind === 'ja') return block.insns.length === 1 ? last : undefined;
   if (!keyTest(last, w.key, w.width)) return undefined;
-  return block.insns.slice(0, -1).every((i) => movable(i, w.key)) ? last : undefined;
+  for (let i = 0; i < block.insns.length - 1; i++) if (!movable(block.insns[i]!, w.key)) return undefined;
+  return last;
 }
 
 /** Sends `keys`, having run `path`, through the tree from block `start`; false when the walk is too big. */
-function walk(w: Walk, start: number, keys: ValueSet, path: readonly Insn[], onPath: Set<number>): boolean {
+function walk(w: Walk, start: number, keys: ValueSet, path: readonly Insn[]): boolean {
   const block = w.blocks.get(start);
-  const step = treeStep(w, block, onPath);
+  const step = treeStep(w, block);
   if (!block || !step) {
     addArm(w, start, path, keys);
     return true;
   }
   if (++w.visits > MAX_VISITS) return false;
-  w.nodes.add(start);
-  onPath.add(start);
+  w.nodes.push(start);
+  w.onPath[start - w.base] = 1;
   let ok: boolean;
   if (step.kind === 'ja') {
-    ok = walk(w, branchTarget(step)!, keys, path, onPath);
+    ok = walk(w, branchTarget(step)!, keys, path);
   } else {
     w.compares++;
     const test = conditionSet(step.cond, step.imm, w.width)!;
     const taken = intersect(keys, test);
     const fallen = intersect(keys, complement(test, w.max));
-    const next = [...path, ...block.insns.slice(0, -1)];
-    ok = (taken.length === 0 || walk(w, branchTarget(step)!, taken, next, onPath)) &&
-      (fallen.length === 0 || walk(w, block.end, fallen, next, onPath));
+    const next = block.insns.length > 1 ? [...path, ...block.insns.slice(0, -1)] : path;
+    ok = (taken.length === 0 || walk(w, branchTarget(step)!, taken, next)) &&
+      (fallen.length === 0 || walk(w, block.end, fallen, next));
   }
-  onPath.delete(start);
+  w.onPath[start - w.base] = 0;
   return ok;
 }
 
@@ -265,7 +274,11 @@ function layoutTable(w: Walk, root: InsnOf<'jmp'>, tests: number): JumpTable | u
   sizes.forEach((n, i) => {
     if (n > sizes[defaultArm]!) defaultArm = i;
   });
-  const cases = entries.flatMap((e, i) => (i === defaultArm ? [] : e.keys)).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const cases: Interval[] = [];
+  entries.forEach((e, i) => {
+    if (i !== defaultArm) for (const k of e.keys) cases.push(k);
+  });
+  cases.sort(byStart);
   const { lo, size } = coveringArc(cases, w.max);
   if (size > BigInt(Math.min(MAX_SLOTS, SLOTS_PER_TEST * tests))) return undefined;
   const singled = entries.filter((e, i) => i !== defaultArm && e.alone).length;
@@ -281,20 +294,23 @@ function layoutTable(w: Walk, root: InsnOf<'jmp'>, tests: number): JumpTable | u
 
 /** The jump table replacing the compare tree rooted at `block` and the tree's other blocks, or undefined. */
 export function treeTable(
-  blocks: ReadonlyMap<number, BasicBlock>, liveIn: ReadonlyMap<number, number>, block: BasicBlock,
-): { table: JumpTable; nodes: ReadonlySet<number> } | undefined {
+  fn: BpfFunction, liveIn: ReadonlyMap<number, number>, block: BasicBlock,
+): { table: JumpTable; nodes: readonly number[] } | undefined {
   const root = block.insns[block.insns.length - 1];
   if (root?.kind !== 'jmp' || !keyTest(root, root.dst, root.width)) return undefined;
   const max = RANGES[root.width].max;
-  const w: Walk = { blocks, liveIn, key: root.dst, width: root.width, max, visits: 0, compares: 0, nodes: new Set(), arms: new Map() };
+  const w: Walk = {
+    blocks: blocksByStart(fn), liveIn, key: root.dst, width: root.width, max, visits: 0, compares: 0, nodes: [],
+    base: fn.entry, onPath: new Uint8Array(fn.end - fn.entry), arms: new Map(),
+  };
   // The root's own body stays in its block: the walk starts at its compare.
   const test = conditionSet(root.cond, root.imm, root.width)!;
-  const onPath = new Set([block.start]);
+  w.onPath[block.start - w.base] = 1;
   const fallen = complement(test, max);
-  const ok = (test.length === 0 || walk(w, branchTarget(root)!, test, [], onPath)) && (fallen.length === 0 || walk(w, block.end, fallen, [], onPath));
+  const ok = (test.length === 0 || walk(w, branchTarget(root)!, test, [])) && (fallen.length === 0 || walk(w, block.end, fallen, []));
   const tests = w.compares + 1;
   if (!ok || tests < MIN_TESTS) return undefined;
-  for (const entry of w.arms.values()) entry.keys.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  for (const entry of w.arms.values()) entry.keys.sort(byStart);
   const table = layoutTable(w, root, tests);
   return table && { table, nodes: w.nodes };
 }
@@ -304,15 +320,14 @@ export function treeTable(
  * Blocks go in pc order; a block inside an earlier table's tree does not start another one.
  */
 export function findJumpTables(fn: BpfFunction, liveIn: ReadonlyMap<number, number> = blockLiveness(fn)): Map<number, JumpTable> {
-  const blocks = new Map(fn.blocks.map((b) => [b.start, b]));
   const tables = new Map<number, JumpTable>();
-  const inTree = new Set<number>();
+  const inTree = new Uint8Array(fn.end - fn.entry);
   for (const block of fn.blocks) {
-    if (inTree.has(block.start)) continue;
-    const found = treeTable(blocks, liveIn, block);
+    if (inTree[block.start - fn.entry]) continue;
+    const found = treeTable(fn, liveIn, block);
     if (!found) continue;
     tables.set(block.start, found.table);
-    for (const b of found.nodes) inTree.add(b);
+    for (const b of found.nodes) inTree[b - fn.entry] = 1;
   }
   return tables;
 }

@@ -46,5 +46,7 @@ const LIVENESS: Dataflow<number> = {
 /** Live-in mask of every block of the function, by start pc. */
 export function blockLiveness(fn: BpfFunction): Map<number, number> {
   const starts = solveDataflow(fn, LIVENESS);
-  return new Map(fn.blocks.map((block, i) => [block.start, starts[i] ?? 0]));
+  const live = new Map<number, number>();
+  fn.blocks.forEach((block, i) => live.set(block.start, starts[i] ?? 0));
+  return live;
 }

@@ -15,6 +15,7 @@ import { jumpCondition } from './branch.js';
 import type { FnEmitter } from './emitter.js';
 import { branchTarget, LddwSrc, type Insn } from '../isa/insn.js';
 import type { BasicBlock, BpfFunction } from '../program/program.js';
+import { blocksByStart } from '../program/cfg.js';
 
 /** Instructions an arm may have, not counting a final `ja` to the join. */
 const MAX_ARM = 4;
@@ -43,24 +44,28 @@ export interface SelectArm {
 
 /** The arms of `fn` to turn into selects, by the start of the block that branches around them. */
 export function findSelectArms(fn: BpfFunction, skip: (start: number) => boolean): Map<number, SelectArm> {
-  const preds = new Map<number, number>();
-  for (const b of fn.blocks) for (const s of b.succs) preds.set(s, (preds.get(s) ?? 0) + 1);
-  const byStart = new Map(fn.blocks.map((b) => [b.start, b]));
+  // Edges into each block, by its start pc less the function's entry.
+  const preds = new Uint32Array(fn.end - fn.entry);
+  for (const b of fn.blocks) for (const s of b.succs) preds[s - fn.entry]!++;
+  const byStart = blocksByStart(fn);
   const arms = new Map<number, SelectArm>();
   for (const block of fn.blocks) {
     const last = block.insns[block.insns.length - 1]!;
     if (last.kind !== 'jmp' || block.succs.length !== 2 || skip(block.start)) continue;
     const target = branchTarget(last)!;
-    for (const [armStart, join, armWhenTaken] of [[block.end, target, false], [target, block.end, true]] as const) {
-      const arm = byStart.get(armStart);
-      if (!arm || preds.get(armStart) !== 1 || arm.succs.length !== 1 || arm.succs[0] !== join || skip(armStart)) continue;
-      const body = arm.insns[arm.insns.length - 1]!.kind === 'ja' ? arm.insns.slice(0, -1) : arm.insns;
-      if (body.length === 0 || body.length > MAX_ARM || !body.every(speculable)) continue;
-      arms.set(block.start, { from: block.start, jump: last, arm, join, armWhenTaken });
-      break;
-    }
+    const found = selectArm(block.end, target, false) ?? selectArm(target, block.end, true);
+    if (found) arms.set(block.start, { from: block.start, jump: last, ...found });
   }
   return arms;
+
+  /** The arm at armStart when it is one to speculate, rejoining at `join`. */
+  function selectArm(armStart: number, join: number, armWhenTaken: boolean): Pick<SelectArm, 'arm' | 'join' | 'armWhenTaken'> | undefined {
+    const arm = byStart.get(armStart);
+    if (!arm || preds[armStart - fn.entry] !== 1 || arm.succs.length !== 1 || arm.succs[0] !== join || skip(armStart)) return undefined;
+    const body = arm.insns[arm.insns.length - 1]!.kind === 'ja' ? arm.insns.slice(0, -1) : arm.insns;
+    if (body.length === 0 || body.length > MAX_ARM || !body.every(speculable)) return undefined;
+    return { arm, join, armWhenTaken };
+  }
 }
 
 /** What ends the branching block instead of its jump: the arm computed aside, then one select per register. */

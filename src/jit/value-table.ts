@@ -18,6 +18,7 @@ import { branchTarget, LddwSrc, type Insn } from '../isa/insn.js';
 import type { BasicBlock, BpfFunction } from '../program/program.js';
 import { findJumpTables, type JumpTable } from './jump-table.js';
 import { blockLiveness, defsOf } from './liveness.js';
+import { blocksByStart } from '../program/cfg.js';
 
 /** The join of an arm that ends in `exit`. */
 export const EXIT_JOIN = -1;
@@ -125,7 +126,7 @@ export function entryFormat(values: readonly bigint[]): EntryFormat {
 function valueTableOf(
   table: JumpTable, root: BasicBlock, blocks: ReadonlyMap<number, BasicBlock>, liveIn: ReadonlyMap<number, number>,
 ): ValueTable | undefined {
-  const used = new Set([...table.slots, table.defaultArm]);
+  const used = new Set(table.slots).add(table.defaultArm);
   const seed = rootConstants(root);
   const effects = new Map<number, ArmEffect>();
   for (const i of used) {
@@ -138,10 +139,11 @@ function valueTableOf(
   if (joins.size !== 1) return undefined;
   const join = [...joins][0]!;
   const live = join === EXIT_JOIN ? R0 : liveIn.get(join) ?? -1;
-  const setSomewhere = new Set([...effects.values()].flatMap((e) => [...e.regs.keys()]));
+  let setSomewhere = 0;
+  for (const e of effects.values()) for (const reg of e.regs.keys()) setSomewhere |= 1 << reg;
   const columns: ValueColumn[] = [];
-  for (const reg of [...setSomewhere].sort((a, b) => a - b)) {
-    if ((live & (1 << reg)) === 0) continue;
+  for (let reg = 0; reg <= 10; reg++) {
+    if ((setSomewhere & live & (1 << reg)) === 0) continue;
     if ([...effects.values()].some((e) => !e.regs.has(reg))) return undefined;
     // Every arm leaves the root's constant: nothing to load.
     if (seed.has(reg) && [...effects.values()].every((e) => e.regs.get(reg) === seed.get(reg))) continue;
@@ -175,7 +177,7 @@ export function findValueTables(
 ): Map<number, ValueTable> {
   const out = new Map<number, ValueTable>();
   if (tables.size === 0) return out;
-  const blocks = new Map(fn.blocks.map((b) => [b.start, b]));
+  const blocks = blocksByStart(fn);
   for (const [start, table] of tables) {
     const values = valueTableOf(table, blocks.get(start)!, blocks, liveIn);
     if (values) out.set(start, values);

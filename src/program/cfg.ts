@@ -23,6 +23,20 @@ export function successorIndexes(fn: BpfFunction): readonly (readonly number[])[
   return succs;
 }
 
+const blockMapCache = new WeakMap<BpfFunction, ReadonlyMap<number, BasicBlock>>();
+
+/** The function's blocks by start pc, made once per function and shared like successorIndexes. */
+export function blocksByStart(fn: BpfFunction): ReadonlyMap<number, BasicBlock> {
+  let blocks = blockMapCache.get(fn);
+  if (!blocks) {
+    const map = new Map<number, BasicBlock>();
+    for (const block of fn.blocks) map.set(block.start, block);
+    blocks = map;
+    blockMapCache.set(fn, blocks);
+  }
+  return blocks;
+}
+
 export interface DepthFirst {
   /**
    * Loop headers: the targets of the walk's back edges (edges to a block still on the walk's stack).
@@ -39,25 +53,32 @@ export function depthFirst(fn: BpfFunction): DepthFirst {
   const state = new Uint8Array(fn.blocks.length); // 0 new, 1 on the stack, 2 done
   const headers = new Set<number>();
   const postorder: number[] = [];
+  // The walk's stack: block indexes, and for each the next of its successors to follow.
+  const blocks: number[] = [];
+  const nexts: number[] = [];
   const visit = (root: number): void => {
-    const stack: Array<[number, number]> = [[root, 0]];
+    blocks.push(root);
+    nexts.push(0);
     state[root] = 1;
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      const [at, next] = top;
+    while (blocks.length > 0) {
+      const top = blocks.length - 1;
+      const at = blocks[top]!;
+      const next = nexts[top]!;
       const out = succs[at]!;
       if (next === out.length) {
-        stack.pop();
+        blocks.pop();
+        nexts.pop();
         state[at] = 2;
         postorder.push(at);
         continue;
       }
-      top[1]++;
+      nexts[top] = next + 1;
       const to = out[next]!;
       if (state[to] === 1) headers.add(fn.blocks[to]!.start);
       else if (state[to] === 0) {
         state[to] = 1;
-        stack.push([to, 0]);
+        blocks.push(to);
+        nexts.push(0);
       }
     }
   };
@@ -134,8 +155,16 @@ export function endState<S>(succs: readonly number[], starts: ReadonlyArray<S | 
   return state ?? flow.boundary;
 }
 
-function predecessors(succs: readonly (readonly number[])[]): number[][] {
-  const preds = succs.map((): number[] => []);
-  succs.forEach((list, i) => list.forEach((s) => preds[s]!.push(i)));
+const predecessorCache = new WeakMap<readonly (readonly number[])[], readonly (readonly number[])[]>();
+
+/** Each block's predecessors, from the (memoized, so never changing) successor lists: made once per function too. */
+function predecessors(succs: readonly (readonly number[])[]): readonly (readonly number[])[] {
+  let preds = predecessorCache.get(succs);
+  if (preds) return preds;
+  const lists: number[][] = [];
+  for (let i = 0; i < succs.length; i++) lists.push([]);
+  for (let i = 0; i < succs.length; i++) for (const s of succs[i]!) lists[s]!.push(i);
+  preds = lists;
+  predecessorCache.set(succs, preds);
   return preds;
 }

@@ -19,7 +19,7 @@ import type { InsnOf, JmpCond } from '../isa/insn.js';
 import { formatReg, hasConstOffset, constOffset, type Ptr, type RegState } from './reg-state.js';
 import { refuse } from './refusal.js';
 import { NEGATE, SWAP, branchScalars, type Cond } from './scalar-branch.js';
-import { SCALAR_ZERO, constValue, isConstScalar, scalarConst, unlinked, withLink, type Scalar } from './scalar.js';
+import { SCALAR_ZERO, constValue, isConstScalar, scalarConst, immScalar, unlinked, withLink, type Scalar } from './scalar.js';
 import { scalarAlu } from './scalar-alu.js';
 import { dropRef, mapValues, topFrame, type VState } from './state.js';
 
@@ -160,7 +160,7 @@ function pointerPair(insn: InsnOf<'jmp'>, a: Ptr, b: Ptr): Edges {
 export function branchEdges(state: VState, insn: InsnOf<'jmp'>): Edges {
   const regs = topFrame(state).regs;
   const a = regs[insn.dst]!;
-  const b: RegState = insn.operand === 'reg' ? regs[insn.src]! : scalarConst(BigInt(insn.imm));
+  const b: RegState = insn.operand === 'reg' ? regs[insn.src]! : immScalar(insn.imm);
   if (a.t === 'uninit' || b.t === 'uninit') {
     const r = a.t === 'uninit' ? insn.dst : insn.src;
     refuse('E_VERIFY_UNINIT_REGISTER', `r${r} is not initialized`, [r]);

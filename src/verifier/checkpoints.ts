@@ -114,7 +114,7 @@ export class StateStore {
       if (evictable(cp)) this.live--;
       else list[kept++] = cp;
     }
-    list.length = kept;
+    if (kept !== list.length) list.length = kept;
   }
 }
 

@@ -26,11 +26,17 @@ export type CompareMode = 'subsume' | 'exact';
 
 /** A consistent renaming of ids between the two states (both ways). */
 class IdMap {
-  private readonly fwd = new Map<number, number>();
-  private readonly back = new Map<number, number>();
+  // Made at the first pair of ids: most comparisons meet none.
+  private fwd: Map<number, number> | undefined;
+  private back: Map<number, number> | undefined;
 
   match(oldId: number, curId: number): boolean {
     if (oldId === 0 || curId === 0) return oldId === curId;
+    if (!this.fwd || !this.back) {
+      this.fwd = new Map([[oldId, curId]]);
+      this.back = new Map([[curId, oldId]]);
+      return true;
+    }
     const f = this.fwd.get(oldId);
     const b = this.back.get(curId);
     if (f === undefined && b === undefined) {

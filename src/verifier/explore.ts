@@ -63,7 +63,9 @@ export function prunePoints(program: Program): Uint8Array {
 
 /** The loop headers of every function (program/cfg.ts), where a loop that does not end is reported. */
 function loopHeads(program: Program): Set<number> {
-  return new Set(program.functions.flatMap((fn) => [...depthFirst(fn).headers]));
+  const heads = new Set<number>();
+  for (const fn of program.functions) for (const h of depthFirst(fn).headers) heads.add(h);
+  return heads;
 }
 
 export function refusalError(r: Refusal, insn: Insn, state: VState): VerifyError {

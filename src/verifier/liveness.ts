@@ -13,8 +13,8 @@
  * marks during exploration; a static over-approximation is simpler and sound.
  */
 import type { Insn } from '../isa/insn.js';
-import { endState, solveDataflow, successorIndexes, type Dataflow } from '../program/cfg.js';
-import type { BasicBlock, BpfFunction, Program } from '../program/program.js';
+import { solveDataflow } from '../program/cfg.js';
+import type { BpfFunction, Program } from '../program/program.js';
 import { readMask } from '../program/registers.js';
 
 const bit = (r: number): number => 1 << r;
@@ -76,29 +76,37 @@ function masksOf(insn: Insn, argCount: ArgCount, returnMatters: boolean): Masks 
   }
 }
 
-/** The mask before an instruction, from the mask after it (the formulas above). */
-function before(m: Masks, after: number, precise: boolean): number {
-  return precise ? m.sink | (after & ~m.def) | ((after & m.def) !== 0 ? m.deps : 0) : m.use | (after & ~m.def);
+/**
+ * Both masks before an instruction, from both after it (the formulas above). The two analyses run as
+ * one: a state is the live mask in the low 16 bits and the precise mask above them, so one dataflow
+ * solve (whose meet, a bitwise or, is that of both) serves both.
+ */
+function before(m: Masks, after: number): number {
+  const live = after & 0xffff;
+  const precise = after >>> 16;
+  const p = m.sink | (precise & ~m.def) | ((precise & m.def) !== 0 ? m.deps : 0);
+  return (m.use | (live & ~m.def)) | (p << 16);
 }
 
-/** Solves one analysis over the function's blocks, then writes the mask before every instruction into `out`. */
-function solve(fn: BpfFunction, masks: ReadonlyArray<Masks | undefined>, out: Uint16Array, precise: boolean): void {
-  const walk = (block: BasicBlock, after: number, record: boolean): number => {
-    let mask = after;
-    for (let j = block.insns.length - 1; j >= 0; j--) {
-      const pc = block.insns[j]!.pc;
-      mask = before(masks[pc]!, mask, precise);
-      if (record) out[pc] = mask;
-    }
-    return mask;
-  };
-  const flow: Dataflow<number> = {
+/**
+ * Solves both analyses over the function's blocks, writing the masks before every instruction into
+ * `live` and `precise` as it goes: the solver carries every block across at least once, and again
+ * after any change at a successor, so each block's last pass, whose masks stay, is at the fixed point.
+ */
+function solve(fn: BpfFunction, masks: ReadonlyArray<Masks | undefined>, live: Uint16Array, precise: Uint16Array): void {
+  solveDataflow<number>(fn, {
     direction: 'backward', boundary: 0, meet: (a, b) => a | b, equals: (a, b) => a === b,
-    transfer: (block, after) => walk(block, after, false),
-  };
-  const starts = solveDataflow(fn, flow);
-  const succs = successorIndexes(fn);
-  fn.blocks.forEach((block, i) => walk(block, endState(succs[i]!, starts, flow), true));
+    transfer: (block, after) => {
+      let mask = after;
+      for (let j = block.insns.length - 1; j >= 0; j--) {
+        const pc = block.insns[j]!.pc;
+        mask = before(masks[pc]!, mask);
+        live[pc] = mask & 0xffff;
+        precise[pc] = mask >>> 16;
+      }
+      return mask;
+    },
+  });
 }
 
 export interface RegisterMasks {
@@ -117,8 +125,7 @@ export function analyzeRegisters(program: Program, argCount: ArgCount, entryRetu
     masks[insn.pc] = masksOf(insn, argCount, entryReturnMatters || program.functionOf[insn.pc] !== 0);
   }
   for (const fn of program.functions) {
-    solve(fn, masks, live, false);
-    solve(fn, masks, precise, true);
+    solve(fn, masks, live, precise);
   }
   for (let pc = 0; pc < live.length; pc++) {
     live[pc]! &= ~bit(10);

@@ -32,27 +32,35 @@ function uninitialized(insn: Insn, missing: number): VerifyError {
   return refusal('E_VERIFY_UNINIT_REGISTER', insn, rule);
 }
 
-/** Registers surely initialized at each block's start: a must-problem, so paths meet by intersection. */
-function initialized(fn: BpfFunction, entryMask: number): Array<number | undefined> {
-  return solveDataflow<number>(fn, {
+/**
+ * The first read (in pc order) of a register not initialized on every path to it: a must-initialized
+ * problem, so paths meet by intersection. Each block's transfer notes its first read of a missing
+ * register; the solver carries a block again whenever what flows in changes, so the last note of each
+ * block is the one at the fixed point, and blocks no path from the entry reaches are never carried.
+ */
+function checkFunction(fn: BpfFunction, entryMask: number): VerifyError | undefined {
+  // By block start less the function's entry; only blocks with such a read have an entry.
+  const firstBad: Array<{ insn: Insn; missing: number } | undefined> = [];
+  solveDataflow<number>(fn, {
     direction: 'forward', boundary: entryMask,
     meet: (a, b) => a & b,
     equals: (a, b) => a === b,
-    transfer: (block, mask) => block.insns.reduce((m, insn) => afterMask(insn, m), mask),
+    transfer: (block, mask) => {
+      let m = mask;
+      let bad: { insn: Insn; missing: number } | undefined;
+      for (const insn of block.insns) {
+        const missing = readMask(insn) & ~m;
+        if (missing && !bad) bad = { insn, missing };
+        m = afterMask(insn, m);
+      }
+      const at = block.start - fn.entry;
+      if (bad || firstBad[at]) firstBad[at] = bad;
+      return m;
+    },
   });
-}
-
-/** The first read (in pc order) of a register not initialized on every path to it. */
-function checkFunction(fn: BpfFunction, entryMask: number): VerifyError | undefined {
-  const starts = initialized(fn, entryMask);
-  for (let i = 0; i < fn.blocks.length; i++) {
-    let mask = starts[i];
-    if (mask === undefined) continue; // no path from the entry reaches it
-    for (const insn of fn.blocks[i]!.insns) {
-      const missing = readMask(insn) & ~mask;
-      if (missing) return uninitialized(insn, missing);
-      mask = afterMask(insn, mask);
-    }
+  for (const block of fn.blocks) {
+    const bad = firstBad[block.start - fn.entry];
+    if (bad) return uninitialized(bad.insn, bad.missing);
   }
   return undefined;
 }

@@ -7,6 +7,7 @@
 import type { JmpCond, Width } from '../isa/insn.js';
 import { scalarFrom, boundsOf, bmax, bmin, type Scalar } from './scalar.js';
 import { viewOf, type View } from './scalar-alu.js';
+import { branchSmall, isSmall } from './small-branch.js';
 import { U32, U64, tnumEq, tnumIntersect } from './tnum.js';
 
 /** The jump conditions plus the negation of jset. */
@@ -23,7 +24,10 @@ export const SWAP: Readonly<Record<Cond, Cond>> = {
   jsgt: 'jslt', jslt: 'jsgt', jsge: 'jsle', jsle: 'jsge', jset: 'jset', jnset: 'jnset',
 };
 
-const copy = (v: View): View => ({ ...v });
+/** The high 32 bits: a 32-bit view knows nothing of them. */
+const HIGH = U64 & ~U32;
+
+const copy = (v: View): View => ({ umin: v.umin, umax: v.umax, smin: v.smin, smax: v.smax, tnum: v.tnum });
 const isConstView = (v: View): boolean => v.umin === v.umax;
 const sameView = (x: View, y: View): boolean => x.umin === y.umin && x.umax === y.umax && x.smin === y.smin
   && x.smax === y.smax && tnumEq(x.tnum, y.tnum);
@@ -44,50 +48,59 @@ function greaterS(a: View, b: View, strict: boolean): void {
 function equal(a: View, b: View): boolean {
   const t = tnumIntersect(a.tnum, b.tnum);
   if (!t) return false;
-  const both: View = {
-    umin: bmax(a.umin, b.umin), umax: bmin(a.umax, b.umax), smin: bmax(a.smin, b.smin),
-    smax: bmin(a.smax, b.smax), tnum: t,
-  };
-  Object.assign(a, both);
-  Object.assign(b, { ...both });
+  a.umin = b.umin = bmax(a.umin, b.umin);
+  a.umax = b.umax = bmin(a.umax, b.umax);
+  a.smin = b.smin = bmax(a.smin, b.smin);
+  a.smax = b.smax = bmin(a.smax, b.smax);
+  a.tnum = b.tnum = t;
   return true;
+}
+
+/** x != k, for a constant k at an end of x's range, takes that end off. */
+function notEnd(x: View, k: View): void {
+  if (!isConstView(k)) return;
+  if (x.umin === k.umin) x.umin++;
+  if (x.umax === k.umin) x.umax--;
+  if (x.smin === k.smin) x.smin++;
+  if (x.smax === k.smin) x.smax--;
 }
 
 /** a != b only teaches something when one side is a constant at an end of the other's range. */
 function notEqual(a: View, b: View): void {
-  for (const [x, k] of [[a, b], [b, a]] as const) {
-    if (!isConstView(k)) continue;
-    if (x.umin === k.umin) x.umin++;
-    if (x.umax === k.umin) x.umax--;
-    if (x.smin === k.smin) x.smin++;
-    if (x.smax === k.smin) x.smax--;
-  }
+  notEnd(a, b);
+  notEnd(b, a);
 }
 
 const singleBit = (x: bigint): boolean => x !== 0n && (x & (x - 1n)) === 0n;
 
+/** x & k != 0 for a known single-bit k sets that bit in x; false when x has it clear. */
+function bitSet(x: View, k: View, lim: bigint): boolean {
+  if (k.tnum.mask !== 0n || !singleBit(k.tnum.value)) return true;
+  const t = tnumIntersect(x.tnum, { value: k.tnum.value, mask: lim & ~k.tnum.value });
+  if (!t) return false;
+  x.tnum = t;
+  return true;
+}
+
 /** a & b != 0: impossible when no bit can be set in both; a known single-bit b sets that bit. */
 function bitsSet(a: View, b: View, lim: bigint): boolean {
   if (((a.tnum.value | a.tnum.mask) & (b.tnum.value | b.tnum.mask)) === 0n) return false;
-  for (const [x, k] of [[a, b], [b, a]] as const) {
-    if (k.tnum.mask !== 0n || !singleBit(k.tnum.value)) continue;
-    const t = tnumIntersect(x.tnum, { value: k.tnum.value, mask: lim & ~k.tnum.value });
-    if (!t) return false;
-    x.tnum = t;
-  }
+  return bitSet(a, b, lim) && bitSet(b, a, lim);
+}
+
+/** x & k == 0 for a known k clears k's bits in x; false when x has one of them set. */
+function bitsOff(x: View, k: View, lim: bigint): boolean {
+  if (k.tnum.mask !== 0n) return true;
+  const t = tnumIntersect(x.tnum, { value: 0n, mask: lim & ~k.tnum.value });
+  if (!t) return false;
+  x.tnum = t;
   return true;
 }
 
 /** a & b == 0: every bit known set in one is known clear in the other. */
 function bitsClear(a: View, b: View, lim: bigint): boolean {
   if ((a.tnum.value & b.tnum.value) !== 0n) return false;
-  for (const [x, k] of [[a, b], [b, a]] as const) {
-    if (k.tnum.mask !== 0n) continue;
-    const t = tnumIntersect(x.tnum, { value: 0n, mask: lim & ~k.tnum.value });
-    if (!t) return false;
-    x.tnum = t;
-  }
-  return true;
+  return bitsOff(a, b, lim) && bitsOff(b, a, lim);
 }
 
 /** Narrows a and b in place assuming `a cond b`; false when the condition cannot hold. */
@@ -121,17 +134,18 @@ export function applyView(s: Scalar, v: View, w: Width): Scalar | undefined {
   } else {
     b.u32min = bmax(b.u32min, v.umin); b.u32max = bmin(b.u32max, v.umax);
     b.s32min = bmax(b.s32min, v.smin); b.s32max = bmin(b.s32max, v.smax);
-    const t = tnumIntersect(b.tnum, { value: v.tnum.value, mask: (U64 & ~U32) | v.tnum.mask });
+    const t = tnumIntersect(b.tnum, { value: v.tnum.value, mask: HIGH | v.tnum.mask });
     if (!t) return undefined;
     b.tnum = t;
   }
   return scalarFrom(b, s.id, s.delta);
 }
 
-/** What `a cond b` implies for the two operands, or undefined when it cannot hold. */
-export function assume(cond: Cond, w: Width, a: Scalar, b: Scalar): [Scalar, Scalar] | undefined {
-  const oa = viewOf(a, w);
-  const ob = viewOf(b, w);
+/**
+ * What `a cond b` implies for the two operands, or undefined when it cannot hold. `oa` and `ob` are
+ * their views at width `w` (left unchanged: both edges of a branch start from them).
+ */
+export function assume(cond: Cond, w: Width, a: Scalar, b: Scalar, oa = viewOf(a, w), ob = viewOf(b, w)): [Scalar, Scalar] | undefined {
   const va = copy(oa);
   const vb = copy(ob);
   if (!refineViews(cond, va, vb, w)) return undefined;
@@ -149,5 +163,8 @@ export interface ScalarBranch {
 }
 
 export function branchScalars(cond: JmpCond, w: Width, a: Scalar, b: Scalar): ScalarBranch {
-  return { taken: assume(cond, w, a, b), fallthrough: assume(NEGATE[cond], w, a, b) };
+  if (cond !== 'jset' && isSmall(a) && isSmall(b)) return branchSmall(cond, NEGATE[cond] as Exclude<JmpCond, 'jset'>, a, b);
+  const oa = viewOf(a, w);
+  const ob = viewOf(b, w);
+  return { taken: assume(cond, w, a, b, oa, ob), fallthrough: assume(NEGATE[cond], w, a, b, oa, ob) };
 }

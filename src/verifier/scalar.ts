@@ -41,6 +41,7 @@ export const S64_MAX = (1n << 63n) - 1n;
 export const S32_MIN = -(1n << 31n);
 export const S32_MAX = (1n << 31n) - 1n;
 const SIGN64 = 1n << 63n;
+const LOW63 = ~SIGN64 & U64;
 const HIGH = U64 & ~U32;
 
 export const toS64 = (x: bigint): bigint => BigInt.asIntN(64, x);
@@ -72,6 +73,21 @@ export function scalarConst(v: bigint): Scalar {
 
 export const SCALAR_ZERO = scalarConst(0n);
 
+/**
+ * Scalars of the small immediates, made once each: compares and counters use the same few constants
+ * again and again. Only a small range, so programs full of distinct large constants neither pay for
+ * look-ups that miss nor crowd the others out.
+ */
+const IMM_LOW = -256;
+const IMMEDIATES = new Array<Scalar | undefined>(1280).fill(undefined);
+
+/** The scalar of a 32-bit immediate, sign-extended to 64 bits as the ISA does. */
+export function immScalar(imm: number): Scalar {
+  const i = imm - IMM_LOW;
+  if (i < 0 || i >= IMMEDIATES.length) return scalarConst(BigInt(imm));
+  return (IMMEDIATES[i] ??= scalarConst(BigInt(imm)));
+}
+
 export const isConstScalar = (s: Scalar): boolean => s.tnum.mask === 0n;
 /** The value of a constant scalar (unsigned 64-bit). */
 export const constValue = (s: Scalar): bigint => s.tnum.value;
@@ -82,7 +98,7 @@ function fromTnum(b: Bounds): void {
   b.umin = bmax(b.umin, v);
   b.umax = bmin(b.umax, v | m);
   b.smin = bmax(b.smin, toS64(v | (m & SIGN64)));
-  b.smax = bmin(b.smax, toS64(v | (m & ~SIGN64 & U64)));
+  b.smax = bmin(b.smax, toS64(v | (m & LOW63)));
   const lv = v & U32;
   const lm = m & U32;
   b.u32min = bmax(b.u32min, lv);
@@ -208,7 +224,10 @@ export function scalarFrom(b: Bounds, id = 0, delta = 0): Scalar | undefined {
     return id === 0 ? c : { ...c, id, delta };
   }
   if (!syncBounds(b)) return undefined;
-  return { t: 'scalar', ...b, id, delta };
+  return {
+    t: 'scalar', umin: b.umin, umax: b.umax, smin: b.smin, smax: b.smax,
+    u32min: b.u32min, u32max: b.u32max, s32min: b.s32min, s32max: b.s32max, tnum: b.tnum, id, delta,
+  };
 }
 
 export function boundsOf(s: Scalar): Bounds {

@@ -53,12 +53,17 @@ export function newFrame(fn: number, callsite: number, depth: number): Frame {
   return { fn, callsite, regs, stack: emptyStack() };
 }
 
+function copyFrame(f: Frame): Frame {
+  const copy: Frame = { fn: f.fn, callsite: f.callsite, regs: f.regs.slice(), stack: f.stack.slice() };
+  if (f.callback) copy.callback = f.callback;
+  return copy;
+}
+
+/** A copy to mutate on its own (a fork, a checkpoint); optional fields appear only when set, as before. */
 export function copyState(s: VState): VState {
-  return {
-    frames: s.frames.map((f) => ({ fn: f.fn, callsite: f.callsite, regs: f.regs.slice(), stack: f.stack.slice(), ...(f.callback ? { callback: f.callback } : {}) })),
-    refs: s.refs.slice(),
-    ...(s.lock ? { lock: s.lock } : {}),
-  };
+  const copy: VState = { frames: s.frames.map(copyFrame), refs: s.refs.slice() };
+  if (s.lock) copy.lock = s.lock;
+  return copy;
 }
 
 export const topFrame = (s: VState): Frame => s.frames[s.frames.length - 1]!;

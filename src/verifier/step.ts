@@ -18,7 +18,7 @@ import { ptrAlu } from './ptr-alu.js';
 import { formatReg, makePtr, type RegState } from './reg-state.js';
 import { refuse } from './refusal.js';
 import { scalarAlu, scalarEnd, viewOf } from './scalar-alu.js';
-import { constValue, isConstScalar, loadedScalar, scalarConst, toS64, withLink, type Scalar } from './scalar.js';
+import { SCALAR_ZERO, constValue, isConstScalar, immScalar, loadedScalar, scalarConst, toS64, withLink, type Scalar } from './scalar.js';
 import { copyState, framesInUse, newFrame, topFrame, type VState } from './state.js';
 import { enterCallback, leaveCallback } from './callback.js';
 import { checkLeaks, checkReturn, leaveFunction } from './exit.js';
@@ -68,8 +68,8 @@ function noteAluFacts(env: StepEnv, insn: InsnOf<'alu'>, dst: Scalar, src: Scala
 function aluStep(env: StepEnv, state: VState, insn: InsnOf<'alu'>): void {
   const regs = topFrame(state).regs;
   const mov = isMov(insn.op);
-  const src: RegState = insn.operand === 'reg' ? read(regs, insn.src) : scalarConst(BigInt(insn.imm));
-  const dst: RegState = mov ? scalarConst(0n) : read(regs, insn.dst);
+  const src: RegState = insn.operand === 'reg' ? read(regs, insn.src) : immScalar(insn.imm);
+  const dst: RegState = mov ? SCALAR_ZERO : read(regs, insn.dst);
   if (dst.t === 'ptr' || src.t === 'ptr') {
     const srcReg = insn.operand === 'reg' ? insn.src : undefined;
     write(regs, insn.dst, ptrAlu({ op: insn.op, width: insn.width, dst, src, dstReg: insn.dst, srcReg }, () => env.newId()));
@@ -147,7 +147,7 @@ function memStep(env: StepEnv, state: VState, insn: InsnOf<'ldx' | 'st' | 'stx' 
       return;
     }
     case 'st': {
-      const p = store(env, state, regs[insn.dst]!, insn.dst, insn.off, insn.size, scalarConst(BigInt(insn.imm)), undefined);
+      const p = store(env, state, regs[insn.dst]!, insn.dst, insn.off, insn.size, immScalar(insn.imm), undefined);
       env.facts.access(insn.pc, p.kind);
       return;
     }
@@ -170,7 +170,7 @@ function memStep(env: StepEnv, state: VState, insn: InsnOf<'ldx' | 'st' | 'stx' 
 function jumpStep(env: StepEnv, state: VState, insn: InsnOf<'jmp'>): StepOutcome {
   const regs = topFrame(state).regs;
   const a = regs[insn.dst]!;
-  const b = insn.operand === 'reg' ? regs[insn.src]! : scalarConst(BigInt(insn.imm));
+  const b = insn.operand === 'reg' ? regs[insn.src]! : immScalar(insn.imm);
   const edges = branchEdges(state, insn);
   if (a.t === 'scalar' && b.t === 'scalar') env.facts.compare(insn.pc, a.umax <= 0xffffffffn && b.umax <= 0xffffffffn);
   const target = branchTarget(insn)!;

@@ -16,10 +16,25 @@ const utf8 = new TextEncoder();
 /** Names repeat from module to module (exports, globals, imports): encoded once. */
 const encodedNames = new Map<string, Uint8Array>();
 
+/**
+ * Buffers of the modules written before, for the next one's Bytes: a module is written as a dozen
+ * nested buffers (sections, function bodies), and making and growing a typed array for each cost more
+ * than writing a small module's bytes. Only a few, and only small ones, are kept.
+ */
+const spare: Uint8Array[] = [];
+const MAX_SPARE = 32;
+const MAX_SPARE_BYTES = 1 << 16;
+/** The Bytes of the module being written, whose buffers go to `spare` when it is done. */
+const writing: Bytes[] = [];
+
 /** A growable byte buffer. */
 class Bytes {
-  private buf = new Uint8Array(128);
+  private buf = spare.pop() ?? new Uint8Array(128);
   length = 0;
+
+  constructor() {
+    writing.push(this);
+  }
 
   byte(b: number): void {
     if (this.length === this.buf.length) this.grow(1);
@@ -64,6 +79,11 @@ class Bytes {
 
   view(): Uint8Array {
     return this.buf.subarray(0, this.length);
+  }
+
+  /** Hands the buffer on to the next module's Bytes: this one is not used again. */
+  recycle(): void {
+    if (spare.length < MAX_SPARE && this.buf.length <= MAX_SPARE_BYTES) spare.push(this.buf);
   }
 
   private grow(need: number): void {
@@ -318,6 +338,7 @@ function nameSection(def: ModuleDef): Bytes {
 
 /** The module's bytes, ready for `new WebAssembly.Module`. */
 export function encodeModule(def: ModuleDef): Uint8Array<ArrayBuffer> {
+  writing.length = 0; // those of a module whose writing failed are dropped
   const functions = new Map<string, number>();
   [...def.functionImports, ...def.functions].forEach((f, i) => functions.set(f.name, i));
   const ix: Indexes = { functions, globals: new Map(def.globals.map((g, i) => [g.name, i])) };
@@ -340,5 +361,8 @@ export function encodeModule(def: ModuleDef): Uint8Array<ArrayBuffer> {
   section(out, 7, exportSection(def, ix));
   section(out, 10, code);
   section(out, 0, nameSection(def));
-  return out.view().slice() as Uint8Array<ArrayBuffer>;
+  const bytes = out.view().slice() as Uint8Array<ArrayBuffer>;
+  for (const b of writing) b.recycle();
+  writing.length = 0;
+  return bytes;
 }
