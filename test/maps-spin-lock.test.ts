@@ -89,6 +89,18 @@ describe('bpf_spin_lock in checked programs', () => {
   });
 });
 
+describe('a checked run that fails holding a bpf_spin_lock', () => {
+  it.each(CHECKED)('%s: lets it go, so the next run takes it at once', (_name, opts) => {
+    const vm = new Vm();
+    const map = vm.createMap(SPEC);
+    // Locks element 0, then reads past its value (a fault) before the unlock.
+    const faults = vm.load(`${LOOKUP}\n${LOCK()}\nldxdw %r0, [%r6+4096]\n${LOCK(94)}\nexit\nout:\nmov %r0, 0\nexit`, { ...opts, context: memory(0), maps: [map] });
+    expect(fault(() => faults.run()).code).toBe('E_RUN_MEMORY');
+    expect(vm.runtime.mem.view.getUint32(map.valueRegion.start + 4, true)).toBe(0);
+    expect(vm.load(INCREMENT, { ...opts, context: memory(0), maps: [map] }).run()).toBe(1n);
+  });
+});
+
 describe('the verifier\'s bpf_spin_lock rules', () => {
   function refusal(src: string, spec: object = SPEC): VerifyError {
     const vm = new Vm();

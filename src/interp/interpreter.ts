@@ -12,6 +12,7 @@ import {
 import type { BpfMap } from '../maps/map.js';
 import type { Region } from '../runtime/memory.js';
 import { toU64 } from './arith.js';
+import { releaseHeldLocks } from '../maps/held-locks.js';
 import { buildImage, costAt, type CodeImage } from './image.js';
 import { execute } from './loop.js';
 import { Machine, budgetExceeded } from './machine.js';
@@ -107,7 +108,12 @@ export class Interpreter implements Executable {
     m.tail.target = 0;
     m.left = this.budget - costAt(this.img, 0);
     if (m.left < 0) throw budgetExceeded(this.img.pc[0]!);
-    execute(m, this.img);
+    try {
+      execute(m, this.img);
+    } catch (error) {
+      releaseHeldLocks(this.rt.mem, cpu); // a run that failed holds no lock (src/maps/held-locks.ts)
+      throw error;
+    }
     return m;
   }
 }

@@ -11,6 +11,7 @@ import { compileModule } from './compile.js';
 import { TierUp } from './tier-up.js';
 import { MAPS_IMPORT_MODULE } from './map-calls.js';
 import { mapOperations } from '../maps/ops.js';
+import { releaseHeldLocks } from '../maps/held-locks.js';
 import { BpfError, BpfRuntimeError, InputError, InternalError, type ErrorCode } from '../errors.js';
 import type { Program } from '../program/program.js';
 import { isPoisonedCall, poisonedCallRule } from '../program/core-poison.js';
@@ -364,6 +365,7 @@ export class JitExecutable implements Executable {
 
   /** Every way a run can stop, as a BpfError: nothing raw escapes. */
   translate(x: JitExports, error: unknown): BpfError {
+    releaseHeldLocks(this.rt.mem, this.cpu); // a run that failed holds no lock (src/maps/held-locks.ts)
     if (error instanceof BpfError) return error;
     if (error instanceof WebAssembly.RuntimeError) {
       const code = trapErrorCode(x.take_error());

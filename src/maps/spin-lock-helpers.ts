@@ -7,6 +7,7 @@
 import { HelperFault, checkedAddress, type HelperEnv, type HelperSpec } from '../runtime/helpers.js';
 import { mapOperations } from './ops.js';
 import { SPIN_LOCK_SIZE } from './spin-lock.js';
+import { noteLocked, noteUnlocked } from './held-locks.js';
 
 export const SPIN_LOCK = 93;
 export const SPIN_UNLOCK = 94;
@@ -24,6 +25,7 @@ export function spinLockHelpers(): HelperSpec[] {
       id: SPIN_LOCK, name: 'spin_lock', wasmOp: { name: 'spin_lock', regs: [1], trapsOnFailure: true }, proto: { args: ['spin_lock'], ret: 'void' },
       impl: (r1, _r2, _r3, _r4, _r5, env) => {
         if (mapOperations(env.mem).spin_lock(lockAt(env, r1, 'spin_lock')) !== 0n) throw new Error('the lock stays held (a deadlock)');
+        noteLocked(env.mem, env.cpu, r1);
         return 0n;
       },
     },
@@ -32,6 +34,7 @@ export function spinLockHelpers(): HelperSpec[] {
       impl: (r1, _r2, _r3, _r4, _r5, env) => {
         // Only unverified code can release a lock nobody holds.
         if (mapOperations(env.mem).spin_unlock(lockAt(env, r1, 'spin_unlock')) !== 0n) throw new HelperFault('spin_unlock: the lock is not held');
+        noteUnlocked(env.mem, env.cpu, r1);
         return 0n;
       },
     },
