@@ -34,3 +34,19 @@ exit
 out:
 mov %r0, 0
 exit`;
+
+/** Looks up keys 0..3 of map 0, each expected to hold 1000 + key; returns how many missed or held another value. */
+export const PRESENT_LOOKUPS = `mov %r6, 0
+${[0, 1, 2, 3].map((k) => `stw [%r10-4], ${k}
+mov %r2, %r10
+add %r2, -4
+lddw %r1, map_by_idx(0)
+call 1
+jeq %r0, 0, miss${k}
+ldxdw %r1, [%r0]
+jeq %r1, ${1000 + k}, ok${k}
+miss${k}:
+add %r6, 1
+ok${k}:`).join('\n')}
+mov %r0, %r6
+exit`;

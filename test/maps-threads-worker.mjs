@@ -84,6 +84,30 @@ const TASKS = {
       map.update(key(8, 0, 0, 0), BigInt(cpu + 1));
     }
   },
+  // The last CPU inserts, replaces and deletes its own keys, again and again; the others run a
+  // program (CPU 0 JIT-compiled, CPU 1 interpreted) looking up the keys that stay in the map until
+  // it is through. Each run returns how many of those lookups missed or found a wrong value.
+  churn() {
+    const [map] = maps;
+    if (cpu === job.threads - 1) {
+      for (let j = 0; j < rounds; j++) {
+        const k = own(j % 8);
+        map.update(k, 1n);
+        map.update(k, 2n);
+        map.delete(k);
+      }
+      Atomics.store(sync, 3, 1);
+      return;
+    }
+    const program = vm.load(job.source, { maps, context: memory(0), ...(cpu % 2 ? { engine: 'interp' } : {}) });
+    let runs = 0;
+    let misses = 0n;
+    while (Atomics.load(sync, 3) === 0 || runs < 100) {
+      misses += program.run(new Uint8Array(0), cpu);
+      runs++;
+    }
+    if (misses) throw new Error(`${misses} lookups of always-present keys missed, in ${runs} runs`);
+  },
   // Array slots cpu * 16 .. cpu * 16 + 15, each written again and again.
   array() {
     const [map] = maps;

@@ -4,6 +4,7 @@ import { BPF_EXIST, BPF_MAP_TYPE, BPF_NOEXIST } from './types.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT } from './errno.js';
 import { E, H } from './layout.js';
 import { badCpu, Fn, poolSize } from './wasm-fn.js';
+import { FREE_END } from './ops-hash.js';
 
 export function addArrayOps(m: WasmModule): void {
   const I = m.i32;
@@ -50,7 +51,7 @@ export function addArrayOps(m: WasmModule): void {
 
 /**
  * map_clear(map): values and the operations' area to zero, a queue or stack empty; for a hash map the
- * buckets empty and every element free, in order, each given its values' address; an LPM trie's is
+ * buckets empty (each its end marker) and every element free, in order, each given its values' address; an LPM trie's is
  * lpm_clear_impl (ops-lpm.ts).
  */
 export function addClear(m: WasmModule): void {
@@ -60,17 +61,21 @@ export function addClear(m: WasmModule): void {
   f.add('map_clear_impl', i32, [
     m.if(I.eq(f.hdr(H.TYPE), c(BPF_MAP_TYPE.LPM_TRIE)), m.return(m.call('lpm_clear_impl', [f.get('map')], i32))),
     m.memory.fill(f.hdr(H.DATA), c(0), f.hdr(H.DATA_SIZE)),
-    m.memory.fill(f.hdr(H.ELEMS), c(0), f.hdr(H.ELEMS_SIZE)),
     f.setHdr(H.HEAD, c(0)), f.setHdr(H.TAIL, c(0)),
-    m.if(I.eqz(f.hdr(H.BUCKETS)), m.return(c(0))),
-    m.memory.fill(f.hdr(H.BUCKETS), c(0), I.shl(I.add(f.hdr(H.BUCKET_MASK), c(1)), c(2))),
+    m.if(I.eqz(f.hdr(H.BUCKETS)), m.block(null, [m.memory.fill(f.hdr(H.ELEMS), c(0), f.hdr(H.ELEMS_SIZE)), m.return(c(0))])),
+    // A hash map's links are rewritten, never zeroed: a lock-free lookup (ops-hash.ts) on another
+    // thread may be walking them; each bucket ends in its marker and the free list in FREE_END.
+    f.while(I.le_u(f.get('i'), f.hdr(H.BUCKET_MASK)), () => [
+      I.atomic.store(0, I.add(f.hdr(H.BUCKETS), I.shl(f.get('i'), c(2))), I.or(I.shl(f.get('i'), c(1)), c(1))),
+      f.set('i', I.add(f.get('i'), c(1))),
+    ]),
+    f.set('i', c(0)),
     f.set('e', f.hdr(H.ELEMS)),
     f.set('v', f.hdr(H.DATA)),
     f.while(I.lt_u(f.get('i'), poolSize(f)), () => [
       I.store(E.VALUE, 4, f.get('e'), f.get('v')),
       f.set('i', I.add(f.get('i'), c(1))),
-      // The last element's next stays 0 (the fill above): the end of the free list.
-      m.if(I.lt_u(f.get('i'), poolSize(f)), I.store(E.NEXT, 4, f.get('e'), I.add(f.get('e'), f.hdr(H.ELEM_SIZE)))),
+      I.atomic.store(E.NEXT, f.get('e'), m.select(I.lt_u(f.get('i'), poolSize(f)), I.add(f.get('e'), f.hdr(H.ELEM_SIZE)), c(FREE_END))),
       f.set('e', I.add(f.get('e'), f.hdr(H.ELEM_SIZE))),
       f.set('v', I.add(f.get('v'), I.mul(f.hdr(H.COPIES), f.hdr(H.STRIDE)))),
     ]),

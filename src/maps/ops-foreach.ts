@@ -17,6 +17,7 @@
 import { i32, type Expr, type WasmModule } from '../wasm/builder.js';
 import { E, H } from './layout.js';
 import { Fn, poolSize } from './wasm-fn.js';
+import { isEnd } from './ops-hash.js';
 
 /** in_chain(map, e) -> 1 when element e is in the chain of the bucket its hash names, i.e. in the map. */
 function addInChain(m: WasmModule): void {
@@ -25,7 +26,7 @@ function addInChain(m: WasmModule): void {
   const bucket = I.add(f.hdr(H.BUCKETS), I.shl(I.and(I.load(E.HASH, 4, f.get('e')), f.hdr(H.BUCKET_MASK)), I.const(2)));
   f.add('in_chain', i32, [
     f.set('link', I.load(0, 4, bucket)),
-    f.while(f.get('link'), () => [
+    f.while(I.eqz(isEnd(f, f.get('link'))), () => [
       m.if(I.eq(f.get('link'), f.get('e')), m.return(I.const(1))),
       f.set('link', I.load(E.NEXT, 4, f.get('link'))),
     ]),
@@ -45,7 +46,8 @@ export function addForEachOps(m: WasmModule): void {
   find.add('foreach_find_impl', i32, [
     find.while(I.lt_u(find.get('pos'), end()), () => [
       // An array has every position; a hash map (BUCKETS != 0) those whose element is in the map.
-      m.if(I.or(I.eqz(find.hdr(H.BUCKETS)), m.call('in_chain', [find.get('map'), elemAt(find, find.get('pos'))], i32)),
+      // (An if, not an or: in_chain must not walk an array's bucket address 0, where no chain ends.)
+      m.if(m.if(find.hdr(H.BUCKETS), m.call('in_chain', [find.get('map'), elemAt(find, find.get('pos'))], i32), c(1)),
         m.return(find.get('pos'))),
       find.set('pos', I.add(find.get('pos'), c(1))),
     ]),

@@ -2,12 +2,22 @@
  * The hash map operations in WebAssembly (ops.ts gives the ABI, layout.ts the layout): one chain of
  * elements per bucket, a free list of elements, and for LRU maps a list by recency. They serve hash,
  * per-CPU hash and both LRU kinds; the header says which.
+ *
+ * Chains end in "nulls" markers, as the kernel's htab: not 0 but endOf(bucket) = (bucket << 1) | 1
+ * (element addresses are 8-aligned, so bit 0 tells a marker from an element), and the free list
+ * ends in FREE_END, which names no bucket. Every walker stops at bit 0. That lets a program's lookup
+ * of a hash or per-CPU hash map walk its bucket without the map's lock (hash_lookup_impl): the
+ * writers, under the lock, keep every chain well formed at every instant (an element is written
+ * whole before the atomic store that links it; an unlink is one atomic store; a new element goes in
+ * at the head of its bucket, never in the middle), so a walker that an element moved meanwhile led
+ * into another chain or the free list ends at a marker that is not its bucket's, and starts over.
  */
 import { i32, type Expr, type WasmModule } from '../wasm/builder.js';
 import { BPF_EXIST, BPF_NOEXIST } from './types.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT } from './errno.js';
 import { E, H } from './layout.js';
 import { badCpu, Fn } from './wasm-fn.js';
+import { MAP_LOCK_SLICES } from './ops-lock.js';
 
 /**
  * hash_bytes(p, len, seed): murmur3's 32-bit mix over the 4-byte words, FNV-1a over the tail, murmur's
@@ -98,12 +108,27 @@ function ifMatch(f: Fn, hash: string, then: Expr): Expr {
   return m.if(I.eq(I.load(E.HASH, 4, f.get('e')), f.get(hash)), m.if(bytesEqual, then));
 }
 
-/** find(map, key, hash) -> the element holding key, or 0: a walk of the key's bucket. */
+/** The end of the free list: a marker (bit 0 set) that is no bucket's. */
+export const FREE_END = -1;
+
+/** Whether a link is an end marker rather than an element. */
+export const isEnd = (f: Fn, link: Expr): Expr => f.m.i32.and(link, f.m.i32.const(1));
+
+/** The marker that ends the chain of the bucket a hash names: (bucket << 1) | 1. */
+export function endOf(f: Fn, hash: Expr): Expr {
+  const I = f.m.i32;
+  return I.or(I.shl(I.and(hash, f.hdr(H.BUCKET_MASK)), I.const(1)), I.const(1));
+}
+
+/** Sets a link (a bucket slot, or an element's next field at offset 0) so that lock-free walkers see it whole. */
+const storeLink = (f: Fn, link: Expr, to: Expr): Expr => f.m.i32.atomic.store(0, link, to);
+
+/** find(map, key, hash) -> the element holding key, or 0: a walk of the key's bucket, under the lock. */
 function addFind(m: WasmModule): void {
   const f = new Fn(m, ['map', 'key', 'hash'], ['e']);
   f.add('find', i32, [
     f.set('e', m.i32.load(0, 4, bucketOf(f, f.get('hash')))),
-    f.while(f.get('e'), () => [ifMatch(f, 'hash', m.return(f.get('e'))), f.set('e', m.i32.load(E.NEXT, 4, f.get('e')))]),
+    f.while(m.i32.eqz(isEnd(f, f.get('e'))), () => [ifMatch(f, 'hash', m.return(f.get('e'))), f.set('e', m.i32.load(E.NEXT, 4, f.get('e')))]),
     m.i32.const(0),
   ]);
 }
@@ -120,7 +145,7 @@ function addFindLink(m: WasmModule): void {
     f.set('link', bucketOf(f, f.get('hash'))),
     f.while(I.const(1), () => [
       f.set('e', I.load(0, 4, f.get('link'))),
-      m.if(I.eqz(f.get('e')), m.return(I.const(0))),
+      m.if(isEnd(f, f.get('e')), m.return(I.const(0))),
       ifMatch(f, 'hash', m.return(f.get('link'))),
       f.set('link', f.get('e')),
     ]),
@@ -172,8 +197,8 @@ function addLru(m: WasmModule): void {
     ev.set('link', bucketOf(ev, I.load(E.HASH, 4, ev.get('e')))),
     ev.while(I.const(1), (exit) => [
       ev.set('cur', I.load(0, 4, ev.get('link'))),
-      m.if(I.eqz(ev.get('cur')), m.unreachable()), // a broken chain traps rather than spins
-      m.if(I.eq(ev.get('cur'), ev.get('e')), m.block(null, [I.store(0, 4, ev.get('link'), I.load(E.NEXT, 4, ev.get('e'))), m.br(exit)])),
+      m.if(isEnd(ev, ev.get('cur')), m.unreachable()), // a broken chain traps rather than spins
+      m.if(I.eq(ev.get('cur'), ev.get('e')), m.block(null, [storeLink(ev, ev.get('link'), I.load(E.NEXT, 4, ev.get('e'))), m.br(exit)])),
       ev.set('link', ev.get('cur')), // the next field is at offset 0: an element is a link too
     ]),
     m.call('lru_unlink', [ev.get('map'), ev.get('e')], 'none'),
@@ -188,18 +213,72 @@ const valueAt = (f: Fn, e: Expr, cpu: Expr): Expr => {
   return I.add(I.load(E.VALUE, 4, e), I.mul(cpu, f.hdr(H.STRIDE)));
 };
 
+/** Restarts of a lock-free walk before it takes the map's lock instead: it can never spin for ever. */
+const RESTARTS = 8;
+
+/**
+ * Sets f's local `e` to the element holding f's `key` (hash in `h`), or 0, without the map's lock:
+ * links read with atomic loads; an end marker not of the bucket it started in (a concurrent update
+ * or delete moved the element it stood on to another chain or the free list) starts it over, and so
+ * does a walk longer than the map can hold (a chain it was led around while it changed). After
+ * RESTARTS of those it walks under the lock (hash_find_locked). The key is compared after the link
+ * to its element is read; an element freed and taken again meanwhile is compared as it is then, so
+ * a lookup may return an element just deleted, whose value the next update may rewrite: the
+ * kernel's preallocated htab has the same window. Locals `n` and `r` count steps and restarts.
+ */
+function lockFreeWalk(f: Fn): Expr {
+  const m = f.m;
+  const I = m.i32;
+  const c = (n: number): Expr => I.const(n);
+  const inc = (name: string): Expr => f.set(name, I.add(f.get(name), c(1)));
+  const atEnd = m.block(null, [
+    m.br('lf_miss', I.eq(f.get('e'), endOf(f, f.get('h')))),
+    inc('r'),
+    m.if(I.gt_u(f.get('r'), c(RESTARTS)), m.block(null, [
+      f.set('e', m.call('hash_find_locked', [f.get('map'), f.get('key'), f.get('h')], i32)), m.br('lf_done'),
+    ])),
+    m.br('lf_restart'),
+  ], 'none');
+  const step = m.block(null, [
+    m.if(isEnd(f, f.get('e')), atEnd),
+    ifMatch(f, 'h', m.br('lf_done')),
+    inc('n'),
+    m.if(I.gt_u(f.get('n'), f.hdr(H.MAX_ENTRIES)), f.set('e', c(FREE_END)), f.set('e', I.atomic.load(E.NEXT, f.get('e')))),
+    m.br('lf_step'),
+  ], 'none');
+  return m.block('lf_done', [
+    m.block('lf_miss', [m.loop('lf_restart', m.block(null, [
+      f.set('e', I.atomic.load(0, bucketOf(f, f.get('h')))),
+      f.set('n', c(0)),
+      m.loop('lf_step', step),
+    ], 'none'))], 'none'),
+    f.set('e', c(0)),
+  ], 'none');
+}
+
+/** hash_find_locked(map, key, hash) -> find's answer under the map's lock (0 if it cannot be had). */
+function addFindLocked(m: WasmModule): void {
+  const f = new Fn(m, ['map', 'key', 'hash'], ['e']);
+  const word = (): Expr => m.i32.add(f.get('map'), m.i32.const(H.LOCK));
+  f.add('hash_find_locked', i32, [
+    m.if(m.call('lock_word', [word(), m.i32.const(MAP_LOCK_SLICES)], i32), m.return(m.i32.const(0))),
+    f.set('e', m.call('find', [f.get('map'), f.get('key'), f.get('hash')], i32)),
+    m.drop(m.call('unlock_word', [word()], i32)),
+    f.get('e'),
+  ]);
+}
+
 function addHashOps(m: WasmModule): void {
   const I = m.i32;
   const c = (n: number): Expr => I.const(n);
   const hashOf = (f: Fn): Expr => m.call('hash_key', [f.get('map'), f.get('key')], i32);
 
   // The lookup hashes the key and walks the bucket itself: no call on the hottest path.
-  const look = new Fn(m, ['map', 'key', 'cpu', 'touch'], ['e', 'h', 'k']);
+  const look = new Fn(m, ['map', 'key', 'cpu', 'touch'], ['e', 'h', 'k', 'n', 'r']);
   look.add('hash_lookup_impl', i32, [
     m.if(badCpu(look, false), m.return(c(0))),
     ...hashKey(look),
-    look.set('e', I.load(0, 4, bucketOf(look, look.get('h')))),
-    look.while(look.get('e'), (found) => [ifMatch(look, 'h', m.br(found)), look.set('e', I.load(E.NEXT, 4, look.get('e')))]),
+    lockFreeWalk(look),
     m.if(I.eqz(look.get('e')), m.return(c(0))),
     m.if(I.and(look.get('touch'), look.hdr(H.LRU)), m.call('lru_touch', [look.get('map'), look.get('e')], 'none')),
     valueAt(look, look.get('e'), look.get('cpu')),
@@ -210,7 +289,7 @@ function addHashOps(m: WasmModule): void {
   // whole, never half of the new one; the old element goes back to the free list (and, as in the
   // kernel's preallocated maps, the next update may take it). The pool's spare element means there
   // is always one to take. A per-CPU map's copies are written in place, as the kernel's are.
-  const up = new Fn(m, ['map', 'key', 'value', 'flags', 'cpu'], ['h', 'e', 'link', 'old']);
+  const up = new Fn(m, ['map', 'key', 'value', 'flags', 'cpu'], ['h', 'e', 'link', 'old', 'slot']);
   const all = (): Expr => I.eq(up.get('cpu'), c(-1));
   // Around the value's bpf_spin_lock, if it has one (ops-spin-lock.ts); a new element's is zeroed below.
   const copy = (dst: Expr, len: Expr): Expr => m.call('copy_value_impl', [up.get('map'), dst, up.get('value'), len], 'none');
@@ -219,7 +298,7 @@ function addHashOps(m: WasmModule): void {
     copy(valueAt(up, up.get('e'), up.get('cpu')), up.hdr(H.VALUE_SIZE)));
   const takeFree = (): Expr => m.block(null, [
     up.set('e', up.hdr(H.FREE)),
-    m.if(I.eqz(up.get('e')), m.unreachable()), // the pool is sized never to run out: a broken list traps
+    m.if(isEnd(up, up.get('e')), m.unreachable()), // the pool is sized never to run out: a broken list traps
     up.setHdr(H.FREE, I.load(E.NEXT, 4, up.get('e'))),
   ]);
   const existing = (): Expr => m.block(null, [
@@ -246,19 +325,19 @@ function addHashOps(m: WasmModule): void {
     // A new element's copies start at zero: the element may have held another key's value.
     m.memory.fill(valueAt(up, up.get('e'), c(0)), c(0), I.mul(up.hdr(H.COPIES), up.hdr(H.STRIDE))),
     copyValue(),
+    // Linked at the head of its bucket, never in the middle (see the top), then an old element
+    // (further on in the same chain) unlinked and freed.
+    up.set('slot', bucketOf(up, up.get('h'))),
+    storeLink(up, up.get('e'), I.load(0, 4, up.get('slot'))),
+    storeLink(up, up.get('slot'), up.get('e')),
     m.if(up.get('old'), m.block(null, [
-      // In the old element's place in its chain, then the old one to the free list.
-      I.store(E.NEXT, 4, up.get('e'), I.load(E.NEXT, 4, up.get('old'))),
-      I.store(0, 4, up.get('link'), up.get('e')),
+      // The old element's predecessor was the bucket slot: it is now the new element.
+      m.if(I.eq(up.get('link'), up.get('slot')), up.set('link', up.get('e'))),
+      storeLink(up, up.get('link'), I.load(E.NEXT, 4, up.get('old'))),
       m.if(up.hdr(H.LRU), m.call('lru_unlink', [up.get('map'), up.get('old')], 'none')),
-      I.store(E.NEXT, 4, up.get('old'), up.hdr(H.FREE)),
+      storeLink(up, up.get('old'), up.hdr(H.FREE)),
       up.setHdr(H.FREE, up.get('old')),
-    ]), m.block(null, [
-      up.set('link', bucketOf(up, up.get('h'))),
-      I.store(E.NEXT, 4, up.get('e'), I.load(0, 4, up.get('link'))),
-      I.store(0, 4, up.get('link'), up.get('e')),
-      up.setHdr(H.COUNT, I.add(up.hdr(H.COUNT), c(1))),
-    ])),
+    ]), up.setHdr(H.COUNT, I.add(up.hdr(H.COUNT), c(1)))),
     m.if(up.hdr(H.LRU), m.call('lru_push_front', [up.get('map'), up.get('e')], 'none')),
     c(0),
   ]);
@@ -269,9 +348,9 @@ function addHashOps(m: WasmModule): void {
     del.set('link', m.call('find_link', [del.get('map'), del.get('key'), hashOf(del)], i32)),
     m.if(I.eqz(del.get('link')), m.return(c(-ENOENT))),
     del.set('e', I.load(0, 4, del.get('link'))),
-    I.store(0, 4, del.get('link'), I.load(E.NEXT, 4, del.get('e'))),
+    storeLink(del, del.get('link'), I.load(E.NEXT, 4, del.get('e'))),
     m.if(del.hdr(H.LRU), m.call('lru_unlink', [del.get('map'), del.get('e')], 'none')),
-    I.store(E.NEXT, 4, del.get('e'), del.hdr(H.FREE)),
+    storeLink(del, del.get('e'), del.hdr(H.FREE)),
     del.setHdr(H.FREE, del.get('e')),
     del.setHdr(H.COUNT, I.sub(del.hdr(H.COUNT), c(1))),
     c(0),
@@ -289,13 +368,13 @@ function addHashOps(m: WasmModule): void {
       next.set('e', m.call('find', [next.get('map'), next.get('key'), next.get('h')], i32)),
       m.if(next.get('e'), m.block(null, [
         next.set('e', I.load(E.NEXT, 4, next.get('e'))),
-        m.if(next.get('e'), emit()),
+        m.if(I.eqz(isEnd(next, next.get('e'))), emit()),
         next.set('i', I.add(I.and(next.get('h'), next.hdr(H.BUCKET_MASK)), c(1))),
       ])),
     ])),
     next.while(I.le_u(next.get('i'), next.hdr(H.BUCKET_MASK)), () => [
       next.set('e', I.load(0, 4, I.add(next.hdr(H.BUCKETS), I.shl(next.get('i'), c(2))))),
-      m.if(next.get('e'), emit()),
+      m.if(I.eqz(isEnd(next, next.get('e'))), emit()),
       next.set('i', I.add(next.get('i'), c(1))),
     ]),
     c(-ENOENT),
@@ -308,6 +387,7 @@ export function addHashFunctions(m: WasmModule): void {
   addKeysEqual(m);
   addFind(m);
   addFindLink(m);
+  addFindLocked(m);
   addLru(m);
   addHashOps(m);
 }

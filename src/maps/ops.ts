@@ -46,11 +46,14 @@
  * Threads (worker threads as CPUs, and the host) share maps through ops-lock.ts: every export that
  * changes or walks the links of a hash map, LPM trie, queue, stack or bloom filter (updates,
  * deletes, lookups, next_key, clear, push, pop, peek, for_each's steps, the host's
- * map_lookup_copy) runs under the map's lock (`lock` below). Arrays take none: their lookups are
+ * map_lookup_copy) runs under the map's lock (`lock` below), except programs' lookups of hash and
+ * per-CPU hash maps, which walk their bucket lock-free (ops-hash.ts: chains end in "nulls"
+ * markers); an LRU map's lookup moves the element in its list and locks. Arrays take none: their lookups are
  * address arithmetic and their updates copy in place, as the kernel's; bloom_peek only reads bits.
  * An update of an existing hash or LRU key swaps in a new element (ops-hash.ts), as the kernel does.
  */
-import { WasmModule, i32, i64 } from '../wasm/builder.js';
+import { WasmModule, i32, i64, type Expr } from '../wasm/builder.js';
+import { H } from './layout.js';
 import { addForEachOps } from './ops-foreach.js';
 import { encodeModule } from '../wasm/encode.js';
 import type { EngineMemory } from '../runtime/memory.js';
@@ -112,14 +115,14 @@ export interface MapOpsExports {
  * the result, addresses unsigned, -errno signed. Extra arguments are constants (cpu 0, touch);
  * `flags` is the index of a u64 flags argument.
  */
-const EXPORTS: ReadonlyArray<{ name: keyof MapOpsExports; impl: string; params: number; extra: number[]; address: boolean; flags?: number; lock?: true }> = [
+const EXPORTS: ReadonlyArray<{ name: keyof MapOpsExports; impl: string; params: number; extra: number[]; address: boolean; flags?: number; lock?: true | 'lru' }> = [
   { name: 'array_lookup', impl: 'array_lookup_impl', params: 2, extra: [0], address: true },
   { name: 'percpu_array_lookup', impl: 'array_lookup_impl', params: 3, extra: [], address: true },
   { name: 'array_update', impl: 'array_update_impl', params: 4, extra: [0], address: false, flags: 3 },
   { name: 'percpu_array_update', impl: 'array_update_impl', params: 5, extra: [], address: false, flags: 3 },
   { name: 'array_next_key', impl: 'array_next_key_impl', params: 3, extra: [], address: false },
-  { name: 'hash_lookup', impl: 'hash_lookup_impl', params: 2, extra: [0, 1], address: true, lock: true },
-  { name: 'percpu_hash_lookup', impl: 'hash_lookup_impl', params: 3, extra: [1], address: true, lock: true },
+  { name: 'hash_lookup', impl: 'hash_lookup_impl', params: 2, extra: [0, 1], address: true, lock: 'lru' },
+  { name: 'percpu_hash_lookup', impl: 'hash_lookup_impl', params: 3, extra: [1], address: true, lock: 'lru' },
   { name: 'hash_lookup_sys', impl: 'hash_lookup_impl', params: 3, extra: [0], address: true, lock: true },
   { name: 'hash_update', impl: 'hash_update_impl', params: 4, extra: [0], address: false, flags: 3, lock: true },
   { name: 'percpu_hash_update', impl: 'hash_update_impl', params: 5, extra: [], address: false, flags: 3, lock: true },
@@ -146,7 +149,10 @@ function addExports(m: WasmModule): void {
     const impl = m.call(x.impl, [...args, ...x.extra.map((n) => m.i32.const(n))], i32);
     // A lock that cannot be had (its holder died): no element for a lookup, EBUSY otherwise.
     const busy = m.i64.const(x.address ? 0n : BigInt(-EBUSY));
-    const call = x.lock ? underMapLock(m, () => m.i32.wrap(m.local.get(0, i64)), x.params, impl, busy) : impl;
+    const map = (): Expr => m.i32.wrap(m.local.get(0, i64));
+    const locked = (): Expr => underMapLock(m, map, x.params, impl, busy);
+    // 'lru': only an LRU map's lookup (which moves the element in its list) locks; the others walk lock-free.
+    const call = x.lock === 'lru' ? m.if(m.i32.load(H.LRU, 4, map()), locked(), impl) : x.lock ? locked() : impl;
     const result = x.address ? m.i64.extend_u(call) : m.i64.extend_s(call);
     // Flags are a u64 in the kernel's helpers: any beyond the u32 the implementation reads are invalid.
     const body = x.flags === undefined
