@@ -54,6 +54,10 @@ describe('worker pool (issue 13)', () => {
       const prog = vm.load(asm, { context: xdp(), engine });
       expect([...await pool.runBatch(prog, packets)]).toEqual(packets.map((p) => prog.run(p)));
     }
+    // A batch of many packets (the widest one sets the stride).
+    const many = Array.from({ length: 300_000 }, (_, i) => new Uint8Array(14 + (i % 50)));
+    const results = await pool.runBatch(vm.load(asm, { context: xdp() }), many);
+    expect(results[299_999]).toBe(BigInt(14 + (299_999 % 50)));
   });
 
   it('runs tail calls through a prog_array', async () => {

@@ -24,7 +24,9 @@ const round8 = (n: number): number => Math.ceil(n / 8) * 8;
 function eventShape(context: ContextDescriptor | undefined, events: readonly Uint8Array[]): { stride: number; fixed: number | undefined } {
   if (context?.layout) {
     const layout = context.layout;
-    return { stride: round8(Math.max(0, ...events.map((e) => contextBytes(layout, e.length)))), fixed: undefined };
+    let widest = 0; // a loop: Math.max(...sizes) overflows the call stack past about 100,000 events
+    for (const e of events) widest = Math.max(widest, contextBytes(layout, e.length));
+    return { stride: round8(widest), fixed: undefined };
   }
   const size = context ? context.r1.size : events[0]?.length ?? 0;
   events.forEach((e, i) => {
