@@ -138,7 +138,9 @@ describe('worker pool set-up and close', () => {
     const pool = await vm.pool(1);
     const prog = vm.load('r0 = 1\nexit', { context: memory(0) });
     expect([...await pool.runBatch(prog, [new Uint8Array(0)])]).toEqual([1n]);
-    await pool.close();
+    const started = pool.runBatch(prog, [new Uint8Array(0), new Uint8Array(0)]);
+    await pool.close(); // waits for the run started before it
+    expect([...await started]).toEqual([1n, 1n]);
     await pool.close();
     await expect(pool.runBatch(prog, [new Uint8Array(0)])).rejects.toThrow(/closed/);
   });

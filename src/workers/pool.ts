@@ -100,6 +100,8 @@ export class WorkerPool {
   private readonly keys = new WeakMap<Executable, number>();
   private nextKey = 1;
   private nextJob = 1;
+  /** Runs sent and not yet settled: close() waits for them. */
+  private readonly running = new Set<Promise<void>>();
   private closing = false;
   private readonly arenas: Arenas;
   /** Events each 'auto' JIT program ran in the pool: at DEFAULT_HOT_RUNS it is optimized (instance.ts). */
@@ -162,9 +164,22 @@ export class WorkerPool {
   }
 
   /** Runs a batch already placed in memory (PlacedBatch) on one worker: CPU `cpu`. */
-  async runOn(cpu: number, prog: LoadedProgram, batch: PlacedBatch): Promise<void> {
-    const slot = this.slotFor(cpu);
-    await slot.ready;
+  runOn(cpu: number, prog: LoadedProgram, batch: PlacedBatch): Promise<void> {
+    let slot: Slot;
+    try {
+      slot = this.slotFor(cpu);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Counted from the call on, so that a close() right after it waits for this run.
+    const run = slot.ready.then(() => this.send(slot, prog, batch));
+    const settled = (): boolean => this.running.delete(run);
+    this.running.add(run);
+    run.then(settled, settled);
+    return run;
+  }
+
+  private send(slot: Slot, prog: LoadedProgram, batch: PlacedBatch): Promise<void> {
     this.ship(slot, prog, batch.count);
     const job = this.nextJob++;
     return new Promise<void>((resolve, reject) => {
@@ -214,10 +229,7 @@ export class WorkerPool {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    await Promise.allSettled(this.slots.flatMap((s) => [...s.pending.keys()].map((job) => new Promise<void>((resolve) => {
-      const p = s.pending.get(job)!;
-      s.pending.set(job, { resolve: () => { p.resolve(); resolve(); }, reject: (e) => { p.reject(e); resolve(); } });
-    }))));
+    await Promise.allSettled(this.running);
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
